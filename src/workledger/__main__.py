@@ -1,0 +1,3 @@
+from workledger.cli.main import main
+
+main()

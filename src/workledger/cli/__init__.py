@@ -1,0 +1,1 @@
+"""The command line: ``workledger …`` (also ``python -m workledger``)."""

@@ -1,0 +1,108 @@
+"""``workledger``: the command-line entry point."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from workledger import __version__
+from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.db import migrate
+from workledger.errors import ValidationError
+from workledger.schemas.account import AccountCreate, ApiTokenCreate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="workledger")
+def cli() -> None:
+    """workledger: the project ledger for people and AI coding assistants."""
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@run_async
+async def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    async with open_container(migrate_first=False) as container:
+        await migrate.upgrade(container.db.engine, revision)
+        click.echo(f"database at {await migrate.current(container.db.engine) or 'base'}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@run_async
+async def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ("base" empties the database)."""
+    async with open_container(migrate_first=False) as container:
+        await migrate.downgrade(container.db.engine, revision)
+        click.echo(f"database at {await migrate.current(container.db.engine) or 'base'}")
+
+
+@db.command("current")
+@run_async
+async def db_current() -> None:
+    """Print the database's current revision and whether it is the newest."""
+    async with open_container(migrate_first=False) as container:
+        current = await migrate.current(container.db.engine)
+        head = migrate.head()
+        state = "up to date" if current == head else f"pending: upgrade to {head}"
+        click.echo(f"{current or 'base'} ({state})")
+
+
+# --- accounts and tokens ------------------------------------------------------------------
+
+
+@cli.group()
+def account() -> None:
+    """Accounts."""
+
+
+@account.command("create")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@run_async
+async def account_create(email: str, password_stdin: bool) -> None:
+    """Create an account for EMAIL (password: 8 characters or more)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    data = AccountCreate.load({"email": email, "password": password})
+    async with open_container() as container:
+        created = await container.accounts.create(data)
+    click.echo(f"created account {created.email} ({created.id})")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens of the current account (WORKLEDGER_ACCOUNT)."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="What the token is for, e.g. 'ci' or 'laptop'.")
+@run_async
+async def token_create(name: str) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    data = ApiTokenCreate.load({"name": name})
+    async with open_container() as container:
+        actor = await acting_account(container)
+        created = await container.accounts.create_api_token(actor=actor, name=data.name)
+    click.echo(f"created API token {created.name!r} ({created.id}); it is shown only once:")
+    click.echo(created.token)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="workledger")
+    except ValidationError as exc:  # raised while parsing arguments, before any command ran
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

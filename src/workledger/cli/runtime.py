@@ -1,0 +1,79 @@
+"""What every command shares: settings, a migrated database, the acting account."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from workledger.config import LOCAL_ACCOUNT_EMAIL, Settings, load_settings
+from workledger.container import Container
+from workledger.db import migrate
+from workledger.errors import NotFound, SettingsError, WorkledgerError
+from workledger.schemas.common import Actor
+
+P = ParamSpec("P")
+R = TypeVar("R")
+CLI_CLIENT = "cli"
+
+
+def run_async(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """Run an async command; known failures become one line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return asyncio.run(func(*args, **kwargs))
+        except (SettingsError, WorkledgerError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@asynccontextmanager
+async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Container]:
+    """A container on a reachable database, migrated to head unless told otherwise."""
+    settings = load_settings()
+    container = Container.from_settings(settings)
+    try:
+        await _connect(settings, container)
+        if migrate_first:
+            await migrate.upgrade(container.db.engine)
+        yield container
+    finally:
+        await container.close()
+
+
+async def _connect(settings: Settings, container: Container) -> None:
+    """A first connection; failing, one line naming the variable, not a driver trace."""
+    try:
+        async with container.db.engine.connect():
+            pass
+    except (OSError, SQLAlchemyError) as exc:
+        where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        raise SettingsError(
+            f"WORKLEDGER_DATABASE_URL: cannot reach the database at {where} ({reason})"
+        ) from None
+
+
+async def acting_account(container: Container) -> Actor:
+    """``WORKLEDGER_ACCOUNT`` (which must exist) or the built-in local account."""
+    email = container.settings.account_email
+    if email == LOCAL_ACCOUNT_EMAIL:
+        account = await container.accounts.ensure(email)
+    else:
+        try:
+            account = await container.accounts.get_by_email(email)
+        except NotFound:
+            raise SettingsError(
+                f"WORKLEDGER_ACCOUNT: no account {email}; create it with "
+                f"`workledger account create {email}`"
+            ) from None
+    return Actor(account_id=account.id, client=CLI_CLIENT)

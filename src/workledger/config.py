@@ -1,0 +1,114 @@
+"""Settings, read once from the environment (prefix ``WORKLEDGER_``) and ``.env``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workledger.errors import SettingsError
+
+LOCAL_ACCOUNT_EMAIL = "local@workledger.invalid"
+MIN_SECRET_BYTES = 32
+
+_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the accepted spellings onto the async driver URL; refuse anything else."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in _SCHEMES:
+        raise ValueError(
+            f"unsupported scheme {scheme!r}: use sqlite+aiosqlite://, postgresql:// "
+            "or postgresql+asyncpg://"
+        )
+    return f"{_SCHEMES[scheme]}://{rest}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WORKLEDGER_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str | None = None
+    data_dir: Path = Path(".workledger")
+    jwt_secret: str | None = Field(default=None, repr=False)
+    access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    account: str | None = None
+    repo_dir: Path = Path(".")
+    status_file: Path = Path(".project_status.md")
+    cache_ttl_seconds: int = Field(default=1800, ge=0)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_database_url(value)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes long")
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _email_like(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            raise ValueError("must be an account email")
+        return value.strip().lower() if value else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.ensure_data_dir() / 'workledger.db'}"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.resolved_database_url.startswith("postgresql")
+
+    @property
+    def account_email(self) -> str:
+        return self.account or LOCAL_ACCOUNT_EMAIL
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The HS256 key: the configured secret, else one generated once into the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.ensure_data_dir() / "jwt-secret"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        secret = path.read_text().strip()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"WORKLEDGER_JWT_SECRET: {path} holds fewer than 32 bytes")
+        return secret
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.data_dir
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings once; a bad value becomes one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "WORKLEDGER_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None

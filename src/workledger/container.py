@@ -1,0 +1,58 @@
+"""The composition root: settings → engine → database → services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from workledger.config import Settings
+from workledger.db.engine import build_engine
+from workledger.db.unit_of_work import Database
+from workledger.services.account import AccountService
+from workledger.services.deployment import DeploymentService
+from workledger.services.enhancement import EnhancementService
+from workledger.services.project_configuration import ProjectConfigurationService
+from workledger.services.vendor import VendorService
+from workledger.services.work_item import WorkItemService
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Container:
+        engine = build_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
+        return cls(settings=settings, db=Database(engine))
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(
+            self.db,
+            signing_key=self.settings.signing_key,
+            token_minutes=self.settings.access_token_minutes,
+        )
+
+    @cached_property
+    def work_items(self) -> WorkItemService:
+        return WorkItemService(self.db)
+
+    @cached_property
+    def vendors(self) -> VendorService:
+        return VendorService(self.db)
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        return DeploymentService(self.db)
+
+    @cached_property
+    def enhancements(self) -> EnhancementService:
+        return EnhancementService(self.db)
+
+    @cached_property
+    def configuration(self) -> ProjectConfigurationService:
+        return ProjectConfigurationService(self.db, repo_dir=self.settings.repo_dir)
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,1 @@
+"""Engines, portable column types and the one transaction seam."""

@@ -1,0 +1,51 @@
+"""The one transaction seam: services open a unit of work; repositories only flush."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from workledger.db.engine import WRITE
+from workledger.errors import StorageUnavailable
+
+_UNAVAILABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
+
+
+class Database:
+    """Owns the engine and hands out sessions, one transaction each."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._reads = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._writes = async_sessionmaker(
+            engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False
+        )
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on any error; a lost database is StorageUnavailable."""
+        factory = self._writes if write else self._reads
+        try:
+            async with factory() as session, session.begin():
+                yield session
+        except _UNAVAILABLE as exc:
+            if isinstance(exc, DBAPIError) and not _is_connectivity(exc):
+                raise
+            raise StorageUnavailable("the database is unreachable; retry shortly") from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _is_connectivity(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower()
+    return any(
+        hint in text
+        for hint in ("connection", "could not connect", "unable to open", "terminat", "closed")
+    )

@@ -1,0 +1,104 @@
+"""The domain's error vocabulary. Each door renders these its own way (CONTRACT §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+class SettingsError(Exception):
+    """A bad configuration value; the message is one line naming the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class WorkledgerError(Exception):
+    """Base of every error a client may see. ``code`` is the contract's error code."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+class ValidationError(WorkledgerError):
+    code = "validation_error"
+
+    def __init__(self, errors: Sequence[FieldError], message: str | None = None) -> None:
+        self.errors = list(errors)
+        summary = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+        super().__init__(
+            message or f"invalid input: {summary}",
+            errors=[{"field": e.field, "message": e.message} for e in self.errors],
+        )
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationError:
+        return cls([FieldError(field, message)])
+
+
+class NotFound(WorkledgerError):
+    code = "not_found"
+
+    def __init__(self, resource: str, identifier: object, **details: Any) -> None:
+        super().__init__(f"{resource} {identifier} not found", resource=resource, **details)
+
+
+class VersionConflict(WorkledgerError):
+    code = "version_conflict"
+
+    def __init__(
+        self,
+        resource: str,
+        *,
+        current_version: int,
+        requested_version: int,
+        updated_by: str,
+        updated_at: datetime,
+    ) -> None:
+        super().__init__(
+            f"{resource} is at version {current_version}, not {requested_version}: "
+            f"it was changed by {updated_by} at {updated_at.isoformat()}. "
+            "Re-read it, re-apply your change and retry with the current version.",
+            resource=resource,
+            current_version=current_version,
+            requested_version=requested_version,
+            updated_by=updated_by,
+            updated_at=updated_at.isoformat(),
+        )
+        self.current_version = current_version
+        self.requested_version = requested_version
+        self.updated_by = updated_by
+
+
+class PreconditionRequired(WorkledgerError):
+    code = "precondition_required"
+
+
+class Conflict(WorkledgerError):
+    """A rule refused the change: duplicate name, cycle, depth, live children."""
+
+    code = "conflict"
+
+
+class Unauthorized(WorkledgerError):
+    code = "unauthorized"
+
+
+class Forbidden(WorkledgerError):
+    code = "forbidden"
+
+
+class StorageUnavailable(WorkledgerError):
+    code = "storage_unavailable"

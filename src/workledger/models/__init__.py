@@ -1,0 +1,27 @@
+"""SQLAlchemy models, one entity per module. Importing this package registers them all."""
+
+from workledger.models.account import Account
+from workledger.models.api_token import ApiToken
+from workledger.models.base import Base, new_id
+from workledger.models.deployment import Deployment, deployment_vendors, deployment_work_items
+from workledger.models.enhancement import Enhancement, EnhancementDependency
+from workledger.models.project_configuration import ProjectConfiguration
+from workledger.models.vendor import Vendor
+from workledger.models.work_item import ArchivedWorkItem, WorkItem, WorkItemDependency
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "ArchivedWorkItem",
+    "Base",
+    "Deployment",
+    "Enhancement",
+    "EnhancementDependency",
+    "ProjectConfiguration",
+    "Vendor",
+    "WorkItem",
+    "WorkItemDependency",
+    "deployment_vendors",
+    "deployment_work_items",
+    "new_id",
+]

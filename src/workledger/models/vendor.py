@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin, enum_check
+
+VENDOR_STATUSES = ("operational", "broken")
+
+
+class Vendor(IdMixin, AccountScopedMixin, AuditMixin, Base):
+    """A vendor extractor and its health."""
+
+    __tablename__ = "vendors"
+
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="operational")
+    supports_excel: Mapped[bool] = mapped_column(Boolean, default=False)
+    supports_csv: Mapped[bool] = mapped_column(Boolean, default=False)
+    supports_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
+    supports_ocr: Mapped[bool] = mapped_column(Boolean, default=False)
+    tests_passing: Mapped[int] = mapped_column(Integer, default=0)
+    tests_total: Mapped[int] = mapped_column(Integer, default=0)
+    tests_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    extractor_version: Mapped[str | None] = mapped_column(String(50))
+    manifest_compliant: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "name"),
+        CheckConstraint(enum_check("status", VENDOR_STATUSES), name="status"),
+        CheckConstraint(
+            "tests_passing >= 0 AND tests_skipped >= 0 "
+            "AND tests_passing + tests_skipped <= tests_total",
+            name="test_results",
+        ),
+    )

@@ -1,0 +1,120 @@
+"""Work items, their dependencies, and the archive table that mirrors them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from workledger.db.types import JSONDocument, utcnow
+from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin, enum_check
+
+ITEM_TYPES = ("project", "session", "task", "research")
+ITEM_STATUSES = ("active", "completed", "blocked")
+PRIORITIES = ("low", "medium", "high", "critical")
+DEPENDENCY_TYPES = ("blocks", "depends_on")
+LIVE = text("deleted_at IS NULL")
+
+
+class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
+    """The columns a work item has, live or archived."""
+
+    item_type: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    priority: Mapped[str] = mapped_column(String(20), default="medium")
+    # Sort key for "priority" (critical first), kept next to the name so it can be indexed.
+    priority_rank: Mapped[int] = mapped_column(SmallInteger, default=2)
+    due_date: Mapped[date | None]
+    tags: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # Materialized path: the hex ids of the ancestors and the item itself, each followed by
+    # "/". Ancestors are read from it; tree order is its sort order.
+    path: Mapped[str] = mapped_column(String(200))
+    depth: Mapped[int] = mapped_column(SmallInteger, default=0)
+    branch_name: Mapped[str | None] = mapped_column(String(100))
+    commit_hash: Mapped[str | None] = mapped_column(String(40))
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    item_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)
+    deleted_at: Mapped[datetime | None]
+
+
+class WorkItem(WorkItemColumns, Base):
+    __tablename__ = "work_items"
+
+    @declared_attr
+    @classmethod
+    def parent_id(cls) -> Mapped[uuid.UUID | None]:
+        return mapped_column(ForeignKey("work_items.id", ondelete="RESTRICT"), index=True)
+
+    __table_args__ = (
+        CheckConstraint(enum_check("item_type", ITEM_TYPES), name="item_type"),
+        CheckConstraint(enum_check("status", ITEM_STATUSES), name="status"),
+        CheckConstraint(enum_check("priority", PRIORITIES), name="priority"),
+        CheckConstraint("depth BETWEEN 0 AND 4", name="depth"),
+        Index(
+            "ix_work_items_path",
+            "account_id",
+            "path",
+            postgresql_ops={"path": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_work_items_live_listing",
+            "account_id",
+            "item_type",
+            "status",
+            "created_at",
+            postgresql_where=LIVE,
+            sqlite_where=LIVE,
+        ),
+        Index(
+            "ix_work_items_live_created",
+            "account_id",
+            "created_at",
+            postgresql_where=LIVE,
+            sqlite_where=LIVE,
+        ),
+    )
+
+
+class WorkItemDependency(Base):
+    __tablename__ = "work_item_dependencies"
+
+    work_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"))
+    depends_on_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_items.id", ondelete="CASCADE"), index=True
+    )
+    dependency_type: Mapped[str] = mapped_column(String(20), default="depends_on")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("work_item_id", "depends_on_id"),
+        CheckConstraint(enum_check("dependency_type", DEPENDENCY_TYPES), name="dependency_type"),
+        CheckConstraint("work_item_id <> depends_on_id", name="not_self"),
+    )
+
+
+class ArchivedWorkItem(WorkItemColumns, Base):
+    """Whole subtrees of closed work items, moved out of the active table."""
+
+    __tablename__ = "archived_work_items"
+
+    parent_id: Mapped[uuid.UUID | None]
+    archived_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The item's own dependency edges at archive time: [{depends_on_id, dependency_type}].
+    dependencies: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+
+    __table_args__ = (Index("ix_archived_work_items_path", "account_id", "path"),)

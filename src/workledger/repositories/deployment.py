@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select
+
+from workledger.models import (
+    Deployment,
+    Vendor,
+    WorkItem,
+    deployment_vendors,
+    deployment_work_items,
+)
+from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.paging import Keyset, as_datetime, as_uuid
+
+NEWEST_FIRST = Keyset(
+    name="deployed",
+    columns=(Deployment.__table__.c.deployed_at, Deployment.__table__.c.id),
+    decoders=(as_datetime, as_uuid),
+    descending=True,
+)
+
+
+class DeploymentRepository(AccountScopedRepository):
+    async def get(self, deployment_id: uuid.UUID) -> Deployment | None:
+        stmt = select(Deployment).where(
+            Deployment.id == deployment_id, Deployment.account_id == self.account_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def find(self, *, pr_number: int, commit_hash: str) -> Deployment | None:
+        stmt = select(Deployment).where(
+            Deployment.account_id == self.account_id,
+            Deployment.pr_number == pr_number,
+            Deployment.commit_hash == commit_hash,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add(
+        self,
+        deployment: Deployment,
+        *,
+        vendor_ids: Sequence[uuid.UUID],
+        work_item_ids: Sequence[uuid.UUID],
+    ) -> None:
+        self.session.add(deployment)
+        await self.session.flush()
+        if vendor_ids:
+            await self.session.execute(
+                insert(deployment_vendors),
+                [{"deployment_id": deployment.id, "vendor_id": v} for v in vendor_ids],
+            )
+        if work_item_ids:
+            await self.session.execute(
+                insert(deployment_work_items),
+                [{"deployment_id": deployment.id, "work_item_id": w} for w in work_item_ids],
+            )
+
+    async def links(
+        self, deployment_ids: Sequence[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, list[Vendor]], dict[uuid.UUID, list[WorkItem]]]:
+        """Linked vendors (by name) and work items (by title) of each deployment."""
+        vendors: dict[uuid.UUID, list[Vendor]] = defaultdict(list)
+        items: dict[uuid.UUID, list[WorkItem]] = defaultdict(list)
+        if not deployment_ids:
+            return vendors, items
+        vendor_rows = await self.session.execute(
+            select(deployment_vendors.c.deployment_id, Vendor)
+            .join(Vendor, Vendor.id == deployment_vendors.c.vendor_id)
+            .where(
+                deployment_vendors.c.deployment_id.in_(deployment_ids),
+                Vendor.account_id == self.account_id,
+            )
+            .order_by(Vendor.name)
+        )
+        for deployment_id, vendor in vendor_rows:
+            vendors[deployment_id].append(vendor)
+        item_rows = await self.session.execute(
+            select(deployment_work_items.c.deployment_id, WorkItem)
+            .join(WorkItem, WorkItem.id == deployment_work_items.c.work_item_id)
+            .where(
+                deployment_work_items.c.deployment_id.in_(deployment_ids),
+                WorkItem.account_id == self.account_id,
+            )
+            .order_by(WorkItem.title)
+        )
+        for deployment_id, item in item_rows:
+            items[deployment_id].append(item)
+        return vendors, items
+
+    async def list_page(
+        self,
+        *,
+        vendor_id: uuid.UUID | None,
+        work_item_id: uuid.UUID | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Deployment], int, bool, str | None]:
+        conditions: list[ColumnElement[bool]] = [Deployment.account_id == self.account_id]
+        if vendor_id is not None:
+            conditions.append(
+                Deployment.id.in_(
+                    select(deployment_vendors.c.deployment_id).where(
+                        deployment_vendors.c.vendor_id == vendor_id
+                    )
+                )
+            )
+        if work_item_id is not None:
+            conditions.append(
+                Deployment.id.in_(
+                    select(deployment_work_items.c.deployment_id).where(
+                        deployment_work_items.c.work_item_id == work_item_id
+                    )
+                )
+            )
+        if since is not None:
+            conditions.append(Deployment.deployed_at >= since)
+        if until is not None:
+            conditions.append(Deployment.deployed_at <= until)
+        total = await self.session.scalar(select(func.count(Deployment.id)).where(*conditions))
+        stmt: Any = select(Deployment).where(*conditions)
+        if cursor is not None:
+            stmt = NEWEST_FIRST.after(stmt, cursor)
+        stmt = NEWEST_FIRST.order(stmt).limit(limit + 1)
+        rows = list((await self.session.execute(stmt)).scalars())
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = NEWEST_FIRST.encode([rows[-1].deployed_at, rows[-1].id]) if has_more else None
+        return rows, int(total or 0), has_more, next_cursor

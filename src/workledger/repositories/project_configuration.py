@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from workledger.models import ProjectConfiguration
+from workledger.repositories.base import AccountScopedRepository
+
+
+class ProjectConfigurationRepository(AccountScopedRepository):
+    async def get(self, *, lock: bool = False) -> ProjectConfiguration | None:
+        stmt = select(ProjectConfiguration).where(
+            ProjectConfiguration.account_id == self.account_id
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_if_missing(self, configuration: ProjectConfiguration) -> bool:
+        """Insert unless another transaction just did; a savepoint keeps ours usable."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(configuration)
+        except IntegrityError:
+            return False
+        return True
+
+    async def ping(self) -> None:
+        await self.session.execute(text("SELECT 1"))

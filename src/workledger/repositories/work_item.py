@@ -1,0 +1,325 @@
+"""Work item storage: the tree (materialized path + recursive CTE), dependencies, listing."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.sql.expression import FromClause
+
+from workledger.db.dialect import json_array_contains, like_contains, like_prefix
+from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
+from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.paging import Keyset, as_date, as_datetime, as_int, as_str, as_uuid
+from workledger.schemas.common import Actor
+from workledger.schemas.work_item import WorkItemListQuery, WorkItemSort
+
+FAR_FUTURE = date(9999, 12, 31)
+
+# Summary columns a list returns; shared by the live and the archive table.
+SUMMARY_COLUMNS = (
+    "id",
+    "item_type",
+    "title",
+    "status",
+    "priority",
+    "priority_rank",
+    "parent_id",
+    "depth",
+    "due_date",
+    "tags",
+    "version",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+)
+
+
+def path_segment(item_id: uuid.UUID) -> str:
+    return item_id.hex + "/"
+
+
+def path_ids(path: str) -> list[uuid.UUID]:
+    return [uuid.UUID(hex=part) for part in path.split("/") if part]
+
+
+@dataclass(frozen=True)
+class ListResult:
+    rows: Sequence[Any]
+    total_count: int
+    has_more: bool
+    next_cursor: str | None
+
+
+class WorkItemRepository(AccountScopedRepository):
+    def _live(self) -> ColumnElement[bool]:
+        return and_(WorkItem.account_id == self.account_id, WorkItem.deleted_at.is_(None))
+
+    async def get(
+        self, item_id: uuid.UUID, *, include_deleted: bool = False, lock: bool = False
+    ) -> WorkItem | None:
+        stmt = select(WorkItem).where(
+            WorkItem.id == item_id, WorkItem.account_id == self.account_id
+        )
+        if not include_deleted:
+            stmt = stmt.where(WorkItem.deleted_at.is_(None))
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get_many(self, ids: Iterable[uuid.UUID]) -> list[WorkItem]:
+        wanted = list(set(ids))
+        if not wanted:
+            return []
+        stmt = select(WorkItem).where(self._live(), WorkItem.id.in_(wanted))
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add(self, item: WorkItem) -> None:
+        self.session.add(item)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    # --- tree -----------------------------------------------------------------------------
+
+    async def ancestors(self, item: WorkItem) -> list[WorkItem]:
+        """Root first, read from the materialized path."""
+        ids = path_ids(item.path)[:-1]
+        if not ids:
+            return []
+        stmt = select(WorkItem).where(WorkItem.account_id == self.account_id, WorkItem.id.in_(ids))
+        return sorted((await self.session.execute(stmt)).scalars(), key=lambda a: a.depth)
+
+    async def descendants(
+        self, item: WorkItem, *, max_depth: int, include_deleted: bool = False
+    ) -> list[WorkItem]:
+        """Up to ``max_depth`` levels below ``item``, in tree order, by recursive CTE."""
+        live = [] if include_deleted else [WorkItem.deleted_at.is_(None)]
+        tree = (
+            select(WorkItem.id, literal(1).label("level"))
+            .where(WorkItem.parent_id == item.id, WorkItem.account_id == self.account_id, *live)
+            .cte("tree", recursive=True)
+        )
+        child = WorkItem.__table__.alias("child")
+        tree = tree.union_all(
+            select(child.c.id, (tree.c.level + 1).label("level"))
+            .join(tree, child.c.parent_id == tree.c.id)
+            .where(
+                tree.c.level < max_depth,
+                *([] if include_deleted else [child.c.deleted_at.is_(None)]),
+            )
+        )
+        stmt = select(WorkItem).join(tree, WorkItem.id == tree.c.id).order_by(WorkItem.path)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def subtree_height(self, item: WorkItem) -> int:
+        """How many levels lie below ``item`` (0 for a leaf), deleted items included."""
+        stmt = select(func.max(WorkItem.depth)).where(
+            WorkItem.account_id == self.account_id,
+            WorkItem.path.like(like_prefix(item.path), escape="\\"),
+        )
+        deepest = (await self.session.execute(stmt)).scalar_one_or_none()
+        return (deepest or item.depth) - item.depth
+
+    async def has_live_children(self, item_id: uuid.UUID) -> bool:
+        stmt = select(exists().where(self._live(), WorkItem.parent_id == item_id))
+        return bool((await self.session.execute(stmt)).scalar())
+
+    async def rehome_subtree(self, *, old_path: str, new_path: str, depth_delta: int) -> None:
+        """Rewrite the path and depth of everything below ``old_path`` (not the item itself)."""
+        await self.session.execute(
+            update(WorkItem)
+            .where(
+                WorkItem.account_id == self.account_id,
+                WorkItem.path.like(like_prefix(old_path), escape="\\"),
+                WorkItem.path != old_path,
+            )
+            .values(
+                path=literal(new_path) + func.substr(WorkItem.path, len(old_path) + 1),
+                depth=WorkItem.depth + depth_delta,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def mark_subtree_deleted(
+        self,
+        item: WorkItem,
+        *,
+        deleted_at: datetime | None,
+        only_deleted_at: datetime | None,
+        at: datetime,
+        actor: Actor,
+    ) -> int:
+        """Soft-delete (``deleted_at`` set) or restore (``None``) everything below ``item``.
+
+        A restore brings back only what was deleted together with the item
+        (``only_deleted_at``), not what had been deleted on its own before."""
+        condition: ColumnElement[bool]
+        if deleted_at is not None:
+            condition = WorkItem.deleted_at.is_(None)
+        else:
+            condition = WorkItem.deleted_at == only_deleted_at
+        result = await self.session.execute(
+            update(WorkItem)
+            .where(
+                WorkItem.account_id == self.account_id,
+                WorkItem.path.like(like_prefix(item.path), escape="\\"),
+                WorkItem.id != item.id,
+                condition,
+            )
+            .values(
+                deleted_at=deleted_at,
+                version=WorkItem.version + 1,
+                updated_at=at,
+                updated_by=actor.client,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- dependencies ---------------------------------------------------------------------
+
+    async def dependencies_of(
+        self, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+        found: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
+        if not ids:
+            return found
+        stmt = (
+            select(
+                WorkItemDependency.work_item_id,
+                WorkItemDependency.depends_on_id,
+                WorkItemDependency.dependency_type,
+            )
+            .where(WorkItemDependency.work_item_id.in_(ids))
+            .order_by(WorkItemDependency.work_item_id, WorkItemDependency.created_at)
+        )
+        for work_item_id, depends_on_id, dependency_type in await self.session.execute(stmt):
+            found[work_item_id].append((depends_on_id, dependency_type))
+        return found
+
+    async def replace_dependencies(
+        self, item_id: uuid.UUID, dependencies: Sequence[tuple[uuid.UUID, str]]
+    ) -> None:
+        await self.session.execute(
+            delete(WorkItemDependency).where(WorkItemDependency.work_item_id == item_id)
+        )
+        self.session.add_all(
+            WorkItemDependency(work_item_id=item_id, depends_on_id=target, dependency_type=kind)
+            for target, kind in dependencies
+        )
+
+    async def dependency_reaches(self, *, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
+        """Whether following dependency edges from ``starts`` arrives at ``target``."""
+        reach = (
+            select(WorkItemDependency.depends_on_id.label("id"))
+            .where(WorkItemDependency.work_item_id.in_(starts))
+            .cte("reach", recursive=True)
+        )
+        edge = WorkItemDependency.__table__.alias("edge")
+        reach = reach.union(
+            select(edge.c.depends_on_id).join(reach, edge.c.work_item_id == reach.c.id)
+        )
+        stmt = select(
+            or_(
+                literal(target in starts),
+                exists().where(reach.c.id == target),
+            )
+        )
+        return bool((await self.session.execute(stmt)).scalar())
+
+    # --- listing --------------------------------------------------------------------------
+
+    async def list_page(self, query: WorkItemListQuery) -> ListResult:
+        source = self._source(include_archived=query.include_archived)
+        c = source.c
+        conditions: list[ColumnElement[bool]] = [c.account_id == self.account_id]
+        if not query.include_deleted:
+            conditions.append(c.deleted_at.is_(None))
+        if query.item_type is not None:
+            conditions.append(c.item_type == query.item_type.value)
+        if query.status is not None:
+            conditions.append(c.status == query.status.value)
+        if query.parent_id is not None:
+            conditions.append(c.parent_id == query.parent_id)
+        if query.root_only:
+            conditions.append(c.parent_id.is_(None))
+        if query.tag is not None:
+            conditions.append(json_array_contains(c.tags, query.tag, self.dialect))
+        if query.search is not None:
+            conditions.append(c.title.ilike(like_contains(query.search), escape="\\"))
+
+        archived_at = c.archived_at if "archived_at" in c else null().label("archived_at")
+        columns = [*(c[name] for name in SUMMARY_COLUMNS), archived_at]
+        stmt: Select[Any] = select(*columns).select_from(source).where(*conditions)
+        keyset = self._keyset(source, query)
+        total = (
+            await self.session.execute(select(func.count()).select_from(source).where(*conditions))
+        ).scalar_one()
+        if query.cursor is not None:
+            stmt = keyset.after(stmt, query.cursor)
+        stmt = keyset.order(stmt).offset(query.offset).limit(query.limit + 1)
+        stmt = stmt.add_columns(*(col.label(f"_k{i}") for i, col in enumerate(keyset.columns)))
+        rows = list(await self.session.execute(stmt))
+        has_more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        next_cursor = None
+        if has_more:
+            last = rows[-1]._mapping
+            next_cursor = keyset.encode([last[f"_k{i}"] for i in range(len(keyset.columns))])
+        return ListResult(rows, int(total), has_more, next_cursor)
+
+    def _source(self, *, include_archived: bool) -> FromClause:
+        live = WorkItem.__table__
+        if not include_archived:
+            return live
+        archived = ArchivedWorkItem.__table__
+        names = [*SUMMARY_COLUMNS, "account_id"]
+        return union_all(
+            select(*(live.c[n] for n in names), null().label("archived_at")),
+            select(*(archived.c[n] for n in names), archived.c.archived_at),
+        ).subquery("items")
+
+    @staticmethod
+    def _keyset(source: FromClause, query: WorkItemListQuery) -> Keyset:
+        c = source.c
+        sort = query.sort
+        natural_desc = sort in (WorkItemSort.created, WorkItemSort.updated)
+        descending = natural_desc if query.order is None else query.order == "desc"
+        key: tuple[ColumnElement[Any], Any]
+        if sort is WorkItemSort.created:
+            key = (c.created_at, as_datetime)
+        elif sort is WorkItemSort.updated:
+            key = (c.updated_at, as_datetime)
+        elif sort is WorkItemSort.title:
+            key = (func.lower(c.title), as_str)
+        elif sort is WorkItemSort.due_date:
+            key = (func.coalesce(c.due_date, FAR_FUTURE), as_date)
+        else:
+            # "desc" means most urgent first, which is the lowest rank.
+            key = (c.priority_rank, as_int)
+            descending = not descending if query.order is not None else False
+        return Keyset(
+            name=sort.value,
+            columns=(key[0], c.id),
+            decoders=(key[1], as_uuid),
+            descending=descending,
+        )

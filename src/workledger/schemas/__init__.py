@@ -1,0 +1,1 @@
+"""Pydantic v2 models shared by every door: Create / Update / Read per entity."""

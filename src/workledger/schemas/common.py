@@ -1,0 +1,140 @@
+"""Shared schema pieces: strict input models, field types, paging envelope, the actor."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+
+import pydantic
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from workledger.errors import FieldError, ValidationError
+
+T = TypeVar("T")
+
+CLIENT_NAME_MAX = 100
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: the account every query is scoped to, and the client to audit."""
+
+    account_id: uuid.UUID
+    client: str = "api"
+
+    def __post_init__(self) -> None:
+        name = (self.client or "").strip()[:CLIENT_NAME_MAX] or "api"
+        object.__setattr__(self, "client", name)
+
+
+class Priority(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+PRIORITY_RANK = {Priority.critical: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+CommitHash = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-fA-F]{40}$"),
+    AfterValidator(_lower),
+    Field(description="full 40-character hex commit hash"),
+]
+Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$"), Field(examples=["2026-Q3"])]
+Principles = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(max_length=50)
+]
+PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+
+
+def field_errors(exc: pydantic.ValidationError) -> list[FieldError]:
+    """Pydantic's errors as contract ``{field, message}`` pairs with dotted field paths."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in error["loc"] if not _is_wrapper(part)]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        errors.append(FieldError(".".join(loc) or "body", message))
+    return errors
+
+
+def _is_wrapper(part: Any) -> bool:
+    # Pydantic puts validator and union-member names in locations; users don't name those.
+    return isinstance(part, str) and (
+        part.startswith("function-") or re.fullmatch(r"[a-z]+\[.*\]", part) is not None
+    )
+
+
+class StrictModel(BaseModel):
+    """Input: unknown fields are refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Self:
+        """Validate raw input; failures become the domain's ``ValidationError``."""
+        try:
+            return cls.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(field_errors(exc)) from None
+
+
+class UpdateModel(StrictModel):
+    """A partial update: only the fields sent are applied; ``version`` is required."""
+
+    version: int = Field(ge=1, description="the version you read; a stale one is refused")
+    # Fields that may be left out but not cleared with an explicit null.
+    not_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nulls(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            nulls = sorted(name for name in cls.not_nullable if name in data and data[name] is None)
+            if nulls:
+                raise ValidationError([FieldError(name, "cannot be null") for name in nulls])
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller sent (``version`` aside), with their validated values."""
+        return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(BaseModel, Generic[T]):
+    """The list envelope: one page of items, the total, and how to get the next page."""
+
+    items: list[T]
+    total_count: int
+    has_more: bool
+    next_cursor: str | None = None

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from workledger.schemas.common import CommitHash, PageLimit, ReadModel, StrictModel, Title
+from workledger.schemas.vendor import VendorName, VendorStatus
+from workledger.schemas.work_item import ItemStatus
+
+TestName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+LinkList = Annotated[list[uuid.UUID], Field(max_length=200)]
+
+
+def _no_duplicates(field: str, values: list[object]) -> None:
+    if len(values) != len(set(values)):
+        raise ValueError(f"{field} lists the same entry twice")
+
+
+class DeploymentCreate(StrictModel):
+    pr_number: Annotated[int, Field(ge=1)]
+    pr_title: Title
+    commit_hash: CommitHash
+    deployed_at: datetime | None = Field(default=None, description="default: now")
+    test_summary: dict[TestName, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    constitutional_compliance: bool = False
+    vendor_ids: LinkList = Field(default_factory=list)
+    vendor_names: Annotated[list[VendorName], Field(max_length=200)] = Field(default_factory=list)
+    work_item_ids: LinkList = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _links(self) -> DeploymentCreate:
+        if self.vendor_ids and self.vendor_names:
+            raise ValueError("give vendor_ids or vendor_names, not both")
+        _no_duplicates("vendor_ids", list(self.vendor_ids))
+        _no_duplicates("vendor_names", list(self.vendor_names))
+        _no_duplicates("work_item_ids", list(self.work_item_ids))
+        if self.deployed_at is not None and self.deployed_at.tzinfo is None:
+            raise ValueError("deployed_at needs a timezone (e.g. 2026-05-01T12:00:00Z)")
+        return self
+
+
+class DeploymentListQuery(StrictModel):
+    vendor_id: uuid.UUID | None = None
+    work_item_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: PageLimit = 20
+    cursor: str | None = None
+
+
+class AffectedVendor(ReadModel):
+    id: uuid.UUID
+    name: str
+    status: VendorStatus
+
+
+class RelatedWorkItem(ReadModel):
+    id: uuid.UUID
+    title: str
+    status: ItemStatus
+
+
+class DeploymentRead(BaseModel):
+    id: uuid.UUID
+    deployed_at: datetime
+    pr_number: int
+    pr_title: str
+    commit_hash: str
+    test_summary: dict[str, int]
+    constitutional_compliance: bool
+    vendor_ids: list[uuid.UUID]
+    work_item_ids: list[uuid.UUID]
+    affected_vendors: list[AffectedVendor]
+    related_work_items: list[RelatedWorkItem]
+    version: int
+    created_at: datetime
+    created_by: str
+    created: bool = Field(
+        default=False, description="false when this PR and commit were already recorded"
+    )

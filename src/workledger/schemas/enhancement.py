@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import Field, StringConstraints
+
+from workledger.schemas.common import (
+    PageLimit,
+    Principles,
+    Priority,
+    Quarter,
+    ReadModel,
+    StrictModel,
+    Title,
+    UpdateModel,
+)
+
+EnhancementDescription = Annotated[str, StringConstraints(max_length=5000)]
+DependsOn = Annotated[list[uuid.UUID], Field(max_length=100)]
+
+
+class EnhancementStatus(StrEnum):
+    planned = "planned"
+    approved = "approved"
+    implementing = "implementing"
+    completed = "completed"
+
+
+class EnhancementCreate(StrictModel):
+    title: Title
+    description: EnhancementDescription | None = None
+    priority: Priority = Priority.medium
+    status: EnhancementStatus = EnhancementStatus.planned
+    target_quarter: Quarter | None = None
+    constitutional_principles: Principles = Field(default_factory=list)
+    depends_on: DependsOn = Field(default_factory=list)
+
+
+class EnhancementUpdate(UpdateModel):
+    title: Title | None = None
+    description: EnhancementDescription | None = None
+    priority: Priority | None = None
+    status: EnhancementStatus | None = None
+    target_quarter: Quarter | None = None
+    constitutional_principles: Principles | None = None
+    depends_on: DependsOn | None = None
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset(
+        {"title", "priority", "status", "constitutional_principles", "depends_on"}
+    )
+
+
+class EnhancementListQuery(StrictModel):
+    priority: Priority | None = None
+    status: EnhancementStatus | None = None
+    target_quarter: Quarter | None = None
+    limit: PageLimit = 50
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+class EnhancementRead(ReadModel):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    priority: Priority
+    status: EnhancementStatus
+    target_quarter: str | None
+    constitutional_principles: list[str]
+    depends_on: list[uuid.UUID]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    updated_by: str

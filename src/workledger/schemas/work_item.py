@@ -1,0 +1,262 @@
+"""Work item input and output models, with the typed metadata of each item type."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+import pydantic
+from pydantic import Field, StringConstraints, model_validator
+
+from workledger.errors import FieldError, ValidationError
+from workledger.schemas.common import (
+    CommitHash,
+    PageLimit,
+    Principles,
+    Priority,
+    Quarter,
+    ReadModel,
+    StrictModel,
+    Title,
+    UpdateModel,
+    field_errors,
+)
+
+MAX_DEPTH = 4  # depth of the fifth level; a root is at depth 0
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Tags = Annotated[list[Tag], Field(max_length=20)]
+BranchName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+class ItemType(StrEnum):
+    project = "project"
+    session = "session"
+    task = "task"
+    research = "research"
+
+
+class ItemStatus(StrEnum):
+    active = "active"
+    completed = "completed"
+    blocked = "blocked"
+
+
+class DependencyType(StrEnum):
+    blocks = "blocks"
+    depends_on = "depends_on"
+
+
+class WorkItemSort(StrEnum):
+    created = "created"
+    updated = "updated"
+    title = "title"  # type: ignore[assignment]  # shadows str.title, harmlessly
+    due_date = "due_date"
+    priority = "priority"
+
+
+# --- typed metadata, one model per item type ---------------------------------------------
+
+
+class ProjectMetadata(StrictModel):
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    target_quarter: Quarter | None = None
+    constitutional_principles: Principles | None = None
+
+
+class SessionMetadata(StrictModel):
+    token_budget: Annotated[int, Field(ge=1_000, le=1_000_000)] | None = None
+    prompts_count: Annotated[int, Field(ge=0)] | None = None
+    yaml_frontmatter: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _frontmatter_has_schema_version(self) -> SessionMetadata:
+        if self.yaml_frontmatter is not None and "schema_version" not in self.yaml_frontmatter:
+            raise ValueError("yaml_frontmatter must hold schema_version")
+        return self
+
+
+Hours = Annotated[float, Field(ge=0, le=1000)]
+
+
+class TaskMetadata(StrictModel):
+    estimated_hours: Hours | None = None
+    actual_hours: Hours | None = None
+    blocked_reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ResearchMetadata(StrictModel):
+    research_questions: list[str] | None = None
+    findings_summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    references: list[str] | None = None
+
+
+METADATA_MODELS: dict[ItemType, type[StrictModel]] = {
+    ItemType.project: ProjectMetadata,
+    ItemType.session: SessionMetadata,
+    ItemType.task: TaskMetadata,
+    ItemType.research: ResearchMetadata,
+}
+
+
+def validate_metadata(item_type: ItemType | str, raw: dict[str, Any] | None) -> dict[str, Any]:
+    """Check ``metadata`` against the item type's model; errors name ``metadata.<key>``."""
+    model = METADATA_MODELS[ItemType(item_type)]
+    try:
+        parsed = model.model_validate(raw or {})
+    except pydantic.ValidationError as exc:
+        errors = [
+            FieldError(
+                f"metadata.{e.field}" if e.field != "body" else "metadata",
+                f"{e.message} (for item_type {ItemType(item_type).value})"
+                if e.message == "unknown field"
+                else e.message,
+            )
+            for e in field_errors(exc)
+        ]
+        raise ValidationError(errors) from None
+    return parsed.model_dump(exclude_none=True, mode="json")
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+class DependencyIn(StrictModel):
+    depends_on_id: uuid.UUID
+    dependency_type: DependencyType = DependencyType.depends_on
+
+
+def _unique_dependencies(deps: list[DependencyIn] | None) -> list[DependencyIn] | None:
+    if deps is not None:
+        seen = [d.depends_on_id for d in deps]
+        if len(seen) != len(set(seen)):
+            raise ValidationError.single("dependencies", "lists the same item twice")
+    return deps
+
+
+class WorkItemFields(StrictModel):
+    """What create and update share."""
+
+    description: Description | None = None
+    due_date: date | None = None
+    branch_name: BranchName | None = None
+    commit_hash: CommitHash | None = None
+    pr_number: Annotated[int, Field(ge=1)] | None = None
+    metadata: dict[str, Any] | None = None
+    dependencies: Annotated[list[DependencyIn], Field(max_length=100)] | None = None
+
+
+class WorkItemCreate(WorkItemFields):
+    item_type: ItemType
+    title: Title
+    parent_id: uuid.UUID | None = None
+    status: ItemStatus = ItemStatus.active
+    priority: Priority = Priority.medium
+    tags: Tags = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _typed_metadata(self) -> WorkItemCreate:
+        self.metadata = validate_metadata(self.item_type, self.metadata)
+        _unique_dependencies(self.dependencies)
+        return self
+
+
+class WorkItemUpdate(UpdateModel, WorkItemFields):
+    title: Title | None = None
+    parent_id: uuid.UUID | None = None
+    status: ItemStatus | None = None
+    priority: Priority | None = None
+    tags: Tags | None = None
+    deleted: bool | None = Field(default=None, description="true: soft delete; false: restore")
+    cascade: bool = Field(default=False, description="with deleted=true: delete live children too")
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset(
+        {"title", "status", "priority", "tags", "deleted", "cascade", "dependencies", "metadata"}
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> WorkItemUpdate:
+        _unique_dependencies(self.dependencies)
+        return self
+
+
+class WorkItemListQuery(StrictModel):
+    item_type: ItemType | None = None
+    status: ItemStatus | None = None
+    parent_id: uuid.UUID | None = None
+    root_only: bool = False
+    tag: Tag | None = None
+    search: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    include_deleted: bool = False
+    include_archived: bool = False
+    sort: WorkItemSort = WorkItemSort.created
+    order: Literal["asc", "desc"] | None = Field(
+        default=None,
+        description="default: newest first for created/updated, A→Z for title, soonest "
+        "first for due_date, most urgent first for priority",
+    )
+    limit: PageLimit = 50
+    offset: Annotated[int, Field(ge=0)] = 0
+    cursor: str | None = None
+
+    @model_validator(mode="after")
+    def _one_paging_style(self) -> WorkItemListQuery:
+        if self.cursor is not None and self.offset:
+            raise ValueError("use either offset or cursor, not both")
+        if self.root_only and self.parent_id is not None:
+            raise ValueError("root_only and parent_id exclude each other")
+        return self
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+class DependencyRead(ReadModel):
+    depends_on_id: uuid.UUID
+    dependency_type: DependencyType
+
+
+class WorkItemSummary(ReadModel):
+    """What lists return: enough to choose an item; the query tool gives the rest."""
+
+    id: uuid.UUID
+    item_type: ItemType
+    title: str
+    status: ItemStatus
+    priority: Priority
+    parent_id: uuid.UUID | None
+    depth: int
+    due_date: date | None
+    tags: list[str]
+    version: int
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    archived_at: datetime | None = None
+
+
+class WorkItemRead(WorkItemSummary):
+    description: str | None
+    branch_name: str | None
+    commit_hash: str | None
+    pr_number: int | None
+    metadata: dict[str, Any]
+    dependencies: list[DependencyRead]
+    created_at: datetime
+    created_by: str
+    updated_by: str
+
+
+class WorkItemNode(WorkItemSummary):
+    """A descendant in a hierarchy answer: tree order, with its own dependencies."""
+
+    dependencies: list[DependencyRead]
+
+
+class WorkItemHierarchy(WorkItemRead):
+    """The item itself, its ancestors (root first) and its descendants (tree order)."""
+
+    ancestors: list[WorkItemSummary]
+    descendants: list[WorkItemNode]

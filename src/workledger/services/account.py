@@ -1,0 +1,186 @@
+"""Accounts, passwords (Argon2), access JWTs (HS256) and API tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+from pwdlib import PasswordHash
+from sqlalchemy.exc import IntegrityError
+
+from workledger.db.types import utcnow
+from workledger.db.unit_of_work import Database
+from workledger.errors import Conflict, NotFound, Unauthorized
+from workledger.models import Account, ApiToken
+from workledger.repositories.account import AccountRepository, ApiTokenRepository
+from workledger.schemas.account import (
+    AccessToken,
+    AccountCreate,
+    AccountRead,
+    ApiTokenCreated,
+    ApiTokenRead,
+)
+from workledger.schemas.common import Actor
+from workledger.services.common import Service
+
+ISSUER = AUDIENCE = "workledger"
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "iss", "aud"]
+API_TOKEN_PREFIX = "wl_"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a bearer token speaks for; ``token_name`` is set for API tokens."""
+
+    account_id: uuid.UUID
+    token_name: str | None = None
+
+
+def hash_api_token(token: str) -> str:
+    # API tokens carry 256 random bits, so a fast hash is enough (unlike passwords).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountService(Service):
+    def __init__(self, db: Database, *, signing_key: str, token_minutes: int) -> None:
+        super().__init__(db)
+        self._key = signing_key
+        self._lifetime = timedelta(minutes=token_minutes)
+        self._passwords = PasswordHash.recommended()
+        self._dummy_hash = self._passwords.hash(secrets.token_urlsafe(16))
+
+    async def create(self, data: AccountCreate) -> AccountRead:
+        password_hash = self._passwords.hash(data.password) if data.password else None
+        try:
+            async with self.db.transaction() as session:
+                repo = AccountRepository(session)
+                if await repo.get_by_email(data.email) is not None:
+                    raise Conflict(f"an account for {data.email} already exists", field="email")
+                now = utcnow()
+                account = Account(
+                    email=data.email, password_hash=password_hash, created_at=now, updated_at=now
+                )
+                repo.add(account)
+                await repo.flush()
+                return AccountRead.model_validate(account)
+        except IntegrityError:
+            raise Conflict(f"an account for {data.email} already exists", field="email") from None
+
+    async def ensure(self, email: str) -> AccountRead:
+        """The account for ``email``, created without a password on first use (CLI, stdio)."""
+        try:
+            return await self.get_by_email(email)
+        except NotFound:
+            pass
+        try:
+            return await self.create(AccountCreate(email=email))
+        except Conflict:
+            return await self.get_by_email(email)
+
+    async def get_by_email(self, email: str) -> AccountRead:
+        async with self.db.transaction(write=False) as session:
+            account = await AccountRepository(session).get_by_email(email)
+            if account is None:
+                raise NotFound("account", email)
+            return AccountRead.model_validate(account)
+
+    async def get(self, account_id: uuid.UUID) -> AccountRead:
+        async with self.db.transaction(write=False) as session:
+            account = await AccountRepository(session).get(account_id)
+            if account is None:
+                raise NotFound("account", account_id)
+            return AccountRead.model_validate(account)
+
+    async def authenticate(self, *, email: str, password: str) -> AccountRead:
+        async with self.db.transaction(write=False) as session:
+            account = await AccountRepository(session).get_by_email(email)
+        stored = account.password_hash if account else None
+        # Verify against a dummy hash for unknown emails, so timing does not reveal them.
+        valid = self._passwords.verify(password, stored or self._dummy_hash)
+        if account is None or stored is None or not valid:
+            raise Unauthorized("wrong email or password")
+        return AccountRead.model_validate(account)
+
+    def issue_access_token(self, account_id: uuid.UUID) -> AccessToken:
+        now = utcnow()
+        claims = {
+            "sub": str(account_id),
+            "iat": now,
+            "exp": now + self._lifetime,
+            "jti": uuid.uuid4().hex,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+        }
+        token = jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return AccessToken(access_token=token, expires_in=int(self._lifetime.total_seconds()))
+
+    def verify_access_token(self, token: str) -> uuid.UUID:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": REQUIRED_CLAIMS},
+            )
+            return uuid.UUID(str(claims["sub"]))
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("the access token has expired") from None
+        except (jwt.InvalidTokenError, ValueError):
+            raise Unauthorized("the access token is invalid") from None
+
+    async def resolve_bearer(self, token: str) -> Principal:
+        """The account behind an access JWT or an API token; Unauthorized otherwise."""
+        if token.startswith(API_TOKEN_PREFIX):
+            return await self._verify_api_token(token)
+        account_id = self.verify_access_token(token)
+        async with self.db.transaction(write=False) as session:
+            if await AccountRepository(session).get(account_id) is None:
+                raise Unauthorized("the access token's account no longer exists")
+        return Principal(account_id=account_id)
+
+    async def _verify_api_token(self, token: str) -> Principal:
+        async with self.db.transaction(write=False) as session:
+            found = await AccountRepository(session).token_by_hash(hash_api_token(token))
+        if found is None or found.revoked_at is not None:
+            raise Unauthorized("the API token is invalid or revoked")
+        return Principal(account_id=found.account_id, token_name=found.name)
+
+    async def create_api_token(self, *, actor: Actor, name: str) -> ApiTokenCreated:
+        secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        async with self.db.transaction() as session:
+            repo = ApiTokenRepository(session, account_id=actor.account_id)
+            token = ApiToken(
+                account_id=actor.account_id,
+                name=name,
+                token_hash=hash_api_token(secret),
+                prefix=secret[:10],
+                created_at=utcnow(),
+            )
+            repo.add(token)
+            await repo.flush()
+            return ApiTokenCreated(
+                id=token.id, name=token.name, token=secret, created_at=token.created_at
+            )
+
+    async def list_api_tokens(self, *, actor: Actor) -> list[ApiTokenRead]:
+        async with self.db.transaction(write=False) as session:
+            tokens = await ApiTokenRepository(session, account_id=actor.account_id).list()
+            return [ApiTokenRead.model_validate(t) for t in tokens]
+
+    async def revoke_api_token(self, *, actor: Actor, token_id: uuid.UUID) -> ApiTokenRead:
+        async with self.db.transaction() as session:
+            repo = ApiTokenRepository(session, account_id=actor.account_id)
+            token = await repo.get(token_id)
+            if token is None:
+                raise NotFound("API token", token_id)
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+                await repo.flush()
+            return ApiTokenRead.model_validate(token)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from workledger.db.unit_of_work import Database
+from workledger.errors import VersionConflict
+
+
+class Versioned(Protocol):
+    version: int
+    updated_by: str
+    updated_at: datetime
+
+
+def check_version(record: Versioned, *, requested: int, resource: str) -> None:
+    """Refuse a change made against a version that is no longer current."""
+    if record.version != requested:
+        raise VersionConflict(
+            resource,
+            current_version=record.version,
+            requested_version=requested,
+            updated_by=record.updated_by,
+            updated_at=record.updated_at,
+        )
+
+
+def stamp(record: Versioned, *, client: str, at: datetime) -> None:
+    """Mark who changed the record and when; the ORM bumps ``version`` on flush."""
+    record.updated_by = client
+    record.updated_at = at
+
+
+class Service:
+    def __init__(self, db: Database) -> None:
+        self.db = db

@@ -1,0 +1,148 @@
+"""Enhancements: planned future work, with dependencies between them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from workledger.db.types import utcnow
+from workledger.errors import Conflict, NotFound, ValidationError
+from workledger.models import Enhancement
+from workledger.repositories.enhancement import EnhancementRepository
+from workledger.schemas.common import PRIORITY_RANK, Actor, Page
+from workledger.schemas.enhancement import (
+    EnhancementCreate,
+    EnhancementListQuery,
+    EnhancementRead,
+    EnhancementUpdate,
+)
+from workledger.services.common import Service, check_version, stamp
+
+RESOURCE = "enhancement"
+
+
+class EnhancementService(Service):
+    async def create(self, *, actor: Actor, data: EnhancementCreate) -> EnhancementRead:
+        async with self.db.transaction() as session:
+            repo = EnhancementRepository(session, account_id=actor.account_id)
+            now = utcnow()
+            enhancement = Enhancement(
+                account_id=actor.account_id,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                created_by=actor.client,
+                updated_by=actor.client,
+            )
+            _apply(enhancement, data.model_dump(exclude={"depends_on"}))
+            repo.add(enhancement)
+            await repo.flush()
+            await _set_depends_on(repo, enhancement.id, data.depends_on)
+            return _read(enhancement, data.depends_on)
+
+    async def get(self, *, actor: Actor, enhancement_id: uuid.UUID) -> EnhancementRead:
+        async with self.db.transaction(write=False) as session:
+            repo = EnhancementRepository(session, account_id=actor.account_id)
+            enhancement = await _found(repo, enhancement_id)
+            return _read(enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id])
+
+    async def update(
+        self, *, actor: Actor, enhancement_id: uuid.UUID, data: EnhancementUpdate
+    ) -> EnhancementRead:
+        changes = data.changes()
+        async with self.db.transaction() as session:
+            repo = EnhancementRepository(session, account_id=actor.account_id)
+            enhancement = await _found(repo, enhancement_id, lock=True)
+            check_version(enhancement, requested=data.version, resource=RESOURCE)
+            if "depends_on" in changes:
+                await _set_depends_on(repo, enhancement.id, changes.pop("depends_on"))
+            _apply(enhancement, changes)
+            stamp(enhancement, client=actor.client, at=utcnow())
+            await repo.flush()
+            return _read(enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id])
+
+    async def delete(self, *, actor: Actor, enhancement_id: uuid.UUID, version: int) -> None:
+        async with self.db.transaction() as session:
+            repo = EnhancementRepository(session, account_id=actor.account_id)
+            enhancement = await _found(repo, enhancement_id, lock=True)
+            check_version(enhancement, requested=version, resource=RESOURCE)
+            await repo.remove(enhancement)
+
+    async def list(self, *, actor: Actor, query: EnhancementListQuery) -> Page[EnhancementRead]:
+        async with self.db.transaction(write=False) as session:
+            repo = EnhancementRepository(session, account_id=actor.account_id)
+            rows, total = await repo.list_page(
+                priority=query.priority.value if query.priority else None,
+                status=query.status.value if query.status else None,
+                target_quarter=query.target_quarter,
+                limit=query.limit,
+                offset=query.offset,
+            )
+            edges = await repo.depends_on([e.id for e in rows])
+            return Page[EnhancementRead](
+                items=[_read(e, edges[e.id]) for e in rows],
+                total_count=total,
+                has_more=query.offset + len(rows) < total,
+                next_cursor=None,
+            )
+
+
+async def _found(
+    repo: EnhancementRepository, enhancement_id: uuid.UUID, *, lock: bool = False
+) -> Enhancement:
+    enhancement = await repo.get(enhancement_id, lock=lock)
+    if enhancement is None:
+        raise NotFound(RESOURCE, enhancement_id)
+    return enhancement
+
+
+async def _set_depends_on(
+    repo: EnhancementRepository, enhancement_id: uuid.UUID, targets: Sequence[uuid.UUID]
+) -> None:
+    if len(set(targets)) != len(targets):
+        raise ValidationError.single("depends_on", "lists the same enhancement twice")
+    if enhancement_id in targets:
+        raise ValidationError.single("depends_on", "an enhancement cannot depend on itself")
+    found = await repo.existing_ids(targets)
+    missing = [str(t) for t in targets if t not in found]
+    if missing:
+        raise NotFound(RESOURCE, ", ".join(missing), field="depends_on", missing=missing)
+    if targets and await repo.reaches(starts=targets, target=enhancement_id):
+        raise Conflict(
+            "these dependencies would close a cycle: an enhancement they lead to already "
+            "depends on this one",
+            field="depends_on",
+        )
+    await repo.replace_depends_on(enhancement_id, targets)
+
+
+def _apply(enhancement: Enhancement, changes: dict[str, Any]) -> None:
+    for name in ("title", "description", "target_quarter"):
+        if name in changes:
+            setattr(enhancement, name, changes[name])
+    if "constitutional_principles" in changes:
+        enhancement.constitutional_principles = list(changes["constitutional_principles"])
+    if "status" in changes:
+        enhancement.status = str(changes["status"])
+    if "priority" in changes:
+        enhancement.priority = str(changes["priority"])
+        enhancement.priority_rank = PRIORITY_RANK[changes["priority"]]
+
+
+def _read(enhancement: Enhancement, depends_on: Sequence[uuid.UUID]) -> EnhancementRead:
+    return EnhancementRead(
+        id=enhancement.id,
+        title=enhancement.title,
+        description=enhancement.description,
+        priority=enhancement.priority,
+        status=enhancement.status,
+        target_quarter=enhancement.target_quarter,
+        constitutional_principles=enhancement.constitutional_principles,
+        depends_on=sorted(depends_on),
+        version=enhancement.version,
+        created_at=enhancement.created_at,
+        updated_at=enhancement.updated_at,
+        created_by=enhancement.created_by,
+        updated_by=enhancement.updated_by,
+    )

@@ -1,0 +1,113 @@
+"""The project configuration: one per account, created with defaults on first read."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from workledger.db.types import utcnow
+from workledger.db.unit_of_work import Database
+from workledger.errors import NotFound, ValidationError
+from workledger.models import ProjectConfiguration
+from workledger.repositories.project_configuration import ProjectConfigurationRepository
+from workledger.repositories.work_item import WorkItemRepository
+from workledger.schemas.common import Actor
+from workledger.schemas.project_configuration import (
+    HealthCheckStatus,
+    ProjectConfigurationRead,
+    ProjectConfigurationUpdate,
+)
+from workledger.schemas.work_item import ItemType
+from workledger.services.common import Service, check_version, stamp
+from workledger.services.git_state import read_git_state
+
+RESOURCE = "project configuration"
+
+
+class ProjectConfigurationService(Service):
+    def __init__(self, db: Database, *, repo_dir: Path) -> None:
+        super().__init__(db)
+        self.repo_dir = repo_dir
+
+    async def get(self, *, actor: Actor) -> ProjectConfigurationRead:
+        return await self._read(await self._load_or_create(actor))
+
+    async def update(
+        self, *, actor: Actor, data: ProjectConfigurationUpdate
+    ) -> ProjectConfigurationRead:
+        await self._load_or_create(actor)
+        changes = data.changes()
+        async with self.db.transaction() as session:
+            repo = ProjectConfigurationRepository(session, account_id=actor.account_id)
+            configuration = await repo.get(lock=True)
+            if configuration is None:
+                raise NotFound(RESOURCE, "of this account")
+            check_version(configuration, requested=data.version, resource=RESOURCE)
+            if changes.get("current_session_id") is not None:
+                items = WorkItemRepository(session, account_id=actor.account_id)
+                await _check_session(items, changes["current_session_id"])
+            for name, value in changes.items():
+                setattr(configuration, name, dict(value) if name == "token_budgets" else value)
+            stamp(configuration, client=actor.client, at=utcnow())
+            await session.flush()
+        # git is read after commit, so no database lock is held while it runs.
+        return await self._read(configuration)
+
+    async def _load_or_create(self, actor: Actor) -> ProjectConfiguration:
+        # Reads stay read-only (no write lock on SQLite); only the very first read writes.
+        async with self.db.transaction(write=False) as session:
+            found = await ProjectConfigurationRepository(session, account_id=actor.account_id).get()
+        if found is not None:
+            return found
+        async with self.db.transaction() as session:
+            repo = ProjectConfigurationRepository(session, account_id=actor.account_id)
+            if not await repo.add_if_missing(_defaults(actor)):
+                pass  # another caller created it between our two transactions
+            found = await repo.get()
+            assert found is not None
+            return found
+
+    async def _read(self, configuration: ProjectConfiguration) -> ProjectConfigurationRead:
+        return ProjectConfigurationRead(
+            id=configuration.id,
+            active_context_type=configuration.active_context_type,
+            default_token_budget=configuration.default_token_budget,
+            token_budgets=configuration.token_budgets,
+            current_session_id=configuration.current_session_id,
+            git_state=await read_git_state(self.repo_dir),
+            health_check_status=HealthCheckStatus(
+                database="ok",
+                data_source=self.db.dialect,
+                checked_at=utcnow(),
+            ),
+            version=configuration.version,
+            created_at=configuration.created_at,
+            updated_at=configuration.updated_at,
+            created_by=configuration.created_by,
+            updated_by=configuration.updated_by,
+        )
+
+
+async def _check_session(items: WorkItemRepository, session_id: uuid.UUID) -> None:
+    item = await items.get(session_id)
+    if item is None:
+        raise NotFound("work item", session_id, field="current_session_id")
+    if item.item_type != ItemType.session.value:
+        raise ValidationError.single(
+            "current_session_id", f"must name a session work item, not a {item.item_type}"
+        )
+
+
+def _defaults(actor: Actor) -> ProjectConfiguration:
+    now = utcnow()
+    return ProjectConfiguration(
+        account_id=actor.account_id,
+        active_context_type="feature",
+        default_token_budget=200_000,
+        token_budgets={},
+        version=1,
+        created_at=now,
+        updated_at=now,
+        created_by=actor.client,
+        updated_by=actor.client,
+    )

@@ -1,0 +1,163 @@
+"""Vendor extractors and their health."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from workledger.db.types import utcnow
+from workledger.errors import Conflict, NotFound, ValidationError
+from workledger.models import Vendor
+from workledger.repositories.vendor import VendorRepository
+from workledger.schemas.common import Actor
+from workledger.schemas.vendor import (
+    FormatSupport,
+    TestResults,
+    VendorCreate,
+    VendorList,
+    VendorRead,
+    VendorStatus,
+    VendorUpdate,
+)
+from workledger.services.common import Service, check_version, stamp
+
+RESOURCE = "vendor"
+
+
+class VendorService(Service):
+    async def create(self, *, actor: Actor, data: VendorCreate) -> VendorRead:
+        try:
+            async with self.db.transaction() as session:
+                repo = VendorRepository(session, account_id=actor.account_id)
+                if await repo.get_by_name(data.name) is not None:
+                    raise _duplicate(data.name)
+                now = utcnow()
+                vendor = Vendor(
+                    account_id=actor.account_id,
+                    name=data.name,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                    created_by=actor.client,
+                    updated_by=actor.client,
+                )
+                _apply(vendor, data.model_dump(exclude={"name"}))
+                repo.add(vendor)
+                await repo.flush()
+                return vendor_read(vendor)
+        except IntegrityError:
+            # Two creates of one name raced past the check: the unique index decided.
+            raise _duplicate(data.name) from None
+
+    async def get(
+        self, *, actor: Actor, vendor_id: uuid.UUID | None = None, name: str | None = None
+    ) -> VendorRead:
+        async with self.db.transaction(write=False) as session:
+            repo = VendorRepository(session, account_id=actor.account_id)
+            return vendor_read(await _find(repo, vendor_id=vendor_id, name=name))
+
+    async def list(self, *, actor: Actor, status: VendorStatus | None = None) -> VendorList:
+        async with self.db.transaction(write=False) as session:
+            repo = VendorRepository(session, account_id=actor.account_id)
+            vendors = await repo.list(status=status.value if status else None)
+            counts = await repo.count_by_status()
+            return VendorList(
+                vendors=[vendor_read(v) for v in vendors],
+                operational_count=counts.get(VendorStatus.operational.value, 0),
+                broken_count=counts.get(VendorStatus.broken.value, 0),
+            )
+
+    async def update(
+        self,
+        *,
+        actor: Actor,
+        data: VendorUpdate,
+        vendor_id: uuid.UUID | None = None,
+        name: str | None = None,
+    ) -> VendorRead:
+        changes = data.changes()
+        try:
+            async with self.db.transaction() as session:
+                repo = VendorRepository(session, account_id=actor.account_id)
+                vendor = await _find(repo, vendor_id=vendor_id, name=name, lock=True)
+                check_version(vendor, requested=data.version, resource=RESOURCE)
+                new_name = changes.pop("name", vendor.name)
+                if new_name != vendor.name and await repo.get_by_name(new_name) is not None:
+                    raise _duplicate(new_name)
+                vendor.name = new_name
+                _apply(vendor, changes)
+                stamp(vendor, client=actor.client, at=utcnow())
+                await repo.flush()
+                return vendor_read(vendor)
+        except IntegrityError:
+            raise _duplicate(str(changes.get("name"))) from None
+
+
+async def _find(
+    repo: VendorRepository,
+    *,
+    vendor_id: uuid.UUID | None,
+    name: str | None,
+    lock: bool = False,
+) -> Vendor:
+    if vendor_id is None and name is None:
+        raise ValidationError.single("vendor_id", "give vendor_id or name")
+    if vendor_id is not None:
+        vendor = await repo.get(vendor_id, lock=lock)
+        if vendor is not None and name is not None and vendor.name != name:
+            vendor = None
+    else:
+        vendor = await repo.get_by_name(str(name), lock=lock)
+    if vendor is None:
+        raise NotFound(RESOURCE, vendor_id or repr(name))
+    return vendor
+
+
+def _duplicate(name: str) -> Conflict:
+    return Conflict(f"a vendor named {name!r} already exists", field="name")
+
+
+def _apply(vendor: Vendor, changes: dict[str, Any]) -> None:
+    if "status" in changes:
+        vendor.status = str(changes["status"])
+    if "extractor_version" in changes:
+        vendor.extractor_version = changes["extractor_version"]
+    if "manifest_compliant" in changes:
+        vendor.manifest_compliant = bool(changes["manifest_compliant"])
+    if "test_results" in changes:
+        results = TestResults.model_validate(changes["test_results"])
+        vendor.tests_passing = results.passing
+        vendor.tests_total = results.total
+        vendor.tests_skipped = results.skipped
+    if "format_support" in changes:
+        formats = FormatSupport.model_validate(changes["format_support"])
+        vendor.supports_excel = formats.excel
+        vendor.supports_csv = formats.csv
+        vendor.supports_pdf = formats.pdf
+        vendor.supports_ocr = formats.ocr
+
+
+def vendor_read(vendor: Vendor) -> VendorRead:
+    return VendorRead(
+        id=vendor.id,
+        name=vendor.name,
+        status=VendorStatus(vendor.status),
+        test_results=TestResults(
+            passing=vendor.tests_passing, total=vendor.tests_total, skipped=vendor.tests_skipped
+        ),
+        format_support=FormatSupport(
+            excel=vendor.supports_excel,
+            csv=vendor.supports_csv,
+            pdf=vendor.supports_pdf,
+            ocr=vendor.supports_ocr,
+        ),
+        extractor_version=vendor.extractor_version,
+        manifest_compliant=vendor.manifest_compliant,
+        version=vendor.version,
+        created_at=vendor.created_at,
+        updated_at=vendor.updated_at,
+        created_by=vendor.created_by,
+        updated_by=vendor.updated_by,
+    )

@@ -1,0 +1,297 @@
+"""Work items: the tree, its rules, dependencies, soft delete and listing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from workledger.db.types import utcnow
+from workledger.errors import Conflict, NotFound, ValidationError
+from workledger.models import WorkItem, new_id
+from workledger.repositories.work_item import WorkItemRepository, path_segment
+from workledger.schemas.common import PRIORITY_RANK, Actor, Page
+from workledger.schemas.work_item import (
+    MAX_DEPTH,
+    DependencyIn,
+    WorkItemCreate,
+    WorkItemHierarchy,
+    WorkItemListQuery,
+    WorkItemNode,
+    WorkItemRead,
+    WorkItemSummary,
+    WorkItemUpdate,
+    validate_metadata,
+)
+from workledger.services.common import Service, check_version, stamp
+
+Edges = list[tuple[uuid.UUID, str]]
+RESOURCE = "work item"
+PLAIN_FIELDS = ("title", "description", "due_date", "branch_name", "commit_hash", "pr_number")
+
+
+class WorkItemService(Service):
+    async def create(self, *, actor: Actor, data: WorkItemCreate) -> WorkItemRead:
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            item_id = new_id()
+            parent = await self._parent(repo, data.parent_id)
+            depth = parent.depth + 1 if parent else 0
+            _check_depth(depth)
+            now = utcnow()
+            item = WorkItem(
+                id=item_id,
+                account_id=actor.account_id,
+                item_type=data.item_type.value,
+                title=data.title,
+                description=data.description,
+                status=data.status.value,
+                priority=data.priority.value,
+                priority_rank=PRIORITY_RANK[data.priority],
+                due_date=data.due_date,
+                tags=list(data.tags),
+                parent_id=parent.id if parent else None,
+                path=(parent.path if parent else "") + path_segment(item_id),
+                depth=depth,
+                branch_name=data.branch_name,
+                commit_hash=data.commit_hash,
+                pr_number=data.pr_number,
+                item_metadata=data.metadata or {},
+                version=1,
+                created_at=now,
+                updated_at=now,
+                created_by=actor.client,
+                updated_by=actor.client,
+            )
+            repo.add(item)
+            await repo.flush()
+            edges = await self._set_dependencies(repo, item, data.dependencies or [])
+            return _read(item, edges)
+
+    async def get(
+        self, *, actor: Actor, item_id: uuid.UUID, include_deleted: bool = False
+    ) -> WorkItemRead:
+        async with self.db.transaction(write=False) as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            item = await _found(repo, item_id, include_deleted=include_deleted)
+            edges = await repo.dependencies_of([item.id])
+            return _read(item, edges[item.id])
+
+    async def get_hierarchy(
+        self,
+        *,
+        actor: Actor,
+        item_id: uuid.UUID,
+        max_depth: int = MAX_DEPTH + 1,
+        include_deleted: bool = False,
+    ) -> WorkItemHierarchy:
+        if not 1 <= max_depth <= MAX_DEPTH + 1:
+            raise ValidationError.single("max_depth", f"must be between 1 and {MAX_DEPTH + 1}")
+        async with self.db.transaction(write=False) as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            item = await _found(repo, item_id, include_deleted=include_deleted)
+            ancestors = await repo.ancestors(item)
+            below = await repo.descendants(
+                item, max_depth=max_depth, include_deleted=include_deleted
+            )
+            edges = await repo.dependencies_of([item.id, *(d.id for d in below)])
+            read = _read(item, edges[item.id])
+            return WorkItemHierarchy(
+                **read.model_dump(),
+                ancestors=[WorkItemSummary.model_validate(a) for a in ancestors],
+                descendants=[_node(d, edges[d.id]) for d in below],
+            )
+
+    async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
+        async with self.db.transaction(write=False) as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            result = await repo.list_page(query)
+            return Page[WorkItemSummary](
+                items=[WorkItemSummary.model_validate(row._mapping) for row in result.rows],
+                total_count=result.total_count,
+                has_more=result.has_more,
+                next_cursor=result.next_cursor,
+            )
+
+    async def update(
+        self, *, actor: Actor, item_id: uuid.UUID, data: WorkItemUpdate
+    ) -> WorkItemRead:
+        changes = data.changes()
+        deleted = changes.pop("deleted", None)
+        cascade = bool(changes.pop("cascade", False))
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            item = await repo.get(item_id, include_deleted=True, lock=True)
+            if item is None or (item.deleted_at is not None and deleted is not False):
+                raise NotFound(RESOURCE, item_id)
+            check_version(item, requested=data.version, resource=RESOURCE)
+            if deleted is False and item.deleted_at is not None:
+                await self._restore(repo, item, actor=actor)
+            if "parent_id" in changes:
+                await self._move(repo, item, changes.pop("parent_id"))
+            edges = None
+            if "dependencies" in changes:
+                edges = await self._set_dependencies(repo, item, changes.pop("dependencies"))
+            _apply_fields(item, changes)
+            if deleted is True:
+                await self._soft_delete(repo, item, cascade=cascade, actor=actor)
+            stamp(item, client=actor.client, at=utcnow())
+            await repo.flush()
+            if edges is None:
+                edges = (await repo.dependencies_of([item.id]))[item.id]
+            return _read(item, edges)
+
+    async def delete(
+        self, *, actor: Actor, item_id: uuid.UUID, version: int, cascade: bool = False
+    ) -> WorkItemRead:
+        """Soft delete; with ``cascade`` the live descendants go too."""
+        data = WorkItemUpdate(version=version, deleted=True, cascade=cascade)
+        return await self.update(actor=actor, item_id=item_id, data=data)
+
+    async def restore(
+        self, *, actor: Actor, item_id: uuid.UUID, version: int | None = None
+    ) -> WorkItemRead:
+        """Undo a soft delete, with the descendants deleted along with it."""
+        if version is None:
+            current = await self.get(actor=actor, item_id=item_id, include_deleted=True)
+            version = current.version
+        data = WorkItemUpdate(version=version, deleted=False)
+        return await self.update(actor=actor, item_id=item_id, data=data)
+
+    # --- rules ----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _parent(repo: WorkItemRepository, parent_id: uuid.UUID | None) -> WorkItem | None:
+        if parent_id is None:
+            return None
+        parent = await repo.get(parent_id)
+        if parent is None:
+            raise NotFound("parent work item", parent_id, field="parent_id")
+        return parent
+
+    async def _move(
+        self, repo: WorkItemRepository, item: WorkItem, parent_id: uuid.UUID | None
+    ) -> None:
+        if parent_id == item.parent_id:
+            return
+        if parent_id == item.id:
+            raise Conflict("a work item cannot be its own parent", field="parent_id")
+        parent = await self._parent(repo, parent_id)
+        if parent is not None and parent.path.startswith(item.path):
+            raise Conflict(
+                "cannot move a work item under its own descendant (that would be a cycle)",
+                field="parent_id",
+            )
+        depth = parent.depth + 1 if parent else 0
+        _check_depth(depth + await repo.subtree_height(item))
+        old_path = item.path
+        item.path = (parent.path if parent else "") + path_segment(item.id)
+        await repo.rehome_subtree(
+            old_path=old_path, new_path=item.path, depth_delta=depth - item.depth
+        )
+        item.parent_id, item.depth = parent_id, depth
+
+    @staticmethod
+    async def _set_dependencies(
+        repo: WorkItemRepository, item: WorkItem, dependencies: Sequence[DependencyIn]
+    ) -> Edges:
+        targets = [d.depends_on_id for d in dependencies]
+        if item.id in targets:
+            raise ValidationError.single("dependencies", "a work item cannot depend on itself")
+        found = {t.id for t in await repo.get_many(targets)}
+        missing = [str(t) for t in targets if t not in found]
+        if missing:
+            raise NotFound(RESOURCE, ", ".join(missing), field="dependencies", ids=missing)
+        if targets and await repo.dependency_reaches(starts=targets, target=item.id):
+            raise Conflict(
+                "these dependencies would close a cycle: an item they lead to already "
+                "depends on this one",
+                field="dependencies",
+            )
+        edges = [(d.depends_on_id, d.dependency_type.value) for d in dependencies]
+        await repo.replace_dependencies(item.id, edges)
+        return edges
+
+    @staticmethod
+    async def _soft_delete(
+        repo: WorkItemRepository, item: WorkItem, *, cascade: bool, actor: Actor
+    ) -> None:
+        if not cascade and await repo.has_live_children(item.id):
+            raise Conflict(
+                "this work item has live children: delete them first or pass cascade=true",
+                field="cascade",
+            )
+        now = utcnow()
+        await repo.mark_subtree_deleted(
+            item, deleted_at=now, only_deleted_at=None, at=now, actor=actor
+        )
+        item.deleted_at = now
+
+    @staticmethod
+    async def _restore(repo: WorkItemRepository, item: WorkItem, *, actor: Actor) -> None:
+        if item.parent_id is not None and await repo.get(item.parent_id) is None:
+            raise Conflict(
+                "the parent of this work item is deleted: restore the parent first",
+                field="deleted",
+            )
+        await repo.mark_subtree_deleted(
+            item, deleted_at=None, only_deleted_at=item.deleted_at, at=utcnow(), actor=actor
+        )
+        item.deleted_at = None
+
+
+def _check_depth(depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise Conflict(
+            f"work items nest at most {MAX_DEPTH + 1} levels deep; this would make level "
+            f"{depth + 1}",
+            field="parent_id",
+        )
+
+
+def _apply_fields(item: WorkItem, changes: dict[str, object]) -> None:
+    for name in PLAIN_FIELDS:
+        if name in changes:
+            setattr(item, name, changes[name])
+    if "status" in changes:
+        item.status = str(changes["status"])
+    if "priority" in changes:
+        item.priority = str(changes["priority"])
+        item.priority_rank = PRIORITY_RANK[item.priority]  # type: ignore[index]
+    if "tags" in changes:
+        item.tags = list(changes["tags"])  # type: ignore[call-overload]
+    if "metadata" in changes:
+        raw = changes["metadata"]
+        item.item_metadata = validate_metadata(item.item_type, raw)  # type: ignore[arg-type]
+
+
+async def _found(
+    repo: WorkItemRepository, item_id: uuid.UUID, *, include_deleted: bool
+) -> WorkItem:
+    item = await repo.get(item_id, include_deleted=include_deleted)
+    if item is None:
+        raise NotFound(RESOURCE, item_id)
+    return item
+
+
+def _edges_out(edges: Edges) -> list[dict[str, object]]:
+    return [{"depends_on_id": target, "dependency_type": kind} for target, kind in edges]
+
+
+def _read(item: WorkItem, edges: Edges) -> WorkItemRead:
+    return WorkItemRead.model_validate(
+        {
+            **{
+                name: getattr(item, name)
+                for name in WorkItemRead.model_fields
+                if hasattr(item, name)
+            },
+            "metadata": item.item_metadata,
+            "dependencies": _edges_out(edges),
+            "archived_at": None,
+        }
+    )
+
+
+def _node(item: WorkItem, edges: Edges) -> WorkItemNode:
+    summary = WorkItemSummary.model_validate(item)
+    return WorkItemNode(**summary.model_dump(), dependencies=_edges_out(edges))

@@ -1,0 +1,177 @@
+"""Fixtures: every test that takes ``container`` runs once on SQLite and once on PostgreSQL.
+
+SQLite: a migrated template file, copied fresh for each test.
+PostgreSQL: one database per session (``WORKLEDGER_TEST_POSTGRES_URL``, else 127.0.0.1:5432),
+migrated once, its tables truncated before each test, dropped at the end. When PostgreSQL
+does not answer, its tests skip with a loud notice, or fail under
+``WORKLEDGER_REQUIRE_POSTGRES=1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from workledger.config import Settings, load_settings
+from workledger.container import Container
+from workledger.db import migrate
+from workledger.db.engine import build_engine
+from workledger.models import Base
+from workledger.schemas.common import Actor
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+REQUIRE_POSTGRES = os.environ.get("WORKLEDGER_REQUIRE_POSTGRES") == "1"
+TEST_SECRET = "test-secret-" + "x" * 40
+_postgres_skipped: list[str] = []
+
+
+def postgres_admin_url() -> str | None:
+    """The server tests may create databases on, or None when nothing answers."""
+    configured = os.environ.get("WORKLEDGER_TEST_POSTGRES_URL")
+    url = make_url(configured or DEFAULT_POSTGRES_URL).set(drivername="postgresql+asyncpg")
+    try:
+        with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1):
+            pass
+    except OSError:
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _migrate(url: str) -> None:
+    engine = build_engine(url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "workledger.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    admin = postgres_admin_url()
+    if admin is None:
+        yield None
+        return
+    name = f"workledger_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(admin))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(admin))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        asyncio.run(_migrate(url))
+        yield url
+    finally:
+        asyncio.run(drop())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "workledger.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    if url is None:
+        reason = "PostgreSQL is not reachable (set WORKLEDGER_TEST_POSTGRES_URL)"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{reason}, and WORKLEDGER_REQUIRE_POSTGRES=1 forbids skipping")
+        _postgres_skipped.append(request.node.nodeid)
+        pytest.skip(reason)
+    return str(url)
+
+
+async def truncate_all(container: Container) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    async with container.db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        data_dir=tmp_path / ".workledger",
+        jwt_secret=TEST_SECRET,
+        repo_dir=tmp_path,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def container(database_url: str, backend: str, tmp_path: Path) -> AsyncIterator[Container]:
+    settings = make_settings(database_url, tmp_path)
+    built = Container.from_settings(settings)
+    if backend == "postgresql":
+        await truncate_all(built)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+async def new_actor(container: Container, email: str, client: str = "test-client") -> Actor:
+    account = await container.accounts.ensure(email)
+    return Actor(account_id=account.id, client=client)
+
+
+@pytest.fixture
+async def actor(container: Container) -> Actor:
+    return await new_actor(container, "alice@example.com")
+
+
+@pytest.fixture
+async def other_actor(container: Container) -> Actor:
+    """A second account: nothing of ``actor``'s may be visible to it."""
+    return await new_actor(container, "bob@example.com", client="other-client")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _postgres_skipped:
+        bar = "!" * 78
+        terminalreporter.write_line(bar, red=True, bold=True)
+        terminalreporter.write_line(
+            f"  {len(_postgres_skipped)} PostgreSQL tests SKIPPED: no server answered. "
+            "Start one or set WORKLEDGER_TEST_POSTGRES_URL.",
+            red=True,
+            bold=True,
+        )
+        terminalreporter.write_line(bar, red=True, bold=True)
