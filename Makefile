@@ -13,7 +13,6 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/workledger db upgrade
 	$(BIN)/workledger serve
 
 test: $(STAMP)

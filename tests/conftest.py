@@ -74,27 +74,13 @@ def postgres_url() -> Iterator[str | None]:
         return
     name = f"workledger_test_{uuid.uuid4().hex[:12]}"
 
-    async def create() -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(admin))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(admin))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
+    asyncio.run(_admin_execute(admin, f'CREATE DATABASE "{name}"'))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         asyncio.run(_migrate(url))
         yield url
     finally:
-        asyncio.run(drop())
+        asyncio.run(_admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -103,9 +89,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> str:
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if backend == "sqlite":
         path = tmp_path / "workledger.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
@@ -118,6 +102,33 @@ def database_url(
         _postgres_skipped.append(request.node.nodeid)
         pytest.skip(reason)
     return str(url)
+
+
+@pytest.fixture
+def empty_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """A database with no tables at all, for migration tests."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    request.getfixturevalue("database_url")  # skips or fails when PostgreSQL is absent
+    admin = postgres_admin_url()
+    assert admin is not None
+    name = f"workledger_empty_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin_execute(admin, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin_execute(admin: str, statement: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(admin))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 async def truncate_all(container: Container) -> None:

@@ -11,6 +11,7 @@ from workledger.db.unit_of_work import Database
 from workledger.services.account import AccountService
 from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
+from workledger.services.health import HealthService
 from workledger.services.project_configuration import ProjectConfigurationService
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
@@ -53,6 +54,10 @@ class Container:
     @cached_property
     def configuration(self) -> ProjectConfigurationService:
         return ProjectConfigurationService(self.db, repo_dir=self.settings.repo_dir)
+
+    @cached_property
+    def health(self) -> HealthService:
+        return HealthService(self.db)
 
     async def close(self) -> None:
         await self.db.dispose()

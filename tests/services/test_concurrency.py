@@ -13,9 +13,7 @@ RACERS = 10
 ROUNDS = 3
 
 
-async def test_two_clients_one_version_exactly_one_wins(
-    container: Container, actor: Actor
-) -> None:
+async def test_two_clients_one_version_exactly_one_wins(container: Container, actor: Actor) -> None:
     item = await container.work_items.create(
         actor=actor, data=WorkItemCreate(item_type="task", title="shared")
     )
@@ -39,9 +37,7 @@ async def test_two_clients_one_version_exactly_one_wins(
     assert (first.version, current.version, current.title) == (2, 2, "from desktop")
 
 
-async def test_ten_racers_exactly_one_wins_per_version(
-    container: Container, actor: Actor
-) -> None:
+async def test_ten_racers_exactly_one_wins_per_version(container: Container, actor: Actor) -> None:
     item = await container.work_items.create(
         actor=actor, data=WorkItemCreate(item_type="task", title="contended")
     )

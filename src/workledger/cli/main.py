@@ -8,6 +8,8 @@ import click
 
 from workledger import __version__
 from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.config import Settings
+from workledger.container import Container
 from workledger.db import migrate
 from workledger.errors import ValidationError
 from workledger.schemas.account import AccountCreate, ApiTokenCreate
@@ -98,6 +100,28 @@ async def token_create(name: str) -> None:
         created = await container.accounts.create_api_token(actor=actor, name=data.name)
     click.echo(f"created API token {created.name!r} ({created.id}); it is shown only once:")
     click.echo(created.token)
+
+
+# --- serving -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve workledger over HTTP (applies pending migrations first)."""
+    import uvicorn
+
+    from workledger.api.app import create_app
+
+    async def migrate_database() -> Settings:
+        async with open_container() as container:
+            return container.settings
+
+    # The serving container is built afresh: its pool must belong to uvicorn's event loop.
+    container = Container.from_settings(run_async(migrate_database)())
+    click.echo(f"workledger on http://{host}:{port} ({container.db.dialect})", err=True)
+    uvicorn.run(create_app(container), host=host, port=port, access_log=False, log_level="info")
 
 
 def main() -> None:

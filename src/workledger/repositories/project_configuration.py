@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from workledger.models import ProjectConfiguration
@@ -24,6 +24,3 @@ class ProjectConfigurationRepository(AccountScopedRepository):
         except IntegrityError:
             return False
         return True
-
-    async def ping(self) -> None:
-        await self.session.execute(text("SELECT 1"))

@@ -1,0 +1,1 @@
+"""The REST door (FastAPI): routes parse, call a service, and render the answer."""

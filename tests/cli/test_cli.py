@@ -1,0 +1,153 @@
+"""The command line as a user runs it: a real subprocess on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_SECRET
+from workledger.container import Container
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workledger", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli_env(database_url: str, container: Container, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKLEDGER_")}
+    env.update(WORKLEDGER_DATABASE_URL=database_url, WORKLEDGER_JWT_SECRET=TEST_SECRET)
+    return env
+
+
+def test_account_and_token_create(
+    cli_env: dict[str, str], container: Container, tmp_path: Path
+) -> None:
+    created = run(
+        "account",
+        "create",
+        "Carol@Example.com",
+        "--password-stdin",
+        cwd=tmp_path,
+        env=cli_env,
+        stdin="correct horse\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "carol@example.com" in created.stdout
+
+    again = run(
+        "account",
+        "create",
+        "carol@example.com",
+        "--password-stdin",
+        cwd=tmp_path,
+        env=cli_env,
+        stdin="correct horse\n",
+    )
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+
+    token = run(
+        "token",
+        "create",
+        "--name",
+        "laptop",
+        cwd=tmp_path,
+        env={**cli_env, "WORKLEDGER_ACCOUNT": "carol@example.com"},
+    )
+    assert token.returncode == 0, token.stderr
+    secret = token.stdout.strip().splitlines()[-1]
+    assert secret.startswith("wl_")
+    assert " " not in secret
+
+
+async def test_printed_token_authenticates_as_its_account(
+    cli_env: dict[str, str], container: Container, tmp_path: Path
+) -> None:
+    token = run("token", "create", "--name", "ci", cwd=tmp_path, env=cli_env)
+    assert token.returncode == 0, token.stderr
+    principal = await container.accounts.resolve_bearer(token.stdout.strip().splitlines()[-1])
+    local = await container.accounts.get_by_email("local@workledger.invalid")
+    assert (principal.account_id, principal.token_name) == (local.id, "ci")
+
+
+def test_user_errors_exit_1_with_one_line(cli_env: dict[str, str], tmp_path: Path) -> None:
+    short = run(
+        "account",
+        "create",
+        "dan@example.com",
+        "--password-stdin",
+        cwd=tmp_path,
+        env=cli_env,
+        stdin="short\n",
+    )
+    assert short.returncode == 1
+    assert "password" in short.stderr
+    unknown = run(
+        "token",
+        "create",
+        "--name",
+        "x",
+        cwd=tmp_path,
+        env={**cli_env, "WORKLEDGER_ACCOUNT": "nobody@example.com"},
+    )
+    assert unknown.returncode == 1
+    assert "WORKLEDGER_ACCOUNT" in unknown.stderr
+    for result in (short, unknown):
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_errors_exit_2(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert run("frobnicate", cwd=tmp_path, env=cli_env).returncode == 2
+    assert run("token", "create", cwd=tmp_path, env=cli_env).returncode == 2
+
+
+def test_db_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
+    current = run("db", "current", cwd=tmp_path, env=cli_env)
+    assert current.returncode == 0, current.stderr
+    assert "up to date" in current.stdout
+
+
+def test_db_downgrade_and_upgrade_on_a_fresh_sqlite(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKLEDGER_")}
+    assert "base" in run("db", "current", cwd=tmp_path, env=env).stdout
+    assert run("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    assert (tmp_path / ".workledger" / "workledger.db").exists()
+    assert "up to date" in run("db", "current", cwd=tmp_path, env=env).stdout
+    down = run("db", "downgrade", "base", cwd=tmp_path, env=env)
+    assert down.returncode == 0, down.stderr
+    assert "pending" in run("db", "current", cwd=tmp_path, env=env).stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WORKLEDGER_DATABASE_URL", "mysql://root@localhost/x"),
+        ("WORKLEDGER_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/x"),
+        ("WORKLEDGER_JWT_SECRET", "short"),
+    ],
+)
+def test_bad_configuration_stops_with_one_line(tmp_path: Path, variable: str, value: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKLEDGER_")}
+    result = run("token", "create", "--name", "x", cwd=tmp_path, env={**env, variable: value})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
