@@ -42,5 +42,6 @@ def test_serve_migrates_and_reports_health(tmp_path: Path) -> None:
         assert (tmp_path / ".workledger" / "workledger.db").exists()
     finally:
         server.terminate()
-        server.wait(timeout=15)
-    assert server.returncode == 0
+        _, stderr = server.communicate(timeout=15)
+    # uvicorn shuts down cleanly on SIGTERM, then re-raises the signal as its exit status.
+    assert "Application shutdown complete" in stderr.decode()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from workledger.container import Container
 from workledger.errors import VersionConflict
 from workledger.schemas.common import Actor
@@ -23,16 +25,13 @@ async def test_two_clients_one_version_exactly_one_wins(container: Container, ac
     first = await container.work_items.update(
         actor=desktop, item_id=item.id, data=WorkItemUpdate(version=1, title="from desktop")
     )
-    try:
+    with pytest.raises(VersionConflict) as refused:
         await container.work_items.update(
             actor=code, item_id=item.id, data=WorkItemUpdate(version=1, title="from code")
         )
-    except VersionConflict as conflict:
-        assert conflict.to_dict()["current_version"] == 2
-        assert conflict.to_dict()["requested_version"] == 1
-        assert conflict.to_dict()["updated_by"] == "claude-desktop"
-    else:
-        raise AssertionError("a stale update was accepted")
+    details = refused.value.to_dict()
+    assert (details["current_version"], details["requested_version"]) == (2, 1)
+    assert details["updated_by"] == "claude-desktop"
     current = await container.work_items.get(actor=actor, item_id=item.id)
     assert (first.version, current.version, current.title) == (2, 2, "from desktop")
 
