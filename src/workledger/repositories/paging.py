@@ -69,6 +69,24 @@ class Keyset:
             ) from None
 
 
+def encode_offset(offset: int) -> str:
+    """A cursor for short lists that page by position."""
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_offset(cursor: str) -> int:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        offset = payload["o"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ValidationError.single(
+            "cursor", "is not a cursor this server issued: pass next_cursor unchanged"
+        ) from None
+
+
 def as_uuid(value: Any) -> uuid.UUID:
     return uuid.UUID(hex=str(value))
 

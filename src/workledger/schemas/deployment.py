@@ -2,21 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
+from workledger.errors import ValidationError
 from workledger.schemas.common import CommitHash, PageLimit, ReadModel, StrictModel, Title
 from workledger.schemas.vendor import VendorName, VendorStatus
 from workledger.schemas.work_item import ItemStatus
 
 TestName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 LinkList = Annotated[list[uuid.UUID], Field(max_length=200)]
-
-
-def _no_duplicates(field: str, values: list[object]) -> None:
-    if len(values) != len(set(values)):
-        raise ValueError(f"{field} lists the same entry twice")
 
 
 class DeploymentCreate(StrictModel):
@@ -30,15 +26,26 @@ class DeploymentCreate(StrictModel):
     vendor_names: Annotated[list[VendorName], Field(max_length=200)] = Field(default_factory=list)
     work_item_ids: LinkList = Field(default_factory=list)
 
+    @field_validator("vendor_ids", "vendor_names", "work_item_ids")
+    @classmethod
+    def _no_duplicates(cls, values: list[Any]) -> list[Any]:
+        if len(values) != len(set(values)):
+            raise ValueError("lists the same entry twice")
+        return values
+
+    @field_validator("deployed_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2026-05-01T12:00:00Z")
+        return value
+
     @model_validator(mode="after")
-    def _links(self) -> DeploymentCreate:
+    def _one_way_to_name_vendors(self) -> DeploymentCreate:
         if self.vendor_ids and self.vendor_names:
-            raise ValueError("give vendor_ids or vendor_names, not both")
-        _no_duplicates("vendor_ids", list(self.vendor_ids))
-        _no_duplicates("vendor_names", list(self.vendor_names))
-        _no_duplicates("work_item_ids", list(self.work_item_ids))
-        if self.deployed_at is not None and self.deployed_at.tzinfo is None:
-            raise ValueError("deployed_at needs a timezone (e.g. 2026-05-01T12:00:00Z)")
+            raise ValidationError.single(
+                "vendor_names", "give vendor_ids or vendor_names, not both"
+            )
         return self
 
 

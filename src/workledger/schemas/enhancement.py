@@ -5,8 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
+from workledger.errors import ValidationError
 from workledger.schemas.common import (
     PageLimit,
     Principles,
@@ -59,6 +60,13 @@ class EnhancementListQuery(StrictModel):
     target_quarter: Quarter | None = None
     limit: PageLimit = 50
     offset: Annotated[int, Field(ge=0)] = 0
+    cursor: str | None = None
+
+    @model_validator(mode="after")
+    def _one_paging_style(self) -> EnhancementListQuery:
+        if self.cursor is not None and self.offset:
+            raise ValidationError.single("cursor", "use either offset or cursor, not both")
+        return self
 
 
 class EnhancementRead(ReadModel):

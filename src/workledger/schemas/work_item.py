@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from workledger.errors import FieldError, ValidationError
 from workledger.schemas.common import (
@@ -72,11 +72,12 @@ class SessionMetadata(StrictModel):
     prompts_count: Annotated[int, Field(ge=0)] | None = None
     yaml_frontmatter: dict[str, Any] | None = None
 
-    @model_validator(mode="after")
-    def _frontmatter_has_schema_version(self) -> SessionMetadata:
-        if self.yaml_frontmatter is not None and "schema_version" not in self.yaml_frontmatter:
-            raise ValueError("yaml_frontmatter must hold schema_version")
-        return self
+    @field_validator("yaml_frontmatter")
+    @classmethod
+    def _has_schema_version(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and "schema_version" not in value:
+            raise ValueError("must hold schema_version")
+        return value
 
 
 Hours = Annotated[float, Field(ge=0, le=1000)]
@@ -205,9 +206,9 @@ class WorkItemListQuery(StrictModel):
     @model_validator(mode="after")
     def _one_paging_style(self) -> WorkItemListQuery:
         if self.cursor is not None and self.offset:
-            raise ValueError("use either offset or cursor, not both")
+            raise ValidationError.single("cursor", "use either offset or cursor, not both")
         if self.root_only and self.parent_id is not None:
-            raise ValueError("root_only and parent_id exclude each other")
+            raise ValidationError.single("root_only", "root_only and parent_id exclude each other")
         return self
 
 

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import timedelta
 
 import jwt
@@ -52,7 +53,11 @@ class AccountService(Service):
         self._key = signing_key
         self._lifetime = timedelta(minutes=token_minutes)
         self._passwords = PasswordHash.recommended()
-        self._dummy_hash = self._passwords.hash(secrets.token_urlsafe(16))
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        # Verified against for unknown emails, so timing does not reveal which exist.
+        return self._passwords.hash(secrets.token_urlsafe(16))
 
     async def create(self, data: AccountCreate) -> AccountRead:
         password_hash = self._passwords.hash(data.password) if data.password else None
@@ -100,7 +105,6 @@ class AccountService(Service):
         async with self.db.transaction(write=False) as session:
             account = await AccountRepository(session).get_by_email(email)
         stored = account.password_hash if account else None
-        # Verify against a dummy hash for unknown emails, so timing does not reveal them.
         valid = self._passwords.verify(password, stored or self._dummy_hash)
         if account is None or stored is None or not valid:
             raise Unauthorized("wrong email or password")

@@ -10,6 +10,7 @@ from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound, ValidationError
 from workledger.models import Enhancement
 from workledger.repositories.enhancement import EnhancementRepository
+from workledger.repositories.paging import decode_offset, encode_offset
 from workledger.schemas.common import PRIORITY_RANK, Actor, Page
 from workledger.schemas.enhancement import (
     EnhancementCreate,
@@ -72,19 +73,21 @@ class EnhancementService(Service):
     async def list(self, *, actor: Actor, query: EnhancementListQuery) -> Page[EnhancementRead]:
         async with self.db.transaction(write=False) as session:
             repo = EnhancementRepository(session, account_id=actor.account_id)
+            offset = decode_offset(query.cursor) if query.cursor else query.offset
             rows, total = await repo.list_page(
                 priority=query.priority.value if query.priority else None,
                 status=query.status.value if query.status else None,
                 target_quarter=query.target_quarter,
                 limit=query.limit,
-                offset=query.offset,
+                offset=offset,
             )
             edges = await repo.depends_on([e.id for e in rows])
+            has_more = offset + len(rows) < total
             return Page[EnhancementRead](
                 items=[_read(e, edges[e.id]) for e in rows],
                 total_count=total,
-                has_more=query.offset + len(rows) < total,
-                next_cursor=None,
+                has_more=has_more,
+                next_cursor=encode_offset(offset + len(rows)) if has_more else None,
             )
 
 

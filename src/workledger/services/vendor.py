@@ -78,12 +78,13 @@ class VendorService(Service):
         name: str | None = None,
     ) -> VendorRead:
         changes = data.changes()
+        new_name = changes.pop("name", None)
         try:
             async with self.db.transaction() as session:
                 repo = VendorRepository(session, account_id=actor.account_id)
                 vendor = await _find(repo, vendor_id=vendor_id, name=name, lock=True)
                 check_version(vendor, requested=data.version, resource=RESOURCE)
-                new_name = changes.pop("name", vendor.name)
+                new_name = new_name or vendor.name
                 if new_name != vendor.name and await repo.get_by_name(new_name) is not None:
                     raise _duplicate(new_name)
                 vendor.name = new_name
@@ -92,7 +93,7 @@ class VendorService(Service):
                 await repo.flush()
                 return vendor_read(vendor)
         except IntegrityError:
-            raise _duplicate(str(changes.get("name"))) from None
+            raise _duplicate(str(new_name)) from None
 
 
 async def _find(
