@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from workledger.config import Settings
+from workledger.db.change_watcher import build_change_watcher
 from workledger.db.engine import build_engine
 from workledger.db.unit_of_work import Database
 from workledger.services.account import AccountService
@@ -13,6 +14,7 @@ from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
 from workledger.services.health import HealthService
 from workledger.services.project_configuration import ProjectConfigurationService
+from workledger.services.read_cache import ReadCache
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
 
@@ -40,8 +42,12 @@ class Container:
         return WorkItemService(self.db)
 
     @cached_property
+    def read_cache(self) -> ReadCache:
+        return ReadCache(build_change_watcher(self.settings.resolved_database_url))
+
+    @cached_property
     def vendors(self) -> VendorService:
-        return VendorService(self.db)
+        return VendorService(self.db, cache=self.read_cache)
 
     @cached_property
     def deployments(self) -> DeploymentService:
@@ -60,4 +66,6 @@ class Container:
         return HealthService(self.db)
 
     async def close(self) -> None:
+        if "read_cache" in self.__dict__:
+            await self.read_cache.close()
         await self.db.dispose()

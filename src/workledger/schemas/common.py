@@ -128,7 +128,9 @@ class UpdateModel(StrictModel):
 
 
 class ReadModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """Output; frozen, so one answer can be shared (and cached) safely."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
 
 
 class Page(BaseModel, Generic[T]):

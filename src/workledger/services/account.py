@@ -6,8 +6,8 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import timedelta
+from functools import cached_property
 
 import jwt
 from pwdlib import PasswordHash

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from workledger.db.types import utcnow
+from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError
 from workledger.models import Vendor
 from workledger.repositories.vendor import VendorRepository
@@ -22,11 +23,16 @@ from workledger.schemas.vendor import (
     VendorUpdate,
 )
 from workledger.services.common import Service, check_version, stamp
+from workledger.services.read_cache import ReadCache
 
 RESOURCE = "vendor"
 
 
 class VendorService(Service):
+    def __init__(self, db: Database, *, cache: ReadCache) -> None:
+        super().__init__(db)
+        self._cache = cache
+
     async def create(self, *, actor: Actor, data: VendorCreate) -> VendorRead:
         try:
             async with self.db.transaction() as session:
@@ -53,6 +59,15 @@ class VendorService(Service):
 
     async def get(
         self, *, actor: Actor, vendor_id: uuid.UUID | None = None, name: str | None = None
+    ) -> VendorRead:
+        """One vendor by id or name; served from the read cache while nothing changed."""
+        return await self._cache.get_or_load(
+            ("vendor", actor.account_id, vendor_id, name),
+            lambda: self._get(actor=actor, vendor_id=vendor_id, name=name),
+        )
+
+    async def _get(
+        self, *, actor: Actor, vendor_id: uuid.UUID | None, name: str | None
     ) -> VendorRead:
         async with self.db.transaction(write=False) as session:
             repo = VendorRepository(session, account_id=actor.account_id)

@@ -1,0 +1,44 @@
+"""Answers that stay cached exactly as long as the database has not changed."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+from workledger.db.change_watcher import ChangeWatcher
+
+T = TypeVar("T")
+DEFAULT_ENTRIES = 4096
+
+
+class ReadCache:
+    """A bounded LRU of read results, each stamped with the change token it was loaded at.
+
+    The token is read before loading, so a value is never newer than its stamp claims;
+    a hit needs the token to be unchanged, i.e. no commit anywhere since the load.
+    Keys must include the account id. Values must be immutable (frozen models)."""
+
+    def __init__(self, watcher: ChangeWatcher, *, max_entries: int = DEFAULT_ENTRIES) -> None:
+        self._watcher = watcher
+        self._max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
+
+    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        token = await self._watcher.token()
+        if token is None:
+            return await load()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] == token:
+            self._entries.move_to_end(key)
+            return hit[1]  # type: ignore[no-any-return]
+        value = await load()
+        self._entries[key] = (token, value)
+        self._entries.move_to_end(key)
+        if len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+        return value
+
+    async def close(self) -> None:
+        self._entries.clear()
+        await self._watcher.close()
