@@ -9,9 +9,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from workledger.db.engine import WRITE
-from workledger.errors import StorageUnavailable
+from workledger.errors import Conflict, StorageUnavailable
 
-_UNAVAILABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
+_UNAVAILABLE = (OperationalError, InterfaceError)
+# deadlock_detected, serialization_failure: another transaction won; the client may retry.
+_COLLISIONS = {"40P01", "40001"}
 
 
 class Database:
@@ -32,10 +34,16 @@ class Database:
         try:
             async with factory() as session, session.begin():
                 yield session
-        except _UNAVAILABLE as exc:
-            if isinstance(exc, DBAPIError) and not _is_connectivity(exc):
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in _COLLISIONS:
+                raise Conflict(
+                    "a concurrent change to the same records collided with this one; retry"
+                ) from exc
+            if not isinstance(exc, _UNAVAILABLE) or not _is_connectivity(exc):
                 raise
-            raise StorageUnavailable("the database is unreachable; retry shortly") from exc
+            raise StorageUnavailable("the database is unavailable; retry shortly") from exc
+        except (OSError, ConnectionError) as exc:
+            raise StorageUnavailable("the database is unavailable; retry shortly") from exc
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -47,5 +55,12 @@ def _is_connectivity(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
     return any(
         hint in text
-        for hint in ("connection", "could not connect", "unable to open", "terminat", "closed")
+        for hint in (
+            "connection",
+            "could not connect",
+            "unable to open",
+            "terminat",
+            "closed",
+            "database is locked",
+        )
     )

@@ -85,6 +85,19 @@ class WorkItemRepository(AccountScopedRepository):
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def lock(self, ids: Iterable[uuid.UUID]) -> None:
+        """Row-lock these items (deleted ones too) in id order, so that two transactions
+        touching the same items always queue instead of deadlocking (no-op on SQLite,
+        where a writer already holds the database lock)."""
+        wanted = sorted(set(ids))
+        if wanted and self.dialect == "postgresql":
+            await self.session.execute(
+                select(WorkItem.id)
+                .where(WorkItem.account_id == self.account_id, WorkItem.id.in_(wanted))
+                .order_by(WorkItem.id)
+                .with_for_update()
+            )
+
     async def get_many(self, ids: Iterable[uuid.UUID]) -> list[WorkItem]:
         wanted = list(set(ids))
         if not wanted:

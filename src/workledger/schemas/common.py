@@ -71,6 +71,24 @@ Principles = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(max_length=50)
 ]
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+INT32_MAX = 2_147_483_647  # integer columns are 32-bit on PostgreSQL
+PrNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
+Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
+
+
+def _paths_with_nul(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, Mapping):
+        found = []
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found += [child] if isinstance(key, str) and "\x00" in key else []
+            found += _paths_with_nul(item, child)
+        return found
+    if isinstance(value, list | tuple):
+        return [p for i, item in enumerate(value) for p in _paths_with_nul(item, f"{path}.{i}")]
+    return []
 
 
 def field_errors(exc: pydantic.ValidationError) -> list[FieldError]:
@@ -97,6 +115,17 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul_characters(cls, data: Any) -> Any:
+        # PostgreSQL cannot store U+0000 and SQLite cuts strings at it: refuse it anywhere.
+        bad = sorted(_paths_with_nul(data, ""))
+        if bad:
+            raise ValidationError(
+                [FieldError(path or "body", "must not contain NUL (\\u0000)") for path in bad]
+            )
+        return data
+
     @classmethod
     def load(cls, data: Mapping[str, Any]) -> Self:
         """Validate raw input; failures become the domain's ``ValidationError``."""
@@ -109,7 +138,9 @@ class StrictModel(BaseModel):
 class UpdateModel(StrictModel):
     """A partial update: only the fields sent are applied; ``version`` is required."""
 
-    version: int = Field(ge=1, description="the version you read; a stale one is refused")
+    version: int = Field(
+        ge=1, le=INT32_MAX, description="the version you read; a stale one is refused"
+    )
     # Fields that may be left out but not cleared with an explicit null.
     not_nullable: ClassVar[frozenset[str]] = frozenset()
 

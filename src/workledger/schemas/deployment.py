@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from workledger.errors import ValidationError
-from workledger.schemas.common import CommitHash, PageLimit, ReadModel, StrictModel, Title
+from workledger.schemas.common import (
+    CommitHash,
+    Count,
+    PageLimit,
+    PrNumber,
+    ReadModel,
+    StrictModel,
+    Title,
+)
 from workledger.schemas.vendor import VendorName, VendorStatus
 from workledger.schemas.work_item import ItemStatus
 
@@ -16,11 +24,11 @@ LinkList = Annotated[list[uuid.UUID], Field(max_length=200)]
 
 
 class DeploymentCreate(StrictModel):
-    pr_number: Annotated[int, Field(ge=1)]
+    pr_number: PrNumber
     pr_title: Title
     commit_hash: CommitHash
     deployed_at: datetime | None = Field(default=None, description="default: now")
-    test_summary: dict[TestName, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    test_summary: dict[TestName, Count] = Field(default_factory=dict)
     constitutional_compliance: bool = False
     vendor_ids: LinkList = Field(default_factory=list)
     vendor_names: Annotated[list[VendorName], Field(max_length=200)] = Field(default_factory=list)

@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from workledger.errors import ValidationError
 from workledger.schemas.common import (
+    Count,
     PageLimit,
     Principles,
     Priority,
@@ -59,7 +60,7 @@ class EnhancementListQuery(StrictModel):
     status: EnhancementStatus | None = None
     target_quarter: Quarter | None = None
     limit: PageLimit = 50
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Count = 0
     cursor: str | None = None
 
     @model_validator(mode="after")

@@ -7,11 +7,10 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from workledger.schemas.common import ReadModel, StrictModel, UpdateModel
+from workledger.schemas.common import Count, ReadModel, StrictModel, UpdateModel
 
 VendorName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ExtractorVersion = Annotated[str, StringConstraints(min_length=1, max_length=50)]
-Count = Annotated[int, Field(ge=0)]
 
 
 class VendorStatus(StrEnum):

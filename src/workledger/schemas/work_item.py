@@ -13,9 +13,11 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from workledger.errors import FieldError, ValidationError
 from workledger.schemas.common import (
     CommitHash,
+    Count,
     PageLimit,
     Principles,
     Priority,
+    PrNumber,
     Quarter,
     ReadModel,
     StrictModel,
@@ -69,7 +71,7 @@ class ProjectMetadata(StrictModel):
 
 class SessionMetadata(StrictModel):
     token_budget: Annotated[int, Field(ge=1_000, le=1_000_000)] | None = None
-    prompts_count: Annotated[int, Field(ge=0)] | None = None
+    prompts_count: Count | None = None
     yaml_frontmatter: dict[str, Any] | None = None
 
     @field_validator("yaml_frontmatter")
@@ -145,7 +147,7 @@ class WorkItemFields(StrictModel):
     due_date: date | None = None
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
-    pr_number: Annotated[int, Field(ge=1)] | None = None
+    pr_number: PrNumber | None = None
     metadata: dict[str, Any] | None = None
     dependencies: Annotated[list[DependencyIn], Field(max_length=100)] | None = None
 
@@ -200,7 +202,7 @@ class WorkItemListQuery(StrictModel):
         "first for due_date, most urgent first for priority",
     )
     limit: PageLimit = 50
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Count = 0
     cursor: str | None = None
 
     @model_validator(mode="after")

@@ -33,6 +33,7 @@ class WorkItemService(Service):
     async def create(self, *, actor: Actor, data: WorkItemCreate) -> WorkItemRead:
         async with self.db.transaction() as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
+            await repo.lock(_referenced(data.parent_id, data.dependencies))
             item_id = new_id()
             parent = await self._parent(repo, data.parent_id)
             depth = parent.depth + 1 if parent else 0
@@ -120,7 +121,10 @@ class WorkItemService(Service):
         cascade = bool(changes.pop("cascade", False))
         async with self.db.transaction() as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
-            item = await repo.get(item_id, include_deleted=True, lock=True)
+            await repo.lock(
+                [item_id, *_referenced(changes.get("parent_id"), changes.get("dependencies"))]
+            )
+            item = await repo.get(item_id, include_deleted=True)
             if item is None or (item.deleted_at is not None and deleted is not False):
                 raise NotFound(RESOURCE, item_id)
             check_version(item, requested=data.version, resource=RESOURCE)
@@ -237,6 +241,14 @@ class WorkItemService(Service):
             item, deleted_at=None, only_deleted_at=item.deleted_at, at=utcnow(), actor=actor
         )
         item.deleted_at = None
+
+
+def _referenced(
+    parent_id: uuid.UUID | None, dependencies: Sequence[DependencyIn] | None
+) -> list[uuid.UUID]:
+    """The other items a change links to: they are locked along with the item itself."""
+    linked = [d.depends_on_id for d in dependencies or []]
+    return [parent_id, *linked] if parent_id is not None else linked
 
 
 def _check_depth(depth: int) -> None:
