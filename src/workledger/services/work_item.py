@@ -95,11 +95,14 @@ class WorkItemService(Service):
                 item, max_depth=max_depth, include_deleted=include_deleted
             )
             edges = await repo.dependencies_of([item.id, *(d.id for d in below)])
-            read = _read(item, edges[item.id])
-            return WorkItemHierarchy(
-                **read.model_dump(),
-                ancestors=[WorkItemSummary.model_validate(a) for a in ancestors],
-                descendants=[_node(d, edges[d.id]) for d in below],
+            return WorkItemHierarchy.model_validate(
+                {
+                    **_columns(item, _READ_COLUMNS),
+                    "metadata": item.item_metadata,
+                    "dependencies": _edges_out(edges[item.id]),
+                    "ancestors": [_columns(a, _SUMMARY_COLUMNS) for a in ancestors],
+                    "descendants": [_node(d, edges[d.id]) for d in below],
+                }
             )
 
     async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
@@ -289,21 +292,30 @@ def _edges_out(edges: Edges) -> list[dict[str, object]]:
     return [{"depends_on_id": target, "dependency_type": kind} for target, kind in edges]
 
 
+# Read-model fields that are plain columns of the same name.
+_SUMMARY_COLUMNS = tuple(name for name in WorkItemSummary.model_fields if name != "archived_at")
+_READ_COLUMNS = tuple(
+    name
+    for name in WorkItemRead.model_fields
+    if name not in {"metadata", "dependencies", "archived_at"}
+)
+
+
+def _columns(item: WorkItem, names: tuple[str, ...]) -> dict[str, object]:
+    return {name: getattr(item, name) for name in names}
+
+
 def _read(item: WorkItem, edges: Edges) -> WorkItemRead:
     return WorkItemRead.model_validate(
         {
-            **{
-                name: getattr(item, name)
-                for name in WorkItemRead.model_fields
-                if hasattr(item, name)
-            },
+            **_columns(item, _READ_COLUMNS),
             "metadata": item.item_metadata,
             "dependencies": _edges_out(edges),
-            "archived_at": None,
         }
     )
 
 
 def _node(item: WorkItem, edges: Edges) -> WorkItemNode:
-    summary = WorkItemSummary.model_validate(item)
-    return WorkItemNode(**summary.model_dump(), dependencies=_edges_out(edges))
+    return WorkItemNode.model_validate(
+        {**_columns(item, _SUMMARY_COLUMNS), "dependencies": _edges_out(edges)}
+    )
