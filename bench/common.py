@@ -1,0 +1,239 @@
+"""What every benchmark shares: backend choice, scratch databases, the app, the timer."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from workledger.config import load_settings
+from workledger.container import Container
+from workledger.db import migrate
+from workledger.schemas.common import Actor
+
+ADMIN_URL_ENV = "WORKLEDGER_BENCH_POSTGRES_URL"
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE_PREFIX = "workledger_bench_"
+BENCH_EMAIL = "bench@example.com"
+BENCH_CLIENT = "bench"
+BENCH_SECRET = "x" * 40
+BACKENDS = ("sqlite", "postgresql")
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def add_backend_arguments(
+    parser: argparse.ArgumentParser, *, default: str = "both", keep: bool = True
+) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=(*BACKENDS, "both"),
+        default=default,
+        help=f"which database to run on (default: {default})",
+    )
+    if not keep:
+        return
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the scratch database (SQLite file or PostgreSQL database) and print its URL",
+    )
+
+
+def selected_backends(choice: str) -> list[str]:
+    return list(BACKENDS) if choice == "both" else [choice]
+
+
+def backend_of(url: str) -> str:
+    return "postgresql" if url.startswith("postgres") else "sqlite"
+
+
+def banner(title: str) -> None:
+    """A section title, with the load average: other processes skew every figure."""
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\n== {title}  [load average {load}, {os.cpu_count()} CPUs]", flush=True)
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def admin_url() -> str:
+    return os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A URL asyncpg itself accepts (no ``+asyncpg`` driver suffix)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.split(":///", 1)[1])
+
+
+@asynccontextmanager
+async def scratch_database(backend: str, *, keep: bool = False) -> AsyncIterator[str]:
+    """A fresh, empty database URL: a file in a temp dir, or ``workledger_bench_<random>``."""
+    if backend == "sqlite":
+        directory = Path(tempfile.mkdtemp(prefix=DATABASE_PREFIX))
+        try:
+            yield f"sqlite+aiosqlite:///{directory / 'bench.db'}"
+        finally:
+            if keep:
+                print(f"kept SQLite database: {directory / 'bench.db'}", flush=True)
+            else:
+                shutil.rmtree(directory, ignore_errors=True)
+        return
+    admin = admin_url()
+    name = DATABASE_PREFIX + uuid.uuid4().hex[:12]
+    await _admin_execute(admin, f'CREATE DATABASE "{name}"')
+    url = make_url(admin).set(drivername="postgresql+asyncpg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        yield rendered
+    finally:
+        if keep:
+            print(f"kept PostgreSQL database: {rendered}", flush=True)
+        else:
+            await _admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin_execute(admin: str, sql: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(admin))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+# --- the application ------------------------------------------------------------------------
+
+
+@dataclass
+class App:
+    """A migrated database, the container over it, and the bench account's actor."""
+
+    url: str
+    backend: str
+    container: Container
+    actor: Actor
+
+
+@asynccontextmanager
+async def open_app(url: str) -> AsyncIterator[App]:
+    """Build the app the way the doors do, migrate, and act as ``bench@example.com``."""
+    data_dir = Path(tempfile.mkdtemp(prefix="workledger_bench_data_"))
+    settings = load_settings(database_url=url, data_dir=data_dir, jwt_secret=BENCH_SECRET)
+    container = Container.from_settings(settings)
+    try:
+        await migrate.upgrade(container.db.engine)
+        account = await container.accounts.ensure(BENCH_EMAIL)
+        actor = Actor(account_id=account.id, client=BENCH_CLIENT)
+        yield App(url=url, backend=backend_of(url), container=container, actor=actor)
+    finally:
+        await container.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# --- timing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A p95 bound in milliseconds: ours, and the design's when it names one."""
+
+    ours_ms: float
+    design_ms: float | None = None
+
+    def verdict(self, p95_ms: float) -> str:
+        text = f"target p95 < {self.ours_ms:g} ms {_pass(p95_ms, self.ours_ms)}"
+        if self.design_ms is not None:
+            text += f" (design < {self.design_ms:g} ms {_pass(p95_ms, self.design_ms)})"
+        return text
+
+
+def _pass(value: float, bound: float) -> str:
+    return "PASS" if value < bound else "MISS"
+
+
+@dataclass(frozen=True)
+class Stats:
+    name: str
+    backend: str
+    n: int
+    p50: float
+    p95: float
+    p99: float
+    target: Target | None
+    full_collections: int = 0
+
+    def line(self) -> str:
+        verdict = self.target.verdict(self.p95) if self.target else "no target"
+        return (
+            f"{self.name:<40} {self.backend:<10} n={self.n:<5} "
+            f"p50={self.p50:9.3f}  p95={self.p95:9.3f}  p99={self.p99:9.3f} ms  {verdict}"
+            f"  [gen2 GCs: {self.full_collections}]"
+        )
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 (inclusive method: values stay inside the observed range)."""
+    if len(samples_ms) == 1:
+        return samples_ms[0], samples_ms[0], samples_ms[0]
+    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+async def measure(
+    name: str,
+    *,
+    backend: str,
+    call: Callable[[], Awaitable[object]],
+    n: int,
+    target: Target | None,
+    warmup: int | None = None,
+) -> Stats:
+    """Run ``call`` ``warmup`` times untimed, then ``n`` times timed; print one line.
+
+    The line also counts the full (generation 2) garbage collections that ran while
+    timing: each walks the whole heap and shows up in the tail percentiles."""
+    for _ in range(max(1, n // 10) if warmup is None else warmup):
+        await call()
+    gc.collect()
+    full = [0]
+
+    def count_full(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full[0] += 1
+
+    samples: list[float] = []
+    gc.callbacks.append(count_full)
+    try:
+        for _ in range(n):
+            started = time.perf_counter_ns()
+            await call()
+            samples.append((time.perf_counter_ns() - started) / 1e6)
+    finally:
+        gc.callbacks.remove(count_full)
+    p50, p95, p99 = percentiles(samples)
+    stats = Stats(name, backend, n, p50, p95, p99, target, full[0])
+    print(stats.line(), flush=True)
+    return stats
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)

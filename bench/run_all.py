@@ -1,0 +1,59 @@
+"""Every benchmark in one go, with a summary of all figures at the end.
+
+    python -m bench.run_all [--items 1000000] [--list-database-url URL] [--skip-list]
+
+vendor_query and hierarchy_query run on SQLite and PostgreSQL; list_scale runs on
+PostgreSQL with ``--items`` generated work items (or on ``--list-database-url``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench import hierarchy_query, list_scale, vendor_query
+from bench.common import Stats, banner
+
+
+async def run(args: argparse.Namespace) -> list[Stats]:
+    started = time.perf_counter()
+    results = await vendor_query.run(vendor_query.parser().parse_args(["--backend", "both"]))
+    results += await hierarchy_query.run(
+        hierarchy_query.parser().parse_args(["--backend", "both", "--others", str(args.others)])
+    )
+    if not args.skip_list:
+        list_args = ["--backend", "postgresql", "--items", str(args.items)]
+        if args.list_database_url:
+            list_args += ["--database-url", args.list_database_url]
+        if args.explain:
+            list_args.append("--explain")
+        results += await list_scale.run(list_scale.parser().parse_args(list_args))
+    banner(f"summary ({time.perf_counter() - started:.0f} s)")
+    for stats in results:
+        print(stats.line())
+    misses = [s for s in results if s.target and s.p95 >= s.target.ours_ms]
+    print(f"\n{len(results) - len(misses)} of {len(results)} measures meet our p95 target")
+    return results
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run_all",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--items", type=int, default=1_000_000, help="work items for list_scale")
+    p.add_argument("--others", type=int, default=100_000, help="other items for hierarchy")
+    p.add_argument("--list-database-url", help="reuse a database filled by bench.generate")
+    p.add_argument("--skip-list", action="store_true", help="leave list_scale out")
+    p.add_argument("--explain", action="store_true", help="print list_scale's query plans")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    asyncio.run(run(parser().parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
