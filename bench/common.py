@@ -142,6 +142,7 @@ async def open_app(url: str) -> AsyncIterator[App]:
         await migrate.upgrade(container.db.engine)
         account = await container.accounts.ensure(BENCH_EMAIL)
         actor = Actor(account_id=account.id, client=BENCH_CLIENT)
+        gc.freeze()  # as `workledger serve` does once it has started
         yield App(url=url, backend=backend_of(url), container=container, actor=actor)
     finally:
         await container.close()

@@ -29,9 +29,9 @@ from typing import Any
 import asyncpg
 
 from bench.common import (
+    App,
     add_backend_arguments,
     asyncpg_dsn,
-    backend_of,
     open_app,
     scratch_database,
     sqlite_path,
@@ -318,13 +318,17 @@ def load_sqlite_sync(url: str, factory: RowFactory, *, analyze: bool = True) -> 
 
 
 async def load_work_items(
-    url: str, *, account_id: uuid.UUID, count: int, seed: int = 7, analyze: bool = True
+    app: App, *, count: int, seed: int = 7, analyze: bool = True
 ) -> LoadReport:
-    """Append ``count`` work items (whole trees) to the account; the schema must exist."""
-    factory = RowFactory(account_id=account_id, count=count, seed=seed)
-    if backend_of(url) == "postgresql":
-        return await load_postgresql(url, factory, analyze=analyze)
-    return await asyncio.to_thread(load_sqlite_sync, url, factory, analyze=analyze)
+    """Append ``count`` work items (whole trees) to the app's account, then recount its
+    list totals as the service keeps them."""
+    factory = RowFactory(account_id=app.actor.account_id, count=count, seed=seed)
+    if app.backend == "postgresql":
+        report = await load_postgresql(app.url, factory, analyze=analyze)
+    else:
+        report = await asyncio.to_thread(load_sqlite_sync, app.url, factory, analyze=analyze)
+    await app.container.work_items.recount(actor=app.actor)
+    return report
 
 
 def _progress(loaded: int, total: int, started: float) -> None:
@@ -335,9 +339,7 @@ def _progress(loaded: int, total: int, started: float) -> None:
 
 async def generate_into(url: str, *, count: int, seed: int, analyze: bool) -> LoadReport:
     async with open_app(url) as app:
-        report = await load_work_items(
-            url, account_id=app.actor.account_id, count=count, seed=seed, analyze=analyze
-        )
+        report = await load_work_items(app, count=count, seed=seed, analyze=analyze)
     print(report.line(), flush=True)
     return report
 

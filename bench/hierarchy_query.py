@@ -27,7 +27,10 @@ from bench.common import (
     selected_backends,
 )
 from bench.generate import load_work_items
+from workledger.db.change_watcher import NoWatcher
 from workledger.schemas.work_item import WorkItemCreate
+from workledger.services.read_cache import ReadCache
+from workledger.services.work_item import WorkItemService
 
 TARGET = Target(ours_ms=3.0, design_ms=10.0)
 FAN_OUT = 4
@@ -79,34 +82,34 @@ async def build_tree(app: App) -> Tree:
 
 
 async def measure_tree(app: App, tree: Tree, *, label: str, iterations: int) -> list[Stats]:
-    service, actor = app.container.work_items, app.actor
+    """The container's service (read cache on), and one without the cache: the second
+    shows the database path, which every read after any commit takes."""
+    uncached = WorkItemService(app.container.db, cache=ReadCache(NoWatcher()))
+    results = []
+    for kind, service in (("", app.container.work_items), (" uncached", uncached)):
 
-    async def root_query() -> object:
-        answer = await service.get_hierarchy(actor=actor, item_id=tree.root, max_depth=LEVELS)
-        assert len(answer.descendants) == tree.size - 1
-        return answer
+        async def root_query(service: WorkItemService = service) -> object:
+            answer = await service.get_hierarchy(
+                actor=app.actor, item_id=tree.root, max_depth=LEVELS
+            )
+            assert len(answer.descendants) == tree.size - 1
+            return answer
 
-    async def leaf_query() -> object:
-        answer = await service.get_hierarchy(actor=actor, item_id=tree.leaf, max_depth=LEVELS)
-        assert len(answer.ancestors) == LEVELS - 1
-        return answer
+        async def leaf_query(service: WorkItemService = service) -> object:
+            answer = await service.get_hierarchy(
+                actor=app.actor, item_id=tree.leaf, max_depth=LEVELS
+            )
+            assert len(answer.ancestors) == LEVELS - 1
+            return answer
 
-    return [
-        await measure(
-            f"hierarchy root {tree.size - 1} desc {label}",
-            backend=app.backend,
-            call=root_query,
-            n=iterations,
-            target=TARGET,
-        ),
-        await measure(
-            f"hierarchy leaf 4 ancestors {label}",
-            backend=app.backend,
-            call=leaf_query,
-            n=iterations,
-            target=TARGET,
-        ),
-    ]
+        for name, call in (
+            (f"hierarchy root {tree.size - 1} desc{kind} {label}", root_query),
+            (f"hierarchy leaf 4 ancestors{kind} {label}", leaf_query),
+        ):
+            results.append(
+                await measure(name, backend=app.backend, call=call, n=iterations, target=TARGET)
+            )
+    return results
 
 
 async def bench_backend(
@@ -120,9 +123,7 @@ async def bench_backend(
             flush=True,
         )
         alone = await measure_tree(app, tree, label="alone", iterations=iterations)
-        report = await load_work_items(
-            url, account_id=app.actor.account_id, count=others, analyze=analyze
-        )
+        report = await load_work_items(app, count=others, analyze=analyze)
         print(report.line(), flush=True)
         crowded = await measure_tree(
             app, tree, label=f"+{others // 1000}k others", iterations=iterations

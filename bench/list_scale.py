@@ -208,7 +208,7 @@ async def filled_app(args: argparse.Namespace, backend: str) -> AsyncIterator[Ap
             yield app
         return
     async with scratch_database(backend, keep=args.keep) as url, open_app(url) as app:
-        report = await load_work_items(url, account_id=app.actor.account_id, count=args.items)
+        report = await load_work_items(app, count=args.items)
         print(report.line(), flush=True)
         yield app
 

@@ -21,7 +21,9 @@ from bench.common import (
     scratch_database,
     selected_backends,
 )
+from workledger.db.change_watcher import NoWatcher
 from workledger.schemas.vendor import VendorCreate
+from workledger.services.read_cache import ReadCache
 from workledger.services.vendor import VendorService
 
 VENDORS = 45
@@ -85,14 +87,8 @@ def services(app: App) -> list[tuple[str, VendorService]]:
     """The container's service, and (when the service has a read cache) one without it.
 
     The second shows what a cache miss costs: every read after any commit is one."""
-    found = [("service", app.container.vendors)]
-    try:
-        from workledger.db.change_watcher import NoWatcher
-        from workledger.services.read_cache import ReadCache
-    except ImportError:
-        return found
     uncached = VendorService(app.container.db, cache=ReadCache(NoWatcher()))
-    return [*found, ("uncached (DB path)", uncached)]
+    return [("service", app.container.vendors), ("uncached (DB path)", uncached)]
 
 
 async def run(args: argparse.Namespace) -> list[Stats]:

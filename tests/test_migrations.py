@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "api_tokens",
     "work_items",
     "work_item_dependencies",
+    "work_item_counts",
     "archived_work_items",
     "vendors",
     "deployments",

@@ -39,7 +39,7 @@ class Container:
 
     @cached_property
     def work_items(self) -> WorkItemService:
-        return WorkItemService(self.db)
+        return WorkItemService(self.db, cache=self.read_cache)
 
     @cached_property
     def read_cache(self) -> ReadCache:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, true, type_coerce
+from sqlalchemy import ColumnElement, Insert, exists, func, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 
 def json_array_contains(column: Any, value: str, dialect: str) -> ColumnElement[bool]:
@@ -23,3 +25,20 @@ def like_prefix(value: str) -> str:
 
 def like_contains(value: str) -> str:
     return "%" + like_prefix(value)
+
+
+def upsert(
+    model: Any,
+    *,
+    values: dict[str, Any],
+    conflict: list[str],
+    increment: str,
+    dialect: str,
+) -> Insert:
+    """Insert a row of ``model``, or add ``values[increment]`` to the existing row's column."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(model).values(**values)
+    column = getattr(model, increment)
+    return stmt.on_conflict_do_update(
+        index_elements=conflict, set_={increment: column + stmt.excluded[increment]}
+    )

@@ -7,7 +7,12 @@ from workledger.models.deployment import Deployment, deployment_vendors, deploym
 from workledger.models.enhancement import Enhancement, EnhancementDependency
 from workledger.models.project_configuration import ProjectConfiguration
 from workledger.models.vendor import Vendor
-from workledger.models.work_item import ArchivedWorkItem, WorkItem, WorkItemDependency
+from workledger.models.work_item import (
+    ArchivedWorkItem,
+    WorkItem,
+    WorkItemCount,
+    WorkItemDependency,
+)
 
 __all__ = [
     "Account",
@@ -20,6 +25,7 @@ __all__ = [
     "ProjectConfiguration",
     "Vendor",
     "WorkItem",
+    "WorkItemCount",
     "WorkItemDependency",
     "deployment_vendors",
     "deployment_work_items",

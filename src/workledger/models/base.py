@@ -45,7 +45,9 @@ class AccountScopedMixin:
     @classmethod
     def account_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(
-            ForeignKey("accounts.id", ondelete="CASCADE"), index=True, sort_order=-9
+            # No index of its own: each table's composite indexes lead with account_id.
+            ForeignKey("accounts.id", ondelete="CASCADE"),
+            sort_order=-9,
         )
 
 

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, PrimaryKeyConstraint, SmallInteger, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workledger.db.types import JSONDocument
@@ -26,6 +34,7 @@ class Enhancement(IdMixin, AccountScopedMixin, AuditMixin, Base):
     constitutional_principles: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
 
     __table_args__ = (
+        Index("ix_enhancements_listing", "account_id", "priority_rank", "created_at"),
         CheckConstraint(enum_check("priority", PRIORITIES), name="priority"),
         CheckConstraint(enum_check("status", ENHANCEMENT_STATUSES), name="status"),
     )

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -27,6 +28,9 @@ ITEM_STATUSES = ("active", "completed", "blocked")
 PRIORITIES = ("low", "medium", "high", "critical")
 DEPENDENCY_TYPES = ("blocks", "depends_on")
 LIVE = text("deleted_at IS NULL")
+# Paths compare byte by byte ("/" sorts before "0"), so a subtree is one index range and
+# sorting by path is tree order. PostgreSQL's default collation would ignore the "/".
+PATH_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 
 class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
@@ -43,7 +47,7 @@ class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
     tags: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     # Materialized path: the hex ids of the ancestors and the item itself, each followed by
     # "/". Ancestors are read from it; tree order is its sort order.
-    path: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(PATH_TYPE)
     depth: Mapped[int] = mapped_column(SmallInteger, default=0)
     branch_name: Mapped[str | None] = mapped_column(String(100))
     commit_hash: Mapped[str | None] = mapped_column(String(40))
@@ -65,18 +69,16 @@ class WorkItem(WorkItemColumns, Base):
         CheckConstraint(enum_check("status", ITEM_STATUSES), name="status"),
         CheckConstraint(enum_check("priority", PRIORITIES), name="priority"),
         CheckConstraint("depth BETWEEN 0 AND 4", name="depth"),
-        Index(
-            "ix_work_items_path",
-            "account_id",
-            "path",
-            postgresql_ops={"path": "text_pattern_ops"},
-        ),
+        Index("ix_work_items_path", "account_id", "path"),
+        # Keyset paging compares (sort key, id): both are in the index so the comparison
+        # is an index condition and a page is a short range scan.
         Index(
             "ix_work_items_live_listing",
             "account_id",
             "item_type",
             "status",
             "created_at",
+            "id",
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
@@ -84,9 +86,30 @@ class WorkItem(WorkItemColumns, Base):
             "ix_work_items_live_created",
             "account_id",
             "created_at",
+            "id",
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
+    )
+
+
+class WorkItemCount(Base):
+    """How many work items each (type, status, root?, deleted?) of an account holds.
+
+    Kept by the repository next to every write, so that a list's ``total_count`` for the
+    common filters is a lookup instead of counting up to a million rows."""
+
+    __tablename__ = "work_item_counts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    item_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    is_root: Mapped[bool] = mapped_column(Boolean)
+    is_deleted: Mapped[bool] = mapped_column(Boolean)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "item_type", "status", "is_root", "is_deleted"),
     )
 
 

@@ -27,6 +27,8 @@ from workledger.schemas.common import (
 )
 
 MAX_DEPTH = 4  # depth of the fifth level; a root is at depth 0
+# Counting past this many rows to skip them costs more than any page is worth: use cursor.
+MAX_OFFSET = 10_000
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=20)]
@@ -202,8 +204,10 @@ class WorkItemListQuery(StrictModel):
         "first for due_date, most urgent first for priority",
     )
     limit: PageLimit = 50
-    offset: Count = 0
-    cursor: str | None = None
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = Field(
+        default=0, description=f"at most {MAX_OFFSET:,}; page deeper with cursor"
+    )
+    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
 
     @model_validator(mode="after")
     def _one_paging_style(self) -> WorkItemListQuery:

@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Sequence
 
 from workledger.db.types import utcnow
+from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError
 from workledger.models import WorkItem, new_id
 from workledger.repositories.work_item import WorkItemRepository, path_segment
+from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
 from workledger.schemas.common import PRIORITY_RANK, Actor, Page
 from workledger.schemas.work_item import (
     MAX_DEPTH,
@@ -16,20 +18,24 @@ from workledger.schemas.work_item import (
     WorkItemCreate,
     WorkItemHierarchy,
     WorkItemListQuery,
-    WorkItemNode,
     WorkItemRead,
     WorkItemSummary,
     WorkItemUpdate,
     validate_metadata,
 )
 from workledger.services.common import Service, check_version, stamp
+from workledger.services.read_cache import ReadCache
 
-Edges = list[tuple[uuid.UUID, str]]
+ItemEdges = list[tuple[uuid.UUID, str]]
 RESOURCE = "work item"
 PLAIN_FIELDS = ("title", "description", "due_date", "branch_name", "commit_hash", "pr_number")
 
 
 class WorkItemService(Service):
+    def __init__(self, db: Database, *, cache: ReadCache) -> None:
+        super().__init__(db)
+        self._cache = cache
+
     async def create(self, *, actor: Actor, data: WorkItemCreate) -> WorkItemRead:
         async with self.db.transaction() as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
@@ -85,8 +91,21 @@ class WorkItemService(Service):
         max_depth: int = MAX_DEPTH + 1,
         include_deleted: bool = False,
     ) -> WorkItemHierarchy:
+        """The item with its ancestors (root first) and descendants (tree order).
+
+        Served from the read cache while nothing in the database changed."""
         if not 1 <= max_depth <= MAX_DEPTH + 1:
             raise ValidationError.single("max_depth", f"must be between 1 and {MAX_DEPTH + 1}")
+        return await self._cache.get_or_load(
+            ("hierarchy", actor.account_id, item_id, max_depth, include_deleted),
+            lambda: self._hierarchy(
+                actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
+            ),
+        )
+
+    async def _hierarchy(
+        self, *, actor: Actor, item_id: uuid.UUID, max_depth: int, include_deleted: bool
+    ) -> WorkItemHierarchy:
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
             item = await _found(repo, item_id, include_deleted=include_deleted)
@@ -94,16 +113,20 @@ class WorkItemService(Service):
             below = await repo.descendants(
                 item, max_depth=max_depth, include_deleted=include_deleted
             )
-            edges = await repo.dependencies_of([item.id, *(d.id for d in below)])
-            return WorkItemHierarchy.model_validate(
-                {
-                    **_columns(item, _READ_COLUMNS),
-                    "metadata": item.item_metadata,
-                    "dependencies": _edges_out(edges[item.id]),
-                    "ancestors": [_columns(a, _SUMMARY_COLUMNS) for a in ancestors],
-                    "descendants": [_node(d, edges[d.id]) for d in below],
-                }
+            edges = await repo.subtree_dependencies(
+                item, max_depth=max_depth, include_deleted=include_deleted
             )
+        return WorkItemHierarchy.model_validate(
+            {
+                **_columns(item, _READ_COLUMNS),
+                "metadata": item.item_metadata,
+                "dependencies": _edges_out(edges[item.id]),
+                "ancestors": [row._mapping for row in ancestors],
+                "descendants": [
+                    {**row._mapping, "dependencies": _edges_out(edges[row.id])} for row in below
+                ],
+            }
+        )
 
     async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
         async with self.db.transaction(write=False) as session:
@@ -131,6 +154,7 @@ class WorkItemService(Service):
             if item is None or (item.deleted_at is not None and deleted is not False):
                 raise NotFound(RESOURCE, item_id)
             check_version(item, requested=data.version, resource=RESOURCE)
+            counted_as = count_key(item)
             if deleted is False and item.deleted_at is not None:
                 await self._restore(repo, item, actor=actor)
             if "parent_id" in changes:
@@ -142,6 +166,7 @@ class WorkItemService(Service):
             if deleted is True:
                 await self._soft_delete(repo, item, cascade=cascade, actor=actor)
             stamp(item, client=actor.client, at=utcnow())
+            repo.counts.record_change(counted_as, count_key(item))
             await repo.flush()
             if edges is None:
                 edges = (await repo.dependencies_of([item.id]))[item.id]
@@ -163,6 +188,11 @@ class WorkItemService(Service):
             version = current.version
         data = WorkItemUpdate(version=version, deleted=False)
         return await self.update(actor=actor, item_id=item_id, data=data)
+
+    async def recount(self, *, actor: Actor) -> None:
+        """Rebuild the account's list totals from the table, after rows were bulk-loaded."""
+        async with self.db.transaction() as session:
+            await WorkItemCountRepository(session, account_id=actor.account_id).rebuild()
 
     # --- rules ----------------------------------------------------------------------------
 
@@ -200,7 +230,7 @@ class WorkItemService(Service):
     @staticmethod
     async def _set_dependencies(
         repo: WorkItemRepository, item: WorkItem, dependencies: Sequence[DependencyIn]
-    ) -> Edges:
+    ) -> ItemEdges:
         targets = [d.depends_on_id for d in dependencies]
         if item.id in targets:
             raise ValidationError.single("dependencies", "a work item cannot depend on itself")
@@ -288,12 +318,11 @@ async def _found(
     return item
 
 
-def _edges_out(edges: Edges) -> list[dict[str, object]]:
+def _edges_out(edges: ItemEdges) -> list[dict[str, object]]:
     return [{"depends_on_id": target, "dependency_type": kind} for target, kind in edges]
 
 
 # Read-model fields that are plain columns of the same name.
-_SUMMARY_COLUMNS = tuple(name for name in WorkItemSummary.model_fields if name != "archived_at")
 _READ_COLUMNS = tuple(
     name
     for name in WorkItemRead.model_fields
@@ -305,17 +334,11 @@ def _columns(item: WorkItem, names: tuple[str, ...]) -> dict[str, object]:
     return {name: getattr(item, name) for name in names}
 
 
-def _read(item: WorkItem, edges: Edges) -> WorkItemRead:
+def _read(item: WorkItem, edges: ItemEdges) -> WorkItemRead:
     return WorkItemRead.model_validate(
         {
             **_columns(item, _READ_COLUMNS),
             "metadata": item.item_metadata,
             "dependencies": _edges_out(edges),
         }
-    )
-
-
-def _node(item: WorkItem, edges: Edges) -> WorkItemNode:
-    return WorkItemNode.model_validate(
-        {**_columns(item, _SUMMARY_COLUMNS), "dependencies": _edges_out(edges)}
     )

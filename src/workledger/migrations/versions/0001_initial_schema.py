@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 09:08:35.835798
+Create Date: 2026-11-21 09:50:17.063418
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "accounts",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -76,7 +75,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("path", sa.String(length=200), nullable=False),
+        sa.Column(
+            "path",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("depth", sa.SmallInteger(), nullable=False),
         sa.Column("branch_name", sa.String(length=100), nullable=True),
         sa.Column("commit_hash", sa.String(length=40), nullable=True),
@@ -101,9 +104,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_archived_work_items")),
     )
     with op.batch_alter_table("archived_work_items", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_archived_work_items_account_id"), ["account_id"], unique=False
-        )
         batch_op.create_index(
             batch_op.f("ix_archived_work_items_archived_at"), ["archived_at"], unique=False
         )
@@ -143,7 +143,6 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("deployments", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_deployments_account_id"), ["account_id"], unique=False)
         batch_op.create_index(
             "ix_deployments_account_id_deployed_at", ["account_id", "deployed_at"], unique=False
         )
@@ -186,7 +185,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("enhancements", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_enhancements_account_id"), ["account_id"], unique=False
+            "ix_enhancements_listing", ["account_id", "priority_rank", "created_at"], unique=False
         )
 
     op.create_table(
@@ -223,9 +222,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendors")),
         sa.UniqueConstraint("account_id", "name", name=op.f("uq_vendors_account_id_name")),
     )
-    with op.batch_alter_table("vendors", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_vendors_account_id"), ["account_id"], unique=False)
-
+    op.create_table(
+        "work_item_counts",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("item_type", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("is_root", sa.Boolean(), nullable=False),
+        sa.Column("is_deleted", sa.Boolean(), nullable=False),
+        sa.Column("item_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_work_item_counts_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "account_id",
+            "item_type",
+            "status",
+            "is_root",
+            "is_deleted",
+            name=op.f("pk_work_item_counts"),
+        ),
+    )
     op.create_table(
         "work_items",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -243,7 +262,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("path", sa.String(length=200), nullable=False),
+        sa.Column(
+            "path",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("depth", sa.SmallInteger(), nullable=False),
         sa.Column("branch_name", sa.String(length=100), nullable=True),
         sa.Column("commit_hash", sa.String(length=40), nullable=True),
@@ -285,28 +308,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_work_items")),
     )
     with op.batch_alter_table("work_items", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_work_items_account_id"), ["account_id"], unique=False)
         batch_op.create_index(
             "ix_work_items_live_created",
-            ["account_id", "created_at"],
+            ["account_id", "created_at", "id"],
             unique=False,
             postgresql_where=sa.text("deleted_at IS NULL"),
             sqlite_where=sa.text("deleted_at IS NULL"),
         )
         batch_op.create_index(
             "ix_work_items_live_listing",
-            ["account_id", "item_type", "status", "created_at"],
+            ["account_id", "item_type", "status", "created_at", "id"],
             unique=False,
             postgresql_where=sa.text("deleted_at IS NULL"),
             sqlite_where=sa.text("deleted_at IS NULL"),
         )
         batch_op.create_index(batch_op.f("ix_work_items_parent_id"), ["parent_id"], unique=False)
-        batch_op.create_index(
-            "ix_work_items_path",
-            ["account_id", "path"],
-            unique=False,
-            postgresql_ops={"path": "text_pattern_ops"},
-        )
+        batch_op.create_index("ix_work_items_path", ["account_id", "path"], unique=False)
 
     op.create_table(
         "deployment_vendors",
@@ -452,7 +469,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("work_item_dependencies", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_item_dependencies_depends_on_id"))
 
@@ -471,7 +487,7 @@ def downgrade() -> None:
 
     op.drop_table("deployment_vendors")
     with op.batch_alter_table("work_items", schema=None) as batch_op:
-        batch_op.drop_index("ix_work_items_path", postgresql_ops={"path": "text_pattern_ops"})
+        batch_op.drop_index("ix_work_items_path")
         batch_op.drop_index(batch_op.f("ix_work_items_parent_id"))
         batch_op.drop_index(
             "ix_work_items_live_listing",
@@ -483,26 +499,21 @@ def downgrade() -> None:
             postgresql_where=sa.text("deleted_at IS NULL"),
             sqlite_where=sa.text("deleted_at IS NULL"),
         )
-        batch_op.drop_index(batch_op.f("ix_work_items_account_id"))
 
     op.drop_table("work_items")
-    with op.batch_alter_table("vendors", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vendors_account_id"))
-
+    op.drop_table("work_item_counts")
     op.drop_table("vendors")
     with op.batch_alter_table("enhancements", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_enhancements_account_id"))
+        batch_op.drop_index("ix_enhancements_listing")
 
     op.drop_table("enhancements")
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.drop_index("ix_deployments_account_id_deployed_at")
-        batch_op.drop_index(batch_op.f("ix_deployments_account_id"))
 
     op.drop_table("deployments")
     with op.batch_alter_table("archived_work_items", schema=None) as batch_op:
         batch_op.drop_index("ix_archived_work_items_path")
         batch_op.drop_index(batch_op.f("ix_archived_work_items_archived_at"))
-        batch_op.drop_index(batch_op.f("ix_archived_work_items_account_id"))
 
     op.drop_table("archived_work_items")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:

@@ -1,0 +1,112 @@
+"""Per-account tallies of work items by (type, status, root?, deleted?).
+
+They turn a list's ``total_count`` for the common filters into a lookup. Every write that
+adds an item or changes one of those four properties records a delta here; the deltas are
+applied once per flush, in key order, so concurrent writers lock tally rows in the same
+order and never deadlock on them."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workledger.db.dialect import upsert
+from workledger.models import WorkItem, WorkItemCount
+from workledger.repositories.base import AccountScopedRepository
+
+
+class CountKey(NamedTuple):
+    item_type: str
+    status: str
+    is_root: bool
+    is_deleted: bool
+
+
+def count_key(item: WorkItem) -> CountKey:
+    return CountKey(
+        item.item_type, item.status, item.parent_id is None, item.deleted_at is not None
+    )
+
+
+class WorkItemCountRepository(AccountScopedRepository):
+    def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
+        super().__init__(session, account_id=account_id)
+        self._pending: Counter[CountKey] = Counter()
+
+    def record(self, key: CountKey, delta: int) -> None:
+        self._pending[key] += delta
+
+    def record_change(self, before: CountKey, after: CountKey) -> None:
+        if before != after:
+            self.record(before, -1)
+            self.record(after, +1)
+
+    async def apply(self) -> None:
+        pending, self._pending = self._pending, Counter()
+        for key in sorted(pending):
+            delta = pending[key]
+            if delta:
+                await self.session.execute(
+                    upsert(
+                        WorkItemCount,
+                        values={
+                            "account_id": self.account_id,
+                            **key._asdict(),
+                            "item_count": delta,
+                        },
+                        conflict=["account_id", "item_type", "status", "is_root", "is_deleted"],
+                        increment="item_count",
+                        dialect=self.dialect,
+                    )
+                )
+
+    async def rebuild(self) -> None:
+        """Recount the account's items from the table (after a bulk load or an import)."""
+        self._pending.clear()
+        await self.session.execute(
+            delete(WorkItemCount).where(WorkItemCount.account_id == self.account_id)
+        )
+        is_root = WorkItem.parent_id.is_(None)
+        is_deleted = WorkItem.deleted_at.is_not(None)
+        counted = (
+            select(
+                WorkItem.account_id,
+                WorkItem.item_type,
+                WorkItem.status,
+                is_root,
+                is_deleted,
+                func.count(),
+            )
+            .where(WorkItem.account_id == self.account_id)
+            .group_by(WorkItem.account_id, WorkItem.item_type, WorkItem.status, is_root, is_deleted)
+        )
+        await self.session.execute(
+            insert(WorkItemCount).from_select(
+                ["account_id", "item_type", "status", "is_root", "is_deleted", "item_count"],
+                counted,
+            )
+        )
+
+    async def total(
+        self,
+        *,
+        item_type: str | None,
+        status: str | None,
+        root_only: bool,
+        include_deleted: bool,
+    ) -> int:
+        conditions: list[ColumnElement[bool]] = [WorkItemCount.account_id == self.account_id]
+        if item_type is not None:
+            conditions.append(WorkItemCount.item_type == item_type)
+        if status is not None:
+            conditions.append(WorkItemCount.status == status)
+        if root_only:
+            conditions.append(WorkItemCount.is_root.is_(True))
+        if not include_deleted:
+            conditions.append(WorkItemCount.is_deleted.is_(False))
+        stmt = select(func.coalesce(func.sum(WorkItemCount.item_count), 0)).where(*conditions)
+        return int((await self.session.execute(stmt)).scalar_one())
