@@ -59,8 +59,12 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _summary_columns() -> list[Any]:
-    return [WorkItem.__table__.c[name] for name in SUMMARY_COLUMNS]
+# What a tree answer shows of each ancestor and descendant (sort keys left out).
+NODE_COLUMNS = tuple(c for c in SUMMARY_COLUMNS if c not in {"priority_rank", "created_at"})
+
+
+def _node_columns() -> list[Any]:
+    return [WorkItem.__table__.c[name] for name in NODE_COLUMNS]
 
 
 def path_segment(item_id: uuid.UUID) -> str:
@@ -141,7 +145,7 @@ class WorkItemRepository(AccountScopedRepository):
         if not ids:
             return []
         stmt = (
-            select(*_summary_columns())
+            select(*_node_columns())
             .where(WorkItem.account_id == self.account_id, WorkItem.id.in_(ids))
             .order_by(WorkItem.depth)
         )
@@ -156,7 +160,7 @@ class WorkItemRepository(AccountScopedRepository):
         (A recursive CTE over parent_id gave the same rows, but SQLite's planner turned it
         into a bloom-filter scan once the table held 100,000 other items.)"""
         stmt = (
-            select(*_summary_columns())
+            select(*_node_columns())
             .where(*self._below(item, max_depth=max_depth, include_deleted=include_deleted))
             .order_by(WorkItem.path)
         )

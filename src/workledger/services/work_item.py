@@ -121,9 +121,9 @@ class WorkItemService(Service):
                 **_columns(item, _READ_COLUMNS),
                 "metadata": item.item_metadata,
                 "dependencies": _edges_out(edges[item.id]),
-                "ancestors": [row._mapping for row in ancestors],
+                "ancestors": [row._asdict() for row in ancestors],
                 "descendants": [
-                    {**row._mapping, "dependencies": _edges_out(edges[row.id])} for row in below
+                    {**row._asdict(), "dependencies": _edges_out(edges[row.id])} for row in below
                 ],
             }
         )
