@@ -5,9 +5,10 @@
 
 For each filter (``item_type=task``, ``status=active``) it times the first page, a page
 reached by walking the cursor chain (to row 100,000 by default), a cursor page near the
-end of the result, and offset pages (0, 10,000 and 500,000). The deep cursors are built
-from one SQL query for the row's sort key, checked against the walked cursor. With
-``--database-url`` it reuses a database filled by ``python -m bench.generate``.
+end of the result, and offset pages (0, and 10,000: the deepest offset the service
+accepts). The deep cursors are built from one SQL query for the row's sort key, checked
+against the walked cursor. With ``--database-url`` it reuses a database filled by
+``python -m bench.generate``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from bench.common import (
 from bench.generate import load_work_items
 from workledger.models import WorkItem
 from workledger.repositories.paging import Keyset
-from workledger.schemas.work_item import WorkItemListQuery
+from workledger.schemas.work_item import MAX_OFFSET, WorkItemListQuery
 
 TARGET = Target(ours_ms=20.0)
 PAGE = 50
@@ -47,7 +48,7 @@ FILTERS: dict[str, dict[str, str]] = {
     "item_type=task": {"item_type": "task"},
     "status=active": {"status": "active"},
 }
-OFFSETS = (0, 10_000, 500_000)
+OFFSETS = (0, MAX_OFFSET)
 # The default order of a list: newest first, by (created_at, id).
 NEWEST_FIRST = Keyset(name="created", columns=(), decoders=(), descending=True)
 
@@ -194,7 +195,9 @@ async def explain_all(app: App, *, walk_rows: int) -> None:
         deep = await cursor_at(app, filters, row=walk_rows - 1)
         await explain(app, f"{label} cursor deep", list_query(filters, limit=PAGE, cursor=deep))
         await explain(
-            app, f"{label} offset 500,000", list_query(filters, limit=PAGE, offset=500_000)
+            app,
+            f"{label} offset {MAX_OFFSET:,}",
+            list_query(filters, limit=PAGE, offset=MAX_OFFSET),
         )
 
 
