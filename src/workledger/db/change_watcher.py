@@ -13,13 +13,15 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from typing import Protocol
+from abc import ABC, abstractmethod
+from typing import Generic, Protocol, TypeVar
 
 import aiosqlite
 import asyncpg
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
+C = TypeVar("C")
 
 
 class ChangeWatcher(Protocol):
@@ -29,21 +31,24 @@ class ChangeWatcher(Protocol):
     async def close(self) -> None: ...
 
 
-class SQLiteChangeWatcher:
-    def __init__(self, path: str) -> None:
-        self._path = path
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+class _DedicatedConnectionWatcher(ABC, Generic[C]):
+    """Reads the token on a connection of its own, opened on first use and reopened after
+    a failure; a failure means "cannot tell" (None), so reads fall through to the database."""
+
+    errors: tuple[type[BaseException], ...] = (OSError,)
+
+    def __init__(self) -> None:
+        self._conn: C | None = None
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
 
     async def token(self) -> str | None:
         async with self._lock:
             try:
                 if self._conn is None:
-                    self._conn = await aiosqlite.connect(self._path)
-                rows = list(await self._conn.execute_fetchall("PRAGMA data_version"))
-                return str(rows[0][0])
-            except (sqlite3.Error, OSError, ValueError):
-                log.warning("change watcher: SQLite did not answer; reads bypass the cache")
+                    self._conn = await self._open()
+                return await self._read(self._conn)
+            except self.errors:
+                log.warning("change watcher: the database did not answer; reads bypass the cache")
                 await self._drop()
                 return None
 
@@ -54,37 +59,60 @@ class SQLiteChangeWatcher:
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            with contextlib.suppress(sqlite3.Error, ValueError):
-                await conn.close()
+            with contextlib.suppress(*self.errors):
+                await self._close(conn)
+
+    @abstractmethod
+    async def _open(self) -> C: ...
+
+    @abstractmethod
+    async def _read(self, conn: C) -> str: ...
+
+    @abstractmethod
+    async def _close(self, conn: C) -> None: ...
 
 
-class PostgresChangeWatcher:
+class SQLiteChangeWatcher(_DedicatedConnectionWatcher[aiosqlite.Connection]):
+    """``PRAGMA data_version`` changes when another connection commits to the file."""
+
+    errors = (sqlite3.Error, OSError, ValueError)
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+
+    async def _open(self) -> aiosqlite.Connection:
+        return await aiosqlite.connect(self._path)
+
+    async def _read(self, conn: aiosqlite.Connection) -> str:
+        rows = list(await conn.execute_fetchall("PRAGMA data_version"))
+        return str(rows[0][0])
+
+    async def _close(self, conn: aiosqlite.Connection) -> None:
+        await conn.close()
+
+
+class PostgresChangeWatcher(_DedicatedConnectionWatcher[asyncpg.Connection]):
+    """``pg_current_snapshot()`` changes when any transaction that wrote completes."""
+
+    errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+
     def __init__(self, dsn: str) -> None:
+        super().__init__()
         self._dsn = dsn
-        self._conn: asyncpg.Connection | None = None
-        self._lock = asyncio.Lock()
 
-    async def token(self) -> str | None:
-        async with self._lock:
-            try:
-                if self._conn is None or self._conn.is_closed():
-                    self._conn = await asyncpg.connect(
-                        self._dsn, server_settings={"application_name": "workledger-watch"}
-                    )
-                return str(await self._conn.fetchval("SELECT pg_current_snapshot()::text"))
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
-                log.warning("change watcher: PostgreSQL did not answer; reads bypass the cache")
-                await self._drop()
-                return None
+    async def _open(self) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            self._dsn, server_settings={"application_name": "workledger-watch"}
+        )
 
-    async def close(self) -> None:
-        async with self._lock:
-            await self._drop()
+    async def _read(self, conn: asyncpg.Connection) -> str:
+        if conn.is_closed():
+            raise OSError("watch connection closed")
+        return str(await conn.fetchval("SELECT pg_current_snapshot()::text"))
 
-    async def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not conn.is_closed():
-            conn.terminate()
+    async def _close(self, conn: asyncpg.Connection) -> None:
+        conn.terminate()
 
 
 class NoWatcher:
