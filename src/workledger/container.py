@@ -15,6 +15,7 @@ from workledger.services.enhancement import EnhancementService
 from workledger.services.health import HealthService
 from workledger.services.project_configuration import ProjectConfigurationService
 from workledger.services.read_cache import ReadCache
+from workledger.services.status import StatusService
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
 
@@ -60,6 +61,10 @@ class Container:
     @cached_property
     def configuration(self) -> ProjectConfigurationService:
         return ProjectConfigurationService(self.db, repo_dir=self.settings.repo_dir)
+
+    @cached_property
+    def status(self) -> StatusService:
+        return StatusService(self.db)
 
     @cached_property
     def health(self) -> HealthService:

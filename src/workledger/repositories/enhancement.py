@@ -9,6 +9,14 @@ from sqlalchemy import ColumnElement, delete, exists, func, literal, or_, select
 from workledger.models import Enhancement, EnhancementDependency
 from workledger.repositories.base import AccountScopedRepository
 
+_PLANNING_ORDER = (
+    Enhancement.priority_rank,
+    Enhancement.target_quarter.is_(None),
+    Enhancement.target_quarter,
+    Enhancement.created_at,
+    Enhancement.id,
+)
+
 
 class EnhancementRepository(AccountScopedRepository):
     async def get(self, enhancement_id: uuid.UUID, *, lock: bool = False) -> Enhancement | None:
@@ -47,17 +55,20 @@ class EnhancementRepository(AccountScopedRepository):
         stmt = (
             select(Enhancement)
             .where(*conditions)
-            .order_by(
-                Enhancement.priority_rank,
-                Enhancement.target_quarter.is_(None),
-                Enhancement.target_quarter,
-                Enhancement.created_at,
-                Enhancement.id,
-            )
+            .order_by(*_PLANNING_ORDER)
             .offset(offset)
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars()), int(total or 0)
+
+    async def pending(self) -> list[Enhancement]:
+        """Everything not completed: most urgent first, then by quarter."""
+        stmt = (
+            select(Enhancement)
+            .where(Enhancement.account_id == self.account_id, Enhancement.status != "completed")
+            .order_by(*_PLANNING_ORDER)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def depends_on(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
         found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)

@@ -62,7 +62,7 @@ class DeploymentService(Service):
                 vendor_ids=[v.id for v in vendors],
                 work_item_ids=[i.id for i in items],
             )
-            return _build(deployment, vendors, items, created=True)
+            return deployment_read(deployment, vendors, items, created=True)
 
     async def get(self, *, actor: Actor, deployment_id: uuid.UUID) -> DeploymentRead:
         async with self.db.transaction(write=False) as session:
@@ -82,7 +82,7 @@ class DeploymentService(Service):
             )
             vendors, items = await repo.links([d.id for d in rows])
             return Page[DeploymentRead](
-                items=[_build(d, vendors[d.id], items[d.id], created=False) for d in rows],
+                items=[deployment_read(d, vendors[d.id], items[d.id], created=False) for d in rows],
                 total_count=total,
                 has_more=has_more,
                 next_cursor=next_cursor,
@@ -117,10 +117,12 @@ async def _read(
     repo: DeploymentRepository, deployment: Deployment, *, created: bool
 ) -> DeploymentRead:
     vendors, items = await repo.links([deployment.id])
-    return _build(deployment, vendors[deployment.id], items[deployment.id], created=created)
+    return deployment_read(
+        deployment, vendors[deployment.id], items[deployment.id], created=created
+    )
 
 
-def _build(
+def deployment_read(
     deployment: Deployment, vendors: list[Vendor], items: list[WorkItem], *, created: bool
 ) -> DeploymentRead:
     vendors = sorted(vendors, key=lambda v: v.name)

@@ -40,13 +40,15 @@ class EnhancementService(Service):
             repo.add(enhancement)
             await repo.flush()
             await _set_depends_on(repo, enhancement.id, data.depends_on)
-            return _read(enhancement, data.depends_on)
+            return enhancement_read(enhancement, data.depends_on)
 
     async def get(self, *, actor: Actor, enhancement_id: uuid.UUID) -> EnhancementRead:
         async with self.db.transaction(write=False) as session:
             repo = EnhancementRepository(session, account_id=actor.account_id)
             enhancement = await _found(repo, enhancement_id)
-            return _read(enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id])
+            return enhancement_read(
+                enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
+            )
 
     async def update(
         self, *, actor: Actor, enhancement_id: uuid.UUID, data: EnhancementUpdate
@@ -61,7 +63,9 @@ class EnhancementService(Service):
             _apply(enhancement, changes)
             stamp(enhancement, client=actor.client, at=utcnow())
             await repo.flush()
-            return _read(enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id])
+            return enhancement_read(
+                enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
+            )
 
     async def delete(self, *, actor: Actor, enhancement_id: uuid.UUID, version: int) -> None:
         async with self.db.transaction() as session:
@@ -84,7 +88,7 @@ class EnhancementService(Service):
             edges = await repo.depends_on([e.id for e in rows])
             has_more = offset + len(rows) < total
             return Page[EnhancementRead](
-                items=[_read(e, edges[e.id]) for e in rows],
+                items=[enhancement_read(e, edges[e.id]) for e in rows],
                 total_count=total,
                 has_more=has_more,
                 next_cursor=encode_offset(offset + len(rows)) if has_more else None,
@@ -133,7 +137,7 @@ def _apply(enhancement: Enhancement, changes: dict[str, Any]) -> None:
         enhancement.priority_rank = PRIORITY_RANK[changes["priority"]]
 
 
-def _read(enhancement: Enhancement, depends_on: Sequence[uuid.UUID]) -> EnhancementRead:
+def enhancement_read(enhancement: Enhancement, depends_on: Sequence[uuid.UUID]) -> EnhancementRead:
     return EnhancementRead(
         id=enhancement.id,
         title=enhancement.title,
