@@ -9,13 +9,18 @@ from fastapi import FastAPI
 
 from workledger import __version__
 from workledger.container import Container
+from workledger.mcp.server import http_app
 from workledger.services.health import Health
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 8000) -> FastAPI:
+    mcp = http_app(container, host=host, port=port)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # A mounted app's own lifespan never runs: the MCP session manager runs here.
+        async with mcp.running():
+            yield
         await container.close()
 
     app = FastAPI(title="workledger", version=__version__, lifespan=lifespan)
@@ -25,4 +30,5 @@ def create_app(container: Container) -> FastAPI:
         """Whether the database answers: ``ok`` or ``degraded``."""
         return await container.health.check()
 
+    app.mount("/", mcp.app)  # last: it serves /mcp and answers 404 for anything else
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 
 import click
@@ -125,7 +126,20 @@ def serve(host: str, port: int) -> None:
     # Everything loaded so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall requests for tens of milliseconds.
     gc.freeze()
-    uvicorn.run(create_app(container), host=host, port=port, access_log=False, log_level="info")
+    app = create_app(container, host=host, port=port)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+@cli.command()
+@run_async
+async def mcp() -> None:
+    """Serve MCP over stdio as WORKLEDGER_ACCOUNT (stdout carries the protocol only)."""
+    from workledger.mcp.server import run_stdio
+
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    async with open_container() as container:
+        actor = await acting_account(container)
+        await run_stdio(container, account_id=actor.account_id)
 
 
 def main() -> None:

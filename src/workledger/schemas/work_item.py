@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, WithJsonSchema, field_validator, model_validator
 
 from workledger.errors import FieldError, ValidationError
 from workledger.schemas.common import (
@@ -107,6 +107,21 @@ METADATA_MODELS: dict[ItemType, type[StrictModel]] = {
 }
 
 
+# The input schema shows the four shapes; validation picks the one of the item's type.
+MetadataInput = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "description": "typed by item_type; unknown keys are refused",
+            "anyOf": [
+                {**model.model_json_schema(), "title": f"{item_type.value} metadata"}
+                for item_type, model in METADATA_MODELS.items()
+            ],
+        }
+    ),
+]
+
+
 def validate_metadata(item_type: ItemType | str, raw: dict[str, Any] | None) -> dict[str, Any]:
     """Check ``metadata`` against the item type's model; errors name ``metadata.<key>``."""
     model = METADATA_MODELS[ItemType(item_type)]
@@ -142,6 +157,9 @@ def _unique_dependencies(deps: list[DependencyIn] | None) -> list[DependencyIn] 
     return deps
 
 
+Dependencies = Annotated[list[DependencyIn], Field(max_length=100)]
+
+
 class WorkItemFields(StrictModel):
     """What create and update share."""
 
@@ -150,8 +168,8 @@ class WorkItemFields(StrictModel):
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
     pr_number: PrNumber | None = None
-    metadata: dict[str, Any] | None = None
-    dependencies: Annotated[list[DependencyIn], Field(max_length=100)] | None = None
+    metadata: MetadataInput | None = None
+    dependencies: Dependencies | None = None
 
 
 class WorkItemCreate(WorkItemFields):
@@ -263,7 +281,8 @@ class WorkItemNode(WorkItemSummary):
 
 
 class WorkItemHierarchy(WorkItemRead):
-    """The item itself, its ancestors (root first) and its descendants (tree order)."""
+    """The item itself, its ancestors (root first) and its descendants (tree order);
+    the two lists are null when the hierarchy was not asked for."""
 
-    ancestors: list[WorkItemSummary]
-    descendants: list[WorkItemNode]
+    ancestors: list[WorkItemSummary] | None = None
+    descendants: list[WorkItemNode] | None = None

@@ -1,0 +1,1 @@
+"""The tool functions, one module per area."""
