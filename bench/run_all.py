@@ -2,7 +2,7 @@
 
     python -m bench.run_all [--items 1000000] [--list-database-url URL] [--skip-list]
 
-vendor_query and hierarchy_query run on SQLite and PostgreSQL; list_scale runs on
+vendor_query, mcp_query and hierarchy_query run on SQLite and PostgreSQL; list_scale runs on
 PostgreSQL with ``--items`` generated work items (or on ``--list-database-url``).
 """
 
@@ -12,13 +12,14 @@ import argparse
 import asyncio
 import time
 
-from bench import hierarchy_query, list_scale, vendor_query
+from bench import hierarchy_query, list_scale, mcp_query, vendor_query
 from bench.common import Stats, banner
 
 
 async def run(args: argparse.Namespace) -> list[Stats]:
     started = time.perf_counter()
     results = await vendor_query.run(vendor_query.parser().parse_args(["--backend", "both"]))
+    results += await mcp_query.run(mcp_query.parser().parse_args(["--backend", "both"]))
     results += await hierarchy_query.run(
         hierarchy_query.parser().parse_args(["--backend", "both", "--others", str(args.others)])
     )

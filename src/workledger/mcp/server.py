@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -101,7 +102,10 @@ class WorkledgerMCP(MCPServer):
         except WorkledgerError as exc:
             return _error(exc)
         try:
-            result = await super().call_tool(name, arguments, context)
+            # A started call finishes its (short) transaction even if the client goes away:
+            # cancelling inside the SQLite driver leaves a connection nobody can close.
+            with anyio.CancelScope(shield=True):
+                result = await super().call_tool(name, arguments, context)
         except ToolError as exc:
             return _error(_domain_error(exc, tool=name))
         finally:
@@ -111,7 +115,8 @@ class WorkledgerMCP(MCPServer):
     async def read_resource(self, uri: Any, context: Context[Any, Any] | None = None) -> Any:
         token = current_call.set(self._call(context, {}))
         try:
-            return await super().read_resource(uri, context)
+            with anyio.CancelScope(shield=True):
+                return await super().read_resource(uri, context)
         except ResourceError as exc:
             if isinstance(exc.__cause__, NotFound):
                 raise ResourceNotFoundError(str(exc.__cause__)) from None
@@ -198,11 +203,13 @@ def _client_name(context: Context[Any, Any] | None) -> str | None:
     try:
         params = context.session.client_params
         if params is not None:
-            return str(params.client_info.name)
-        info = (context.request_context.meta or {}).get(CLIENT_INFO_META_KEY)
+            name = params.client_info.name
+        else:
+            info = (context.request_context.meta or {}).get(CLIENT_INFO_META_KEY)
+            name = info.get("name") if isinstance(info, dict) else None
     except (AttributeError, ValueError, LookupError):
         return None
-    return str(info["name"]) if isinstance(info, dict) and info.get("name") else None
+    return str(name).strip() or None if name else None
 
 
 def _domain_error(exc: ToolError, *, tool: str) -> WorkledgerError:
