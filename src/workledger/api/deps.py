@@ -1,0 +1,79 @@
+"""What routes depend on: the container, the caller, and preconditions."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from workledger.api.problems import IF_MATCH_CHECKED
+from workledger.container import Container
+from workledger.errors import PreconditionRequired, Unauthorized, ValidationError
+from workledger.schemas.common import Actor
+from workledger.services.account import Principal
+
+_bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+AppContainer = Annotated[Container, Depends(get_container)]
+
+
+async def get_principal(
+    container: AppContainer,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("send Authorization: Bearer <access token or API token>")
+    return await container.accounts.resolve_bearer(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def get_actor(
+    principal: CurrentPrincipal,
+    x_client_name: Annotated[str | None, Header(max_length=100)] = None,
+) -> Actor:
+    """The audit identity: X-Client-Name, else the API token's name, else "api"."""
+    client = (x_client_name or "").strip() or principal.token_name or "api"
+    return Actor(account_id=principal.account_id, client=client)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def required_version(request: Request, body_version: int | None, if_match: str | None) -> int:
+    """The version a mutation was made against: If-Match (stale: 412) or the body's
+    ``version`` (stale: 409); with neither, 428."""
+    if if_match is not None:
+        found = _ETAG.match(if_match)
+        if found is None:
+            raise ValidationError.single("If-Match", 'must be an ETag like "3"')
+        setattr(request.state, IF_MATCH_CHECKED, True)
+        return int(found.group(1))
+    if body_version is not None:
+        return body_version
+    raise PreconditionRequired(
+        'this change needs a precondition: send If-Match: "<version>" or "version" in the body'
+    )
+
+
+def optional_version(
+    request: Request, body_version: int | None, if_match: str | None
+) -> int | None:
+    """For the task endpoints, which honour preconditions without requiring them."""
+    if if_match is None and body_version is None:
+        return None
+    return required_version(request, body_version, if_match)
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'

@@ -1,0 +1,120 @@
+"""Every failure as application/problem+json (RFC 9457), with the contract's codes (§8)."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workledger.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PreconditionRequired,
+    StorageUnavailable,
+    Unauthorized,
+    ValidationError,
+    VersionConflict,
+    WorkledgerError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+STATUS: dict[type[WorkledgerError], int] = {
+    ValidationError: 422,
+    NotFound: 404,
+    VersionConflict: 409,
+    PreconditionRequired: 428,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    StorageUnavailable: 503,
+}
+# A stale If-Match is 412, a stale body version 409: routes mark which one they checked.
+IF_MATCH_CHECKED = "workledger_if_match"
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
+
+
+def problem(
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> ProblemResponse:
+    body = {
+        "type": f"/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def domain_problem(request: Request, exc: WorkledgerError) -> ProblemResponse:
+    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 500)
+    if isinstance(exc, VersionConflict) and getattr(request.state, IF_MATCH_CHECKED, False):
+        status = 412
+    headers = {}
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, StorageUnavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    details = {k: v for k, v in exc.details.items() if k not in {"code", "status"}}
+    return problem(status, exc.code, exc.message, headers=headers or None, **details)
+
+
+def install(app: FastAPI) -> None:
+    """Route every failure through the problem renderer."""
+
+    @app.exception_handler(WorkledgerError)
+    async def _domain(request: Request, exc: WorkledgerError) -> ProblemResponse:
+        return domain_problem(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:
+        errors = [_field_error(error) for error in exc.errors()]
+        if any(error.get("type") == "json_invalid" for error in exc.errors()):
+            return problem(
+                400,
+                "validation_error",
+                "the body is not valid JSON",
+                errors=[{"field": "body", "message": "not valid JSON"}],
+            )
+        refused = ValidationError(errors)
+        return domain_problem(request, refused)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+        code = {404: "not_found", 401: "unauthorized", 403: "forbidden", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        headers = dict(exc.headers or {})
+        return problem(exc.status_code, code, detail, headers=headers or None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "the server failed; the error was logged")
+
+
+def _field_error(error: Any) -> FieldError:
+    loc = [
+        str(part)
+        for part in error.get("loc", ())
+        if part not in ("body", "query", "path", "header")
+    ]
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown field"
+    return FieldError(".".join(loc) or "body", message)

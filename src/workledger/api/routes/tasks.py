@@ -1,0 +1,7 @@
+"""tasks routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

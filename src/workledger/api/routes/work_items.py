@@ -1,0 +1,118 @@
+"""/api/v1/work-items: the hierarchy, filters, cursor and offset paging, soft delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+
+from workledger.api.deps import AppContainer, CurrentActor, required_version, set_etag
+from workledger.api.openapi import errors
+from workledger.schemas.common import INT32_MAX, Page
+from workledger.schemas.work_item import (
+    MAX_DEPTH,
+    WorkItemCreate,
+    WorkItemHierarchy,
+    WorkItemListQuery,
+    WorkItemRead,
+    WorkItemSummary,
+    WorkItemUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/work-items", tags=["work items"])
+IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
+
+
+class WorkItemPatch(WorkItemUpdate):
+    """The fields to change; ``version`` may come as If-Match instead."""
+
+    version: int | None = None  # type: ignore[assignment]
+
+
+@router.get("", responses=errors())
+async def list_work_items(
+    container: AppContainer, actor: CurrentActor, query: Annotated[WorkItemListQuery, Query()]
+) -> Page[WorkItemSummary]:
+    return await container.work_items.list(actor=actor, query=query)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(404, 409))
+async def create_work_item(
+    container: AppContainer, actor: CurrentActor, data: WorkItemCreate, response: Response
+) -> WorkItemRead:
+    created = await container.work_items.create(actor=actor, data=data)
+    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    set_etag(response, created.version)
+    return created
+
+
+@router.get("/{item_id}", responses=errors(404))
+async def get_work_item(
+    container: AppContainer,
+    actor: CurrentActor,
+    item_id: uuid.UUID,
+    response: Response,
+    include_hierarchy: bool = False,
+    max_depth: Annotated[int, Query(ge=1, le=MAX_DEPTH + 1)] = MAX_DEPTH + 1,
+    include_deleted: bool = False,
+) -> WorkItemHierarchy:
+    items = container.work_items
+    if include_hierarchy:
+        found = await items.get_hierarchy(
+            actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
+        )
+    else:
+        item = await items.get(actor=actor, item_id=item_id, include_deleted=include_deleted)
+        found = WorkItemHierarchy.model_validate(item.model_dump())
+    set_etag(response, found.version)
+    return found
+
+
+@router.patch("/{item_id}", responses=errors(404, 409, 412, 428))
+async def update_work_item(
+    container: AppContainer,
+    actor: CurrentActor,
+    item_id: uuid.UUID,
+    patch: WorkItemPatch,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> WorkItemRead:
+    version = required_version(request, patch.version, if_match)
+    data = WorkItemUpdate.load(
+        {**patch.model_dump(exclude_unset=True, exclude={"version"}), "version": version}
+    )
+    updated = await container.work_items.update(actor=actor, item_id=item_id, data=data)
+    set_etag(response, updated.version)
+    return updated
+
+
+@router.delete("/{item_id}", responses=errors(404, 409, 412, 428))
+async def delete_work_item(
+    container: AppContainer,
+    actor: CurrentActor,
+    item_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    cascade: bool = False,
+    if_match: IfMatch = None,
+    version: Annotated[int | None, Body(embed=True, ge=1, le=INT32_MAX)] = None,
+) -> WorkItemRead:
+    """Soft delete; ``cascade=true`` deletes live children too."""
+    expected = required_version(request, version, if_match)
+    deleted = await container.work_items.delete(
+        actor=actor, item_id=item_id, version=expected, cascade=cascade
+    )
+    set_etag(response, deleted.version)
+    return deleted
+
+
+@router.post("/{item_id}/restore", responses=errors(404, 409))
+async def restore_work_item(
+    container: AppContainer, actor: CurrentActor, item_id: uuid.UUID, response: Response
+) -> WorkItemRead:
+    """Undo a soft delete, with the descendants deleted along with it."""
+    restored = await container.work_items.restore(actor=actor, item_id=item_id)
+    set_etag(response, restored.version)
+    return restored
