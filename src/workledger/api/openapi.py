@@ -23,8 +23,9 @@ class Problem(BaseModel):
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """Declared error responses: always 401, 413, 422 and 503 (and 500), plus ``statuses``."""
-    every = sorted({401, 413, 422, 500, 503, *statuses})
+    """Declared error responses: always 400, 401, 413, 422 and 503 (and 500), plus
+    ``statuses``."""
+    every = sorted({400, 401, 413, 422, 500, 503, *statuses})
     return {
         status: {
             "model": Problem,

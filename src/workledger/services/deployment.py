@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
 
@@ -45,7 +46,7 @@ class DeploymentService(Service):
             now = utcnow()
             deployment = Deployment(
                 account_id=actor.account_id,
-                deployed_at=data.deployed_at or now,
+                deployed_at=(data.deployed_at or now).astimezone(UTC),
                 pr_number=data.pr_number,
                 pr_title=data.pr_title,
                 commit_hash=data.commit_hash,

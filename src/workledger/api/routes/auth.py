@@ -1,7 +1,143 @@
-"""auth routes."""
+"""/api/v1/auth: signup, access tokens (OAuth2 password form or JSON), API tokens."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import uuid
+from typing import Annotated, Literal
+from urllib.parse import parse_qsl
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ConfigDict, StringConstraints
+
+from workledger.api.deps import AppContainer, CurrentActor, CurrentPrincipal
+from workledger.api.openapi import errors
+from workledger.api.rate_limit import RateLimitedRoute, rate_limit
+from workledger.errors import ValidationError
+from workledger.schemas.account import (
+    AccessToken,
+    AccountCreate,
+    AccountRead,
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenRead,
+    Password,
+)
+from workledger.schemas.common import StrictModel
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=RateLimitedRoute)
+RateLimit = [Depends(rate_limit)]
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class Signup(AccountCreate):
+    password: Password
+
+
+class TokenRequest(StrictModel):
+    """JSON credentials."""
+
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Secret
+
+
+class TokenForm(StrictModel):
+    """The OAuth2 password grant (RFC 6749 §4.3); parameters it does not know are ignored,
+    as §3.2 asks of a token endpoint."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    grant_type: Literal["password"] = "password"
+    username: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Secret
+
+
+TOKEN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {"schema": TokenForm.model_json_schema()},
+            JSON: {"schema": TokenRequest.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post(
+    "/signup",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=RateLimit,
+    responses=errors(400, 409, 429),
+)
+async def signup(container: AppContainer, data: Signup, response: Response) -> AccountRead:
+    """Create an account (password of 8+ characters), then log in at /token."""
+    created = await container.accounts.create(data)
+    response.headers["Location"] = f"{router.prefix}/me"
+    return created
+
+
+@router.post("/token", dependencies=RateLimit, responses=errors(400, 429), openapi_extra=TOKEN_BODY)
+async def issue_token(container: AppContainer, request: Request) -> AccessToken:
+    """An access token for an OAuth2 password form (``username``, ``password``) or JSON
+    (``email``, ``password``)."""
+    email, password = await _credentials(request)
+    account = await container.accounts.authenticate(email=email, password=password)
+    return container.accounts.issue_access_token(account.id)
+
+
+@router.get("/me", responses=errors())
+async def me(container: AppContainer, principal: CurrentPrincipal) -> AccountRead:
+    return await container.accounts.get(principal.account_id)
+
+
+@router.post("/api-tokens", status_code=status.HTTP_201_CREATED, responses=errors(400))
+async def create_api_token(
+    container: AppContainer, actor: CurrentActor, data: ApiTokenCreate, response: Response
+) -> ApiTokenCreated:
+    """A long-lived token for scripts and MCP clients; its secret is shown only here."""
+    created = await container.accounts.create_api_token(actor=actor, name=data.name)
+    response.headers["Location"] = f"{router.prefix}/api-tokens/{created.id}"
+    return created
+
+
+@router.get("/api-tokens", responses=errors())
+async def list_api_tokens(container: AppContainer, actor: CurrentActor) -> list[ApiTokenRead]:
+    return await container.accounts.list_api_tokens(actor=actor)
+
+
+@router.delete(
+    "/api-tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=errors(404),
+)
+async def revoke_api_token(
+    container: AppContainer, actor: CurrentActor, token_id: uuid.UUID
+) -> None:
+    """Revoke a token: requests bearing it are refused from now on."""
+    await container.accounts.revoke_api_token(actor=actor, token_id=token_id)
+
+
+async def _credentials(request: Request) -> tuple[str, str]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if media_type == FORM:
+        fields = parse_qsl(body.decode(errors="replace"), keep_blank_values=True)
+        form = TokenForm.load(dict(fields))
+        return form.username, form.password
+    if media_type not in ("", JSON) and not media_type.endswith("+json"):
+        raise ValidationError.single(
+            "body", f"send {FORM} (username, password) or {JSON} (email, password)"
+        )
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+        ) from None
+    credentials = TokenRequest.load(raw)
+    return credentials.email, credentials.password

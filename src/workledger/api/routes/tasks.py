@@ -1,7 +1,125 @@
-"""tasks routes."""
+"""/api/{user_id}/tasks: the simple todo API over the account's work items of type task."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+
+from workledger.api.deps import AppContainer, CurrentActor, optional_version, set_etag
+from workledger.api.openapi import errors
+from workledger.errors import Forbidden
+from workledger.schemas.common import INT32_MAX, Actor
+from workledger.schemas.task import (
+    TaskCompletion,
+    TaskCreate,
+    TaskListQuery,
+    TaskRead,
+    TaskReplace,
+)
+from workledger.services.task import TaskService
+
+router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
+IfMatch = Annotated[str | None, Header(description='optional: the ETag you read, e.g. "3"')]
+
+
+def task_owner(
+    actor: CurrentActor,
+    user_id: Annotated[str, Path(description="your own account id (GET /api/v1/auth/me)")],
+) -> Actor:
+    """The caller, who may only reach tasks under their own account id."""
+    try:
+        own = uuid.UUID(user_id) == actor.account_id
+    except ValueError:
+        own = False
+    if not own:
+        raise Forbidden("these tasks belong to another account: use your own id in the path")
+    return actor
+
+
+def task_service(container: AppContainer) -> TaskService:
+    return TaskService(container.db, work_items=container.work_items)
+
+
+Owner = Annotated[Actor, Depends(task_owner)]
+Tasks = Annotated[TaskService, Depends(task_service)]
+
+
+@router.get("", responses=errors(403))
+async def list_tasks(
+    tasks: Tasks, owner: Owner, query: Annotated[TaskListQuery, Query()]
+) -> list[TaskRead]:
+    """Every task of the account (not paged), filtered by completion and sorted."""
+    return await tasks.list(actor=owner, query=query)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 403))
+async def create_task(tasks: Tasks, owner: Owner, data: TaskCreate, response: Response) -> TaskRead:
+    created = await tasks.create(actor=owner, data=data)
+    response.headers["Location"] = f"/api/{owner.account_id}/tasks/{created.id}"
+    set_etag(response, created.version)
+    return created
+
+
+@router.get("/{task_id}", responses=errors(403, 404))
+async def get_task(tasks: Tasks, owner: Owner, task_id: uuid.UUID, response: Response) -> TaskRead:
+    found = await tasks.get(actor=owner, task_id=task_id)
+    set_etag(response, found.version)
+    return found
+
+
+@router.put("/{task_id}", responses=errors(400, 403, 404, 409, 412))
+async def replace_task(
+    tasks: Tasks,
+    owner: Owner,
+    task_id: uuid.UUID,
+    data: TaskReplace,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TaskRead:
+    """Set the title, and the description, due date and completion when sent."""
+    version = optional_version(request, data.version, if_match)
+    updated = await tasks.replace(actor=owner, task_id=task_id, data=data, version=version)
+    set_etag(response, updated.version)
+    return updated
+
+
+@router.delete(
+    "/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=errors(400, 403, 404, 409, 412),
+)
+async def delete_task(
+    tasks: Tasks,
+    owner: Owner,
+    task_id: uuid.UUID,
+    request: Request,
+    if_match: IfMatch = None,
+    version: Annotated[int | None, Body(embed=True, ge=1, le=INT32_MAX)] = None,
+) -> None:
+    """Soft delete."""
+    expected = optional_version(request, version, if_match)
+    await tasks.delete(actor=owner, task_id=task_id, version=expected)
+
+
+@router.patch("/{task_id}/complete", responses=errors(400, 403, 404, 409, 412))
+async def complete_task(
+    tasks: Tasks,
+    owner: Owner,
+    task_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    body: TaskCompletion | None = None,
+    if_match: IfMatch = None,
+) -> TaskRead:
+    """Toggle completion, or set it with ``{"completed": true|false}``."""
+    change = body or TaskCompletion()
+    version = optional_version(request, change.version, if_match)
+    updated = await tasks.set_completed(
+        actor=owner, task_id=task_id, completed=change.completed, version=version
+    )
+    set_etag(response, updated.version)
+    return updated

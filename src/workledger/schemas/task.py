@@ -1,0 +1,77 @@
+"""The todo API's view of work items of type ``task`` (CONTRACT §6, task endpoints)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from workledger.schemas.common import INT32_MAX, ReadModel, StrictModel, Title
+from workledger.schemas.work_item import Description
+
+# true or false only: "yes" or 1 meaning true would surprise whoever sent "no" or 0.
+Completed = Annotated[bool, Field(strict=True)]
+Version = Annotated[
+    int,
+    Field(ge=1, le=INT32_MAX, description="the version you read; a stale one is refused"),
+]
+
+
+class TaskStatusFilter(StrEnum):
+    all = "all"
+    pending = "pending"
+    completed = "completed"
+
+
+class TaskSort(StrEnum):
+    created = "created"
+    title = "title"  # type: ignore[assignment]  # shadows str.title, harmlessly
+    due_date = "due_date"
+
+
+class TaskListQuery(StrictModel):
+    status: TaskStatusFilter = Field(
+        default=TaskStatusFilter.all, description="pending: not completed"
+    )
+    sort: TaskSort = TaskSort.created
+    order: Literal["asc", "desc"] | None = Field(
+        default=None,
+        description="default: newest first for created, A→Z for title, soonest first for "
+        "due_date (tasks without one last)",
+    )
+
+
+class TaskCreate(StrictModel):
+    title: Title
+    description: Description | None = None
+    due_date: date | None = None
+
+
+class TaskReplace(TaskCreate):
+    """PUT: ``title`` always; ``description``, ``due_date`` and ``completed`` when sent
+    (null clears the first two); fields left out keep their values."""
+
+    completed: Completed | None = None
+    version: Version | None = Field(default=None, description="optional; or If-Match")
+
+
+class TaskCompletion(StrictModel):
+    """Without ``completed`` the task's completion is toggled."""
+
+    completed: Completed | None = None
+    version: Version | None = Field(default=None, description="optional; or If-Match")
+
+
+class TaskRead(ReadModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    title: str
+    description: str | None
+    completed: bool
+    due_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
