@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi import Depends, FastAPI
+from starlette.routing import Route
 
 from workledger import __version__
 from workledger.api import problems
+from workledger.api.deps import refuse_unknown_query
 from workledger.api.limits import BodyLimit
 from workledger.api.routes import (
     auth,
@@ -55,26 +56,14 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
         configuration,
         status,
     ):
-        app.include_router(routes.router)
+        app.include_router(routes.router, dependencies=[Depends(refuse_unknown_query)])
 
     @app.get("/health", tags=["operations"])
     async def health() -> Health:
         """Whether the database answers: ``ok`` or ``degraded``."""
         return await container.health.check()
 
-    app.mount("/", _mcp_or_not_found(mcp.app))  # last: whatever no route above took
+    # The MCP app routes /mcp itself (behind its bearer-token middleware); as a plain route
+    # here, unknown paths and methods still get FastAPI's 404 and 405 problems.
+    app.router.routes.append(Route("/mcp", endpoint=mcp.app))
     return app
-
-
-def _mcp_or_not_found(mcp: ASGIApp) -> ASGIApp:
-    """/mcp (and the auth metadata it publishes) go to MCP; anything else is a 404 problem."""
-
-    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if path == "/mcp" or path.startswith(("/mcp/", "/.well-known/")):
-            await mcp(scope, receive, send)
-            return
-        response = problems.problem(404, "not_found", f"there is no {path}")
-        await response(scope, receive, send)
-
-    return dispatch

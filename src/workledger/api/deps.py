@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from workledger.api.problems import IF_MATCH_CHECKED
 from workledger.container import Container
-from workledger.errors import PreconditionRequired, Unauthorized, ValidationError
+from workledger.errors import FieldError, PreconditionRequired, Unauthorized, ValidationError
 from workledger.schemas.common import Actor
 from workledger.services.account import Principal
 
@@ -73,6 +76,35 @@ def optional_version(
     if if_match is None and body_version is None:
         return None
     return required_version(request, body_version, if_match)
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """A misspelt query parameter is refused, never silently dropped (CONTRACT §4)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _known_query.get(id(route))
+    if known is None:
+        known = _known_query[id(route)] = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ValidationError([FieldError(name, "unknown field") for name in unknown])
+
+
+_known_query: dict[int, set[str]] = {}  # by id(route): routes live as long as the app
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names: set[str] = set()
+    for field in dependant.query_params:
+        annotation: Any = field.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= {info.alias or name for name, info in annotation.model_fields.items()}
+        else:
+            names.add(field.alias)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def set_etag(response: Response, version: int) -> None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from workledger.errors import (
     Conflict,
@@ -95,15 +96,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+        if exc.status_code == 400:  # FastAPI's answer to a body it could not parse
+            return problem(
+                400,
+                "validation_error",
+                "the body is not valid JSON",
+                errors=[{"field": "body", "message": "not valid JSON"}],
+            )
         code = {
             401: "unauthorized",
             403: "forbidden",
             404: "not_found",
+            405: "method_not_allowed",
             413: "too_large",
             429: "rate_limited",
         }.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return problem(exc.status_code, code, detail, headers=headers or None)
 
     @app.exception_handler(Exception)
@@ -112,11 +123,20 @@ def install(app: FastAPI) -> None:
         return problem(500, "internal_error", "the server failed; the error was logged")
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API offers for this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
+
+
 def _field_error(error: Any) -> FieldError:
     loc = [
         str(part)
         for part in error.get("loc", ())
-        if part not in ("body", "query", "path", "header")
+        if part not in ("body", "query", "path", "header", "[key]")
     ]
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if error.get("type") == "extra_forbidden":

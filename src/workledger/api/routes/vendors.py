@@ -1,7 +1,94 @@
-"""vendors routes."""
+"""/api/v1/vendors: vendor extractors and their health, by id or by name."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from pydantic import Field
+
+from workledger.api.deps import AppContainer, CurrentActor, required_version, set_etag
+from workledger.api.openapi import errors
+from workledger.schemas.common import INT32_MAX, Page, StrictModel
+from workledger.schemas.vendor import (
+    VendorCreate,
+    VendorRead,
+    VendorStatus,
+    VendorUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/vendors", tags=["vendors"])
+IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
+# Names may hold "/", hence the path converter; NUL can be stored nowhere, so it is refused.
+VendorNameInPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
+
+
+class VendorPatch(VendorUpdate):
+    """The fields to change; ``version`` may come as If-Match instead."""
+
+    version: int | None = Field(  # type: ignore[assignment]
+        default=None, ge=1, le=INT32_MAX, description="the version you read, unless If-Match"
+    )
+
+
+class VendorListQuery(StrictModel):
+    status: VendorStatus | None = None
+
+
+@router.get("", responses=errors())
+async def list_vendors(
+    container: AppContainer, actor: CurrentActor, query: Annotated[VendorListQuery, Query()]
+) -> Page[VendorRead]:
+    """Every vendor of the account, by name; ``status`` keeps only those in it."""
+    listing = await container.vendors.list(actor=actor, status=query.status)
+    return Page[VendorRead](items=listing.vendors, total_count=len(listing.vendors), has_more=False)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(409))
+async def create_vendor(
+    container: AppContainer, actor: CurrentActor, data: VendorCreate, response: Response
+) -> VendorRead:
+    """A new vendor; its name must be unused in the account (409 ``conflict``)."""
+    created = await container.vendors.create(actor=actor, data=data)
+    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    set_etag(response, created.version)
+    return created
+
+
+@router.get("/by-name/{name:path}", responses=errors(404))
+async def get_vendor_by_name(
+    container: AppContainer, actor: CurrentActor, name: VendorNameInPath, response: Response
+) -> VendorRead:
+    found = await container.vendors.get(actor=actor, name=name)
+    set_etag(response, found.version)
+    return found
+
+
+@router.get("/{vendor_id}", responses=errors(404))
+async def get_vendor(
+    container: AppContainer, actor: CurrentActor, vendor_id: uuid.UUID, response: Response
+) -> VendorRead:
+    found = await container.vendors.get(actor=actor, vendor_id=vendor_id)
+    set_etag(response, found.version)
+    return found
+
+
+@router.patch("/{vendor_id}", responses=errors(404, 409, 412, 428))
+async def update_vendor(
+    container: AppContainer,
+    actor: CurrentActor,
+    vendor_id: uuid.UUID,
+    patch: VendorPatch,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> VendorRead:
+    """Change health fields or the name; 409 ``conflict`` when the new name is taken."""
+    version = required_version(request, patch.version, if_match)
+    data = VendorUpdate.load(
+        {**patch.model_dump(exclude_unset=True, exclude={"version"}), "version": version}
+    )
+    updated = await container.vendors.update(actor=actor, vendor_id=vendor_id, data=data)
+    set_etag(response, updated.version)
+    return updated

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import Field
 
 from workledger.api.deps import AppContainer, CurrentActor, required_version, set_etag
 from workledger.api.openapi import errors
-from workledger.schemas.common import INT32_MAX, Page
+from workledger.schemas.common import INT32_MAX, Page, StrictModel
 from workledger.schemas.work_item import (
     MAX_DEPTH,
     WorkItemCreate,
@@ -27,7 +28,13 @@ IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"'
 class WorkItemPatch(WorkItemUpdate):
     """The fields to change; ``version`` may come as If-Match instead."""
 
-    version: int | None = None  # type: ignore[assignment]
+    version: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None  # type: ignore[assignment]
+
+
+class DeleteBody(StrictModel):
+    """The version read, for a client that cannot send If-Match."""
+
+    version: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
 
 
 @router.get("", responses=errors())
@@ -97,10 +104,10 @@ async def delete_work_item(
     response: Response,
     cascade: bool = False,
     if_match: IfMatch = None,
-    version: Annotated[int | None, Body(embed=True, ge=1, le=INT32_MAX)] = None,
+    body: DeleteBody | None = None,
 ) -> WorkItemRead:
     """Soft delete; ``cascade=true`` deletes live children too."""
-    expected = required_version(request, version, if_match)
+    expected = required_version(request, body.version if body else None, if_match)
     deleted = await container.work_items.delete(
         actor=actor, item_id=item_id, version=expected, cascade=cascade
     )
