@@ -21,7 +21,7 @@ _bearer = HTTPBearer(auto_error=False, description="an access token or an API to
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -41,7 +41,7 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def get_actor(
+async def get_actor(
     principal: CurrentPrincipal,
     x_client_name: Annotated[str | None, Header(max_length=100)] = None,
 ) -> Actor:

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
 IfMatch = Annotated[str | None, Header(description='optional: the ETag you read, e.g. "3"')]
 
 
-def task_owner(
+async def task_owner(
     actor: CurrentActor,
     user_id: Annotated[str, Path(description="your own account id (GET /api/v1/auth/me)")],
 ) -> Actor:
@@ -38,7 +38,7 @@ def task_owner(
     return actor
 
 
-def task_service(container: AppContainer) -> TaskService:
+async def task_service(container: AppContainer) -> TaskService:
     return TaskService(container.db, work_items=container.work_items)
 
 

@@ -1,0 +1,115 @@
+"""REST end to end: a real `workledger serve` process on a loopback port, on each database.
+
+The server runs on the test's own database (see ``tests/e2e/conftest.py``); the bearer
+token is issued in-process by the test's container, exactly as the server would issue it.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import HttpServer, unique
+from workledger.container import Container
+from workledger.schemas.common import Actor
+
+WORK_ITEMS = "/api/v1/work-items"
+SHUTDOWN_SECONDS = 5.0
+
+
+def bearer(container: Container, actor: Actor) -> dict[str, str]:
+    token = container.accounts.issue_access_token(actor.account_id).access_token
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_health_answers_ok(http_server: HttpServer, backend: str) -> None:
+    async with httpx.AsyncClient(base_url=http_server.base_url, timeout=10) as client:
+        response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "backend": backend}
+
+
+async def test_create_list_patch_get(
+    http_server: HttpServer, container: Container, actor: Actor
+) -> None:
+    headers = {**bearer(container, actor), "X-Client-Name": "e2e-client"}
+    title = unique("e2e item")
+    async with httpx.AsyncClient(
+        base_url=http_server.base_url, headers=headers, timeout=10
+    ) as client:
+        created = await client.post(WORK_ITEMS, json={"item_type": "task", "title": title})
+        assert created.status_code == 201, created.text
+        item = created.json()
+        assert created.headers["Location"] == f"{WORK_ITEMS}/{item['id']}"
+        assert created.headers["ETag"] == '"1"'
+        assert item["created_by"] == "e2e-client"
+
+        listed = await client.get(WORK_ITEMS, params={"search": title})
+        assert listed.status_code == 200
+        assert [i["id"] for i in listed.json()["items"]] == [item["id"]]
+        assert listed.json()["total_count"] == 1
+
+        patched = await client.patch(
+            created.headers["Location"],
+            json={"status": "completed", "priority": "high"},
+            headers={"If-Match": created.headers["ETag"], "X-Client-Name": "second-client"},
+        )
+        assert patched.status_code == 200, patched.text
+        assert patched.headers["ETag"] == '"2"'
+
+        fetched = await client.get(created.headers["Location"])
+        assert fetched.status_code == 200
+        assert fetched.headers["ETag"] == '"2"'
+        assert fetched.headers["content-type"] == "application/json"
+        current = fetched.json()
+        assert (current["status"], current["priority"], current["version"]) == (
+            "completed",
+            "high",
+            2,
+        )
+        assert (current["created_by"], current["updated_by"]) == ("e2e-client", "second-client")
+
+        stale = await client.patch(
+            created.headers["Location"], json={"title": "lost"}, headers={"If-Match": '"1"'}
+        )
+        assert stale.status_code == 412
+        assert stale.headers["content-type"].startswith("application/problem+json")
+        assert (stale.json()["current_version"], stale.json()["updated_by"]) == (
+            2,
+            "second-client",
+        )
+
+        anonymous = await client.get(WORK_ITEMS, headers={"Authorization": ""})
+        assert anonymous.status_code == 401
+        assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.timeout(60)
+async def test_sigterm_shuts_down_within_seconds(
+    database_url: str, container: Container, actor: Actor, tmp_path: Path
+) -> None:
+    server = HttpServer(database_url, tmp_path / "sigterm")
+    try:
+        server.wait_until_up()
+        # An idle keep-alive connection stays open across the signal: it must not hold
+        # the shutdown up.
+        async with httpx.AsyncClient(
+            base_url=server.base_url, headers=bearer(container, actor), timeout=10
+        ) as client:
+            assert (await client.get(WORK_ITEMS)).status_code == 200
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            status = server.process.wait(timeout=SHUTDOWN_SECONDS + 10)
+            elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    log = server.log()
+    assert elapsed < SHUTDOWN_SECONDS, f"shutdown took {elapsed:.1f} s:\n{log}"
+    # uvicorn shuts down cleanly, then re-raises the signal as its exit status.
+    assert status in (0, -signal.SIGTERM), log
+    assert "Application shutdown complete" in log
+    assert "Traceback" not in log
