@@ -43,3 +43,13 @@ def auth_headers(container: Container, actor: Actor) -> dict[str, str]:
     """The Authorization header of an access token for a fixture actor's account."""
     token = container.accounts.issue_access_token(actor.account_id)
     return {"Authorization": f"Bearer {token.access_token}"}
+
+
+@pytest.fixture
+def alice(container: Container, actor: Actor) -> dict[str, str]:
+    return {**auth_headers(container, actor), "X-Client-Name": "claude-code"}
+
+
+@pytest.fixture
+def bob(container: Container, other_actor: Actor) -> dict[str, str]:
+    return auth_headers(container, other_actor)

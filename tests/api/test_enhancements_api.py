@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.conftest import auth_headers
-from workledger.container import Container
-from workledger.schemas.common import Actor
+from tests.api.checks import fields, masked, problem
 
 ENHANCEMENTS = "/api/v1/enhancements"
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PRECONDITION_FAILURES = pytest.mark.parametrize(
     ("headers", "body", "status", "code"),
     [
@@ -25,37 +20,6 @@ PRECONDITION_FAILURES = pytest.mark.parametrize(
     ],
     ids=["none", "stale-if-match", "stale-body-version"],
 )
-
-
-@pytest.fixture
-def alice(container: Container, actor: Actor) -> dict[str, str]:
-    return {**auth_headers(container, actor), "X-Client-Name": "claude-code"}
-
-
-@pytest.fixture
-def bob(container: Container, other_actor: Actor) -> dict[str, str]:
-    return auth_headers(container, other_actor)
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
-
-
-def fields(body: dict[str, Any]) -> list[str]:
-    return [error["field"] for error in body["errors"]]
-
-
-def masked(response: httpx.Response) -> tuple[int, str, Any]:
-    """What a caller can tell from an answer once the ids in it are hidden."""
-    return (
-        response.status_code,
-        response.headers["content-type"],
-        json.loads(UUID.sub("<id>", response.text)),
-    )
 
 
 async def create(api: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:

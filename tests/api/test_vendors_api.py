@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -11,12 +9,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.api.conftest import auth_headers
-from workledger.container import Container
-from workledger.schemas.common import Actor
+from tests.api.checks import fields, masked, problem
 
 VENDORS = "/api/v1/vendors"
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ACME = {
     "name": "acme",
     "status": "broken",
@@ -27,43 +22,11 @@ ACME = {
 }
 
 
-@pytest.fixture
-def alice(container: Container, actor: Actor) -> dict[str, str]:
-    return {**auth_headers(container, actor), "X-Client-Name": "claude-code"}
-
-
-@pytest.fixture
-def bob(container: Container, other_actor: Actor) -> dict[str, str]:
-    return auth_headers(container, other_actor)
-
-
 async def create(api: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
     response = await api.post(VENDORS, json={**ACME, **fields}, headers=headers)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    return body
-
-
-def fields(body: dict[str, Any]) -> list[str]:
-    return [error["field"] for error in body["errors"]]
-
-
-def masked(response: httpx.Response) -> tuple[int, str, Any]:
-    """What a caller can tell from an answer once the ids in it are hidden."""
-    return (
-        response.status_code,
-        response.headers["content-type"],
-        json.loads(UUID.sub("<id>", response.text)),
-    )
 
 
 async def names(api: httpx.AsyncClient, headers: dict[str, str], **params: str) -> list[str]:
