@@ -16,6 +16,7 @@ from workledger.services.health import HealthService
 from workledger.services.project_configuration import ProjectConfigurationService
 from workledger.services.read_cache import ReadCache
 from workledger.services.status import StatusService
+from workledger.services.task import TaskService
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
 
@@ -45,6 +46,10 @@ class Container:
     @cached_property
     def read_cache(self) -> ReadCache:
         return ReadCache(build_change_watcher(self.settings.resolved_database_url))
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        return TaskService(self.db, work_items=self.work_items)
 
     @cached_property
     def vendors(self) -> VendorService:

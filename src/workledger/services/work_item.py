@@ -83,6 +83,24 @@ class WorkItemService(Service):
             edges = await repo.dependencies_of([item.id])
             return _read(item, edges[item.id])
 
+    async def query(
+        self,
+        *,
+        actor: Actor,
+        item_id: uuid.UUID,
+        include_hierarchy: bool = False,
+        max_depth: int = MAX_DEPTH + 1,
+        include_deleted: bool = False,
+    ) -> WorkItemHierarchy:
+        """One item in full; with ``include_hierarchy`` also its ancestors and descendants
+        (otherwise those two lists are null). What both doors' single-item reads answer."""
+        if include_hierarchy:
+            return await self.get_hierarchy(
+                actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
+            )
+        item = await self.get(actor=actor, item_id=item_id, include_deleted=include_deleted)
+        return WorkItemHierarchy.model_validate(item.model_dump())
+
     async def get_hierarchy(
         self,
         *,

@@ -39,7 +39,7 @@ async def task_owner(
 
 
 async def task_service(container: AppContainer) -> TaskService:
-    return TaskService(container.db, work_items=container.work_items)
+    return container.tasks
 
 
 Owner = Annotated[Actor, Depends(task_owner)]

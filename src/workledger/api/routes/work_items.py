@@ -64,14 +64,13 @@ async def get_work_item(
     max_depth: Annotated[int, Query(ge=1, le=MAX_DEPTH + 1)] = MAX_DEPTH + 1,
     include_deleted: bool = False,
 ) -> WorkItemHierarchy:
-    items = container.work_items
-    if include_hierarchy:
-        found = await items.get_hierarchy(
-            actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
-        )
-    else:
-        item = await items.get(actor=actor, item_id=item_id, include_deleted=include_deleted)
-        found = WorkItemHierarchy.model_validate(item.model_dump())
+    found = await container.work_items.query(
+        actor=actor,
+        item_id=item_id,
+        include_hierarchy=include_hierarchy,
+        max_depth=max_depth,
+        include_deleted=include_deleted,
+    )
     set_etag(response, found.version)
     return found
 

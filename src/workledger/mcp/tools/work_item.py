@@ -103,13 +103,13 @@ async def query_work_item(
     to max_depth levels, flat in tree order, each with depth, parent_id and dependencies.
     Deleted items answer not_found unless include_deleted=true."""
     now = call()
-    items = now.container.work_items
-    if include_hierarchy:
-        return await items.get_hierarchy(
-            actor=now.actor, item_id=id, max_depth=max_depth, include_deleted=include_deleted
-        )
-    item = await items.get(actor=now.actor, item_id=id, include_deleted=include_deleted)
-    return WorkItemHierarchy.model_validate(item.model_dump())
+    return await now.container.work_items.query(
+        actor=now.actor,
+        item_id=id,
+        include_hierarchy=include_hierarchy,
+        max_depth=max_depth,
+        include_deleted=include_deleted,
+    )
 
 
 async def list_work_items(
