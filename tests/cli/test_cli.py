@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.cli.process import run
 from workledger.container import Container
-
-
-def run(
-    *args: str, cwd: Path, env: dict[str, str], stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workledger", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-@pytest.fixture
-def cli_env(database_url: str, container: Container, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKLEDGER_")}
-    env.update(WORKLEDGER_DATABASE_URL=database_url, WORKLEDGER_JWT_SECRET=TEST_SECRET)
-    return env
 
 
 def test_account_and_token_create(
