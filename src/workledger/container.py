@@ -45,7 +45,10 @@ class Container:
 
     @cached_property
     def read_cache(self) -> ReadCache:
-        return ReadCache(build_change_watcher(self.settings.resolved_database_url))
+        return ReadCache(
+            build_change_watcher(self.settings.resolved_database_url),
+            bypass=lambda: self.db.in_transaction,
+        )
 
     @cached_property
     def tasks(self) -> TaskService:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -26,14 +27,40 @@ class Database:
         self._writes = async_sessionmaker(
             engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False
         )
+        # The write transaction this task is inside of, if any (see ``transaction``).
+        self._outer: ContextVar[AsyncSession | None] = ContextVar(
+            f"workledger_transaction_{id(self)}", default=None
+        )
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._outer.get() is not None
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """Commit on success, roll back on any error; a lost database is StorageUnavailable."""
+        """Commit on success, roll back on any error; a lost database is StorageUnavailable.
+
+        Inside another write transaction of the same task, a unit of work joins it: a
+        write runs in a savepoint (its failure undoes only itself), and everything
+        commits or rolls back with the outer transaction. That is how an import makes
+        hundreds of service calls one all-or-nothing change."""
+        outer = self._outer.get()
+        if outer is not None:
+            if not write:
+                yield outer
+                return
+            async with outer.begin_nested():
+                yield outer
+            return
         factory = self._writes if write else self._reads
         try:
             async with factory() as session, session.begin():
-                yield session
+                token = self._outer.set(session) if write else None
+                try:
+                    yield session
+                finally:
+                    if token is not None:
+                        self._outer.reset(token)
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) in _COLLISIONS:
                 raise Conflict(

@@ -19,12 +19,23 @@ class ReadCache:
     a hit needs the token to be unchanged, i.e. no commit anywhere since the load.
     Keys must include the account id. Values must be immutable (frozen models)."""
 
-    def __init__(self, watcher: ChangeWatcher, *, max_entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self,
+        watcher: ChangeWatcher,
+        *,
+        max_entries: int = DEFAULT_ENTRIES,
+        bypass: Callable[[], bool] = lambda: False,
+    ) -> None:
         self._watcher = watcher
         self._max_entries = max_entries
+        # True inside an open write transaction: what it reads may yet roll back, and
+        # what it has written is not in the cache yet; it neither reads nor fills it.
+        self._bypass = bypass
         self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
 
     async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        if self._bypass():
+            return await load()
         token = await self._watcher.token()
         if token is None:
             return await load()
