@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     status_file: Path = Path(".project_status.md")
     cache_ttl_seconds: int = Field(default=1800, ge=0)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # `workledger serve` archives closed subtrees untouched for this long, once a day.
+    archive_after_days: int = Field(default=365, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -10,9 +10,11 @@ from workledger.db.change_watcher import build_change_watcher
 from workledger.db.engine import build_engine
 from workledger.db.unit_of_work import Database
 from workledger.services.account import AccountService
+from workledger.services.archive import ArchiveService
 from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
 from workledger.services.health import HealthService
+from workledger.services.importer import ImportService
 from workledger.services.project_configuration import ProjectConfigurationService
 from workledger.services.read_cache import ReadCache
 from workledger.services.status import StatusService
@@ -73,6 +75,20 @@ class Container:
     @cached_property
     def status(self) -> StatusService:
         return StatusService(self.db)
+
+    @cached_property
+    def importer(self) -> ImportService:
+        return ImportService(
+            self.db,
+            vendors=self.vendors,
+            work_items=self.work_items,
+            deployments=self.deployments,
+            enhancements=self.enhancements,
+        )
+
+    @cached_property
+    def archive(self) -> ArchiveService:
+        return ArchiveService(self.db)
 
     @cached_property
     def health(self) -> HealthService:

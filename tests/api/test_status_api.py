@@ -61,7 +61,7 @@ async def test_the_report_is_markdown_by_default(
     assert report.startswith("# Project status")
     assert "**alice-vendor**: broken" in report
     assert "alice task" in report
-    assert "PR #42 alice release" in report
+    assert "PR #42: alice release" in report
     assert "[high] alice idea" in report
 
 

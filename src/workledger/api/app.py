@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,7 +36,16 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # A mounted app's own lifespan never runs: the MCP session manager runs here.
         async with mcp.running():
-            yield
+            archiver = asyncio.create_task(
+                container.archive.run_daily(older_than_days=container.settings.archive_after_days),
+                name="workledger-daily-archive",
+            )
+            try:
+                yield
+            finally:
+                archiver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await archiver
         await container.close()
 
     app = FastAPI(

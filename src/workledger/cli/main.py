@@ -10,6 +10,7 @@ import click
 
 from workledger import __version__
 from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.cli.status_file import import_file, report
 from workledger.config import Settings
 from workledger.container import Container
 from workledger.db import migrate
@@ -102,6 +103,40 @@ async def token_create(name: str) -> None:
         created = await container.accounts.create_api_token(actor=actor, name=data.name)
     click.echo(f"created API token {created.name!r} ({created.id}); it is shown only once:")
     click.echo(created.token)
+
+
+# --- the status file and the archive -----------------------------------------------------
+
+cli.add_command(report)
+cli.add_command(import_file)
+
+
+@cli.command()
+@click.option(
+    "--older-than-days",
+    default=365,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Archive closed work items untouched for at least this many days.",
+)
+@click.option(
+    "--all-accounts", is_flag=True, help="Every account's items, not only WORKLEDGER_ACCOUNT's."
+)
+@run_async
+async def archive(older_than_days: int, all_accounts: bool) -> None:
+    """Move whole subtrees of completed (or deleted) work items to the archive table.
+
+    Archived items leave every list and query (list_work_items with include_archived
+    still shows them); restoring one brings it back with its subtree."""
+    async with open_container() as container:
+        account = None if all_accounts else (await acting_account(container)).account_id
+        result = await container.archive.archive(
+            older_than_days=older_than_days, account_id=account
+        )
+    click.echo(
+        f"archived {result.work_items} work items in {result.subtrees} subtrees "
+        f"(closed and untouched since {result.cutoff:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 # --- serving -------------------------------------------------------------------------------

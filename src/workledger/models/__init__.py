@@ -2,7 +2,7 @@
 
 from workledger.models.account import Account
 from workledger.models.api_token import ApiToken
-from workledger.models.base import Base, new_id
+from workledger.models.base import Base, ids_ending_in, new_id
 from workledger.models.deployment import Deployment, deployment_vendors, deployment_work_items
 from workledger.models.enhancement import Enhancement, EnhancementDependency
 from workledger.models.project_configuration import ProjectConfiguration
@@ -29,5 +29,6 @@ __all__ = [
     "WorkItemDependency",
     "deployment_vendors",
     "deployment_work_items",
+    "ids_ending_in",
     "new_id",
 ]

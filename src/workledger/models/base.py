@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +26,22 @@ NAMING_CONVENTION = {
 def new_id() -> uuid.UUID:
     """Time-ordered (v7) UUIDs: index-friendly, and sorting by id follows creation."""
     return uuid_utils.uuid7()
+
+
+def ids_ending_in(tails: Sequence[str]) -> list[uuid.UUID]:
+    """Fresh v7 ids, ascending in the order given, the n-th ending in the n-th 8 hex digits.
+
+    The report names work items by the last 8 hex digits of their ids; an import gives
+    them those digits back, so the names people wrote down keep working, and gives them
+    ids in document order, so siblings keep their order."""
+    start_ms = new_id().int >> 80
+    ids = []
+    for n, tail in enumerate(tails):
+        value = (start_ms + (n >> 12)) << 80  # 48-bit timestamp, ticking every 4096 ids
+        value |= 0x7 << 76 | (n & 0xFFF) << 64  # version 7, then a counter (rand_a)
+        value |= 0b10 << 62 | secrets.randbits(30) << 32 | int(tail, 16)  # variant, rand_b
+        ids.append(uuid.UUID(int=value))
+    return ids
 
 
 class Base(DeclarativeBase):

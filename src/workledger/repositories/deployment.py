@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, select
 
 from workledger.models import (
+    ArchivedWorkItem,
     Deployment,
     Vendor,
     WorkItem,
     deployment_vendors,
     deployment_work_items,
 )
+from workledger.models.work_item import WorkItemColumns
 from workledger.repositories.base import AccountScopedRepository
 from workledger.repositories.paging import Keyset, as_datetime, as_uuid
 
@@ -63,10 +65,10 @@ class DeploymentRepository(AccountScopedRepository):
 
     async def links(
         self, deployment_ids: Sequence[uuid.UUID]
-    ) -> tuple[dict[uuid.UUID, list[Vendor]], dict[uuid.UUID, list[WorkItem]]]:
+    ) -> tuple[dict[uuid.UUID, list[Vendor]], dict[uuid.UUID, list[WorkItemColumns]]]:
         """Linked vendors (by name) and work items (by title) of each deployment."""
         vendors: dict[uuid.UUID, list[Vendor]] = defaultdict(list)
-        items: dict[uuid.UUID, list[WorkItem]] = defaultdict(list)
+        items: dict[uuid.UUID, list[WorkItemColumns]] = defaultdict(list)
         if not deployment_ids:
             return vendors, items
         vendor_rows = await self.session.execute(
@@ -91,7 +93,22 @@ class DeploymentRepository(AccountScopedRepository):
         )
         for deployment_id, item in item_rows:
             items[deployment_id].append(item)
+        # A linked item that was archived since is still part of the deployment's history.
+        archived_rows = await self.session.execute(
+            select(deployment_work_items.c.deployment_id, ArchivedWorkItem)
+            .join(ArchivedWorkItem, ArchivedWorkItem.id == deployment_work_items.c.work_item_id)
+            .where(
+                deployment_work_items.c.deployment_id.in_(deployment_ids),
+                ArchivedWorkItem.account_id == self.account_id,
+            )
+        )
+        for deployment_id, archived in archived_rows:
+            items[deployment_id].append(archived)
         return vendors, items
+
+    async def newest_first(self) -> list[Deployment]:
+        stmt = select(Deployment).where(Deployment.account_id == self.account_id)
+        return list((await self.session.execute(NEWEST_FIRST.order(stmt))).scalars())
 
     async def list_page(
         self,

@@ -137,13 +137,9 @@ class WorkItemRepository(AccountScopedRepository):
         await self.counts.apply()
         await self.session.flush()
 
-    async def open_items(self) -> list[Any]:
-        """Summaries of every live item not completed, in tree order."""
-        stmt = (
-            select(*_node_columns())
-            .where(self._live(), WorkItem.status != "completed")
-            .order_by(WorkItem.path)
-        )
+    async def live_tree(self) -> list[Any]:
+        """Summaries of every live item, in tree order."""
+        stmt = select(*_node_columns()).where(self._live()).order_by(WorkItem.path)
         return list(await self.session.execute(stmt))
 
     # --- tree -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from workledger.db.types import utcnow
 from workledger.errors import NotFound
 from workledger.models import Deployment, Vendor, WorkItem
+from workledger.models.work_item import WorkItemColumns
 from workledger.repositories.deployment import DeploymentRepository
 from workledger.repositories.vendor import VendorRepository
 from workledger.repositories.work_item import WorkItemRepository
@@ -124,7 +126,11 @@ async def _read(
 
 
 def deployment_read(
-    deployment: Deployment, vendors: list[Vendor], items: list[WorkItem], *, created: bool
+    deployment: Deployment,
+    vendors: Sequence[Vendor],
+    items: Sequence[WorkItemColumns],
+    *,
+    created: bool,
 ) -> DeploymentRead:
     vendors = sorted(vendors, key=lambda v: v.name)
     items = sorted(items, key=lambda i: i.title)

@@ -9,6 +9,7 @@ from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError
 from workledger.models import WorkItem, new_id
+from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.work_item import WorkItemRepository, path_segment
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
 from workledger.schemas.common import PRIORITY_RANK, Actor, Page
@@ -36,11 +37,14 @@ class WorkItemService(Service):
         super().__init__(db)
         self._cache = cache
 
-    async def create(self, *, actor: Actor, data: WorkItemCreate) -> WorkItemRead:
+    async def create(
+        self, *, actor: Actor, data: WorkItemCreate, item_id: uuid.UUID | None = None
+    ) -> WorkItemRead:
+        """A new item; ``item_id`` lets an import choose the (fresh, v7) id."""
         async with self.db.transaction() as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
             await repo.lock(_referenced(data.parent_id, data.dependencies))
-            item_id = new_id()
+            item_id = item_id or new_id()
             parent = await self._parent(repo, data.parent_id)
             depth = parent.depth + 1 if parent else 0
             _check_depth(depth)
@@ -169,6 +173,8 @@ class WorkItemService(Service):
                 [item_id, *_referenced(changes.get("parent_id"), changes.get("dependencies"))]
             )
             item = await repo.get(item_id, include_deleted=True)
+            if item is None and deleted is False:
+                item = await self._unarchive(repo, item_id, requested=data.version)
             if item is None or (item.deleted_at is not None and deleted is not False):
                 raise NotFound(RESOURCE, item_id)
             check_version(item, requested=data.version, resource=RESOURCE)
@@ -200,12 +206,24 @@ class WorkItemService(Service):
     async def restore(
         self, *, actor: Actor, item_id: uuid.UUID, version: int | None = None
     ) -> WorkItemRead:
-        """Undo a soft delete, with the descendants deleted along with it."""
+        """Undo a soft delete, with the descendants deleted along with it; or bring an
+        archived item back, with what was archived below it."""
         if version is None:
-            current = await self.get(actor=actor, item_id=item_id, include_deleted=True)
-            version = current.version
+            version = await self._current_version(actor, item_id)
         data = WorkItemUpdate(version=version, deleted=False)
         return await self.update(actor=actor, item_id=item_id, data=data)
+
+    async def _current_version(self, actor: Actor, item_id: uuid.UUID) -> int:
+        async with self.db.transaction(write=False) as session:
+            live = await WorkItemRepository(session, account_id=actor.account_id).get(
+                item_id, include_deleted=True
+            )
+            archived = live or await ArchiveRepository(session, account_id=actor.account_id).get(
+                item_id
+            )
+            if archived is None:
+                raise NotFound(RESOURCE, item_id)
+            return archived.version
 
     async def recount(self, *, actor: Actor) -> None:
         """Rebuild the account's list totals from the table, after rows were bulk-loaded."""
@@ -280,6 +298,34 @@ class WorkItemService(Service):
             item, deleted_at=now, only_deleted_at=None, at=now, actor=actor
         )
         item.deleted_at = now
+
+    @staticmethod
+    async def _unarchive(
+        repo: WorkItemRepository, item_id: uuid.UUID, *, requested: int
+    ) -> WorkItem | None:
+        """Move an archived item and its archived subtree back under its parent, which
+        must be live. Rows come back as they were archived; ``update`` then undoes the
+        soft delete of one that had been deleted."""
+        archive = ArchiveRepository(repo.session, account_id=repo.account_id)
+        archived = await archive.get(item_id)
+        if archived is None:
+            return None
+        check_version(archived, requested=requested, resource=RESOURCE)
+        parent = await repo.get(archived.parent_id) if archived.parent_id else None
+        if archived.parent_id is not None and parent is None:
+            raise Conflict(
+                f"the parent of this work item ({archived.parent_id}) is archived or deleted: "
+                "restore the parent first",
+                field="deleted",
+            )
+        depth = parent.depth + 1 if parent else 0
+        _check_depth(depth + await archive.deepest_level(archived) - archived.depth)
+        await archive.restore(
+            archived,
+            parent_path=parent.path if parent else "",
+            parent_depth=parent.depth if parent else -1,
+        )
+        return await repo.get(item_id, include_deleted=True)
 
     @staticmethod
     async def _restore(repo: WorkItemRepository, item: WorkItem, *, actor: Actor) -> None:

@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import Field
 
-from workledger.api.deps import AppContainer, CurrentActor, required_version, set_etag
+from workledger.api.deps import (
+    AppContainer,
+    CurrentActor,
+    optional_version,
+    required_version,
+    set_etag,
+)
 from workledger.api.openapi import errors
 from workledger.schemas.common import INT32_MAX, Page, StrictModel
 from workledger.schemas.work_item import (
@@ -114,11 +120,21 @@ async def delete_work_item(
     return deleted
 
 
-@router.post("/{item_id}/restore", responses=errors(404, 409))
+@router.post("/{item_id}/restore", responses=errors(404, 409, 412))
 async def restore_work_item(
-    container: AppContainer, actor: CurrentActor, item_id: uuid.UUID, response: Response
+    container: AppContainer,
+    actor: CurrentActor,
+    item_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    if_match: Annotated[
+        str | None, Header(description='optional: the ETag you read, e.g. "3"')
+    ] = None,
 ) -> WorkItemRead:
-    """Undo a soft delete, with the descendants deleted along with it."""
-    restored = await container.work_items.restore(actor=actor, item_id=item_id)
+    """Undo a soft delete, with the descendants deleted along with it; or bring an
+    archived item back with its archived subtree. Needs no precondition, but honours
+    If-Match when sent."""
+    version = optional_version(request, None, if_match)
+    restored = await container.work_items.restore(actor=actor, item_id=item_id, version=version)
     set_etag(response, restored.version)
     return restored

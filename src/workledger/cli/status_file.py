@@ -1,0 +1,128 @@
+"""``workledger report`` and ``workledger import``: the status file, out and in."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.schemas.status import StatusReport
+from workledger.services.importer import ImportResult
+from workledger.status_file.document import SourceSession, StatusDocument
+from workledger.status_file.parser import parse_status_file
+from workledger.status_file.sessions import read_session_files
+
+RECORD_LABELS = {
+    "vendors": "vendors",
+    "work_items": "work items",
+    "sessions": "session prompts",
+    "deployments": "deployments",
+    "enhancements": "enhancements",
+}
+
+
+@click.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    help="Where to write it (default: WORKLEDGER_STATUS_FILE); '-' for standard output.",
+)
+def report(output: str | None) -> None:
+    """Write the markdown status report of the current account (WORKLEDGER_ACCOUNT)."""
+    made, default_target = _report()
+    target = output or str(default_target)
+    if target == "-":
+        click.echo(made.markdown, nl=False)
+        return
+    _write_atomically(Path(target), made.markdown)
+    counts = made.counts
+    click.echo(
+        f"wrote {target}: {counts.work_items} work items, {counts.vendors} vendors, "
+        f"{counts.deployments} deployments, {counts.enhancements_pending} pending enhancements",
+        err=True,
+    )
+
+
+@run_async
+async def _report() -> tuple[StatusReport, Path]:
+    async with open_container() as container:
+        actor = await acting_account(container)
+        return await container.status.report(actor=actor), container.settings.status_file
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as tmp:
+            tmp.write(text)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--sessions",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A directory of session prompt files (*.md with YAML frontmatter) to import too.",
+)
+@click.option("--dry-run", is_flag=True, help="Import, check, report, then roll everything back.")
+def import_file(file: Path, sessions: Path | None, dry_run: bool) -> None:
+    """Import a .project_status.md (workledger's report or a hand-kept one) into the
+    current account, which must be empty. Five reconciliation checks compare the file
+    with the database; if one fails, nothing is kept (exit status 1). FILE is only read."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {file}: {exc}") from None
+    document = parse_status_file(text, source=str(file))
+    prompts, warnings = read_session_files(sessions) if sessions else ([], [])
+    document.warnings.extend(warnings)
+    result = _import(document, prompts, dry_run=dry_run)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(check_table(result))
+    click.echo(_outcome(result, file))
+    if not result.passed:
+        raise click.exceptions.Exit(1)
+
+
+@run_async
+async def _import(
+    document: StatusDocument, prompts: list[SourceSession], *, dry_run: bool
+) -> ImportResult:
+    async with open_container() as container:
+        actor = await acting_account(container)
+        return await container.importer.run(
+            account_id=actor.account_id, document=document, sessions=prompts, dry_run=dry_run
+        )
+
+
+def check_table(result: ImportResult) -> str:
+    rows = [("check", "source", "database", "result")]
+    rows += [
+        (c.name, str(c.source), str(c.database), "ok" if c.passed else "FAILED")
+        for c in result.checks
+    ]
+    width = max(len(row[0]) for row in rows)
+    lines = []
+    for row, check in zip(rows, [None, *result.checks], strict=True):
+        lines.append(f"{row[0]:<{width}}  {row[1]:>6}  {row[2]:>8}  {row[3]}")
+        lines.extend(f"    {problem}" for problem in (check.problems if check else []))
+    return "\n".join(lines)
+
+
+def _outcome(result: ImportResult, file: Path) -> str:
+    if not result.passed:
+        return f"a check failed: everything was rolled back; the database and {file} are unchanged"
+    created = ", ".join(f"{n} {RECORD_LABELS[kind]}" for kind, n in result.created.items())
+    if result.dry_run:
+        return f"dry run: every check passed; would import {created}; nothing was written"
+    return f"imported {created} (written by 'migration')"

@@ -1,0 +1,132 @@
+"""Archiving: closed subtrees leave the live table; ``serve`` does it once a day."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from workledger.db.types import utcnow
+from workledger.db.unit_of_work import Database
+from workledger.repositories.archive import ArchiveRepository, archivable_subtrees
+from workledger.services.common import Service
+
+log = logging.getLogger(__name__)
+
+DAY = timedelta(days=1)
+# PostgreSQL advisory lock held by the one server process that runs the daily archive.
+ARCHIVER_LOCK_KEY = 0x776C_6172_6368  # "wlarch"
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    subtrees: int
+    work_items: int
+    cutoff: datetime
+
+
+class ArchiveService(Service):
+    async def archive(
+        self,
+        *,
+        older_than_days: int = 365,
+        account_id: uuid.UUID | None = None,
+        now: datetime | None = None,
+    ) -> ArchiveResult:
+        """Move every largest subtree whose items are all completed or deleted and were
+        last changed more than ``older_than_days`` ago (of one account, or of all) to the
+        archive table, in one transaction."""
+        now = now or utcnow()
+        cutoff = now - timedelta(days=older_than_days)
+        # Look first without the write lock: on most days there is nothing to move.
+        async with self.db.transaction(write=False) as session:
+            if not await archivable_subtrees(session, cutoff=cutoff, account_id=account_id):
+                return ArchiveResult(0, 0, cutoff)
+        async with self.db.transaction() as session:
+            subtrees = await archivable_subtrees(session, cutoff=cutoff, account_id=account_id)
+            moved = 0
+            for account, group in groupby(subtrees, key=lambda s: s.account_id):
+                repo = ArchiveRepository(session, account_id=account)
+                moved += await repo.archive([s.path for s in group], at=now)
+        return ArchiveResult(len(subtrees), moved, cutoff)
+
+    async def run_daily(
+        self,
+        *,
+        older_than_days: int,
+        every: timedelta = DAY,
+        retry: timedelta = timedelta(minutes=5),
+    ) -> None:
+        """Archive now and then every ``every``, for as long as this process leads: with
+        PostgreSQL only one of the server processes sharing a database does (the others
+        check back every ``retry`` and take over when the leader is gone)."""
+        leader = ArchiverLock(self.db)
+        try:
+            while True:
+                if not await leader.held():
+                    await asyncio.sleep(retry.total_seconds())
+                    continue
+                try:
+                    result = await self.archive(older_than_days=older_than_days)
+                except Exception:
+                    log.exception("daily archive failed; trying again at the next run")
+                else:
+                    log.info(
+                        "archived %d work items in %d subtrees (untouched since %s)",
+                        result.work_items,
+                        result.subtrees,
+                        result.cutoff.isoformat(timespec="seconds"),
+                    )
+                await asyncio.sleep(every.total_seconds())
+        finally:
+            await leader.release()
+
+
+class ArchiverLock:
+    """Whether this process is the one that archives. On PostgreSQL: while it holds the
+    archiver's advisory lock, on a connection of its own (the lock goes with that
+    connection's session, so a process that dies or loses the database lets another
+    take over). SQLite has one writer per file anyway: every process may archive."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._connection: AsyncConnection | None = None
+
+    async def held(self) -> bool:
+        if self.db.dialect != "postgresql":
+            return True
+        try:
+            if self._connection is None:
+                self._connection = await self.db.engine.connect()
+                locked = await self._connection.scalar(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": ARCHIVER_LOCK_KEY}
+                )
+                await self._connection.commit()
+                if not locked:
+                    await self.release(holding=False)
+                return bool(locked)
+            await self._connection.execute(text("SELECT 1"))  # still our session?
+            await self._connection.commit()
+            return True
+        except Exception:
+            log.warning("archiver: lost the database; will try again", exc_info=True)
+            await self.release()
+            return False
+
+    async def release(self, *, holding: bool = True) -> None:
+        """Give the lock up. A connection that held it is discarded, not pooled: its
+        session, and the lock with it, must end."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):
+            if holding:
+                await connection.invalidate()
+            await connection.close()

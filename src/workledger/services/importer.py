@@ -1,0 +1,489 @@
+"""Import a status file into an empty account, reconciled, all or nothing.
+
+Every record goes through the same service call the doors use (so the same rules
+apply), all inside one write transaction: each call is a savepoint, so a refused entry
+is skipped with a warning, and if any of the five reconciliation checks then fails (or
+it is a dry run) the whole import rolls back."""
+
+from __future__ import annotations
+
+import graphlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workledger.db.unit_of_work import Database
+from workledger.errors import Conflict, WorkledgerError
+from workledger.models import (
+    ArchivedWorkItem,
+    Deployment,
+    Enhancement,
+    Vendor,
+    WorkItem,
+    ids_ending_in,
+)
+from workledger.schemas.common import Actor
+from workledger.schemas.deployment import DeploymentCreate
+from workledger.schemas.enhancement import EnhancementCreate
+from workledger.schemas.vendor import VendorCreate
+from workledger.schemas.work_item import WorkItemCreate, WorkItemUpdate
+from workledger.services.common import Service
+from workledger.services.deployment import DeploymentService
+from workledger.services.enhancement import EnhancementService
+from workledger.services.vendor import VendorService
+from workledger.services.work_item import WorkItemService
+from workledger.status_file.document import (
+    ParseWarning,
+    SourceSession,
+    SourceVendor,
+    SourceWorkItem,
+    StatusDocument,
+)
+
+MIGRATION_CLIENT = "migration"
+MAX_DESCRIPTION = 10_000
+# What an imported session prompt's status is when its frontmatter does not say: the
+# prompts of a hand-kept file are past sessions.
+SESSION_DEFAULT_STATUS = "completed"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    source: int
+    database: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.source == self.database and not self.problems
+
+
+@dataclass
+class ImportResult:
+    checks: list[Check]
+    warnings: list[ParseWarning]
+    created: dict[str, int]
+    dry_run: bool
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def committed(self) -> bool:
+        return self.passed and not self.dry_run
+
+
+class _RollBack(Exception):
+    """Leaves the import's transaction, undoing it, with the result to report."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("import rolled back")
+        self.result = result
+
+
+class ImportService(Service):
+    def __init__(
+        self,
+        db: Database,
+        *,
+        vendors: VendorService,
+        work_items: WorkItemService,
+        deployments: DeploymentService,
+        enhancements: EnhancementService,
+    ) -> None:
+        super().__init__(db)
+        self.vendors = vendors
+        self.work_items = work_items
+        self.deployments = deployments
+        self.enhancements = enhancements
+
+    async def run(
+        self,
+        *,
+        account_id: uuid.UUID,
+        document: StatusDocument,
+        sessions: Sequence[SourceSession] = (),
+        dry_run: bool = False,
+    ) -> ImportResult:
+        """Import ``document`` (and extra session prompt files) into an empty account.
+
+        Records are written by the client ``migration``. The result says which checks
+        passed; unless all did and this is not a dry run, nothing was kept."""
+        run = _Run(Actor(account_id=account_id, client=MIGRATION_CLIENT), document)
+        prompts = [*document.sessions, *sessions]
+        try:
+            async with self.db.transaction() as session:
+                await _refuse_unless_empty(session, account_id)
+                vendors = await self._vendors(run, document.vendors)
+                items = await self._work_items(run, document.work_items)
+                await self._sessions(run, prompts)
+                await self._deployments(run, document, vendors, items)
+                await self._enhancements(run, document)
+                checks = await _reconcile(session, account_id, document, prompts)
+                result = ImportResult(checks, run.warnings, run.created, dry_run)
+                if not result.committed:
+                    raise _RollBack(result)
+        except _RollBack as rolled_back:
+            return rolled_back.result
+        return result
+
+    # --- records --------------------------------------------------------------------------
+
+    async def _vendors(self, run: _Run, vendors: list[SourceVendor]) -> dict[str, uuid.UUID]:
+        """Create the vendors; answers the id of each vendor name created."""
+        ids: dict[str, uuid.UUID] = {}
+        for vendor in vendors:
+            data: dict[str, Any] = {"name": vendor.name}
+            if vendor.status is not None:
+                data["status"] = vendor.status
+            if "test_results" in vendor.given:
+                data["test_results"] = {
+                    "passing": vendor.passing,
+                    "total": vendor.total,
+                    "skipped": vendor.skipped or 0,
+                }
+            if vendor.format_support is not None:
+                data["format_support"] = vendor.format_support
+            if vendor.extractor_version is not None:
+                data["extractor_version"] = vendor.extractor_version
+            if vendor.manifest_compliant is not None:
+                data["manifest_compliant"] = vendor.manifest_compliant
+            async with run.entry("vendors", vendor.line):
+                made = await self.vendors.create(actor=run.actor, data=VendorCreate.load(data))
+                ids[made.name] = made.id
+        return ids
+
+    async def _work_items(self, run: _Run, items: list[SourceWorkItem]) -> dict[str, uuid.UUID]:
+        """Create the report's tree; answers the new id of each short id created.
+
+        Parents and the items depended on are created first, so that each item is
+        created whole (version 1); ids are chosen up front, in document order, so the
+        tree keeps its order and its short ids."""
+        listed = {item.short_id: item for item in items}
+        new_ids = dict(zip(listed, ids_ending_in(list(listed)), strict=True))
+        created: dict[str, uuid.UUID] = {}
+        order, link_later = _creation_order(items)
+        for item in order:
+            if item.parent_short_id is not None and item.parent_short_id not in created:
+                run.warn(item.line, "skipped: its parent was not imported")
+                continue
+            data = {
+                "item_type": item.item_type,
+                "title": item.title,
+                "status": item.status,
+                "priority": item.priority,
+                "parent_id": created.get(item.parent_short_id or ""),
+                "dependencies": [] if link_later else _dependencies(run, item, created),
+            }
+            async with run.entry("work_items", item.line):
+                await self.work_items.create(
+                    actor=run.actor, data=WorkItemCreate.load(data), item_id=new_ids[item.short_id]
+                )
+                created[item.short_id] = new_ids[item.short_id]
+        for item in order if link_later else ():
+            if item.short_id in created and item.dependencies:
+                async with run.entry(None, item.line):
+                    await self._link(run, created[item.short_id], item, created)
+        return created
+
+    async def _link(
+        self, run: _Run, item_id: uuid.UUID, item: SourceWorkItem, created: dict[str, uuid.UUID]
+    ) -> None:
+        current = await self.work_items.get(actor=run.actor, item_id=item_id)
+        change = {"version": current.version, "dependencies": _dependencies(run, item, created)}
+        await self.work_items.update(
+            actor=run.actor, item_id=item_id, data=WorkItemUpdate.load(change)
+        )
+
+    async def _sessions(self, run: _Run, prompts: list[SourceSession]) -> None:
+        for prompt in prompts:
+            frontmatter = prompt.frontmatter
+            metadata = {"yaml_frontmatter": frontmatter} | {
+                key: frontmatter[key]
+                for key in ("token_budget", "prompts_count")
+                if key in frontmatter
+            }
+            status = frontmatter.get("status")
+            if len(prompt.body) > MAX_DESCRIPTION:
+                run.warn_at(
+                    prompt.source,
+                    prompt.line,
+                    f"prompt text cut to its first {MAX_DESCRIPTION:,} characters",
+                )
+            data = {
+                "item_type": "session",
+                "title": prompt.title,
+                "description": prompt.body[:MAX_DESCRIPTION] or None,
+                "status": status if status in SESSION_STATUSES else SESSION_DEFAULT_STATUS,
+                "metadata": metadata,
+            }
+            async with run.entry("sessions", prompt.line, source=prompt.source):
+                await self.work_items.create(actor=run.actor, data=WorkItemCreate.load(data))
+
+    async def _deployments(
+        self,
+        run: _Run,
+        document: StatusDocument,
+        vendors: dict[str, uuid.UUID],
+        items: dict[str, uuid.UUID],
+    ) -> None:
+        # Oldest first, and among equal times the one listed last first: the ids then
+        # break ties the way the report lists them (newest id first).
+        listed = sorted(
+            enumerate(document.deployments), key=lambda pair: (pair[1].deployed_at, -pair[0])
+        )
+        for _, deployment in listed:
+            for name in deployment.vendor_names:
+                if name not in vendors:
+                    run.warn(deployment.line, f"vendor {name!r} was not imported; link dropped")
+            for short in deployment.work_item_short_ids:
+                if short not in items:
+                    run.warn(deployment.line, f"work item `{short}` was not imported; link dropped")
+            data = {
+                "pr_number": deployment.pr_number,
+                "pr_title": deployment.pr_title,
+                "commit_hash": deployment.commit_hash,
+                "deployed_at": deployment.deployed_at,
+                "test_summary": deployment.test_summary,
+                "constitutional_compliance": deployment.constitutional_compliance,
+                "vendor_ids": _known(deployment.vendor_names, vendors),
+                "work_item_ids": _known(deployment.work_item_short_ids, items),
+            }
+            async with run.entry("deployments", deployment.line):
+                await self.deployments.record(actor=run.actor, data=DeploymentCreate.load(data))
+
+    async def _enhancements(self, run: _Run, document: StatusDocument) -> None:
+        for enhancement in document.enhancements:
+            data = {
+                "title": enhancement.title,
+                "priority": enhancement.priority,
+                "status": enhancement.status,
+                "target_quarter": enhancement.target_quarter,
+                "description": enhancement.description,
+            }
+            async with run.entry("enhancements", enhancement.line):
+                await self.enhancements.create(actor=run.actor, data=EnhancementCreate.load(data))
+
+
+SESSION_STATUSES = ("active", "completed", "blocked")
+RECORD_KINDS = ("vendors", "work_items", "sessions", "deployments", "enhancements")
+
+
+class _Run:
+    """One import's actor, warnings and tallies."""
+
+    def __init__(self, actor: Actor, document: StatusDocument) -> None:
+        self.actor = actor
+        self.source = document.source
+        self.warnings = list(document.warnings)
+        self.created: dict[str, int] = dict.fromkeys(RECORD_KINDS, 0)
+
+    def warn(self, line: int, message: str) -> None:
+        self.warn_at(self.source, line, message)
+
+    def warn_at(self, source: str, line: int, message: str) -> None:
+        self.warnings.append(ParseWarning(source, line, message))
+
+    def entry(self, kind: str | None, line: int, *, source: str | None = None) -> _Entry:
+        return _Entry(self, kind, source or self.source, line)
+
+
+class _Entry:
+    """One record's service call: counted when it succeeds; refused, a warning."""
+
+    def __init__(self, run: _Run, kind: str | None, source: str, line: int) -> None:
+        self.run, self.kind, self.source, self.line = run, kind, source, line
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None:
+            if self.kind is not None:
+                self.run.created[self.kind] += 1
+            return False
+        if isinstance(exc, WorkledgerError):
+            self.run.warn_at(self.source, self.line, f"skipped: {exc}")
+            return True
+        return False
+
+
+def _creation_order(items: list[SourceWorkItem]) -> tuple[list[SourceWorkItem], bool]:
+    """Items ordered so parents and dependencies come first, and whether dependencies
+    must instead be linked in a second pass (a parent that depends on its own child
+    leaves no such order)."""
+    listed = {item.short_id: item for item in items}
+    graph = {
+        item.short_id: {
+            *([item.parent_short_id] if item.parent_short_id else []),
+            *(target for target, _ in item.dependencies if target in listed),
+        }
+        for item in items
+    }
+    try:
+        return [
+            listed[short]
+            for short in graphlib.TopologicalSorter(graph).static_order()
+            if short in listed
+        ], False
+    except graphlib.CycleError:
+        return items, True
+
+
+def _dependencies(
+    run: _Run, item: SourceWorkItem, created: dict[str, uuid.UUID]
+) -> list[dict[str, Any]]:
+    links = []
+    for target, kind in item.dependencies:
+        if target in created:
+            links.append({"depends_on_id": created[target], "dependency_type": kind})
+        else:
+            run.warn(item.line, f"dependency on `{target}` dropped: that item was not imported")
+    return links
+
+
+def _known(keys: list[str], ids: dict[str, uuid.UUID]) -> list[uuid.UUID]:
+    return list(dict.fromkeys(ids[key] for key in keys if key in ids))
+
+
+# --- before and after ---------------------------------------------------------------------
+
+
+async def _count(session: AsyncSession, model: Any, account_id: uuid.UUID, *where: Any) -> int:
+    stmt = select(func.count()).select_from(model).where(model.account_id == account_id, *where)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def _refuse_unless_empty(session: AsyncSession, account_id: uuid.UUID) -> None:
+    held = {
+        "vendors": await _count(session, Vendor, account_id),
+        "work items": await _count(session, WorkItem, account_id)
+        + await _count(session, ArchivedWorkItem, account_id),
+        "deployments": await _count(session, Deployment, account_id),
+        "enhancements": await _count(session, Enhancement, account_id),
+    }
+    if any(held.values()):
+        holdings = ", ".join(f"{count} {kind}" for kind, count in held.items() if count)
+        raise Conflict(
+            f"this account already holds records ({holdings}); an import goes into an "
+            "empty account: set WORKLEDGER_ACCOUNT to a new one"
+        )
+
+
+VENDOR_FIELD_LABELS = {
+    "status": "status",
+    "test_results": "tests",
+    "format_support": "formats",
+    "extractor_version": "version",
+    "manifest_compliant": "manifest",
+}
+
+
+async def _reconcile(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    document: StatusDocument,
+    prompts: list[SourceSession],
+) -> list[Check]:
+    """The five checks: what the source holds against what the database now holds."""
+    vendors = {
+        v.name: v
+        for v in (
+            await session.execute(select(Vendor).where(Vendor.account_id == account_id))
+        ).scalars()
+    }
+    source_vendors = {v.name: v for v in document.vendors}
+    source_prs = set(document.deployment_prs) | {d.pr_number for d in document.deployments}
+    recorded_prs = set(
+        (
+            await session.execute(
+                select(Deployment.pr_number).where(Deployment.account_id == account_id)
+            )
+        ).scalars()
+    )
+    source_sessions = len(prompts) + sum(i.item_type == "session" for i in document.work_items)
+    incomplete = [
+        problem
+        for name, source in source_vendors.items()
+        if (problem := _vendor_problem(source, vendors.get(name)))
+    ]
+    return [
+        Check(
+            "vendor count",
+            len(source_vendors),
+            len(vendors),
+            [f"{name}: not imported" for name in source_vendors if name not in vendors],
+        ),
+        Check(
+            "deployment history (every PR)",
+            len(source_prs),
+            len(recorded_prs),
+            [f"PR #{pr}: not recorded" for pr in sorted(source_prs - recorded_prs)],
+        ),
+        Check(
+            "enhancement count",
+            len(document.enhancements),
+            await _count(session, Enhancement, account_id),
+        ),
+        Check(
+            "session prompt count",
+            source_sessions,
+            await _count(
+                session,
+                WorkItem,
+                account_id,
+                WorkItem.item_type == "session",
+                WorkItem.deleted_at.is_(None),
+            ),
+        ),
+        Check(
+            "vendor metadata completeness",
+            len(source_vendors),
+            len(source_vendors) - len(incomplete),
+            incomplete,
+        ),
+    ]
+
+
+def _vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:
+    """Why a vendor's metadata is not complete and faithful, or None."""
+    if source.missing:
+        missing = ", ".join(VENDOR_FIELD_LABELS[name] for name in source.missing)
+        return f"{source.name}: the file gives no {missing}"
+    if stored is None:
+        return f"{source.name}: not imported"
+    expected = {
+        "status": source.status,
+        "tests": (source.passing, source.total, source.skipped or 0),
+        "formats": source.format_support,
+        "version": source.extractor_version,
+        "manifest": source.manifest_compliant,
+    }
+    actual = {
+        "status": stored.status,
+        "tests": (stored.tests_passing, stored.tests_total, stored.tests_skipped),
+        "formats": {
+            "excel": stored.supports_excel,
+            "csv": stored.supports_csv,
+            "pdf": stored.supports_pdf,
+            "ocr": stored.supports_ocr,
+        },
+        "version": stored.extractor_version,
+        "manifest": stored.manifest_compliant,
+    }
+    differing = [name for name in expected if expected[name] != actual[name]]
+    if differing:
+        return f"{source.name}: the database differs from the file in {', '.join(differing)}"
+    return None

@@ -1,0 +1,116 @@
+"""What a status file holds, as parsed: plain records with the line they came from.
+
+The parser fills these from either shape of ``.project_status.md`` (the report workledger
+writes, or the hand-kept legacy file); the importer turns them into ledger records and
+the reconciliation compares them with what the database then holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# The vendor fields a complete vendor entry gives (besides its name).
+VENDOR_METADATA = (
+    "status",
+    "test_results",
+    "format_support",
+    "extractor_version",
+    "manifest_compliant",
+)
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """An entry skipped (or a part of one dropped), with where it was."""
+
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+@dataclass
+class SourceVendor:
+    name: str
+    line: int
+    status: str | None = None  # "operational" | "broken"
+    passing: int | None = None
+    total: int | None = None
+    skipped: int | None = None
+    # {"excel", "csv", "pdf", "ocr"} → supported; None when the entry does not say.
+    format_support: dict[str, bool] | None = None
+    extractor_version: str | None = None  # None: unknown (see ``given``)
+    manifest_compliant: bool | None = None
+    # Which of VENDOR_METADATA the entry states (an explicit "version unknown" counts).
+    given: set[str] = field(default_factory=set)
+
+    @property
+    def missing(self) -> list[str]:
+        return [name for name in VENDOR_METADATA if name not in self.given]
+
+
+@dataclass
+class SourceWorkItem:
+    """A line of the report's work item tree."""
+
+    line: int
+    item_type: str
+    title: str
+    status: str
+    priority: str
+    depth: int
+    short_id: str  # the last 8 hex digits of the id, as the report shows it
+    parent_short_id: str | None
+    # (short id of the item depended on, "depends_on" | "blocks")
+    dependencies: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class SourceDeployment:
+    line: int
+    pr_number: int
+    pr_title: str
+    commit_hash: str
+    deployed_at: datetime  # timezone-aware, UTC
+    vendor_names: list[str] = field(default_factory=list)
+    work_item_short_ids: list[str] = field(default_factory=list)
+    test_summary: dict[str, int] = field(default_factory=dict)
+    constitutional_compliance: bool = False
+
+
+@dataclass
+class SourceEnhancement:
+    line: int
+    title: str
+    priority: str = "medium"
+    status: str = "planned"
+    target_quarter: str | None = None  # "YYYY-Q#"
+    description: str | None = None
+
+
+@dataclass
+class SourceSession:
+    """A session prompt: YAML frontmatter (JSON-safe values) and the prompt text."""
+
+    source: str
+    line: int
+    title: str
+    frontmatter: dict[str, Any]
+    body: str = ""
+
+
+@dataclass
+class StatusDocument:
+    source: str
+    vendors: list[SourceVendor] = field(default_factory=list)
+    work_items: list[SourceWorkItem] = field(default_factory=list)
+    deployments: list[SourceDeployment] = field(default_factory=list)
+    # Every PR number a deployment heading names, including entries that were skipped:
+    # the history check wants each of them recorded.
+    deployment_prs: list[int] = field(default_factory=list)
+    enhancements: list[SourceEnhancement] = field(default_factory=list)
+    sessions: list[SourceSession] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)

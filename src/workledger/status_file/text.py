@@ -1,0 +1,56 @@
+"""What every section reader shares: numbered lines, the reader, markup and yes/no words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from workledger.status_file.document import ParseWarning, SourceDeployment, StatusDocument
+
+SUBHEADING = re.compile(r"^\s*#{3,6}(?!#)\s*(.*?)(?:\s+#+)?\s*$")
+FENCE = re.compile(r"^\s*(?:```|~~~)")
+BULLET = re.compile(r"^(?P<indent>\s*)[-*+]\s+(?P<content>.*?)\s*$")
+KEY_VALUE = re.compile(r"^(?P<key>[^:]+?)\s*:\s*(?P<value>.*)$")
+NONE = re.compile(r"(?i)none|n/a|-|—")
+SEPARATORS = " \t:=·—\u2013;|,-"
+_MARKUP = re.compile(r"\*\*|__|`")
+_FALSE = re.compile(
+    r"(?i)\bnot\s+compliant\b|\bnon-?compliant\b|\[ \]|❌|✗|✘|✖"
+    r"|\b(?:no|false)\b|(?<![\w/])n(?![\w/])"
+)
+_TRUE = re.compile(r"(?i)\[x\]|✅|✓|✔|☑|\b(?:yes|true|compliant)\b|(?<![\w/])y(?![\w/])")
+
+
+class Line(NamedTuple):
+    number: int  # 1-based
+    text: str
+
+
+@dataclass
+class Reader:
+    """The document being filled, and what is left to settle once every section is read."""
+
+    doc: StatusDocument
+    # A deployment's vendors line: read once the vendors section is known.
+    vendor_lists: list[tuple[SourceDeployment, str]] = field(default_factory=list)
+
+    def warn(self, line: int, message: str) -> None:
+        self.doc.warnings.append(ParseWarning(self.doc.source, line, message))
+
+
+def plain(text: str) -> str:
+    """Heading text compared case-, emoji- and punctuation-blind."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", text).lower().split())
+
+
+def unmark(text: str) -> str:
+    return _MARKUP.sub("", text).strip()
+
+
+def truth(text: str) -> bool | None:
+    """Yes or no from words and check marks; None when it says neither (or both)."""
+    text = re.sub(r"(?i)^compli\w*\s*[:=]\s*(?=\S)", "", text)  # "compliant: no"
+    said_no = bool(_FALSE.search(text))
+    said_yes = bool(_TRUE.search(_FALSE.sub(" ", text)))
+    return None if said_no == said_yes else said_yes

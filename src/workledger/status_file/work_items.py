@@ -1,0 +1,54 @@
+"""The work items section: the report's tree of work items, read exactly."""
+
+from __future__ import annotations
+
+import re
+
+from workledger.status_file.document import SourceWorkItem
+from workledger.status_file.text import BULLET, Line, Reader
+
+_SHORT_ID = r"`[0-9a-f]{8}`"
+_DEPENDENCY = rf"{_SHORT_ID}(?: \(blocks\))?"
+# Read from the end of the line, so that a title may itself hold " · ".
+_WORK_ITEM = re.compile(
+    r"^(?P<indent> *)- \[(?P<type>project|session|task|research)\] (?P<title>.+)"
+    r" · (?P<status>active|completed|blocked) · (?P<priority>low|medium|high|critical)"
+    rf" · `(?P<short_id>[0-9a-f]{{8}})`"
+    rf"(?: · depends on (?P<dependencies>{_DEPENDENCY}(?:, {_DEPENDENCY})*))?$"
+)
+_DEPENDENCY_REF = re.compile(r"`(?P<short_id>[0-9a-f]{8})`(?P<blocks> \(blocks\))?")
+
+
+def read_work_items(lines: list[Line], reader: Reader) -> list[SourceWorkItem]:
+    """The tree, two spaces of indentation per level; parents from the enclosing item."""
+    items: list[SourceWorkItem] = []
+    ancestors: list[SourceWorkItem] = []  # the enclosing items, root first
+    for line in lines:
+        if not BULLET.match(line.text):
+            continue
+        match = _WORK_ITEM.match(line.text)
+        if match is None:
+            reader.warn(line.number, "work item line not understood, skipped")
+            continue
+        depth = len(match["indent"]) // 2
+        del ancestors[depth:]
+        if depth > len(ancestors):
+            reader.warn(line.number, "work item indented deeper than under its parent")
+            depth = len(ancestors)
+        item = SourceWorkItem(
+            line=line.number,
+            item_type=match["type"],
+            title=match["title"],
+            status=match["status"],
+            priority=match["priority"],
+            depth=depth,
+            short_id=match["short_id"],
+            parent_short_id=ancestors[-1].short_id if ancestors else None,
+            dependencies=[
+                (ref["short_id"], "blocks" if ref["blocks"] else "depends_on")
+                for ref in _DEPENDENCY_REF.finditer(match["dependencies"] or "")
+            ],
+        )
+        items.append(item)
+        ancestors.append(item)
+    return items

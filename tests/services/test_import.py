@@ -1,0 +1,172 @@
+"""Importing a status file: the report round trip, the legacy file, reconciliation, rollback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.services.test_status import AT, seed
+from workledger.container import Container
+from workledger.errors import Conflict
+from workledger.schemas.common import Actor
+from workledger.schemas.deployment import DeploymentListQuery
+from workledger.schemas.enhancement import EnhancementListQuery
+from workledger.schemas.work_item import WorkItemCreate, WorkItemListQuery
+from workledger.services.importer import ImportResult
+from workledger.status_file.document import StatusDocument
+from workledger.status_file.parser import parse_status_file
+from workledger.status_file.sessions import read_session_files
+
+LEGACY = Path(__file__).parent.parent / "fixtures" / "legacy"
+CHECKS = [
+    "vendor count",
+    "deployment history (every PR)",
+    "enhancement count",
+    "session prompt count",
+    "vendor metadata completeness",
+]
+
+
+async def run_import(
+    container: Container,
+    actor: Actor,
+    document: StatusDocument,
+    sessions_dir: Path | None = None,
+    *,
+    dry_run: bool = False,
+) -> ImportResult:
+    prompts, warnings = read_session_files(sessions_dir) if sessions_dir else ([], [])
+    document.warnings.extend(warnings)
+    return await container.importer.run(
+        account_id=actor.account_id, document=document, sessions=prompts, dry_run=dry_run
+    )
+
+
+def legacy(name: str = "project_status.md") -> StatusDocument:
+    path = LEGACY / name
+    return parse_status_file(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def outcome(result: ImportResult) -> dict[str, tuple[int, int, bool]]:
+    return {c.name: (c.source, c.database, c.passed) for c in result.checks}
+
+
+async def holdings(container: Container, actor: Actor) -> tuple[int, int, int, int]:
+    """(vendors, work items incl. deleted, deployments, enhancements) of the account."""
+    vendors = await container.vendors.list(actor=actor)
+    items = await container.work_items.list(
+        actor=actor, query=WorkItemListQuery.load({"include_deleted": True})
+    )
+    deployments = await container.deployments.list(actor=actor, query=DeploymentListQuery.load({}))
+    enhancements = await container.enhancements.list(
+        actor=actor, query=EnhancementListQuery.load({})
+    )
+    return (
+        len(vendors.vendors),
+        items.total_count,
+        deployments.total_count,
+        enhancements.total_count,
+    )
+
+
+async def test_report_import_report_gives_the_same_document(
+    container: Container, actor: Actor, other_actor: Actor
+) -> None:
+    await seed(container, actor)
+    exported = (await container.status.report(actor=actor, at=AT)).markdown
+
+    result = await run_import(
+        container, other_actor, parse_status_file(exported, source="exported.md")
+    )
+
+    assert [c.name for c in result.checks] == CHECKS
+    assert result.committed, result.checks
+    assert result.warnings == []
+    reexported = (await container.status.report(actor=other_actor, at=AT)).markdown
+    assert reexported == exported
+    items = await container.work_items.list(actor=other_actor, query=WorkItemListQuery.load({}))
+    assert {(i.version, i.title) for i in items.items if i.title == "Ledger v2"} == {
+        (1, "Ledger v2")
+    }
+    imported = await container.work_items.get(actor=other_actor, item_id=items.items[0].id)
+    assert imported.created_by == "migration"
+
+
+async def test_the_legacy_file_imports_with_every_check_green(
+    container: Container, actor: Actor
+) -> None:
+    result = await run_import(container, actor, legacy(), LEGACY / "sessions")
+
+    assert result.committed, [c for c in result.checks if not c.passed]
+    assert outcome(result) == {
+        "vendor count": (45, 45, True),
+        "deployment history (every PR)": (12, 12, True),
+        "enhancement count": (8, 8, True),
+        "session prompt count": (25, 25, True),
+        "vendor metadata completeness": (45, 45, True),
+    }
+    assert await holdings(container, actor) == (45, 25, 12, 8)
+    sessions = await container.work_items.list(
+        actor=actor, query=WorkItemListQuery.load({"item_type": "session", "limit": 100})
+    )
+    session = await container.work_items.get(actor=actor, item_id=sessions.items[0].id)
+    assert session.created_by == "migration"
+    assert session.metadata is not None
+    assert "schema_version" in session.metadata["yaml_frontmatter"]
+    deployments = await container.deployments.list(
+        actor=actor, query=DeploymentListQuery.load({"limit": 100})
+    )
+    assert all(d.affected_vendors for d in deployments.items)
+
+
+async def test_a_failed_check_rolls_everything_back_and_says_why(
+    container: Container, actor: Actor
+) -> None:
+    result = await run_import(container, actor, legacy("project_status_corrupted.md"))
+
+    assert not result.committed
+    failed = [c for c in result.checks if not c.passed]
+    assert [c.name for c in failed] == ["vendor metadata completeness"]
+    assert (
+        failed[0]
+        .problems[0]
+        .endswith("the file gives no status, tests, formats, version, manifest")
+    )
+    assert any("project_status_corrupted.md:" in str(w) for w in result.warnings)
+    assert await holdings(container, actor) == (0, 0, 0, 0)
+
+
+async def test_a_dry_run_checks_everything_and_keeps_nothing(
+    container: Container, actor: Actor
+) -> None:
+    result = await run_import(container, actor, legacy(), LEGACY / "sessions", dry_run=True)
+
+    assert result.passed
+    assert not result.committed
+    assert result.created["vendors"] == 45
+    assert await holdings(container, actor) == (0, 0, 0, 0)
+
+
+async def test_an_entry_a_rule_refuses_is_skipped_and_fails_its_check(
+    container: Container, actor: Actor
+) -> None:
+    document = legacy()
+    document.enhancements[0].title = "x" * 201  # over the 200-character limit
+
+    result = await run_import(container, actor, document)
+
+    assert outcome(result)["enhancement count"] == (8, 7, False)
+    skipped = [w for w in result.warnings if "skipped" in w.message]
+    assert len(skipped) == 1
+    assert skipped[0].line == document.enhancements[0].line
+    assert await holdings(container, actor) == (0, 0, 0, 0)
+
+
+async def test_an_account_that_holds_records_is_refused(container: Container, actor: Actor) -> None:
+    await container.work_items.create(
+        actor=actor, data=WorkItemCreate.load({"item_type": "task", "title": "already here"})
+    )
+    with pytest.raises(Conflict, match="already holds records"):
+        await run_import(container, actor, legacy())
+    assert await holdings(container, actor) == (0, 1, 0, 0)
