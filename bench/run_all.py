@@ -2,8 +2,9 @@
 
     python -m bench.run_all [--items 1000000] [--list-database-url URL] [--skip-list]
 
-vendor_query, mcp_query and hierarchy_query run on SQLite and PostgreSQL; list_scale runs on
-PostgreSQL with ``--items`` generated work items (or on ``--list-database-url``).
+vendor_query, mcp_query, hierarchy_query and report (at 1x and 10x the design's data) run on
+SQLite and PostgreSQL; list_scale runs on PostgreSQL with ``--items`` generated work items (or
+on ``--list-database-url``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 import asyncio
 import time
 
-from bench import hierarchy_query, list_scale, mcp_query, vendor_query
+from bench import hierarchy_query, list_scale, mcp_query, report, vendor_query
 from bench.common import Stats, banner
 
 
@@ -23,6 +24,7 @@ async def run(args: argparse.Namespace) -> list[Stats]:
     results += await hierarchy_query.run(
         hierarchy_query.parser().parse_args(["--backend", "both", "--others", str(args.others)])
     )
+    results += await report.run(report.parser().parse_args(["--backend", "both"]))
     if not args.skip_list:
         list_args = ["--backend", "postgresql", "--items", str(args.items)]
         if args.list_database_url:
