@@ -74,7 +74,7 @@ class Container:
 
     @cached_property
     def status(self) -> StatusService:
-        return StatusService(self.db)
+        return StatusService(self.db, cache=self.read_cache)
 
     @cached_property
     def importer(self) -> ImportService:

@@ -106,10 +106,6 @@ class DeploymentRepository(AccountScopedRepository):
             items[deployment_id].append(archived)
         return vendors, items
 
-    async def newest_first(self) -> list[Deployment]:
-        stmt = select(Deployment).where(Deployment.account_id == self.account_id)
-        return list((await self.session.execute(NEWEST_FIRST.order(stmt))).scalars())
-
     async def list_page(
         self,
         *,

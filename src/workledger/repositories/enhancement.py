@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, literal, or_, select
 from workledger.models import Enhancement, EnhancementDependency
 from workledger.repositories.base import AccountScopedRepository
 
-_PLANNING_ORDER = (
+PLANNING_ORDER = (
     Enhancement.priority_rank,
     Enhancement.target_quarter.is_(None),
     Enhancement.target_quarter,
@@ -55,7 +55,7 @@ class EnhancementRepository(AccountScopedRepository):
         stmt = (
             select(Enhancement)
             .where(*conditions)
-            .order_by(*_PLANNING_ORDER)
+            .order_by(*PLANNING_ORDER)
             .offset(offset)
             .limit(limit)
         )
@@ -66,7 +66,7 @@ class EnhancementRepository(AccountScopedRepository):
         stmt = (
             select(Enhancement)
             .where(Enhancement.account_id == self.account_id, Enhancement.status != "completed")
-            .order_by(*_PLANNING_ORDER)
+            .order_by(*PLANNING_ORDER)
         )
         return list((await self.session.execute(stmt)).scalars())
 

@@ -137,11 +137,6 @@ class WorkItemRepository(AccountScopedRepository):
         await self.counts.apply()
         await self.session.flush()
 
-    async def live_tree(self) -> list[Any]:
-        """Summaries of every live item, in tree order."""
-        stmt = select(*_node_columns()).where(self._live()).order_by(WorkItem.path)
-        return list(await self.session.execute(stmt))
-
     # --- tree -----------------------------------------------------------------------------
 
     async def ancestors(self, item: WorkItem) -> list[Any]:

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from workledger.db.types import utcnow
-from workledger.models import Deployment, WorkItem
-from workledger.repositories.deployment import DeploymentRepository
-from workledger.repositories.enhancement import EnhancementRepository
-from workledger.repositories.vendor import VendorRepository
-from workledger.repositories.work_item import WorkItemRepository
+from workledger.db.unit_of_work import Database
+from workledger.repositories.status import StatusRepository
 from workledger.schemas.common import Actor
-from workledger.schemas.deployment import DeploymentRead, RelatedWorkItem
-from workledger.schemas.enhancement import EnhancementRead
 from workledger.schemas.status import StatusCounts, StatusReport
-from workledger.schemas.vendor import VendorRead
 from workledger.services.common import Service
-from workledger.services.deployment import deployment_read
-from workledger.services.enhancement import enhancement_read
-from workledger.services.vendor import vendor_read
+from workledger.services.read_cache import ReadCache
 
 LATEST_DEPLOYMENTS = 10
 
@@ -38,9 +29,17 @@ def _oneline(text: str) -> str:
     return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
 
 
-def _refs(items: list[RelatedWorkItem]) -> str:
+def _refs(items: list[Any]) -> str:
     ordered = sorted(items, key=lambda i: (i.title, short_id(i.id)))
     return ", ".join(f"`{short_id(i.id)}` {_oneline(i.title)}" for i in ordered) or "none"
+
+
+FORMATS = ("excel", "csv", "pdf", "ocr")
+
+
+def _supported(vendor: Any) -> str:
+    formats = [name for name in FORMATS if getattr(vendor, f"supports_{name}")]
+    return ", ".join(formats) or "none"
 
 
 _templates = Environment(
@@ -52,9 +51,7 @@ _templates = Environment(
     autoescape=False,  # markdown, not HTML
 )
 _templates.filters.update(
-    supported=lambda formats: (
-        ", ".join(name for name, on in formats.model_dump().items() if on) or "none"
-    ),
+    supported=_supported,
     tally=lambda summary: (
         ", ".join(f"{name} {count}" for name, count in sorted(summary.items())) or "none"
     ),
@@ -63,87 +60,80 @@ _templates.filters.update(
     short_id=short_id,
     refs=_refs,
 )
+_report = _templates.get_template("status.md.j2")
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    vendors: list[VendorRead]
-    work_items: list[dict[str, Any]]
-    deployments: list[DeploymentRead]
-    earlier_deployments: list[Deployment]
-    enhancements: list[EnhancementRead]
-    counts: StatusCounts
+# Stands for the generation time in a cached render; NUL never occurs in stored text.
+_GENERATED = "\x00generated\x00"
 
 
 class StatusService(Service):
+    def __init__(self, db: Database, *, cache: ReadCache) -> None:
+        super().__init__(db)
+        self._cache = cache
+
     async def report(self, *, actor: Actor, at: datetime | None = None) -> StatusReport:
-        """The report as of now (or as stamped ``at``): two renders of the same data match."""
-        snapshot = await self._snapshot(actor)
+        """The report as of now (or as stamped ``at``): two renders of the same data match.
+
+        The render is cached until the next commit, like the other read models; only the
+        generation time is filled in per call."""
+        body, counts = await self._cache.get_or_load(
+            ("status", actor.account_id), lambda: self._render(actor)
+        )
         generated_at = at or utcnow()
-        markdown = _templates.get_template("status.md.j2").render(
-            generated_at=generated_at, **snapshot.__dict__
-        )
-        return StatusReport(markdown=markdown, generated_at=generated_at, counts=snapshot.counts)
+        markdown = body.replace(_GENERATED, f"{generated_at:%Y-%m-%d %H:%M:%S} UTC", 1)
+        return StatusReport(markdown=markdown, generated_at=generated_at, counts=counts)
 
-    async def _snapshot(self, actor: Actor) -> _Snapshot:
+    async def _render(self, actor: Actor) -> tuple[str, StatusCounts]:
+        """Plain rows of just the shown columns go straight to the template: the report
+        reads nearly everything, so it skips the ORM objects and read models."""
         async with self.db.transaction(write=False) as session:
-            account = {"account_id": actor.account_id}
-            vendors = VendorRepository(session, **account)
-            items = WorkItemRepository(session, **account)
-            deployments = DeploymentRepository(session, **account)
-            enhancements = EnhancementRepository(session, **account)
-
-            vendor_rows = await vendors.list()
-            tree = await items.live_tree()
-            edges = await items.dependencies_of([row.id for row in tree])
-            history = await deployments.newest_first()
+            repo = StatusRepository(session, account_id=actor.account_id)
+            vendors = await repo.vendors()
+            tree, edges = await repo.live_tree()
+            history = await repo.deployments()
             latest = history[:LATEST_DEPLOYMENTS]
-            linked_vendors, linked_items = await deployments.links([d.id for d in latest])
-            pending = await enhancements.pending()
-            pending_edges = await enhancements.depends_on([e.id for e in pending])
-        live = {row.id for row in tree}
-        by_status = Counter(row.status for row in tree)
-        operational = sum(v.status == "operational" for v in vendor_rows)
-        return _Snapshot(
-            vendors=[vendor_read(v) for v in vendor_rows],
-            work_items=[
-                {**row._asdict(), "depends_on": _depends_on(edges[row.id], live)} for row in tree
-            ],
-            deployments=[
-                deployment_read(
-                    d,
-                    linked_vendors[d.id],
-                    # Only items the tree shows: an import can link to nothing else.
-                    [
-                        i
-                        for i in linked_items[d.id]
-                        if isinstance(i, WorkItem) and i.deleted_at is None
-                    ],
-                    created=False,
-                )
-                for d in latest
-            ],
+            linked_vendors, linked_items = await repo.deployment_links([d.id for d in latest])
+            enhancements = await repo.pending_enhancements()
+        counts = _counts(vendors, tree, len(history), len(enhancements))
+        body = _report.render(
+            generated_at=_GENERATED,
+            counts=counts,
+            vendors=vendors,
+            work_items=tree,
+            depends_on=_depends_on(edges, live={row.id for row in tree}),
+            deployments=latest,
+            linked_vendors=linked_vendors,
+            linked_items=linked_items,
             earlier_deployments=history[LATEST_DEPLOYMENTS:],
-            enhancements=[enhancement_read(e, pending_edges[e.id]) for e in pending],
-            counts=StatusCounts(
-                work_items=len(tree),
-                work_items_active=by_status["active"],
-                work_items_blocked=by_status["blocked"],
-                work_items_completed=by_status["completed"],
-                vendors=len(vendor_rows),
-                vendors_operational=operational,
-                vendors_broken=len(vendor_rows) - operational,
-                deployments=len(history),
-                enhancements_pending=len(pending),
-                session_prompts=sum(row.item_type == "session" for row in tree),
-            ),
+            enhancements=enhancements,
         )
+        return body, counts
 
 
-def _depends_on(edges: list[tuple[uuid.UUID, str]], live: set[uuid.UUID]) -> list[str]:
-    """The item's dependencies on live items, as the report writes them."""
-    return [
-        f"`{short_id(target)}`" + (" (blocks)" if kind == "blocks" else "")
-        for target, kind in sorted(edges, key=lambda edge: short_id(edge[0]))
-        if target in live
-    ]
+def _counts(vendors: list[Any], tree: list[Any], deployments: int, pending: int) -> StatusCounts:
+    by_status = Counter(row.status for row in tree)
+    operational = sum(v.status == "operational" for v in vendors)
+    return StatusCounts(
+        work_items=len(tree),
+        work_items_active=by_status["active"],
+        work_items_blocked=by_status["blocked"],
+        work_items_completed=by_status["completed"],
+        vendors=len(vendors),
+        vendors_operational=operational,
+        vendors_broken=len(vendors) - operational,
+        deployments=deployments,
+        enhancements_pending=pending,
+        session_prompts=sum(row.item_type == "session" for row in tree),
+    )
+
+
+def _depends_on(edges: list[Any], *, live: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each item's dependencies on live items, as the report writes them."""
+    written: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for item_id, target, kind in sorted(edges, key=lambda edge: short_id(edge[1])):
+        if target in live:
+            written[item_id].append(
+                f"`{short_id(target)}`" + (" (blocks)" if kind == "blocks" else "")
+            )
+    return {item_id: ", ".join(targets) for item_id, targets in written.items()}

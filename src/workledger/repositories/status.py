@@ -1,0 +1,135 @@
+"""The reads behind the status report: plain rows of just the columns it shows."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import null, select, union_all
+
+from workledger.models import (
+    Deployment,
+    Enhancement,
+    Vendor,
+    WorkItem,
+    WorkItemDependency,
+    deployment_vendors,
+    deployment_work_items,
+)
+from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.deployment import NEWEST_FIRST
+from workledger.repositories.enhancement import PLANNING_ORDER
+
+
+class StatusRepository(AccountScopedRepository):
+    async def vendors(self) -> list[Any]:
+        stmt = (
+            select(
+                Vendor.name,
+                Vendor.status,
+                Vendor.tests_passing,
+                Vendor.tests_total,
+                Vendor.tests_skipped,
+                Vendor.supports_excel,
+                Vendor.supports_csv,
+                Vendor.supports_pdf,
+                Vendor.supports_ocr,
+                Vendor.extractor_version,
+                Vendor.manifest_compliant,
+            )
+            .where(Vendor.account_id == self.account_id)
+            .order_by(Vendor.name)
+        )
+        return list(await self.session.execute(stmt))
+
+    async def live_tree(self) -> tuple[list[Any], list[Any]]:
+        """Every live item in tree order, and (item, depends on, type) of their
+        dependencies: one statement, an item repeated once per dependency."""
+        stmt = (
+            select(
+                WorkItem.id,
+                WorkItem.item_type,
+                WorkItem.title,
+                WorkItem.status,
+                WorkItem.priority,
+                WorkItem.depth,
+                WorkItemDependency.depends_on_id,
+                WorkItemDependency.dependency_type,
+            )
+            .outerjoin(WorkItemDependency, WorkItemDependency.work_item_id == WorkItem.id)
+            .where(WorkItem.account_id == self.account_id, WorkItem.deleted_at.is_(None))
+            .order_by(WorkItem.path)
+        )
+        items: list[Any] = []
+        edges: list[Any] = []
+        for row in await self.session.execute(stmt):
+            if not items or items[-1].id != row.id:
+                items.append(row)
+            if row.depends_on_id is not None:
+                edges.append((row.id, row.depends_on_id, row.dependency_type))
+        return items, edges
+
+    async def deployments(self) -> list[Any]:
+        """Every deployment, newest first."""
+        stmt = select(
+            Deployment.id,
+            Deployment.deployed_at,
+            Deployment.pr_number,
+            Deployment.pr_title,
+            Deployment.commit_hash,
+            Deployment.test_summary,
+            Deployment.constitutional_compliance,
+        ).where(Deployment.account_id == self.account_id)
+        return list(await self.session.execute(NEWEST_FIRST.order(stmt)))
+
+    async def deployment_links(
+        self, deployment_ids: Sequence[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, list[str]], dict[uuid.UUID, list[Any]]]:
+        """Names of the linked vendors, and (id, title) of the linked live work items."""
+        vendors: dict[uuid.UUID, list[str]] = defaultdict(list)
+        items: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        if not deployment_ids:
+            return vendors, items
+        linked_vendors = (
+            select(
+                deployment_vendors.c.deployment_id,
+                null().label("id"),
+                Vendor.name.label("title"),
+            )
+            .join(Vendor, Vendor.id == deployment_vendors.c.vendor_id)
+            .where(
+                deployment_vendors.c.deployment_id.in_(deployment_ids),
+                Vendor.account_id == self.account_id,
+            )
+        )
+        linked_items = (
+            select(deployment_work_items.c.deployment_id, WorkItem.id, WorkItem.title)
+            .join(WorkItem, WorkItem.id == deployment_work_items.c.work_item_id)
+            .where(
+                deployment_work_items.c.deployment_id.in_(deployment_ids),
+                WorkItem.account_id == self.account_id,
+                WorkItem.deleted_at.is_(None),
+            )
+        )
+        links = union_all(linked_items, linked_vendors).subquery()  # items first: their id type
+        for row in await self.session.execute(select(links).order_by(links.c.title)):
+            if row.id is None:
+                vendors[row.deployment_id].append(row.title)
+            else:
+                items[row.deployment_id].append(row)
+        return vendors, items
+
+    async def pending_enhancements(self) -> list[Any]:
+        stmt = (
+            select(
+                Enhancement.title,
+                Enhancement.priority,
+                Enhancement.status,
+                Enhancement.target_quarter,
+            )
+            .where(Enhancement.account_id == self.account_id, Enhancement.status != "completed")
+            .order_by(*PLANNING_ORDER)
+        )
+        return list(await self.session.execute(stmt))
