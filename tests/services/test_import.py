@@ -170,3 +170,38 @@ async def test_an_account_that_holds_records_is_refused(container: Container, ac
     with pytest.raises(Conflict, match="already holds records"):
         await run_import(container, actor, legacy())
     assert await holdings(container, actor) == (0, 1, 0, 0)
+
+
+HAND_EDITED = """# Project status
+
+## Active work items
+
+- [project] Parent · active · high · `000000aa` · depends on `000000bb`
+  - [task] Child · blocked · medium · `000000bb`
+- [task] Loose · active · low · `000000cc` · depends on `0000dead`
+- [task] Twin · active · low · `000000cc`
+"""
+
+
+async def test_a_hand_edited_tree_imports_what_it_can_and_says_what_it_could_not(
+    container: Container, actor: Actor
+) -> None:
+    result = await run_import(container, actor, parse_status_file(HAND_EDITED, source="s.md"))
+
+    assert result.committed
+    assert sorted((w.line, w.message) for w in result.warnings) == [
+        (7, "dependency on `0000dead` dropped: that item was not imported"),
+        (8, "skipped: short id `000000cc` is listed twice"),
+    ]
+    items = await container.work_items.list(actor=actor, query=WorkItemListQuery.load({}))
+    by_title = {i.title: i for i in items.items}
+    assert sorted(by_title) == ["Child", "Loose", "Parent"]
+    assert {t: i.id.hex[-8:] for t, i in by_title.items()} == {
+        "Parent": "000000aa",
+        "Child": "000000bb",
+        "Loose": "000000cc",
+    }
+    parent = await container.work_items.get(actor=actor, item_id=by_title["Parent"].id)
+    # A parent that depends on its own child leaves no creation order: linked afterwards.
+    assert [d.depends_on_id for d in parent.dependencies] == [by_title["Child"].id]
+    assert by_title["Child"].status == "blocked"

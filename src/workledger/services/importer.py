@@ -166,10 +166,15 @@ class ImportService(Service):
         Parents and the items depended on are created first, so that each item is
         created whole (version 1); ids are chosen up front, in document order, so the
         tree keeps its order and its short ids."""
-        listed = {item.short_id: item for item in items}
+        listed: dict[str, SourceWorkItem] = {}
+        for item in items:
+            if item.short_id in listed:
+                run.warn(item.line, f"skipped: short id `{item.short_id}` is listed twice")
+            else:
+                listed[item.short_id] = item
         new_ids = dict(zip(listed, ids_ending_in(list(listed)), strict=True))
         created: dict[str, uuid.UUID] = {}
-        order, link_later = _creation_order(items)
+        order, link_later = _creation_order(list(listed.values()))
         for item in order:
             if item.parent_short_id is not None and item.parent_short_id not in created:
                 run.warn(item.line, "skipped: its parent was not imported")
