@@ -155,6 +155,8 @@ def serve(host: str, port: int) -> None:
         async with open_container() as container:
             return container.settings
 
+    # workledger's own messages (the daily archive, server errors) in uvicorn's style.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     # The serving container is built afresh: its pool must belong to uvicorn's event loop.
     container = Container.from_settings(run_async(migrate_database)())
     click.echo(f"workledger on http://{host}:{port} ({container.db.dialect})", err=True)
