@@ -21,11 +21,14 @@ async def names(container: Container, actor: Actor) -> list[str]:
 async def test_service_calls_inside_a_transaction_commit_or_roll_back_with_it(
     container: Container, actor: Actor
 ) -> None:
-    with pytest.raises(Undo):
+    async def create_then_fail() -> None:
         async with container.db.transaction():
             await container.vendors.create(actor=actor, data=VendorCreate.load({"name": "kept?"}))
             assert await names(container, actor) == ["kept?"]  # seen inside
             raise Undo
+
+    with pytest.raises(Undo):
+        await create_then_fail()
     assert await names(container, actor) == []
 
     async with container.db.transaction():
@@ -39,13 +42,16 @@ async def test_service_calls_inside_a_transaction_commit_or_roll_back_with_it(
 async def test_cached_reads_inside_a_transaction_never_outlive_its_rollback(
     container: Container, actor: Actor
 ) -> None:
-    with pytest.raises(Undo):
+    async def read_then_fail() -> None:
         async with container.db.transaction():
             made = await container.vendors.create(
                 actor=actor, data=VendorCreate.load({"name": "phantom"})
             )
             assert (await container.vendors.get(actor=actor, name="phantom")).id == made.id
             raise Undo
+
+    with pytest.raises(Undo):
+        await read_then_fail()
     assert await names(container, actor) == []
     with pytest.raises(NotFound):
         await container.vendors.get(actor=actor, name="phantom")
