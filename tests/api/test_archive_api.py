@@ -3,30 +3,19 @@ include_archived=true, and brought back whole by POST /api/v1/work-items/{id}/re
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from tests.api.checks import assert_answers_like_a_random_id, problem
+from tests.services.work_items import archive
 from workledger.container import Container
-from workledger.db.types import utcnow
 from workledger.schemas.common import Actor
 
 BASE = "/api/v1/work-items"
 STATUS = "/api/v1/status"
 Headers = dict[str, str]
-# Everything made during a test is "untouched for a year" as of this moment.
-A_YEAR_ON = timedelta(days=366)
 OLD_TITLES = {"Old project", "Old task", "Old subtask"}
-
-
-async def archive(container: Container, actor: Actor) -> int:
-    """Run the archiver for ``actor``'s account a year from now: how many items moved."""
-    result = await container.archive.archive(
-        older_than_days=365, account_id=actor.account_id, now=utcnow() + A_YEAR_ON
-    )
-    return result.work_items
 
 
 async def create(api: httpx.AsyncClient, headers: Headers, **fields: Any) -> dict[str, Any]:

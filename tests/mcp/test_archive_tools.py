@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,21 +13,11 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from tests.mcp.conftest import Connect, call, pick, refused, task, total
+from tests.services.work_items import archive
 from workledger.container import Container
-from workledger.db.types import utcnow
 from workledger.schemas.common import Actor
 
-# Everything made during a test is "untouched for a year" as of this moment.
-A_YEAR_ON = timedelta(days=366)
 OLD_TITLES = {"Old project", "Old task", "Old subtask"}
-
-
-async def archive(container: Container, actor: Actor) -> int:
-    """Run the archiver for ``actor``'s account a year from now: how many items moved."""
-    result = await container.archive.archive(
-        older_than_days=365, account_id=actor.account_id, now=utcnow() + A_YEAR_ON
-    )
-    return result.work_items
 
 
 async def closed_tree(client: Client) -> tuple[dict[str, Any], ...]:

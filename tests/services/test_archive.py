@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.conftest import make_settings
-from tests.services.work_items import change, fetch, make
+from tests.services.work_items import A_YEAR_ON, archive, change, fetch, make
 from workledger.container import Container
 from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound
@@ -20,18 +20,6 @@ from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.work_item import WorkItemListQuery, WorkItemRead
 from workledger.services.archive import ArchiverLock
-
-# Everything made during a test is "untouched for a year" as of this moment.
-A_YEAR_ON = timedelta(days=366)
-
-
-async def archive(container: Container, actor: Actor | None = None, days: int = 365) -> int:
-    result = await container.archive.archive(
-        older_than_days=days,
-        account_id=actor.account_id if actor else None,
-        now=utcnow() + A_YEAR_ON,
-    )
-    return result.work_items
 
 
 async def listed(container: Container, actor: Actor, **query: object) -> dict[str, object]:
