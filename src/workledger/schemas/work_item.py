@@ -193,7 +193,9 @@ class WorkItemUpdate(UpdateModel, WorkItemFields):
     status: ItemStatus | None = None
     priority: Priority | None = None
     tags: Tags | None = None
-    deleted: bool | None = Field(default=None, description="true: soft delete; false: restore")
+    deleted: bool | None = Field(
+        default=None, description="true: soft delete; false: restore (a deleted or archived item)"
+    )
     cascade: bool = Field(default=False, description="with deleted=true: delete live children too")
 
     not_nullable: ClassVar[frozenset[str]] = frozenset(

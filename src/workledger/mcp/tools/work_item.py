@@ -83,9 +83,11 @@ async def update_work_item(
 
     null clears an optional field (e.g. due_date); parent_id moves the item with its
     subtree (null makes it a root); dependencies replaces the whole list. deleted=true
-    soft-deletes (cascade=true also deletes live children), deleted=false restores. If
-    someone changed the item since you read it you get version_conflict: query it again,
-    re-apply your change, and retry with the new version."""
+    soft-deletes (cascade=true also deletes live children), deleted=false restores a
+    deleted or archived item (an archived one comes back with its subtree; find it and its
+    version with list_work_items include_archived=true). If someone changed the item since
+    you read it you get version_conflict: query it again, re-apply your change, and retry
+    with the new version."""
     now = call()
     data = WorkItemUpdate.load(now.without("id"))
     return await now.container.work_items.update(actor=now.actor, item_id=id, data=data)
@@ -128,6 +130,7 @@ async def list_work_items(
     cursor: str | None = None,
 ) -> Page[WorkItemSummary]:
     """Find work items: filter by type, status, parent, tag or a word in the title.
+    Archived items (old closed subtrees) appear only with include_archived=true.
 
     Returns summaries (no description or metadata; use query_work_item for those), the
     total_count, has_more and next_cursor. To page, call again with cursor=next_cursor and
