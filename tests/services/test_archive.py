@@ -13,13 +13,14 @@ from sqlalchemy import update
 from tests.conftest import make_settings
 from tests.services.work_items import A_YEAR_ON, archive, change, fetch, make
 from workledger.container import Container
+from workledger.db.advisory_lock import AdvisoryLock
 from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound
 from workledger.models import WorkItem
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.work_item import WorkItemListQuery, WorkItemRead
-from workledger.services.archive import ArchiverLock
+from workledger.services.archive import ARCHIVER_LOCK_KEY
 
 
 async def listed(container: Container, actor: Actor, **query: object) -> dict[str, object]:
@@ -192,7 +193,8 @@ async def test_only_one_process_holds_the_archiver_lock_on_postgresql(
 ) -> None:
     # A second container stands for another server process on the same database.
     other_process = Container.from_settings(make_settings(database_url, tmp_path))
-    mine, theirs = ArchiverLock(container.db), ArchiverLock(other_process.db)
+    mine = AdvisoryLock(container.db, ARCHIVER_LOCK_KEY)
+    theirs = AdvisoryLock(other_process.db, ARCHIVER_LOCK_KEY)
     try:
         assert await mine.held()
         if backend == "postgresql":

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from workledger.db.advisory_lock import AdvisoryLock
 from workledger.db.types import utcnow
-from workledger.db.unit_of_work import Database
 from workledger.repositories.archive import ArchiveRepository, archivable_subtrees
 from workledger.services.common import Service
 
@@ -67,7 +63,7 @@ class ArchiveService(Service):
         """Archive now and then every ``every``, for as long as this process leads: with
         PostgreSQL only one of the server processes sharing a database does (the others
         check back every ``retry`` and take over when the leader is gone)."""
-        leader = ArchiverLock(self.db)
+        leader = AdvisoryLock(self.db, ARCHIVER_LOCK_KEY)
         try:
             while True:
                 if not await leader.held():
@@ -87,46 +83,3 @@ class ArchiveService(Service):
                 await asyncio.sleep(every.total_seconds())
         finally:
             await leader.release()
-
-
-class ArchiverLock:
-    """Whether this process is the one that archives. On PostgreSQL: while it holds the
-    archiver's advisory lock, on a connection of its own (the lock goes with that
-    connection's session, so a process that dies or loses the database lets another
-    take over). SQLite has one writer per file anyway: every process may archive."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._connection: AsyncConnection | None = None
-
-    async def held(self) -> bool:
-        if self.db.dialect != "postgresql":
-            return True
-        try:
-            if self._connection is None:
-                self._connection = await self.db.engine.connect()
-                locked = await self._connection.scalar(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": ARCHIVER_LOCK_KEY}
-                )
-                await self._connection.commit()
-                if not locked:
-                    await self.release(holding=False)
-                return bool(locked)
-            await self._connection.execute(text("SELECT 1"))  # still our session?
-            await self._connection.commit()
-            return True
-        except Exception:
-            log.warning("archiver: lost the database; will try again", exc_info=True)
-            await self.release()
-            return False
-
-    async def release(self, *, holding: bool = True) -> None:
-        """Give the lock up. A connection that held it is discarded, not pooled: its
-        session, and the lock with it, must end."""
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        with contextlib.suppress(Exception):
-            if holding:
-                await connection.invalidate()
-            await connection.close()

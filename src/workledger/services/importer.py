@@ -14,19 +14,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, WorkledgerError
-from workledger.models import (
-    ArchivedWorkItem,
-    Deployment,
-    Enhancement,
-    Vendor,
-    WorkItem,
-    ids_ending_in,
-)
+from workledger.models import Vendor, ids_ending_in
+from workledger.repositories.holdings import HoldingsRepository
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.enhancement import EnhancementCreate
@@ -120,13 +111,14 @@ class ImportService(Service):
         prompts = [*document.sessions, *sessions]
         try:
             async with self.db.transaction() as session:
-                await _refuse_unless_empty(session, account_id)
+                holdings = HoldingsRepository(session, account_id=account_id)
+                await _refuse_unless_empty(holdings)
                 vendors = await self._vendors(run, document.vendors)
                 items = await self._work_items(run, document.work_items)
                 await self._sessions(run, prompts)
                 await self._deployments(run, document, vendors, items)
                 await self._enhancements(run, document)
-                checks = await _reconcile(session, account_id, document, prompts)
+                checks = await _reconcile(holdings, document, prompts)
                 result = ImportResult(checks, run.warnings, run.created, dry_run)
                 if not result.committed:
                     raise _RollBack(result)
@@ -366,23 +358,12 @@ def _known(keys: list[str], ids: dict[str, uuid.UUID]) -> list[uuid.UUID]:
 # --- before and after ---------------------------------------------------------------------
 
 
-async def _count(session: AsyncSession, model: Any, account_id: uuid.UUID, *where: Any) -> int:
-    stmt = select(func.count()).select_from(model).where(model.account_id == account_id, *where)
-    return int((await session.execute(stmt)).scalar_one())
-
-
-async def _refuse_unless_empty(session: AsyncSession, account_id: uuid.UUID) -> None:
-    held = {
-        "vendors": await _count(session, Vendor, account_id),
-        "work items": await _count(session, WorkItem, account_id)
-        + await _count(session, ArchivedWorkItem, account_id),
-        "deployments": await _count(session, Deployment, account_id),
-        "enhancements": await _count(session, Enhancement, account_id),
-    }
+async def _refuse_unless_empty(holdings: HoldingsRepository) -> None:
+    held = await holdings.counts()
     if any(held.values()):
-        holdings = ", ".join(f"{count} {kind}" for kind, count in held.items() if count)
+        listed = ", ".join(f"{count} {kind}" for kind, count in held.items() if count)
         raise Conflict(
-            f"this account already holds records ({holdings}); an import goes into an "
+            f"this account already holds records ({listed}); an import goes into an "
             "empty account: set WORKLEDGER_ACCOUNT to a new one"
         )
 
@@ -397,27 +378,13 @@ VENDOR_FIELD_LABELS = {
 
 
 async def _reconcile(
-    session: AsyncSession,
-    account_id: uuid.UUID,
-    document: StatusDocument,
-    prompts: list[SourceSession],
+    holdings: HoldingsRepository, document: StatusDocument, prompts: list[SourceSession]
 ) -> list[Check]:
     """The five checks: what the source holds against what the database now holds."""
-    vendors = {
-        v.name: v
-        for v in (
-            await session.execute(select(Vendor).where(Vendor.account_id == account_id))
-        ).scalars()
-    }
+    vendors = await holdings.vendors()
     source_vendors = {v.name: v for v in document.vendors}
     source_prs = set(document.deployment_prs) | {d.pr_number for d in document.deployments}
-    recorded_prs = set(
-        (
-            await session.execute(
-                select(Deployment.pr_number).where(Deployment.account_id == account_id)
-            )
-        ).scalars()
-    )
+    recorded_prs = await holdings.deployment_prs()
     source_sessions = len(prompts) + sum(i.item_type == "session" for i in document.work_items)
     incomplete = [
         problem
@@ -440,18 +407,12 @@ async def _reconcile(
         Check(
             "enhancement count",
             len(document.enhancements),
-            await _count(session, Enhancement, account_id),
+            await holdings.enhancement_count(),
         ),
         Check(
             "session prompt count",
             source_sessions,
-            await _count(
-                session,
-                WorkItem,
-                account_id,
-                WorkItem.item_type == "session",
-                WorkItem.deleted_at.is_(None),
-            ),
+            await holdings.live_session_count(),
         ),
         Check(
             "vendor metadata completeness",

@@ -1,0 +1,46 @@
+"""What an account holds, counted: the import's before (empty?) and after (reconciled)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from workledger.models import ArchivedWorkItem, Deployment, Enhancement, Vendor, WorkItem
+from workledger.repositories.base import AccountScopedRepository
+
+
+class HoldingsRepository(AccountScopedRepository):
+    async def counts(self) -> dict[str, int]:
+        """How many vendors, work items (deleted and archived ones too), deployments and
+        enhancements the account holds."""
+        return {
+            "vendors": await self._count(Vendor),
+            "work items": await self._count(WorkItem) + await self._count(ArchivedWorkItem),
+            "deployments": await self._count(Deployment),
+            "enhancements": await self._count(Enhancement),
+        }
+
+    async def vendors(self) -> dict[str, Vendor]:
+        stmt = select(Vendor).where(Vendor.account_id == self.account_id)
+        return {v.name: v for v in (await self.session.execute(stmt)).scalars()}
+
+    async def deployment_prs(self) -> set[int]:
+        stmt = select(Deployment.pr_number).where(Deployment.account_id == self.account_id)
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def enhancement_count(self) -> int:
+        return await self._count(Enhancement)
+
+    async def live_session_count(self) -> int:
+        return await self._count(
+            WorkItem, WorkItem.item_type == "session", WorkItem.deleted_at.is_(None)
+        )
+
+    async def _count(self, model: Any, *where: Any) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(model)
+            .where(model.account_id == self.account_id, *where)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
