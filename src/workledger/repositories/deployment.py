@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select, union_all
 
 from workledger.models import (
     ArchivedWorkItem,
@@ -16,7 +16,6 @@ from workledger.models import (
     deployment_vendors,
     deployment_work_items,
 )
-from workledger.models.work_item import WorkItemColumns
 from workledger.repositories.base import AccountScopedRepository
 from workledger.repositories.paging import Keyset, as_datetime, as_uuid
 
@@ -65,10 +64,11 @@ class DeploymentRepository(AccountScopedRepository):
 
     async def links(
         self, deployment_ids: Sequence[uuid.UUID]
-    ) -> tuple[dict[uuid.UUID, list[Vendor]], dict[uuid.UUID, list[WorkItemColumns]]]:
-        """Linked vendors (by name) and work items (by title) of each deployment."""
+    ) -> tuple[dict[uuid.UUID, list[Vendor]], dict[uuid.UUID, list[Any]]]:
+        """Linked vendors (by name) and work items ((id, title, status) rows) of each
+        deployment."""
         vendors: dict[uuid.UUID, list[Vendor]] = defaultdict(list)
-        items: dict[uuid.UUID, list[WorkItemColumns]] = defaultdict(list)
+        items: dict[uuid.UUID, list[Any]] = defaultdict(list)
         if not deployment_ids:
             return vendors, items
         vendor_rows = await self.session.execute(
@@ -82,28 +82,23 @@ class DeploymentRepository(AccountScopedRepository):
         )
         for deployment_id, vendor in vendor_rows:
             vendors[deployment_id].append(vendor)
+        # Live and archived alike: an item archived since is still part of the history.
+        linked = deployment_work_items.c
         item_rows = await self.session.execute(
-            select(deployment_work_items.c.deployment_id, WorkItem)
-            .join(WorkItem, WorkItem.id == deployment_work_items.c.work_item_id)
-            .where(
-                deployment_work_items.c.deployment_id.in_(deployment_ids),
-                WorkItem.account_id == self.account_id,
-            )
-            .order_by(WorkItem.title)
-        )
-        for deployment_id, item in item_rows:
-            items[deployment_id].append(item)
-        # A linked item that was archived since is still part of the deployment's history.
-        archived_rows = await self.session.execute(
-            select(deployment_work_items.c.deployment_id, ArchivedWorkItem)
-            .join(ArchivedWorkItem, ArchivedWorkItem.id == deployment_work_items.c.work_item_id)
-            .where(
-                deployment_work_items.c.deployment_id.in_(deployment_ids),
-                ArchivedWorkItem.account_id == self.account_id,
+            union_all(
+                *(
+                    select(linked.deployment_id, table.id, table.title, table.status)
+                    .join(table, table.id == linked.work_item_id)
+                    .where(
+                        linked.deployment_id.in_(deployment_ids),
+                        table.account_id == self.account_id,
+                    )
+                    for table in (WorkItem, ArchivedWorkItem)
+                )
             )
         )
-        for deployment_id, archived in archived_rows:
-            items[deployment_id].append(archived)
+        for row in item_rows:
+            items[row.deployment_id].append(row)
         return vendors, items
 
     async def list_page(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from workledger.db.types import utcnow
 from workledger.errors import NotFound
 from workledger.models import Deployment, Vendor, WorkItem
-from workledger.models.work_item import WorkItemColumns
 from workledger.repositories.deployment import DeploymentRepository
 from workledger.repositories.vendor import VendorRepository
 from workledger.repositories.work_item import WorkItemRepository
@@ -128,7 +128,7 @@ async def _read(
 def deployment_read(
     deployment: Deployment,
     vendors: Sequence[Vendor],
-    items: Sequence[WorkItemColumns],
+    items: Sequence[Any],  # anything with id, title and status: items or link rows
     *,
     created: bool,
 ) -> DeploymentRead:
