@@ -15,8 +15,7 @@ from workledger.schemas.enhancement import EnhancementListQuery
 from workledger.schemas.work_item import WorkItemCreate, WorkItemListQuery
 from workledger.services.importer import ImportResult
 from workledger.status_file.document import StatusDocument
-from workledger.status_file.parser import parse_status_file
-from workledger.status_file.sessions import read_session_files
+from workledger.status_file.parser import parse_status_file, read_status_file
 
 LEGACY = Path(__file__).parent.parent / "fixtures" / "legacy"
 CHECKS = [
@@ -29,23 +28,15 @@ CHECKS = [
 
 
 async def run_import(
-    container: Container,
-    actor: Actor,
-    document: StatusDocument,
-    sessions_dir: Path | None = None,
-    *,
-    dry_run: bool = False,
+    container: Container, actor: Actor, document: StatusDocument, *, dry_run: bool = False
 ) -> ImportResult:
-    prompts, warnings = read_session_files(sessions_dir) if sessions_dir else ([], [])
-    document.warnings.extend(warnings)
     return await container.importer.run(
-        account_id=actor.account_id, document=document, sessions=prompts, dry_run=dry_run
+        account_id=actor.account_id, document=document, dry_run=dry_run
     )
 
 
-def legacy(name: str = "project_status.md") -> StatusDocument:
-    path = LEGACY / name
-    return parse_status_file(path.read_text(encoding="utf-8"), source=str(path))
+def legacy(name: str = "project_status.md", *, sessions: bool = False) -> StatusDocument:
+    return read_status_file(LEGACY / name, sessions=LEGACY / "sessions" if sessions else None)
 
 
 def outcome(result: ImportResult) -> dict[str, tuple[int, int, bool]]:
@@ -96,7 +87,7 @@ async def test_report_import_report_gives_the_same_document(
 async def test_the_legacy_file_imports_with_every_check_green(
     container: Container, actor: Actor
 ) -> None:
-    result = await run_import(container, actor, legacy(), LEGACY / "sessions")
+    result = await run_import(container, actor, legacy(sessions=True))
 
     assert result.committed, [c for c in result.checks if not c.passed]
     assert outcome(result) == {
@@ -140,7 +131,7 @@ async def test_a_failed_check_rolls_everything_back_and_says_why(
 async def test_a_dry_run_checks_everything_and_keeps_nothing(
     container: Container, actor: Actor
 ) -> None:
-    result = await run_import(container, actor, legacy(), LEGACY / "sessions", dry_run=True)
+    result = await run_import(container, actor, legacy(sessions=True), dry_run=True)
 
     assert result.passed
     assert not result.committed

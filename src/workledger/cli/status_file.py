@@ -11,9 +11,8 @@ import click
 from workledger.cli.runtime import acting_account, open_container, run_async
 from workledger.schemas.status import StatusReport
 from workledger.services.importer import ImportResult
-from workledger.status_file.document import SourceSession, StatusDocument
-from workledger.status_file.parser import parse_status_file
-from workledger.status_file.sessions import read_session_files
+from workledger.status_file.document import StatusDocument
+from workledger.status_file.parser import read_status_file
 
 RECORD_LABELS = {
     "vendors": "vendors",
@@ -79,13 +78,10 @@ def import_file(file: Path, sessions: Path | None, dry_run: bool) -> None:
     current account, which must be empty. Five reconciliation checks compare the file
     with the database; if one fails, nothing is kept (exit status 1). FILE is only read."""
     try:
-        text = file.read_text(encoding="utf-8")
+        document = read_status_file(file, sessions=sessions)
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {file}: {exc}") from None
-    document = parse_status_file(text, source=str(file))
-    prompts, warnings = read_session_files(sessions) if sessions else ([], [])
-    document.warnings.extend(warnings)
-    result = _import(document, prompts, dry_run=dry_run)
+    result = _import(document, dry_run=dry_run)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(check_table(result))
@@ -95,13 +91,11 @@ def import_file(file: Path, sessions: Path | None, dry_run: bool) -> None:
 
 
 @run_async
-async def _import(
-    document: StatusDocument, prompts: list[SourceSession], *, dry_run: bool
-) -> ImportResult:
+async def _import(document: StatusDocument, *, dry_run: bool) -> ImportResult:
     async with open_container() as container:
         actor = await acting_account(container)
         return await container.importer.run(
-            account_id=actor.account_id, document=document, sessions=prompts, dry_run=dry_run
+            account_id=actor.account_id, document=document, dry_run=dry_run
         )
 
 

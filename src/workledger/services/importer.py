@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import graphlib
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -100,15 +99,14 @@ class ImportService(Service):
         *,
         account_id: uuid.UUID,
         document: StatusDocument,
-        sessions: Sequence[SourceSession] = (),
         dry_run: bool = False,
     ) -> ImportResult:
-        """Import ``document`` (and extra session prompt files) into an empty account.
+        """Import ``document`` (session prompt files included) into an empty account.
 
         Records are written by the client ``migration``. The result says which checks
         passed; unless all did and this is not a dry run, nothing was kept."""
         run = _Run(Actor(account_id=account_id, client=MIGRATION_CLIENT), document)
-        prompts = [*document.sessions, *sessions]
+        prompts = document.sessions
         try:
             async with self.db.transaction() as session:
                 holdings = HoldingsRepository(session, account_id=account_id)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from workledger.status_file.deployments import read_deployments, split_vendor_names
 from workledger.status_file.document import StatusDocument
 from workledger.status_file.enhancements import read_enhancements
-from workledger.status_file.sessions import read_session_section
+from workledger.status_file.sessions import read_session_files, read_session_section
 from workledger.status_file.text import FENCE, Line, Reader, plain
 from workledger.status_file.vendors import read_vendors
 from workledger.status_file.work_items import read_work_items
@@ -53,6 +54,18 @@ def parse_status_file(text: str, *, source: str) -> StatusDocument:
         deployment.vendor_names = split_vendor_names(names, known)
     doc.warnings.sort(key=lambda warning: warning.line)
     return doc
+
+
+def read_status_file(path: Path, *, sessions: Path | None = None) -> StatusDocument:
+    """The records of the status file at ``path`` and, given ``sessions``, of the session
+    prompt files in that directory too. An unreadable file raises OSError or
+    UnicodeDecodeError; anything inside it that cannot be read is a warning."""
+    document = parse_status_file(path.read_text(encoding="utf-8"), source=str(path))
+    if sessions is not None:
+        prompts, warnings = read_session_files(sessions)
+        document.sessions.extend(prompts)
+        document.warnings.extend(warnings)
+    return document
 
 
 def _sections(text: str) -> Iterator[tuple[str | None, list[Line]]]:
