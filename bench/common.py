@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import os
 import shutil
@@ -11,10 +12,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -52,6 +54,22 @@ def add_backend_arguments(
         action="store_true",
         help="keep the scratch database (SQLite file or PostgreSQL database) and print its URL",
     )
+
+
+class Main(Protocol):
+    def __call__(self, argv: list[str] | None = None) -> None: ...
+
+
+def command_line(
+    run: Callable[[argparse.Namespace], Coroutine[Any, Any, object]],
+    parser: Callable[[], argparse.ArgumentParser],
+) -> Main:
+    """A benchmark's ``main``: parse the arguments, then run it on a fresh event loop."""
+
+    def main(argv: list[str] | None = None) -> None:
+        asyncio.run(run(parser().parse_args(argv)))
+
+    return main
 
 
 def selected_backends(choice: str) -> list[str]:

@@ -32,6 +32,7 @@ from bench.common import (
     App,
     add_backend_arguments,
     asyncpg_dsn,
+    command_line,
     open_app,
     scratch_database,
     sqlite_path,
@@ -371,8 +372,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    asyncio.run(run(parser().parse_args(argv)))
+main = command_line(run, parser)
 
 
 if __name__ == "__main__":

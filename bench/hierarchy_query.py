@@ -11,7 +11,6 @@ alone in the account and again after bulk-loading other trees into the same acco
 from __future__ import annotations
 
 import argparse
-import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from bench.common import (
     Target,
     add_backend_arguments,
     banner,
+    command_line,
     measure,
     open_app,
     scratch_database,
@@ -92,14 +92,14 @@ async def measure_tree(app: App, tree: Tree, *, label: str, iterations: int) -> 
             answer = await service.get_hierarchy(
                 actor=app.actor, item_id=tree.root, max_depth=LEVELS
             )
-            assert len(answer.descendants) == tree.size - 1
+            assert len(answer.descendants or []) == tree.size - 1
             return answer
 
         async def leaf_query(service: WorkItemService = service) -> object:
             answer = await service.get_hierarchy(
                 actor=app.actor, item_id=tree.leaf, max_depth=LEVELS
             )
-            assert len(answer.ancestors) == LEVELS - 1
+            assert len(answer.ancestors or []) == LEVELS - 1
             return answer
 
         for name, call in (
@@ -169,8 +169,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    asyncio.run(run(parser().parse_args(argv)))
+main = command_line(run, parser)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ against the walked cursor. With ``--database-url`` it reuses a database filled b
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -31,6 +30,7 @@ from bench.common import (
     add_backend_arguments,
     backend_of,
     banner,
+    command_line,
     measure,
     open_app,
     scratch_database,
@@ -257,8 +257,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    asyncio.run(run(parser().parse_args(argv)))
+main = command_line(run, parser)
 
 
 if __name__ == "__main__":

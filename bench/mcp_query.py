@@ -11,7 +11,6 @@ from the service figure is what the MCP door costs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 from collections.abc import Iterator
 
@@ -23,6 +22,7 @@ from bench.common import (
     Target,
     add_backend_arguments,
     banner,
+    command_line,
     measure,
     open_app,
     scratch_database,
@@ -93,8 +93,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    asyncio.run(run(parser().parse_args(argv)))
+main = command_line(run, parser)
 
 
 if __name__ == "__main__":

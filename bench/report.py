@@ -17,7 +17,6 @@ rest (sessions, ORM rows, schema conversions); ``--profile`` runs it under cProf
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import pstats
 import random
@@ -39,6 +38,7 @@ from bench.common import (
     Target,
     add_backend_arguments,
     banner,
+    command_line,
     measure,
     open_app,
     scratch_database,
@@ -366,8 +366,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    asyncio.run(run(parser().parse_args(argv)))
+main = command_line(run, parser)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,10 @@ on ``--list-database-url``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 
 from bench import hierarchy_query, list_scale, mcp_query, report, vendor_query
-from bench.common import Stats, banner
+from bench.common import Stats, banner, command_line
 
 
 async def run(args: argparse.Namespace) -> list[Stats]:
@@ -54,8 +53,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    asyncio.run(run(parser().parse_args(argv)))
+main = command_line(run, parser)
 
 
 if __name__ == "__main__":

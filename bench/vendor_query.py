@@ -6,7 +6,6 @@ python -m bench.vendor_query [--backend sqlite|postgresql|both] [--iterations 20
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ from bench.common import (
     Target,
     add_backend_arguments,
     banner,
+    command_line,
     measure,
     open_app,
     scratch_database,
@@ -109,8 +109,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    asyncio.run(run(parser().parse_args(argv)))
+main = command_line(run, parser)
 
 
 if __name__ == "__main__":
