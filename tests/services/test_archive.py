@@ -102,6 +102,27 @@ async def test_only_subtrees_closed_throughout_and_untouched_long_enough_move(
     assert [d.title for d in tree.descendants or []] == ["Done below open"]
 
 
+async def test_a_recently_closed_child_keeps_its_old_parent_out_of_the_archive(
+    container: Container, actor: Actor
+) -> None:
+    project, task, _ = await closed_tree(container, actor)
+    # Parent and task were closed a year ago; the subtask was completed just now.
+    async with container.db.transaction() as session:
+        await session.execute(
+            update(WorkItem)
+            .where(WorkItem.id.in_([project.id, task.id]))
+            .values(updated_at=utcnow() - A_YEAR_ON)
+        )
+
+    result = await container.archive.archive(older_than_days=365, account_id=actor.account_id)
+
+    assert result.work_items == 0
+    assert set(await listed(container, actor)) == {"Old project", "Old task", "Old subtask"}
+    assert await listed(container, actor, include_archived=True) == dict.fromkeys(
+        ["Old project", "Old task", "Old subtask"]
+    )
+
+
 async def test_deleted_subtrees_are_archived_and_restore_live(
     container: Container, actor: Actor
 ) -> None:
@@ -151,6 +172,28 @@ async def test_restoring_below_an_archived_parent_is_refused(
     assert await listed(container, actor) == {}
     await container.work_items.restore(actor=actor, item_id=project.id)
     assert set(await listed(container, actor)) == {"Old project", "Old task", "Old subtask"}
+
+
+async def test_restoring_below_a_parent_moved_deeper_stops_at_the_depth_limit(
+    container: Container, actor: Actor
+) -> None:
+    parent = await make(container, actor, "Parent", item_type="project")
+    child = await make(container, actor, "Done child", parent_id=parent.id, status="completed")
+    await make(container, actor, "Done grandchild", parent_id=child.id, status="completed")
+    assert await archive(container, actor) == 2
+    above = None
+    for level in range(3):  # three levels above the parent's new place: it lands on level 4
+        above = (await make(container, actor, f"Level {level}", parent_id=above)).id
+    parent = await change(container, actor, await fetch(container, actor, parent), parent_id=above)
+    assert parent.depth == 3
+
+    with pytest.raises(Conflict, match="at most 5 levels"):
+        await container.work_items.restore(actor=actor, item_id=child.id)
+
+    archived = await listed(container, actor, include_archived=True)
+    assert archived["Done child"] is not None
+    assert archived["Done grandchild"] is not None
+    assert "Done child" not in await listed(container, actor)
 
 
 async def test_archiving_is_per_account_unless_asked_for_all(

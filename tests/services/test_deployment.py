@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,6 +117,31 @@ async def test_recording_the_same_pr_and_commit_again_returns_the_first_record(
     assert again.pr_title == "First"
     assert [v.name for v in again.affected_vendors] == ["acme"]
     assert await listed(container, actor) == ([7], 1)
+
+
+async def test_ten_identical_recordings_at_once_store_one_deployment(
+    container: Container, actor: Actor
+) -> None:
+    acme = await vendor(container, actor, "acme")
+    item = await task(container, actor, "Shipped")
+
+    # Ten clients at once, each on its own connection: on PostgreSQL they really race.
+    results = await asyncio.gather(
+        *(
+            record(container, actor, pr_number=9, vendor_ids=[acme.id], work_item_ids=[item.id])
+            for _ in range(10)
+        ),
+        return_exceptions=True,
+    )
+
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == []
+    recorded = [r for r in results if isinstance(r, DeploymentRead)]
+    assert sorted(r.created for r in recorded) == [False] * 9 + [True]
+    assert len({r.id for r in recorded}) == 1
+    assert all([v.name for v in r.affected_vendors] == ["acme"] for r in recorded)
+    assert all([w.title for w in r.related_work_items] == ["Shipped"] for r in recorded)
+    assert await listed(container, actor) == ([9], 1)
 
 
 async def test_the_same_pr_with_another_commit_is_a_new_deployment(
