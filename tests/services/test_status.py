@@ -10,13 +10,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from workledger.container import Container
+from workledger.db.change_watcher import NoWatcher
 from workledger.models import ids_ending_in
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.enhancement import EnhancementCreate
 from workledger.schemas.vendor import VendorCreate
 from workledger.schemas.work_item import WorkItemCreate, WorkItemRead
+from workledger.services.read_cache import ReadCache
+from workledger.services.status import StatusService
 
 GOLDEN = Path(__file__).parent / "golden"
 AT = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
@@ -119,6 +124,10 @@ async def _update(
 def assert_golden(name: str, text: str) -> None:
     path = GOLDEN / name
     if os.environ.get("WORKLEDGER_UPDATE_GOLDEN"):
+        if os.environ.get("CI"):  # CI compares with the committed files, never rewrites them
+            pytest.fail(
+                "WORKLEDGER_UPDATE_GOLDEN is set under CI: the golden files stay as committed"
+            )
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
 
@@ -142,9 +151,12 @@ async def test_two_renders_of_the_same_data_are_identical(
     container: Container, actor: Actor
 ) -> None:
     await seed(container, actor)
-    first = await container.status.report(actor=actor, at=AT)
-    second = await container.status.report(actor=actor, at=AT)
+    # Without a read cache, so that both renders really read the database.
+    from_database = StatusService(container.db, cache=ReadCache(NoWatcher()))
+    first = await from_database.report(actor=actor, at=AT)
+    second = await from_database.report(actor=actor, at=AT)
     assert first.markdown == second.markdown
+    assert (await container.status.report(actor=actor, at=AT)).markdown == first.markdown
     later = await container.status.report(actor=actor)
     assert later.generated_at > AT
     assert later.markdown.replace(f"{later.generated_at:%Y-%m-%d %H:%M:%S}", "") == (
