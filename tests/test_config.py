@@ -31,7 +31,6 @@ def test_defaults_use_embedded_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / ".workledger").stat().st_mode) == 0o700
     assert settings.account_email == LOCAL_ACCOUNT_EMAIL
     assert settings.access_token_minutes == 60
-    assert settings.cache_ttl_seconds == 1800
 
 
 @pytest.mark.parametrize(

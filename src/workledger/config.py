@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     account: str | None = None
     repo_dir: Path = Path(".")
     status_file: Path = Path(".project_status.md")
+    # The outage fallback's mirror (CONTRACT §9) will read this; nothing does yet.
     cache_ttl_seconds: int = Field(default=1800, ge=0)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # `workledger serve` archives closed subtrees untouched for this long, once a day.
