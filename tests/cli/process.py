@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.commands import WORKLEDGER
 
 
 def run(
     *args: str, cwd: Path, env: dict[str, str], stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "workledger", *args],
+        [WORKLEDGER, *args],
         cwd=cwd,
         env=env,
         input=stdin,

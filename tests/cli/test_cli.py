@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
 from tests.cli.process import run
+from tests.support.commands import WORKLEDGER
 from workledger.container import Container
 
 
@@ -127,3 +131,12 @@ def test_bad_configuration_stops_with_one_line(tmp_path: Path, variable: str, va
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert variable in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_console_script_and_the_module_both_run(tmp_path: Path) -> None:
+    expected = f"workledger, version {version('workledger')}"
+    for command in ([WORKLEDGER], [sys.executable, "-m", "workledger"]):
+        done = subprocess.run(
+            [*command, "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert (done.returncode, done.stdout.strip()) == (0, expected), done.stderr

@@ -6,10 +6,11 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.support.commands import WORKLEDGER
 
 
 def free_port() -> int:
@@ -22,7 +23,7 @@ def test_serve_migrates_and_reports_health(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKLEDGER_")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "workledger", "serve", "--port", str(port)],
+        [WORKLEDGER, "serve", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

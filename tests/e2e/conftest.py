@@ -15,7 +15,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -34,6 +33,7 @@ from mcp_types import Implementation
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from tests.conftest import TEST_SECRET
+from tests.support.commands import WORKLEDGER
 from workledger.container import Container
 from workledger.schemas.account import AccountCreate
 from workledger.schemas.common import Actor
@@ -139,7 +139,7 @@ class StdioServer:
     cwd: Path
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "workledger", "mcp"]
+        return [WORKLEDGER, "mcp"]
 
     @asynccontextmanager
     async def connect(
@@ -185,7 +185,7 @@ class HttpServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.mcp_url = f"{self.base_url}/mcp"
         self.log_path = home / "serve.log"
-        command = [sys.executable, "-m", "workledger", "serve"]
+        command = [WORKLEDGER, "serve"]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         env = server_env(database_url, home)
         with self.log_path.open("wb") as log:
