@@ -27,8 +27,10 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# Runs every benchmark, saves the figures and writes README.md's table from them.
 bench: $(STAMP)
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.run_all --json bench/results.json
+	$(BIN)/python -m bench.readme_table --results bench/results.json --readme README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -188,9 +188,17 @@ def _pass(value: float, bound: float) -> str:
     return "PASS" if value < bound else "MISS"
 
 
+# Which read path a measure times: the read cache's hit, the first read after any
+# commit (what a cache miss costs), or a read that no cache serves.
+CACHED = "cached"
+AFTER_COMMIT = "first read after a commit"
+UNCACHED = "no cache"
+
+
 @dataclass(frozen=True)
 class Stats:
-    name: str
+    row: str  # what was measured, the same on every backend
+    path: str  # CACHED, AFTER_COMMIT or UNCACHED
     backend: str
     n: int
     p50: float
@@ -199,10 +207,14 @@ class Stats:
     target: Target | None
     full_collections: int = 0
 
+    @property
+    def name(self) -> str:
+        return f"{self.row} ({self.path})"
+
     def line(self) -> str:
         verdict = self.target.verdict(self.p95) if self.target else "no target"
         return (
-            f"{self.name:<40} {self.backend:<10} n={self.n:<5} "
+            f"{self.name:<56} {self.backend:<10} n={self.n:<5} "
             f"p50={self.p50:9.3f}  p95={self.p95:9.3f}  p99={self.p99:9.3f} ms  {verdict}"
             f"  [gen2 GCs: {self.full_collections}]"
         )
@@ -217,8 +229,9 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
 
 
 async def measure(
-    name: str,
+    row: str,
     *,
+    path: str,
     backend: str,
     call: Callable[[], Awaitable[object]],
     n: int,
@@ -248,7 +261,7 @@ async def measure(
     finally:
         gc.callbacks.remove(count_full)
     p50, p95, p99 = percentiles(samples)
-    stats = Stats(name, backend, n, p50, p95, p99, target, full[0])
+    stats = Stats(row, path, backend, n, p50, p95, p99, target, full[0])
     print(stats.line(), flush=True)
     return stats
 

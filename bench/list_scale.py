@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import (
+    UNCACHED,
     App,
     Stats,
     Target,
@@ -119,7 +120,15 @@ async def time_page(app: App, name: str, query: WorkItemListQuery, *, n: int, ex
         assert len(answer.items) == expect, (name, len(answer.items))
         return answer
 
-    return await measure(name, backend=app.backend, call=page, n=n, target=TARGET, warmup=min(5, n))
+    return await measure(
+        f"list page of {PAGE}, {name}",
+        path=UNCACHED,
+        backend=app.backend,
+        call=page,
+        n=n,
+        target=TARGET,
+        warmup=min(5, n),
+    )
 
 
 async def bench_filter(

@@ -18,6 +18,7 @@ from mcp.client.client import Client
 from mcp_types import CallToolResult, Implementation
 
 from bench.common import (
+    CACHED,
     Stats,
     Target,
     add_backend_arguments,
@@ -61,7 +62,8 @@ async def bench_backend(backend: str, *, iterations: int, keep: bool, seed: int)
                 print(f"mode {mode}: protocol {client.protocol_version}", flush=True)
                 results.append(
                     await measure(
-                        f"mcp {mode} {TOOL}(name)",
+                        f"MCP {TOOL} by name, in-process client, {mode}",
+                        path=CACHED,
                         backend=backend,
                         call=by_name,
                         n=iterations,

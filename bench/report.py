@@ -33,6 +33,8 @@ import jinja2
 from sqlalchemy import Engine, event
 
 from bench.common import (
+    AFTER_COMMIT,
+    CACHED,
     App,
     Stats,
     Target,
@@ -227,14 +229,15 @@ async def bench_scale(backend: str, *, scale: int, args: argparse.Namespace) -> 
         )
         stats = [
             await measure(
-                f"status.report{label} x{scale}",
+                f"status report x{scale}",
+                path=path,
                 backend=backend,
                 call=call,
                 n=args.iterations,
                 target=TARGETS.get(scale),
                 warmup=max(5, args.iterations // 10),
             )
-            for label, call in (("", report), (" uncached (DB path)", uncached))
+            for path, call in ((CACHED, report), (AFTER_COMMIT, uncached))
         ]
         if args.breakdown:
             await breakdown(app, uncached, iterations=args.iterations, scale=scale)

@@ -1,6 +1,7 @@
 """Every benchmark in one go, with a summary of all figures at the end.
 
     python -m bench.run_all [--items 1000000] [--list-database-url URL] [--skip-list]
+                            [--json bench/results.json]
 
 vendor_query, mcp_query, hierarchy_query and report (at 1x and 10x the design's data) run on
 SQLite and PostgreSQL; list_scale runs on PostgreSQL with ``--items`` generated work items (or
@@ -10,9 +11,11 @@ on ``--list-database-url``).
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from pathlib import Path
 
-from bench import hierarchy_query, list_scale, mcp_query, report, vendor_query
+from bench import hierarchy_query, list_scale, mcp_query, readme_table, report, vendor_query
 from bench.common import Stats, banner, command_line
 
 
@@ -36,6 +39,9 @@ async def run(args: argparse.Namespace) -> list[Stats]:
         print(stats.line())
     misses = [s for s in results if s.target and s.p95 >= s.target.ours_ms]
     print(f"\n{len(results) - len(misses)} of {len(results)} measures meet our p95 target")
+    if args.json:
+        readme_table.save(results, args.json, load=os.getloadavg())
+        print(f"saved the figures to {args.json}")
     return results
 
 
@@ -50,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--list-database-url", help="reuse a database filled by bench.generate")
     p.add_argument("--skip-list", action="store_true", help="leave list_scale out")
     p.add_argument("--explain", action="store_true", help="print list_scale's query plans")
+    p.add_argument(
+        "--json", type=Path, help="save the figures there, for python -m bench.readme_table"
+    )
     return p
 
 

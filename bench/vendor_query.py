@@ -10,6 +10,8 @@ import random
 from collections.abc import Iterator
 
 from bench.common import (
+    AFTER_COMMIT,
+    CACHED,
     App,
     Stats,
     Target,
@@ -62,7 +64,7 @@ async def bench_backend(backend: str, *, iterations: int, keep: bool, seed: int)
         names = vendor_names()
         await seed_vendors(app, names, rng=rng)
         results = []
-        for label, service in services(app):
+        for path, service in services(app):
             picks = iter([rng.choice(names) for _ in range(iterations * 2)])
 
             async def by_name(
@@ -72,7 +74,8 @@ async def bench_backend(backend: str, *, iterations: int, keep: bool, seed: int)
 
             results.append(
                 await measure(
-                    f"vendor.get(name) {label}",
+                    f"vendor by name, {VENDORS} vendors",
+                    path=path,
                     backend=backend,
                     call=by_name,
                     n=iterations,
@@ -88,7 +91,7 @@ def services(app: App) -> list[tuple[str, VendorService]]:
 
     The second shows what a cache miss costs: every read after any commit is one."""
     uncached = VendorService(app.container.db, cache=ReadCache(NoWatcher()))
-    return [("service", app.container.vendors), ("uncached (DB path)", uncached)]
+    return [(CACHED, app.container.vendors), (AFTER_COMMIT, uncached)]
 
 
 async def run(args: argparse.Namespace) -> list[Stats]:
