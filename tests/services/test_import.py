@@ -71,8 +71,9 @@ async def test_report_import_report_gives_the_same_document(
         container, other_actor, parse_status_file(exported, source="exported.md")
     )
 
-    assert [c.name for c in result.checks] == CHECKS
+    assert [c.name for c in result.checks] == [*CHECKS, "work item count"]
     assert result.committed, result.checks
+    assert outcome(result)["work item count"] == (7, 7, True)
     assert result.warnings == []
     reexported = (await container.status.report(actor=other_actor, at=AT)).markdown
     assert reexported == exported
@@ -117,13 +118,17 @@ async def test_a_failed_check_rolls_everything_back_and_says_why(
     result = await run_import(container, actor, legacy("project_status_corrupted.md"))
 
     assert not result.committed
-    failed = [c for c in result.checks if not c.passed]
-    assert [c.name for c in failed] == ["vendor metadata completeness"]
-    assert (
-        failed[0]
-        .problems[0]
-        .endswith("the file gives no status, tests, formats, version, manifest")
+    failed = {c.name: c for c in result.checks if not c.passed}
+    assert list(failed) == ["session prompt count", "vendor metadata completeness"]
+    # The prompt whose YAML does not parse still counts in the file: its check names it.
+    assert (failed["session prompt count"].source, failed["session prompt count"].database) == (
+        10,
+        9,
     )
+    assert failed["session prompt count"].problems == ["line 313: session prompt not read"]
+    assert failed["vendor metadata completeness"].problems == [
+        "Zeta Bank: the file gives no status, tests, formats, version, manifest"
+    ]
     assert any("project_status_corrupted.md:" in str(w) for w in result.warnings)
     assert await holdings(container, actor) == (0, 0, 0, 0)
 

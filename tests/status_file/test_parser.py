@@ -12,6 +12,7 @@ import pytest
 
 from workledger.status_file.document import (
     VENDOR_METADATA,
+    Census,
     ParseWarning,
     SourceDeployment,
     SourceEnhancement,
@@ -184,8 +185,30 @@ def messages(doc: StatusDocument) -> list[tuple[int, str]]:
 # -- the report workledger writes ----------------------------------------------------
 
 
+REPORT_SECTIONS = [
+    ("vendors", "Vendor health"),
+    ("work_items", "Active work items"),
+    ("deployments", "Latest deployments"),
+    ("enhancements", "Pending enhancements"),
+    ("sessions", "Session prompts"),
+]
+
+
+def records(doc: StatusDocument) -> StatusDocument:
+    """The document without what the outline says (sections read, the census)."""
+    return replace(doc, sections=[], census=Census())
+
+
 def test_the_sample_report_parses_into_exactly_its_records() -> None:
-    assert parse(SAMPLE_REPORT) == StatusDocument(
+    doc = parse(SAMPLE_REPORT)
+    assert [(kind, heading) for kind, heading, _ in doc.sections] == REPORT_SECTIONS
+    assert doc.census == Census(
+        vendors=[15],
+        deployment_prs={42: 29},
+        enhancements=[38],
+        work_items=[(21, "953808bd"), (22, "750e08b6"), (23, "60694b34")],
+    )
+    assert records(doc) == StatusDocument(
         source="status.md",
         vendors=[
             SourceVendor(
@@ -310,7 +333,9 @@ def test_an_empty_report_holds_nothing_and_warns_of_nothing() -> None:
         "No deployments recorded.\n\n## Pending enhancements\n\nNo pending enhancements.\n"
         "\n## Session prompts\n\n0 session prompts, listed with the work items above.\n"
     )
-    assert parse(empty) == StatusDocument(source="status.md")
+    doc = parse(empty)
+    assert [(kind, heading) for kind, heading, _ in doc.sections] == REPORT_SECTIONS
+    assert records(doc) == StatusDocument(source="status.md")
 
 
 # -- the hand-kept legacy file -------------------------------------------------------
@@ -329,7 +354,21 @@ def test_the_legacy_file_yields_every_entry_without_warnings(legacy: StatusDocum
         len(legacy.enhancements),
         len(legacy.sessions),
     ) == (45, 12, 8, 10)
-    assert legacy.warnings == []
+    # The only warning: the prose section it does not read.
+    assert [(w.line, w.message) for w in legacy.warnings] == [
+        (
+            7,
+            "section 'Overview' not read: its heading names none of vendors, work items, "
+            "deployments, enhancements, session prompts",
+        )
+    ]
+    census = legacy.census
+    assert (len(census.vendors), len(census.deployment_prs), len(census.enhancements)) == (
+        45,
+        12,
+        8,
+    )
+    assert len(census.sessions) == 10
     assert legacy.work_items == []
     assert [vendor.name for vendor in legacy.vendors if vendor.missing] == []
     # Group headings over one-line entries and tables are labels, not vendors.
@@ -490,7 +529,7 @@ def test_the_corrupted_file_warns_of_the_broken_prompt_and_keeps_the_bare_vendor
     assert by_name(doc.vendors, "Zeta Bank").missing == list(VENDOR_METADATA)
     assert len(doc.sessions) == 9
     assert "Manifest audit" not in [session.title for session in doc.sessions]
-    [warning] = doc.warnings
+    [_, warning] = doc.warnings  # after the one for the Overview
     assert (warning.source, warning.line) == (str(path), 313)
     assert text.splitlines()[warning.line - 2 : warning.line] == ["### Manifest audit", "---"]
     assert "YAML does not parse" in warning.message

@@ -81,7 +81,12 @@ def import_file(file: Path, sessions: Path | None, dry_run: bool) -> None:
         document = read_status_file(file, sessions=sessions)
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {file}: {exc}") from None
-    result = _import(document, dry_run=dry_run)
+    try:
+        result = _import(document, dry_run=dry_run)
+    except click.ClickException:  # refused before importing: say what the file held
+        for warning in document.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        raise
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(check_table(result))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import graphlib
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from workledger.db.unit_of_work import Database
-from workledger.errors import Conflict, WorkledgerError
+from workledger.errors import Conflict, FieldError, ValidationError, WorkledgerError
 from workledger.models import Vendor, ids_ending_in
 from workledger.repositories.holdings import HoldingsRepository
 from workledger.schemas.common import Actor
@@ -105,6 +106,9 @@ class ImportService(Service):
 
         Records are written by the client ``migration``. The result says which checks
         passed; unless all did and this is not a dry run, nothing was kept."""
+        if not document.census.entries and not _holds_records(document):
+            reason = _nothing_to_import(document)
+            raise ValidationError([FieldError("file", reason)], message=reason)
         run = _Run(Actor(account_id=account_id, client=MIGRATION_CLIENT), document)
         prompts = document.sessions
         try:
@@ -356,6 +360,28 @@ def _known(keys: list[str], ids: dict[str, uuid.UUID]) -> list[uuid.UUID]:
 # --- before and after ---------------------------------------------------------------------
 
 
+def _holds_records(document: StatusDocument) -> bool:
+    return any(getattr(document, kind) for kind in RECORD_KINDS)
+
+
+def _nothing_to_import(document: StatusDocument) -> str:
+    """Why a file gives nothing to import: which sections were expected, which found."""
+    where = f"nothing to import from {document.source}"
+    if document.empty:
+        return f"{where}: the file is empty"
+    if document.sections:
+        found = ", ".join(f"{heading!r} (line {line})" for _, heading, line in document.sections)
+        return f"{where}: its sections {found} hold no entry"
+    expected = (
+        "headings naming vendors, deployments or releases, enhancements or a roadmap, "
+        "session prompts, or work items"
+    )
+    unread = ", ".join(f"{heading!r} (line {line})" for heading, line in document.unread_sections)
+    return f"{where}: no section was recognised; expected {expected}; found " + (
+        unread or "no heading at all"
+    )
+
+
 async def _refuse_unless_empty(holdings: HoldingsRepository) -> None:
     held = await holdings.counts()
     if any(held.values()):
@@ -378,47 +404,95 @@ VENDOR_FIELD_LABELS = {
 async def _reconcile(
     holdings: HoldingsRepository, document: StatusDocument, prompts: list[SourceSession]
 ) -> list[Check]:
-    """The five checks: what the source holds against what the database now holds."""
+    """The checks: what the file's outline holds (``document.census``, counted apart
+    from the entry readers) against what the database now holds. An entry the readers
+    missed still counts on the source side, so its check fails and names its line."""
+    census = document.census
     vendors = await holdings.vendors()
-    source_vendors = {v.name: v for v in document.vendors}
-    source_prs = set(document.deployment_prs) | {d.pr_number for d in document.deployments}
+    read_vendors = {v.line: v for v in document.vendors}
+    unread_vendors = _unread(census.vendors, read_vendors, "not read as a vendor")
     recorded_prs = await holdings.deployment_prs()
-    source_sessions = len(prompts) + sum(i.item_type == "session" for i in document.work_items)
-    incomplete = [
-        problem
-        for name, source in source_vendors.items()
-        if (problem := _vendor_problem(source, vendors.get(name)))
+    in_file = {p.line for p in prompts if p.source == document.source}
+    from_files = {p.source for p in prompts}
+    complete = [
+        name
+        for name, source in {v.name: v for v in document.vendors}.items()
+        if _vendor_problem(source, vendors.get(name)) is None
     ]
-    return [
+    checks = [
         Check(
             "vendor count",
-            len(source_vendors),
+            len(census.vendors),
             len(vendors),
-            [f"{name}: not imported" for name in source_vendors if name not in vendors],
+            [f"{v.name}: not imported" for v in document.vendors if v.name not in vendors]
+            + unread_vendors,
         ),
         Check(
             "deployment history (every PR)",
-            len(source_prs),
+            len(census.deployment_prs),
             len(recorded_prs),
-            [f"PR #{pr}: not recorded" for pr in sorted(source_prs - recorded_prs)],
+            [
+                f"line {line}: PR #{pr} not recorded"
+                for pr, line in sorted(census.deployment_prs.items())
+                if pr not in recorded_prs
+            ]
+            + [
+                f"line {line}: a deployment that names no PR"
+                for line in census.deployments_without_pr
+            ],
         ),
         Check(
             "enhancement count",
-            len(document.enhancements),
+            len(census.enhancements),
             await holdings.enhancement_count(),
+            _unread(
+                census.enhancements,
+                {e.line for e in document.enhancements},
+                "not read as an enhancement",
+            ),
         ),
         Check(
             "session prompt count",
-            source_sessions,
+            len(census.sessions) + len(census.session_files) + len(census.work_item_sessions),
             await holdings.live_session_count(),
+            _unread(census.sessions, in_file, "session prompt not read")
+            + [
+                f"{path}: session prompt not read"
+                for path in census.session_files
+                if path not in from_files
+            ],
         ),
         Check(
             "vendor metadata completeness",
-            len(source_vendors),
-            len(source_vendors) - len(incomplete),
-            incomplete,
+            len(census.vendors),
+            len(complete),
+            [
+                problem
+                for name, source in {v.name: v for v in document.vendors}.items()
+                if (problem := _vendor_problem(source, vendors.get(name)))
+            ]
+            + unread_vendors,
         ),
     ]
+    if census.work_items:
+        stored = await holdings.work_item_short_ids()
+        checks.append(
+            Check(
+                "work item count",
+                len(census.work_items),
+                sum(short in stored for _, short in census.work_items),
+                [
+                    f"line {line}: work item not imported"
+                    for line, short in census.work_items
+                    if short not in stored
+                ],
+            )
+        )
+    return checks
+
+
+def _unread(lines: list[int], read: Container[int], what: str) -> list[str]:
+    return [f"line {line}: {what}" for line in lines if line not in read]
 
 
 def _vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:

@@ -48,6 +48,8 @@ _DEPLOYMENT_KEYS = {
     "constitutional compliance": "compliance",
 }
 
+DEPLOYMENT_FIELDS = frozenset(_DEPLOYMENT_KEYS)
+
 
 @dataclass
 class _DeploymentBlock:

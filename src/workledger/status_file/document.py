@@ -103,6 +103,35 @@ class SourceSession:
 
 
 @dataclass
+class Census:
+    """What the file holds, counted from its outline apart from the entry readers
+    (``census.py``): the source side of every reconciliation check."""
+
+    vendors: list[int] = field(default_factory=list)
+    # PR number → the line of the first entry that names it.
+    deployment_prs: dict[int, int] = field(default_factory=dict)
+    deployments_without_pr: list[int] = field(default_factory=list)
+    enhancements: list[int] = field(default_factory=list)
+    sessions: list[int] = field(default_factory=list)  # frontmatter blocks in the file
+    session_files: list[str] = field(default_factory=list)  # prompt files beside it
+    # The report's tree: (line, short id or None), and the lines of its [session] items.
+    work_items: list[tuple[int, str | None]] = field(default_factory=list)
+    work_item_sessions: list[int] = field(default_factory=list)
+
+    @property
+    def entries(self) -> int:
+        return (
+            len(self.vendors)
+            + len(self.deployment_prs)
+            + len(self.deployments_without_pr)
+            + len(self.enhancements)
+            + len(self.sessions)
+            + len(self.session_files)
+            + len(self.work_items)
+        )
+
+
+@dataclass
 class StatusDocument:
     source: str
     vendors: list[SourceVendor] = field(default_factory=list)
@@ -114,3 +143,9 @@ class StatusDocument:
     enhancements: list[SourceEnhancement] = field(default_factory=list)
     sessions: list[SourceSession] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    empty: bool = False  # nothing but white space
+    # (kind, heading, line) of every section read, and (heading, line) of those not read.
+    sections: list[tuple[str, str, int]] = field(default_factory=list)
+    unread_sections: list[tuple[str, int]] = field(default_factory=list)
+    # The entries counted from the file's outline, apart from the readers.
+    census: Census = field(default_factory=Census)

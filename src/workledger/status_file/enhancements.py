@@ -28,6 +28,16 @@ _QUARTER = re.compile(
 )
 _UNSCHEDULED = {"unscheduled", "tbd", "unplanned", "someday"}
 _PRIORITY = re.compile(r"(?i)(?:priority\s*:?\s*)?(low|medium|high|critical)(?:\s+priority)?")
+# Field names of an enhancement written as a sub-heading over ``- Key: value`` bullets.
+_ENHANCEMENT_KEYS = {
+    "priority": "priority",
+    "status": "status",
+    "quarter": "target_quarter",
+    "target": "target_quarter",
+    "target quarter": "target_quarter",
+    "description": "description",
+}
+ENHANCEMENT_FIELDS = frozenset(_ENHANCEMENT_KEYS)
 _STATUS_WORDS = {
     "planned": "planned",
     "approved": "approved",

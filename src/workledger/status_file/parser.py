@@ -2,41 +2,54 @@
 
 Two shapes share one reader: the report workledger writes (``templates/status.md.j2``),
 read exactly, and the hand-kept legacy file, read leniently. The file is cut into
-``## `` sections; each known section is read entry by entry, and an entry that cannot be
-read is skipped with a ParseWarning naming its line. Bad input never raises."""
+sections by what their headings say (``sections.py``); each is read entry by entry, and
+an entry that cannot be read is skipped with a ParseWarning naming its line, as is a
+section that is not read. Apart from the readers, ``census.py`` counts the entries from
+the file's outline, for the reconciliation checks. Bad input never raises."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from pathlib import Path
 
-from workledger.status_file.deployments import read_deployments, split_vendor_names
+from workledger.status_file.census import take_census
+from workledger.status_file.deployments import (
+    DEPLOYMENT_FIELDS,
+    read_deployments,
+    split_vendor_names,
+)
 from workledger.status_file.document import StatusDocument
-from workledger.status_file.enhancements import read_enhancements
-from workledger.status_file.sessions import read_session_files, read_session_section
-from workledger.status_file.text import FENCE, Line, Reader, plain
-from workledger.status_file.vendors import read_vendors
+from workledger.status_file.enhancements import ENHANCEMENT_FIELDS, read_enhancements
+from workledger.status_file.sections import SECTION_NAMES, split_sections
+from workledger.status_file.sessions import (
+    read_session_files,
+    read_session_section,
+    session_file_paths,
+)
+from workledger.status_file.text import Reader
+from workledger.status_file.vendors import VENDOR_FIELDS, read_vendors
 from workledger.status_file.work_items import read_work_items
 
-# Section headings (case, emoji and punctuation aside) → what the section holds.
-SECTION_ALIASES = {
-    "vendors": ("vendor health", "vendors", "vendor status"),
-    "work_items": ("active work items", "work items"),
-    "deployments": ("latest deployments", "deployments", "deployment history"),
-    "enhancements": ("pending enhancements", "future enhancements", "enhancements"),
-    "sessions": ("session prompts", "sessions"),
+# The record fields of each kind: a sub-heading over bullets of these is one record.
+RECORD_FIELDS = {
+    "vendors": VENDOR_FIELDS,
+    "deployments": DEPLOYMENT_FIELDS,
+    "enhancements": ENHANCEMENT_FIELDS,
 }
-_SECTION_OF = {alias: kind for kind, aliases in SECTION_ALIASES.items() for alias in aliases}
-
-_SECTION_HEADING = re.compile(r"^##(?!#)\s*(.+?)(?:\s+#+)?\s*$")
 
 
 def parse_status_file(text: str, *, source: str) -> StatusDocument:
     """The records a status file holds, with a warning for every entry skipped."""
     reader = Reader(StatusDocument(source=source))
     doc = reader.doc
-    for kind, lines in _sections(text):
+    sections = split_sections(text)
+    for unread in sections.unread:
+        reader.warn(
+            unread.line,
+            f"section {unread.heading!r} not read: its heading names none of "
+            f"{', '.join(SECTION_NAMES.values())}",
+        )
+    for section in sections.found:
+        kind, lines = section.kind, section.lines
         if kind == "vendors":
             doc.vendors.extend(read_vendors(lines, reader))
         elif kind == "work_items":
@@ -49,6 +62,10 @@ def parse_status_file(text: str, *, source: str) -> StatusDocument:
             sessions, warnings = read_session_section(source, lines)
             doc.sessions.extend(sessions)
             doc.warnings.extend(warnings)
+    doc.empty = not text.strip()
+    doc.sections = [(section.kind, section.heading, section.line) for section in sections.found]
+    doc.unread_sections = [(unread.heading, unread.line) for unread in sections.unread]
+    doc.census = take_census(sections.found, RECORD_FIELDS)
     known = [vendor.name for vendor in doc.vendors]
     for deployment, names in reader.vendor_lists:
         deployment.vendor_names = split_vendor_names(names, known)
@@ -63,26 +80,7 @@ def read_status_file(path: Path, *, sessions: Path | None = None) -> StatusDocum
     document = parse_status_file(path.read_text(encoding="utf-8"), source=str(path))
     if sessions is not None:
         prompts, warnings = read_session_files(sessions)
+        document.census.session_files = [str(path) for path in session_file_paths(sessions)]
         document.sessions.extend(prompts)
         document.warnings.extend(warnings)
     return document
-
-
-def _sections(text: str) -> Iterator[tuple[str | None, list[Line]]]:
-    """``(kind, lines)`` per ``## `` section; kind None for sections not read. Text before
-    the first section (the header) is skipped, and so are headings inside code fences."""
-    kind: str | None = None
-    lines: list[Line] = []
-    in_code = False
-    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        heading = None if in_code else _SECTION_HEADING.match(raw)
-        if FENCE.match(raw):
-            in_code = not in_code
-        if heading is None:
-            lines.append(Line(number, raw.rstrip()))
-            continue
-        if kind is not None:
-            yield kind, lines
-        kind, lines = _SECTION_OF.get(plain(heading[1])), []
-    if kind is not None:
-        yield kind, lines

@@ -223,13 +223,20 @@ def read_session_files(directory: Path) -> tuple[list[SourceSession], list[Parse
         return [], [ParseWarning(str(directory), 1, "not a directory of session prompt files")]
     sessions: list[SourceSession] = []
     warnings: list[ParseWarning] = []
-    for path in sorted(directory.glob("*.md"), key=lambda p: p.name):
+    for path in session_file_paths(directory):
         result = read_session_file(path)
         if isinstance(result, ParseWarning):
             warnings.append(result)
         else:
             sessions.append(result)
     return sessions, warnings
+
+
+def session_file_paths(directory: Path) -> list[Path]:
+    """The prompt files of a directory, by name: every ``*.md`` in it."""
+    if not directory.is_dir():
+        return []
+    return sorted(directory.glob("*.md"), key=lambda p: p.name)
 
 
 def read_session_file(path: Path) -> SourceSession | ParseWarning:

@@ -10,6 +10,8 @@ from workledger.status_file.document import ParseWarning, SourceDeployment, Stat
 
 SUBHEADING = re.compile(r"^\s*#{3,6}(?!#)\s*(.*?)(?:\s+#+)?\s*$")
 FENCE = re.compile(r"^\s*(?:```|~~~)")
+DASHES = re.compile(r"^-{3,}\s*$")  # a frontmatter block's first and last line
+YAML_KEY = re.compile(r"^\s*[\w-]+\s*:(?:\s|$)")  # "schema_version: 1", "tags:"
 BULLET = re.compile(r"^(?P<indent>\s*)[-*+]\s+(?P<content>.*?)\s*$")
 KEY_VALUE = re.compile(r"^(?P<key>[^:]+?)\s*:\s*(?P<value>.*)$")
 NONE = re.compile(r"(?i)none|n/a|-|—")
@@ -42,6 +44,12 @@ class Reader:
 def plain(text: str) -> str:
     """Heading text compared case-, emoji- and punctuation-blind."""
     return " ".join(re.sub(r"[^\w\s]|_", " ", text).lower().split())
+
+
+def heading_level(text: str) -> int:
+    """How many ``#`` open a heading line."""
+    stripped = text.lstrip()
+    return len(stripped) - len(stripped.lstrip("#"))
 
 
 def unmark(text: str) -> str:

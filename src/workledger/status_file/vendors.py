@@ -43,6 +43,7 @@ _VENDOR_KEYS = {
     "manifest compliant": "manifest_compliant",
     "manifest compliance": "manifest_compliant",
 }
+VENDOR_FIELDS = frozenset(_VENDOR_KEYS)
 _TABLE_NAME_KEYS = {"vendor", "vendor name", "name"}
 # Where a field starts inside a sloppy one-line entry: a field name or a status word.
 _VENDOR_FIELD_START = re.compile(

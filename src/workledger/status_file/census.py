@@ -1,0 +1,167 @@
+"""Counting a status file's entries from its outline alone, apart from the entry readers.
+
+The reconciliation checks compare these counts with the database. They come from the
+shape of each section (its bullets, table rows, sub-headings and frontmatter blocks),
+never from the readers that turn entries into records, so an entry that a reader
+misses still counts here and its check fails, naming the entry's line.
+
+A sub-heading is an entry of its own when the bullets below it are mostly fields of
+the section's records ("Status: …", "Commit: …"); otherwise it only groups the bullets
+and table rows below it, and those are the entries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workledger.status_file.document import Census
+from workledger.status_file.sections import Section
+from workledger.status_file.text import (
+    BULLET,
+    DASHES,
+    FENCE,
+    SUBHEADING,
+    YAML_KEY,
+    Line,
+    heading_level,
+    plain,
+    unmark,
+)
+
+_FIELD_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /]{0,40}?)\s*:")
+_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?$")
+_PR = re.compile(r"(?i)\bPR\s*#?\s*(\d+)\b|(?<![\w#])#(\d+)\b")
+_YAML_FENCE = re.compile(r"^\s*(?:```|~~~)\s*ya?ml\s*$", re.IGNORECASE)
+_SHORT_ID = re.compile(r"`([0-9a-f]{8})`")
+
+
+@dataclass
+class Entry:
+    line: int
+    lines: list[Line]
+
+
+def take_census(sections: list[Section], fields: dict[str, frozenset[str]]) -> Census:
+    """Counts the entries of every section; ``fields`` names the record fields of each
+    kind, which tell a record's sub-heading from a group label."""
+    census = Census()
+    for section in sections:
+        if section.kind == "vendors":
+            census.vendors += [e.line for e in entries(section.lines, fields["vendors"])]
+        elif section.kind == "enhancements":
+            census.enhancements += [e.line for e in entries(section.lines, fields["enhancements"])]
+        elif section.kind == "deployments":
+            for entry in entries(section.lines, fields["deployments"]):
+                pr = next(
+                    (m[1] or m[2] for line in entry.lines for m in _PR.finditer(line.text)), None
+                )
+                if pr is None:
+                    census.deployments_without_pr.append(entry.line)
+                else:
+                    census.deployment_prs.setdefault(int(pr), entry.line)
+        elif section.kind == "sessions":
+            census.sessions += frontmatter_blocks(section.lines)
+        elif section.kind == "work_items":
+            for line in section.lines:
+                if bullet := BULLET.match(line.text):
+                    short = _SHORT_ID.search(line.text)
+                    census.work_items.append((line.number, short[1] if short else None))
+                    if bullet["content"].startswith("[session]"):
+                        census.work_item_sessions.append(line.number)
+    return census
+
+
+def entries(lines: list[Line], fields: frozenset[str]) -> list[Entry]:
+    """The entries of one section: record sub-headings, else top-level bullets and
+    table data rows."""
+    found: list[Entry] = []
+    blocks = _blocks(lines)
+    for (heading, body), (following, _) in zip(blocks, [*blocks[1:], (None, [])], strict=True):
+        bullets = _top_level_bullets(body)
+        rows = _table_rows(body)
+        if heading is not None and not rows:
+            named = [b for b in bullets if _field_label(b.text) in fields]
+            groups_deeper = not bullets and _deeper(following, than=heading)
+            if len(named) * 2 >= len(bullets) and not groups_deeper:  # (or a bare heading)
+                found.append(Entry(heading.number, [heading, *body]))
+                continue
+        found += [Entry(line.number, [line]) for line in sorted(bullets + rows)]
+    return found
+
+
+def _deeper(heading: Line | None, *, than: Line) -> bool:
+    return heading is not None and heading_level(heading.text) > heading_level(than.text)
+
+
+def frontmatter_blocks(lines: list[Line]) -> list[int]:
+    """The opening line of every frontmatter block: ``---`` followed by a ``key:`` line,
+    or a fenced ``yaml`` block right below a sub-heading. Other code is skipped."""
+    found: list[int] = []
+    index, after_heading = 0, False
+    while index < len(lines):
+        text = lines[index].text
+        following = lines[index + 1].text if index + 1 < len(lines) else ""
+        if DASHES.match(text) and YAML_KEY.match(following):
+            found.append(lines[index].number)
+            index = _after(lines, index, DASHES)
+        elif _YAML_FENCE.match(text) and after_heading:
+            found.append(lines[index].number)
+            index = _after(lines, index, FENCE)
+        elif FENCE.match(text):
+            index = _after(lines, index, FENCE)
+        else:
+            index += 1
+        if text.strip():
+            after_heading = bool(SUBHEADING.match(text))
+    return found
+
+
+def _after(lines: list[Line], opening: int, closing: re.Pattern[str]) -> int:
+    """The index after the line that closes the block opened at ``opening``."""
+    for index in range(opening + 1, len(lines)):
+        if closing.match(lines[index].text):
+            return index + 1
+    return len(lines)
+
+
+def _blocks(lines: list[Line]) -> list[tuple[Line | None, list[Line]]]:
+    """The section cut at its sub-headings: (heading or None for the text above the
+    first one, the lines below it), leaving out fenced code."""
+    blocks: list[tuple[Line | None, list[Line]]] = [(None, [])]
+    in_code = False
+    for line in lines:
+        if FENCE.match(line.text):
+            in_code = not in_code
+        elif in_code:
+            continue
+        elif SUBHEADING.match(line.text):
+            blocks.append((line, []))
+        else:
+            blocks[-1][1].append(line)
+    return blocks
+
+
+def _top_level_bullets(body: list[Line]) -> list[Line]:
+    bullets = [(len(match["indent"]), line) for line in body if (match := BULLET.match(line.text))]
+    if not bullets:
+        return []
+    outermost = min(indent for indent, _ in bullets)
+    return [line for indent, line in bullets if indent == outermost]
+
+
+def _table_rows(body: list[Line]) -> list[Line]:
+    """Data rows of the tables in ``body``: each table's first row is its header."""
+    rows: list[Line] = []
+    previous_was_row = False
+    for line in body:
+        is_row = line.text.lstrip().startswith("|")
+        if is_row and previous_was_row and not _TABLE_SEPARATOR.match(line.text.strip()):
+            rows.append(line)
+        previous_was_row = is_row
+    return rows
+
+
+def _field_label(text: str) -> str | None:
+    content = BULLET.match(text)
+    match = _FIELD_LABEL.match(unmark(content["content"] if content else text))
+    return plain(match["label"]) if match else None
