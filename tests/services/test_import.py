@@ -127,7 +127,7 @@ async def test_a_failed_check_rolls_everything_back_and_says_why(
     )
     assert failed["session prompt count"].problems == ["line 313: session prompt not read"]
     assert failed["vendor metadata completeness"].problems == [
-        "Zeta Bank: the file gives no status, tests, formats, version, manifest"
+        "line 67: Zeta Bank: the file gives no status, tests, formats, version, manifest"
     ]
     assert any("project_status_corrupted.md:" in str(w) for w in result.warnings)
     assert await holdings(container, actor) == (0, 0, 0, 0)

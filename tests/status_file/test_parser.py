@@ -615,8 +615,11 @@ def test_status_words_and_marks(written: str, status: str) -> None:
 @pytest.mark.parametrize(
     ("written", "compliant"),
     [
-        *[(word, True) for word in ["✅", "✓", "✔", "☑", "[x]", "yes", "True", "y", "compliant"]],
-        *[(word, False) for word in ["❌", "✗", "✘", "✖", "[ ]", "no", "false", "N"]],
+        *[
+            (word, True)
+            for word in ["✅", "✓", "✔", "☑", "[x]", "yes", "True", "y", "compliant", "ok", "OK"]
+        ],
+        *[(word, False) for word in ["❌", "✗", "✘", "✖", "[ ]", "no", "false", "N", "not ok"]],
         ("not compliant", False),
         ("NOT compliant", False),
         ("❌ not compliant", False),
@@ -633,6 +636,11 @@ def test_check_marks_and_words_for_yes_and_no(written: str, compliant: bool) -> 
         ("45/50", (45, 50, 0)),
         ("passing 45, total 50, skipped 2", (45, 50, 2)),
         ("45 passed, 50 total", (45, 50, 0)),
+        ("24 of 28", (24, 28, 0)),
+        ("24 out of 28 (1 skipped)", (24, 28, 1)),
+        ("24 passed, 4 failed, 1 skipped", (24, 29, 1)),
+        ("passing 24 / total 28", (24, 28, 0)),
+        ("passing 24 / total 28 / skipped 2", (24, 28, 2)),
     ],
 )
 def test_test_result_forms(written: str, expected: tuple[int, int, int]) -> None:
@@ -659,7 +667,17 @@ def test_a_vendor_stating_part_of_its_metadata_lists_only_that() -> None:
 
 @pytest.mark.parametrize(
     "heading",
-    ["## Vendors", "## VENDORS", "##  Vendor Health", "## 🏦 Vendors", "## Vendors ##"],
+    [
+        "## Vendors",
+        "## VENDORS",
+        "##  Vendor Health",
+        "## 🏦 Vendors",
+        "## Vendors ##",
+        "## Vendors (17 total)",
+        "## Current Vendors — 2025-09-30",
+        "### 🏦 Vendor status, current",
+        "# Vendors",
+    ],
 )
 def test_section_headings_are_matched_leniently(heading: str) -> None:
     doc = parse(f"{heading}\n\n- **Acme**: operational\n")
@@ -673,6 +691,9 @@ def test_section_headings_are_matched_leniently(heading: str) -> None:
         ("### 2025-03-14 14:03 \u2013 PR 123: Fix it", 123, at(2025, 3, 14, 14, 3, 0), "Fix it"),
         ("###2025-03-14 — PR#123 — Fix it", 123, at(2025, 3, 14, 0, 0, 0), "Fix it"),
         ("### 2025-03-14T14:03:05Z · pr #7", 7, at(2025, 3, 14, 14, 3, 5), "PR #7"),
+        ("### PR #123 — 2025-03-14: Fix it", 123, at(2025, 3, 14, 0, 0, 0), "Fix it"),
+        ("### PR 123 (2025-03-14 09:30 UTC) Fix it", 123, at(2025, 3, 14, 9, 30, 0), "Fix it"),
+        ("### Fix it — PR #123, 2025-03-14", 123, at(2025, 3, 14, 0, 0, 0), "Fix it"),
     ],
 )
 def test_deployment_heading_forms(heading: str, pr: int, deployed_at: datetime, title: str) -> None:
@@ -827,3 +848,89 @@ def test_garbage_gives_warnings_never_exceptions(seed: int) -> None:
 
     assert all(isinstance(warning, ParseWarning) for warning in doc.warnings)
     assert all(1 <= warning.line <= len(text.splitlines()) for warning in doc.warnings)
+
+
+@pytest.mark.parametrize(
+    ("written", "formats"),
+    [
+        ("- **Acme** · operational · excel, csv · v1", {"excel", "csv"}),
+        ("- Acme: operational; tests 4/5; formats [excel/csv]", {"excel", "csv"}),
+        ("- Acme — formats (pdf ocr) — v1", {"pdf", "ocr"}),
+        ("- Acme · (PDF/OCR) · v1", {"pdf", "ocr"}),
+    ],
+)
+def test_formats_separated_by_commas_slashes_spaces_or_in_brackets(
+    written: str, formats: set[str]
+) -> None:
+    vendor = vendor_of(written)
+    assert vendor.format_support == {name: name in formats for name in NO_FORMATS}
+
+
+def test_a_table_with_a_column_per_format_reads_its_marks() -> None:
+    doc = parse(
+        "## Vendors\n\n| Vendor | Excel | CSV | PDF | OCR |\n|---|:-:|:-:|:-:|:-:|\n"
+        "| Acme | ✓ | ✗ | yes | no |\n"
+    )
+    assert doc.vendors[0].format_support == {"excel": True, "csv": False, "pdf": True, "ocr": False}
+
+
+def test_vendor_fields_may_be_bullets_below_a_vendor_bullet() -> None:
+    doc = parse(
+        "## Vendors\n\n- **Acme**\n  - status: broken\n  - tests: 3/4\n- **Zeta**\n"
+        "  - version: 2.0\n"
+    )
+    assert [(v.name, v.status, v.total, v.extractor_version) for v in doc.vendors] == [
+        ("Acme", "broken", 4, None),
+        ("Zeta", None, None, "2.0"),
+    ]
+
+
+def test_a_heading_over_vendor_headings_groups_them() -> None:
+    doc = parse("## Vendors\n\n### Operational\n\n#### Acme\n- Status: ok\n#### Zeta\n")
+    assert [v.name for v in doc.vendors] == ["Acme", "Zeta"]
+
+
+def test_sections_are_taken_at_the_level_that_names_most_kinds() -> None:
+    doc = parse(
+        "# Vendor platform status\n\nIntro.\n\n## Vendors\n\n- **Acme**: operational\n\n"
+        "## Notes\n\nProse.\n\n## Deployments\n\n### 2025-01-01 - PR #1: One\n"
+        f"- Commit: {'a' * 40}\n"
+    )
+    assert [kind for kind, _, _ in doc.sections] == ["vendors", "deployments"]
+    assert [v.name for v in doc.vendors] == ["Acme"]
+    assert [(w.line, w.message.split(":")[0]) for w in doc.warnings] == [
+        (9, "section 'Notes' not read")
+    ]
+
+
+def test_a_yaml_comment_in_frontmatter_is_no_heading() -> None:
+    doc = parse(
+        "## Session prompts\n\n### Kickoff\n---\nschema_version: 1\n# a comment\n---\nBody.\n"
+    )
+    assert [s.title for s in doc.sessions] == ["Kickoff"]
+
+
+def test_enhancements_as_tables_and_as_headings() -> None:
+    doc = parse(
+        "## Roadmap\n\n| Title | Priority | Status | Quarter |\n|---|---|---|---|\n"
+        "| OCR | high | approved | 2026-Q1 |\n\n### Dark mode\n- Priority: low\n"
+        "- Target quarter: Q3 2026\n"
+    )
+    assert [(e.title, e.priority, e.status, e.target_quarter) for e in doc.enhancements] == [
+        ("OCR", "high", "approved", "2026-Q1"),
+        ("Dark mode", "low", "planned", "2026-Q3"),
+    ]
+
+
+def test_deployments_as_a_table() -> None:
+    doc = parse(
+        "## Releases\n\n| Date | PR | Title | Commit | Tests | Compliance |\n"
+        f"|---|---|---|---|---|---|\n| 2025-01-02 | #5 | Ship | `{'b' * 40}` | unit 3 | ✅ |\n"
+    )
+    [deployment] = doc.deployments
+    assert (deployment.pr_number, deployment.pr_title, deployment.test_summary) == (
+        5,
+        "Ship",
+        {"unit": 3},
+    )
+    assert deployment.constitutional_compliance is True

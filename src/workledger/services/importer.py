@@ -497,11 +497,12 @@ def _unread(lines: list[int], read: Container[int], what: str) -> list[str]:
 
 def _vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:
     """Why a vendor's metadata is not complete and faithful, or None."""
+    where = f"line {source.line}: {source.name}"
     if source.missing:
         missing = ", ".join(VENDOR_FIELD_LABELS[name] for name in source.missing)
-        return f"{source.name}: the file gives no {missing}"
+        return f"{where}: the file gives no {missing}"
     if stored is None:
-        return f"{source.name}: not imported"
+        return f"{where}: not imported"
     expected = {
         "status": source.status,
         "tests": (source.passing, source.total, source.skipped or 0),
@@ -523,5 +524,5 @@ def _vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:
     }
     differing = [name for name in expected if expected[name] != actual[name]]
     if differing:
-        return f"{source.name}: the database differs from the file in {', '.join(differing)}"
+        return f"{where}: the database differs from the file in {', '.join(differing)}"
     return None

@@ -12,9 +12,11 @@ from workledger.status_file.text import (
     KEY_VALUE,
     NONE,
     SUBHEADING,
+    TABLE_RULE,
     Line,
     Reader,
     plain,
+    table_cells,
     truth,
     unmark,
 )
@@ -23,8 +25,10 @@ _PR = re.compile(r"(?i)\bPR\s*#?\s*(?P<number>\d+)\b")
 _DATE = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
+    r"(?:\s*(?:UTC|Z)\b)?"
 )
-_TITLE_SEPARATOR = re.compile(r"\s*[:\-\u2013—|·]?\s*")
+_EMPTY_BRACKETS = re.compile(r"\(\s*[,;]?\s*\)|\[\s*[,;]?\s*\]")
+_TITLE_EDGES = " \t:-\u2013—|·,;"
 _EARLIER = re.compile(
     r"^- (?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC - PR #(?P<pr>\d+): (?P<title>.+)"
     r" · commit `(?P<commit>[0-9a-f]{40})` · (?P<compliance>compliant|NOT compliant)$"
@@ -67,7 +71,17 @@ def read_deployments(lines: list[Line], reader: Reader) -> list[SourceDeployment
     deployments: list[SourceDeployment] = []
     block: _DeploymentBlock | None = None
     headed = earlier = False  # under a ### heading; under "### Earlier deployments"
+    columns: list[str | None] | None = None  # the table being read, by column
     for line in lines:
+        if not line.text.lstrip().startswith("|"):
+            columns = None
+        elif columns is None:
+            columns = _table_columns(line)
+            continue
+        else:
+            if table_row := _table_deployment(columns, line, reader):
+                deployments.append(table_row)
+            continue
         heading = SUBHEADING.match(line.text)
         bullet = BULLET.match(line.text)
         if heading and block and (finished := _finish_deployment(block, reader)):
@@ -87,25 +101,61 @@ def read_deployments(lines: list[Line], reader: Reader) -> list[SourceDeployment
     return deployments
 
 
+_TABLE_KEYS = {
+    **_DEPLOYMENT_KEYS,
+    "date": "date",
+    "deployed": "date",
+    "deployed at": "date",
+    "when": "date",
+    "pr": "pr",
+    "pr number": "pr",
+    "pull request": "pr",
+}
+
+
+def _table_columns(header: Line) -> list[str | None]:
+    return [_TABLE_KEYS.get(plain(unmark(cell))) for cell in table_cells(header.text)]
+
+
+def _table_deployment(
+    columns: list[str | None], line: Line, reader: Reader
+) -> SourceDeployment | None:
+    """A row of a deployments table (``| Date | PR | Title | Commit | … |``)."""
+    cells = table_cells(line.text)
+    if all(TABLE_RULE.fullmatch(cell) for cell in cells):
+        return None
+    row = {key: cell for key, cell in zip(columns, cells, strict=False) if key}
+    written = f"{row.get('date', '')} PR {row.get('pr', '').lstrip('#')}"
+    block = _deployment_heading(written, line, reader) if row.get("pr") else None
+    if block is None:
+        if not row.get("pr"):
+            reader.warn(line.number, "deployment row names no PR number, skipped")
+        return None
+    block.fields = {key: Line(line.number, cell) for key, cell in row.items()}
+    return _finish_deployment(block, reader)
+
+
 def _deployment_heading(text: str, line: Line, reader: Reader) -> _DeploymentBlock | None:
-    """``2025-03-14 14:03 - PR #123: Title``; every PR number read counts, even when the
-    date does not parse and the block is skipped."""
+    """``2025-03-14 14:03 - PR #123: Title`` or ``PR #123 — 2025-03-14: Title``: the date
+    and the PR in either order, the title whatever remains."""
     pr = _PR.search(text)
     if pr is None:
         reader.warn(line.number, "deployment heading names no PR number, block skipped")
         return None
     reader.doc.deployment_prs.append(int(pr["number"]))
-    deployed_at = _deployed_at(text[: pr.start()])
-    if deployed_at is None:
+    date = _DATE.search(text)
+    deployed_at = _deployed_at(date)
+    if date is None or deployed_at is None:
         reader.warn(line.number, f"PR #{pr['number']}: deployment date does not parse, skipped")
         return None
-    title = _TITLE_SEPARATOR.sub("", text[pr.end() :], count=1)
+    first, second = sorted([pr.span(), date.span()])
+    rest = text[: first[0]] + " " + text[first[1] : second[0]] + " " + text[second[1] :]
+    title = " ".join(_EMPTY_BRACKETS.sub(" ", rest).split()).strip(_TITLE_EDGES)
     return _DeploymentBlock(line.number, int(pr["number"]), title, deployed_at)
 
 
-def _deployed_at(text: str) -> datetime | None:
+def _deployed_at(match: re.Match[str] | None) -> datetime | None:
     """A UTC time from the date (and time) written; a date alone is midnight."""
-    match = _DATE.search(text)
     if match is None:
         return None
     parts = {name: int(value) for name, value in match.groupdict().items() if value}

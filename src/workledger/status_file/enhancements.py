@@ -1,11 +1,25 @@
-"""The enhancements section: the report's lines and the legacy checklist bullets, one each."""
+"""The enhancements section: the report's lines, checklist bullets, tables and headings."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from workledger.status_file.document import SourceEnhancement
-from workledger.status_file.text import BULLET, SEPARATORS, Line, Reader, unmark
+from workledger.status_file.text import (
+    BULLET,
+    KEY_VALUE,
+    NONE,
+    SEPARATORS,
+    SUBHEADING,
+    TABLE_RULE,
+    Line,
+    Reader,
+    heading_level,
+    plain,
+    table_cells,
+    unmark,
+)
 
 _REPORT_ENHANCEMENT = re.compile(
     r"^- \[(?P<priority>low|medium|high|critical)\] (?P<title>.+)"
@@ -38,6 +52,14 @@ _ENHANCEMENT_KEYS = {
     "description": "description",
 }
 ENHANCEMENT_FIELDS = frozenset(_ENHANCEMENT_KEYS)
+# Column names of an enhancements table.
+_TABLE_KEYS = {
+    **_ENHANCEMENT_KEYS,
+    "title": "title",
+    "enhancement": "title",
+    "name": "title",
+    "idea": "title",
+}
 _STATUS_WORDS = {
     "planned": "planned",
     "approved": "approved",
@@ -48,11 +70,23 @@ _STATUS_WORDS = {
 }
 
 
+@dataclass
+class _Heading:
+    """A sub-heading that may be an enhancement of its own (None: it had no title)."""
+
+    entry: SourceEnhancement | None
+    level: int
+    fields: int = 0
+
+
 def read_enhancements(lines: list[Line], reader: Reader) -> list[SourceEnhancement]:
-    """One entry per top-level bullet; indented lines below it are its description."""
-    enhancements: list[SourceEnhancement] = []
+    """One entry per top-level bullet (indented lines below it are its description), per
+    table row, or per sub-heading over ``- Priority: …`` field bullets."""
+    found: list[SourceEnhancement] = []
     current: SourceEnhancement | None = None
     description: list[str] = []
+    heading: _Heading | None = None
+    columns: list[str | None] | None = None  # the table being read, by column
     for line in lines:
         bullet = BULLET.match(line.text)
         indented = line.text[:1] in (" ", "\t")
@@ -61,10 +95,103 @@ def read_enhancements(lines: list[Line], reader: Reader) -> list[SourceEnhanceme
             continue
         _describe(current, description)
         current, description = None, []
-        if bullet and (current := _enhancement(bullet["content"], line, reader)):
-            enhancements.append(current)
+        is_row = line.text.lstrip().startswith("|")
+        if not is_row:
+            columns = None
+        if match := SUBHEADING.match(line.text):
+            _settle(heading, found, next_level=heading_level(line.text))
+            heading = _Heading(
+                _heading_enhancement(match[1], line, reader), heading_level(line.text)
+            )
+            continue
+        if bullet and heading and _heading_field(heading, bullet["content"], line, reader):
+            continue
+        if is_row or bullet:
+            _settle(heading, found, labels_entries=True)
+            heading = None
+        if is_row and columns is None:
+            columns = [_TABLE_KEYS.get(plain(unmark(cell))) for cell in table_cells(line.text)]
+        elif is_row and columns is not None:
+            if row := _table_enhancement(columns, line, reader):
+                found.append(row)
+        elif bullet and (current := _enhancement(bullet["content"], line, reader)):
+            found.append(current)
     _describe(current, description)
-    return enhancements
+    _settle(heading, found)
+    return found
+
+
+def _settle(
+    heading: _Heading | None,
+    found: list[SourceEnhancement],
+    *,
+    next_level: int = 0,
+    labels_entries: bool = False,
+) -> None:
+    """Keeps a sub-heading as an enhancement, unless it only labels the entries that
+    follow it, or the deeper sub-headings."""
+    if heading is None or heading.entry is None:
+        return
+    if heading.fields or not (labels_entries or next_level > heading.level):
+        found.append(heading.entry)
+
+
+def _heading_enhancement(text: str, line: Line, reader: Reader) -> SourceEnhancement | None:
+    title = unmark(text).strip(SEPARATORS)
+    if not title:
+        reader.warn(line.number, "enhancement heading without a title skipped")
+        return None
+    return SourceEnhancement(line=line.number, title=title)
+
+
+def _heading_field(heading: _Heading, content: str, line: Line, reader: Reader) -> bool:
+    """Reads a ``Key: value`` bullet under an enhancement heading; False when it is none."""
+    field_match = KEY_VALUE.match(unmark(content))
+    key = _ENHANCEMENT_KEYS.get(plain(field_match["key"])) if field_match else None
+    if field_match is None or key is None:
+        return False
+    heading.fields += 1
+    if heading.entry is not None:
+        _set_field(heading.entry, key, field_match["value"], line, reader)
+    return True
+
+
+def _table_enhancement(
+    columns: list[str | None], line: Line, reader: Reader
+) -> SourceEnhancement | None:
+    """A row of an enhancements table (``| Title | Priority | Status | Quarter |``)."""
+    cells = table_cells(line.text)
+    if all(TABLE_RULE.fullmatch(cell) for cell in cells):
+        return None
+    row = {key: cell for key, cell in zip(columns, cells, strict=False) if key}
+    title = unmark(row.pop("title", ""))
+    if not title:
+        reader.warn(line.number, "enhancement row without a title skipped")
+        return None
+    entry = SourceEnhancement(line=line.number, title=title)
+    for key, value in row.items():
+        if unmark(value):
+            _set_field(entry, key, value, line, reader)
+    return entry
+
+
+def _set_field(entry: SourceEnhancement, key: str, value: str, line: Line, reader: Reader) -> None:
+    text = unmark(value)
+    if key == "description":
+        entry.description = text
+    elif key == "priority" and (priority := _PRIORITY.fullmatch(text)):
+        entry.priority = priority[1].lower()
+    elif key == "status" and (status := _STATUS_WORDS.get(text.lower())):
+        entry.status = status
+    elif key == "target_quarter" and (quarter := _QUARTER.fullmatch(text)):
+        entry.target_quarter = (
+            f"{quarter['year'] or quarter['year2']}-Q{quarter['q'] or quarter['q2']}"
+        )
+    elif key == "target_quarter" and (NONE.fullmatch(text) or text.lower() in _UNSCHEDULED):
+        entry.target_quarter = None
+    else:
+        label = key.replace("_", " ")
+        reader.warn(line.number, f"enhancement {entry.title}: cannot read {label} {value!r}")
 
 
 def _describe(enhancement: SourceEnhancement | None, lines: list[str]) -> None:

@@ -19,9 +19,18 @@ SEPARATORS = " \t:=·—\u2013;|,-"
 _MARKUP = re.compile(r"\*\*|__|`")
 _FALSE = re.compile(
     r"(?i)\bnot\s+compliant\b|\bnon-?compliant\b|\[ \]|❌|✗|✘|✖"
-    r"|\b(?:no|false)\b|(?<![\w/])n(?![\w/])"
+    r"|\bnot\s+ok\b|\b(?:no|false)\b|(?<![\w/])n(?![\w/])"
 )
-_TRUE = re.compile(r"(?i)\[x\]|✅|✓|✔|☑|\b(?:yes|true|compliant)\b|(?<![\w/])y(?![\w/])")
+_TRUE = re.compile(r"(?i)\[x\]|✅|✓|✔|☑|\b(?:yes|true|compliant|ok|okay)\b|(?<![\w/])y(?![\w/])")
+
+
+TABLE_RULE = re.compile(r":?-+:?")  # a cell of the row under a table's header
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")  # "|", but not "\|"
+
+
+def table_cells(text: str) -> list[str]:
+    """The cells of a ``| a | b |`` table row, stripped."""
+    return [cell.strip() for cell in _CELL_SEPARATOR.split(text.strip().strip("|"))]
 
 
 class Line(NamedTuple):

@@ -14,6 +14,7 @@ from workledger.status_file.text import (
     SUBHEADING,
     Line,
     Reader,
+    heading_level,
     plain,
     truth,
     unmark,
@@ -56,7 +57,7 @@ _STRONG_SEPARATOR = re.compile(r"\s*[·—\u2013;|]\s*|\s+-\s+")
 
 _OPERATIONAL = re.compile(r"(?i)\b(?:operational|ok|okay|working|up|healthy)\b|🟢|✅|✓|✔")
 _BROKEN = re.compile(r"(?i)\b(?:broken|failing|failed|down)\b|🔴|❌|✗|✘|✖")
-_TEST_RATIO = re.compile(r"(\d+)\s*/\s*(\d+)")
+_TEST_RATIO = re.compile(r"(\d+)\s*(?:/|\bof\b|\bout of\b)\s*(\d+)")
 _FORMAT_NAME = re.compile(r"(?i)\b(excel|xlsx?|csv|pdf|ocr)\b")
 _VERSION_UNKNOWN = {"unknown", "n/a", "?", "-", "—", "none"}
 
@@ -67,7 +68,10 @@ def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:
     Shape a is a ``### Name`` heading over ``- Key: value`` bullets; a heading that gets
     no such bullet but is followed by one-line entries or a table was a group label."""
     vendors: list[SourceVendor] = []
-    heading: SourceVendor | None = None
+    heading: SourceVendor | None = None  # the vendor heading being read (its name may be "")
+    level = 0  # that heading's level
+    # The one-line vendor whose fields may follow as bullets indented below it.
+    above: tuple[SourceVendor, int] | None = None
     columns: list[str | None] | None = None  # the table being read, by column
     for line in lines:
         text = line.text.strip()
@@ -76,33 +80,45 @@ def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:
         if not text:
             continue
         if match := SUBHEADING.match(text):
-            if heading := _heading_vendor(match[1], line, reader):
+            if heading in vendors and not heading.given and heading_level(text) > level:
+                vendors.remove(heading)  # it heads a group of vendor headings
+            heading, above = _heading_vendor(match[1], line, reader), None
+            level = heading_level(text)
+            if heading.name:
                 vendors.append(heading)
             continue
         bullet = BULLET.match(line.text)
-        if (
-            heading is not None
-            and bullet
-            and _heading_field(heading, bullet["content"], line, reader)
-        ):
+        field_of = heading or _parent(above, bullet)
+        if bullet and field_of and _heading_field(field_of, bullet["content"], line, reader):
             continue
         is_table = text.startswith("|")
-        if heading is not None and not heading.given and (bullet or is_table):
-            vendors.remove(heading)
+        if heading in vendors and not heading.given and (bullet or is_table):
+            vendors.remove(heading)  # it labels the one-line entries or table below it
         if is_table:
             heading, columns = None, _read_table_row(text, line, columns, vendors, reader)
         elif bullet:
-            heading = None
+            heading = above = None
             if vendor := _vendor_line(bullet["content"], line, reader):
                 vendors.append(vendor)
+                above = vendor, len(bullet["indent"])
     return vendors
 
 
-def _heading_vendor(text: str, line: Line, reader: Reader) -> SourceVendor | None:
+def _parent(
+    above: tuple[SourceVendor, int] | None, bullet: re.Match[str] | None
+) -> SourceVendor | None:
+    """The one-line vendor a bullet indented below it belongs to."""
+    if above is not None and bullet is not None and len(bullet["indent"]) > above[1]:
+        return above[0]
+    return None
+
+
+def _heading_vendor(text: str, line: Line, reader: Reader) -> SourceVendor:
+    """The vendor a heading names; one without a name is not kept, and takes the field
+    bullets below it along."""
     name = unmark(text).rstrip(":").strip()
     if not name:
         reader.warn(line.number, "vendor heading without a name skipped")
-        return None
     return SourceVendor(name=name, line=line.number)
 
 
@@ -131,11 +147,7 @@ def _read_table_row(
     """One row of a vendor table; returns the table's columns (read from its header)."""
     cells = [cell.strip() for cell in text.strip().strip("|").split("|")]
     if columns is None:
-        names = [plain(unmark(cell)) for cell in cells]
-        columns = ["name" if name in _TABLE_NAME_KEYS else _VENDOR_KEYS.get(name) for name in names]
-        if "name" not in columns:
-            reader.warn(line.number, "vendor table without a Vendor column: its rows are skipped")
-        return columns
+        return _table_columns(cells, line, reader)
     if all(re.fullmatch(r":?-+:?", cell) for cell in cells):
         return columns
     row = dict(zip(columns, cells, strict=False))
@@ -144,10 +156,36 @@ def _read_table_row(
         reader.warn(line.number, "vendor table row without a name skipped")
         return columns
     vendor = SourceVendor(name=name, line=line.number)
+    marked = {key: value for key, value in row.items() if key and key.startswith(FORMAT_COLUMN)}
     for key, value in row.items():
-        if key is not None and unmark(value):
+        if key is not None and key not in marked and unmark(value):
             _set_vendor_field(vendor, key, value, line, reader)
+    if marked:  # a column per format, each with a mark
+        written = ", ".join(
+            f"{key.removeprefix(FORMAT_COLUMN)} {mark}" for key, mark in marked.items()
+        )
+        _set_vendor_field(vendor, "format_support", written, line, reader)
     vendors.append(vendor)
+    return columns
+
+
+FORMAT_COLUMN = "format:"
+
+
+def _table_columns(cells: list[str], line: Line, reader: Reader) -> list[str | None]:
+    """What each column of a vendor table holds, from its header row: the name, a
+    field, or one format's mark (``format:pdf``)."""
+    columns: list[str | None] = []
+    for cell in cells:
+        name = plain(unmark(cell))
+        if name in _TABLE_NAME_KEYS:
+            columns.append("name")
+        elif _FORMAT_NAME.fullmatch(name):
+            columns.append(FORMAT_COLUMN + ("excel" if name.startswith("xls") else name))
+        else:
+            columns.append(_VENDOR_KEYS.get(name))
+    if "name" not in columns:
+        reader.warn(line.number, "vendor table without a Vendor column: its rows are skipped")
     return columns
 
 
@@ -211,12 +249,15 @@ def _spans(matches: list[re.Match[str]], length: int) -> Iterator[tuple[re.Match
 
 
 def _guess_field(text: str) -> str | None:
-    if _TEST_RATIO.search(text):
+    """Which field an unnamed piece of a one-line entry is, from its look."""
+    if _TEST_RATIO.search(text) or _count(text, "passing|passed") is not None:
         return "test_results"
-    if re.fullmatch(r"[vV]?\d+(?:\.\w+)+", text):
+    if re.fullmatch(r"[vV]\d+(?:[.-]\w+)*|\d+(?:\.\w+)+", text):  # "v1", "2.1.0", "v3.2-rc1"
         return "extractor_version"
     if _status(text):
         return "status"
+    if _FORMAT_NAME.search(text) and not _FORMAT_NAME.sub("", text).strip(SEPARATORS + "()[]/+"):
+        return "format_support"  # "excel, csv", "(pdf/ocr)": format names and nothing else
     return None
 
 
@@ -252,16 +293,21 @@ def _status(text: str) -> str | None:
 
 
 def _test_results(text: str) -> tuple[int, int, int] | None:
-    """``(passing, total, skipped)`` from "45/50 passing (2 skipped)" or "passing 45,
-    total 50, skipped 2"; skipped is 0 when not written."""
+    """``(passing, total, skipped)`` from "45/50 passing (2 skipped)", "45 of 50",
+    "passing 45, total 50, skipped 2" or "45 passed, 3 failed, 2 skipped" (whose total
+    is the sum); skipped is 0 when not written."""
+    skipped = _count(text, "skipped|skip")
     if ratio := _TEST_RATIO.search(text):
         passing: int | None = int(ratio[1])
         total: int | None = int(ratio[2])
     else:
         passing, total = _count(text, "passing|passed|pass"), _count(text, "total|run")
+        failed = _count(text, "failing|failed|fail")
+        if total is None and passing is not None and failed is not None:
+            total = passing + failed + (skipped or 0)
     if passing is None or total is None:
         return None
-    return passing, total, _count(text, "skipped|skip") or 0
+    return passing, total, skipped or 0
 
 
 def _count(text: str, words: str) -> int | None:
@@ -278,7 +324,7 @@ def _format_support(text: str) -> dict[str, bool] | None:
     if not names:
         return None
     for name, end in _spans(names, len(text)):
-        mark = text[name.end() : end].strip(SEPARATORS + "()/+")
+        mark = text[name.end() : end].strip(SEPARATORS + "()[]/+")
         supported = truth(mark) if mark else True
         if supported is None:
             return None
