@@ -105,6 +105,26 @@ def test_import_refuses_what_it_cannot_read(
     assert missing.returncode == 2
 
 
+def test_an_empty_file_and_a_file_of_prose_exit_1_saying_what_was_expected(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    empty, prose = tmp_path / "empty.md", tmp_path / "prose.md"
+    empty.write_text("")
+    prose.write_text("# Our project\n\n## Goals\n\n" + "We keep notes here.\n" * 50)
+
+    for path, says in ((empty, "the file is empty"), (prose, "no section was recognised")):
+        done = run("import", str(path), "--dry-run", cwd=tmp_path, env=cli_env)
+        assert done.returncode == 1, done.stdout
+        assert says in done.stderr
+        assert "Traceback" not in done.stderr
+        assert "every check passed" not in done.stdout
+    done = run("import", str(prose), cwd=tmp_path, env=cli_env)
+    assert "expected headings naming vendors, deployments" in done.stderr
+    assert "'Goals' (line 3)" in done.stderr
+    assert "warning: " in done.stderr  # the section it did not read, named
+    assert "- Vendors: 0 " in run("report", "-o", "-", cwd=tmp_path, env=cli_env).stdout
+
+
 async def test_archive_moves_old_closed_items_and_says_how_many(
     cli_env: dict[str, str],
     container: Container,
