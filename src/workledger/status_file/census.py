@@ -5,7 +5,7 @@ shape of each section (its bullets, table rows, sub-headings and frontmatter blo
 never from the readers that turn entries into records, so an entry that a reader
 misses still counts here and its check fails, naming the entry's line.
 
-A sub-heading is an entry of its own when the bullets below it are mostly fields of
+A sub-heading is an entry of its own when the bullets below it start with fields of
 the section's records ("Status: …", "Commit: …"); otherwise it only groups the bullets
 and table rows below it, and those are the entries."""
 
@@ -72,25 +72,33 @@ def take_census(sections: list[Section], fields: dict[str, frozenset[str]]) -> C
 
 
 def entries(lines: list[Line], fields: frozenset[str]) -> list[Entry]:
-    """The entries of one section: record sub-headings, else top-level bullets and
-    table data rows."""
+    """The entries of one section: record sub-headings, top-level bullets, table rows.
+
+    A sub-heading is a record when the bullets right below it start with a run of
+    ``Key: value`` fields holding one of the record's own field names (the run is its
+    fields; bullets after it are entries again), or when nothing at all is below it;
+    otherwise it is a group label."""
     found: list[Entry] = []
     blocks = _blocks(lines)
     for (heading, body), (following, _) in zip(blocks, [*blocks[1:], (None, [])], strict=True):
         bullets = _top_level_bullets(body)
         rows = _table_rows(body)
-        if heading is not None and not rows:
-            named = [b for b in bullets if _field_label(b.text) in fields]
-            groups_deeper = not bullets and _deeper(following, than=heading)
-            if len(named) * 2 >= len(bullets) and not groups_deeper:  # (or a bare heading)
-                found.append(Entry(heading.number, [heading, *body]))
-                continue
+        run = 0
+        while run < len(bullets) and _field_label(bullets[run].text) is not None:
+            run += 1
+        own_fields = any(_field_label(b.text) in fields for b in bullets[:run])
+        bare = not bullets and not rows and not _deeper(following, than=heading)
+        if heading is not None and (own_fields or bare):
+            found.append(Entry(heading.number, [heading, *body]))
+            bullets = bullets[run:]
         found += [Entry(line.number, [line]) for line in sorted(bullets + rows)]
     return found
 
 
-def _deeper(heading: Line | None, *, than: Line) -> bool:
-    return heading is not None and heading_level(heading.text) > heading_level(than.text)
+def _deeper(heading: Line | None, *, than: Line | None) -> bool:
+    if heading is None or than is None:
+        return False
+    return heading_level(heading.text) > heading_level(than.text)
 
 
 def frontmatter_blocks(lines: list[Line]) -> list[int]:

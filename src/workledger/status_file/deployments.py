@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -248,25 +249,21 @@ def _test_summary(written: Line, pr: str, reader: Reader) -> dict[str, int]:
     return summary
 
 
-def split_vendor_names(text: str, known: list[str]) -> list[str]:
+def split_vendor_names(text: str, known: Set[str]) -> list[str]:
     """The names of a deployment's vendors line. Names may hold ", " themselves, so the
-    line is matched against the known vendor names (longest first) when that reads all of
-    it; otherwise it is split on commas."""
+    line is matched against the known vendor names (the longest that fits first) when
+    that reads all of it; otherwise it is split on commas."""
     text = unmark(text)
     if not text or NONE.fullmatch(text):
         return []
-    by_length = sorted(set(known), key=len, reverse=True)
+    # Where a name may end: before each ", ", and at the end of the line.
+    ends = [match.start() for match in re.finditer(", ", text)] + [len(text)]
     names: list[str] = []
     position = 0
     while position < len(text):
-        name = next((n for n in by_length if _names_at(text, position, n)), None)
-        if name is None:
+        end = next((e for e in reversed(ends) if e > position and text[position:e] in known), None)
+        if end is None:
             return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
-        names.append(name)
-        position += len(name) + len(", ")
+        names.append(text[position:end])
+        position = end + len(", ")
     return names
-
-
-def _names_at(text: str, position: int, name: str) -> bool:
-    end = position + len(name)
-    return text.startswith(name, position) and (end == len(text) or text.startswith(", ", end))

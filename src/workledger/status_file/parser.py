@@ -66,7 +66,7 @@ def parse_status_file(text: str, *, source: str) -> StatusDocument:
     doc.sections = [(section.kind, section.heading, section.line) for section in sections.found]
     doc.unread_sections = [(unread.heading, unread.line) for unread in sections.unread]
     doc.census = take_census(sections.found, RECORD_FIELDS)
-    known = [vendor.name for vendor in doc.vendors]
+    known = {vendor.name for vendor in doc.vendors}
     for deployment, names in reader.vendor_lists:
         deployment.vendor_names = split_vendor_names(names, known)
     doc.warnings.sort(key=lambda warning: warning.line)

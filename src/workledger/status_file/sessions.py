@@ -25,6 +25,8 @@ MAX_FRONTMATTER_DEPTH = 64
 MAX_FRONTMATTER_VALUES = 10_000
 
 _YAML = YAMLHandler()
+# libyaml's scanner when there is one (7x faster): scanning is flat, only loading recurses.
+_SCANNER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPENING_TOKENS = (
     yaml.BlockMappingStartToken,
     yaml.BlockSequenceStartToken,
@@ -86,7 +88,7 @@ def _check_nesting(text: str) -> None:
     """Refuses YAML nested deeper than MAX_FRONTMATTER_DEPTH before it is loaded: libyaml's
     loader recurses per level and can overflow the C stack (a crash, not an exception)."""
     depth = 0
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+    for token in yaml.scan(text, Loader=_SCANNER):
         if isinstance(token, _OPENING_TOKENS):
             depth += 1
             if depth > MAX_FRONTMATTER_DEPTH:

@@ -80,8 +80,8 @@ def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:
         if not text:
             continue
         if match := SUBHEADING.match(text):
-            if heading in vendors and not heading.given and heading_level(text) > level:
-                vendors.remove(heading)  # it heads a group of vendor headings
+            if heading and not heading.given and heading_level(text) > level:
+                _drop(vendors, heading)  # it heads a group of vendor headings
             heading, above = _heading_vendor(match[1], line, reader), None
             level = heading_level(text)
             if heading.name:
@@ -92,8 +92,8 @@ def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:
         if bullet and field_of and _heading_field(field_of, bullet["content"], line, reader):
             continue
         is_table = text.startswith("|")
-        if heading in vendors and not heading.given and (bullet or is_table):
-            vendors.remove(heading)  # it labels the one-line entries or table below it
+        if heading and not heading.given and (bullet or is_table):
+            _drop(vendors, heading)  # it labels the one-line entries or table below it
         if is_table:
             heading, columns = None, _read_table_row(text, line, columns, vendors, reader)
         elif bullet:
@@ -102,6 +102,12 @@ def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:
                 vendors.append(vendor)
                 above = vendor, len(bullet["indent"])
     return vendors
+
+
+def _drop(vendors: list[SourceVendor], heading: SourceVendor) -> None:
+    """Takes back a heading read as a vendor: it is the last one read, if it was kept."""
+    if vendors and vendors[-1] is heading:
+        vendors.pop()
 
 
 def _parent(
