@@ -76,6 +76,17 @@ PrNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether any string in ``value`` holds NUL: the fast question asked of every input."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _paths_with_nul(value: Any, path: str) -> list[str]:
     if isinstance(value, str):
         return [path] if "\x00" in value else []
@@ -119,7 +130,7 @@ class StrictModel(BaseModel):
     @classmethod
     def _refuse_nul_characters(cls, data: Any) -> Any:
         # PostgreSQL cannot store U+0000 and SQLite cuts strings at it: refuse it anywhere.
-        bad = sorted(_paths_with_nul(data, ""))
+        bad = sorted(_paths_with_nul(data, "")) if _has_nul(data) else []
         if bad:
             raise ValidationError(
                 [FieldError(path or "body", "must not contain NUL (\\u0000)") for path in bad]
