@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 class AccountScopedRepository:
@@ -12,3 +16,13 @@ class AccountScopedRepository:
         self.session = session
         self.account_id = account_id
         self.dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+# Values bound into one ``IN (…)``: well below SQLite's and asyncpg's parameter limits.
+IN_CHUNK = 1000
+
+
+def chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in slices of at most ``size``, for ``IN`` lists of any length."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

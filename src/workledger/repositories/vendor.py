@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from workledger.models import Vendor
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import AccountScopedRepository, chunks
 
 
 class VendorRepository(AccountScopedRepository):
@@ -25,11 +26,16 @@ class VendorRepository(AccountScopedRepository):
     async def get_many(
         self, *, ids: Sequence[uuid.UUID] = (), names: Sequence[str] = ()
     ) -> list[Vendor]:
-        if not ids and not names:
-            return []
-        condition = Vendor.id.in_(ids) if ids else Vendor.name.in_(names)
-        stmt = select(Vendor).where(Vendor.account_id == self.account_id, condition)
-        return list((await self.session.execute(stmt)).scalars())
+        found: dict[uuid.UUID, Vendor] = {}
+        wanted: tuple[tuple[Any, list[Any]], ...] = (
+            (Vendor.id, list(set(ids))),
+            (Vendor.name, list(set(names))),
+        )
+        for column, values in wanted:
+            for chunk in chunks(values):
+                stmt = select(Vendor).where(Vendor.account_id == self.account_id, column.in_(chunk))
+                found |= {v.id: v for v in (await self.session.execute(stmt)).scalars()}
+        return list(found.values())
 
     async def list(self, *, status: str | None = None) -> list[Vendor]:
         stmt = select(Vendor).where(Vendor.account_id == self.account_id).order_by(Vendor.name)
@@ -44,6 +50,11 @@ class VendorRepository(AccountScopedRepository):
             .group_by(Vendor.status)
         )
         return {status: int(count) for status, count in await self.session.execute(stmt)}
+
+    async def add_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """New vendors given as column values, in one statement (for batches)."""
+        if rows:
+            await self.session.execute(insert(Vendor), rows)
 
     def add(self, vendor: Vendor) -> None:
         self.session.add(vendor)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     literal,
     null,
     or_,
@@ -28,7 +29,7 @@ from sqlalchemy.sql.expression import FromClause
 
 from workledger.db.dialect import json_array_contains, like_contains
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import AccountScopedRepository, chunks
 from workledger.repositories.paging import Keyset, as_date, as_datetime, as_int, as_str, as_uuid
 from workledger.repositories.work_item_count import (
     CountKey,
@@ -123,11 +124,11 @@ class WorkItemRepository(AccountScopedRepository):
             )
 
     async def get_many(self, ids: Iterable[uuid.UUID]) -> list[WorkItem]:
-        wanted = list(set(ids))
-        if not wanted:
-            return []
-        stmt = select(WorkItem).where(self._live(), WorkItem.id.in_(wanted))
-        return list((await self.session.execute(stmt)).scalars())
+        found: list[WorkItem] = []
+        for chunk in chunks(list(set(ids))):
+            stmt = select(WorkItem).where(self._live(), WorkItem.id.in_(chunk))
+            found += (await self.session.execute(stmt)).scalars()
+        return found
 
     def add(self, item: WorkItem) -> None:
         self.session.add(item)
@@ -291,6 +292,17 @@ class WorkItemRepository(AccountScopedRepository):
             WorkItemDependency(work_item_id=item_id, depends_on_id=target, dependency_type=kind)
             for target, kind in dependencies
         )
+
+    async def add_dependencies(self, edges: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> None:
+        """New dependency edges (item, depends on, type), in one statement."""
+        if edges:
+            await self.session.execute(
+                insert(WorkItemDependency),
+                [
+                    {"work_item_id": item, "depends_on_id": target, "dependency_type": kind}
+                    for item, target, kind in edges
+                ],
+            )
 
     async def dependency_reaches(self, *, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
         """Whether following dependency edges from ``starts`` arrives at ``target``."""

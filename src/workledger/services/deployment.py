@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from workledger.db.types import utcnow
-from workledger.errors import NotFound
-from workledger.models import Deployment, Vendor, WorkItem
+from workledger.errors import NotFound, WorkledgerError
+from workledger.models import Deployment, Vendor, WorkItem, new_id
 from workledger.repositories.deployment import DeploymentRepository
 from workledger.repositories.vendor import VendorRepository
 from workledger.repositories.work_item import WorkItemRepository
@@ -31,41 +32,65 @@ RESOURCE = "deployment"
 class DeploymentService(Service):
     async def record(self, *, actor: Actor, data: DeploymentCreate) -> DeploymentRead:
         """Store a deployment with its links; the same PR and commit again returns the first."""
+        [recorded] = await self.record_many(actor=actor, items=[data])
+        if isinstance(recorded, WorkledgerError):
+            raise recorded
+        return recorded
+
+    async def record_many(
+        self, *, actor: Actor, items: Sequence[DeploymentCreate]
+    ) -> list[DeploymentRead | WorkledgerError]:
+        """Record deployments in one transaction and a few statements: each as ``record``
+        describes, or answered with the error that refused it (a vendor or work item
+        that is not there)."""
         try:
-            return await self._record(actor=actor, data=data)
+            return await self._record_many(actor=actor, items=items)
         except IntegrityError:
             # A concurrent call recorded the same PR and commit first: answer with it.
-            return await self._record(actor=actor, data=data)
+            return await self._record_many(actor=actor, items=items)
 
-    async def _record(self, *, actor: Actor, data: DeploymentCreate) -> DeploymentRead:
+    async def _record_many(
+        self, *, actor: Actor, items: Sequence[DeploymentCreate]
+    ) -> list[DeploymentRead | WorkledgerError]:
         async with self.db.transaction() as session:
             repo = DeploymentRepository(session, account_id=actor.account_id)
-            existing = await repo.find(pr_number=data.pr_number, commit_hash=data.commit_hash)
-            if existing is not None:
-                return await _read(repo, existing, created=False)
-            vendors = await _vendors(session, actor, data)
-            items = await _work_items(session, actor, data.work_item_ids)
+            recorded = await repo.find_many([(d.pr_number, d.commit_hash) for d in items])
+            links = _Links(
+                await VendorRepository(session, account_id=actor.account_id).get_many(
+                    ids=[i for d in items for i in d.vendor_ids],
+                    names=[n for d in items for n in d.vendor_names],
+                ),
+                await WorkItemRepository(session, account_id=actor.account_id).get_many(
+                    i for d in items for i in d.work_item_ids
+                ),
+            )
             now = utcnow()
-            deployment = Deployment(
-                account_id=actor.account_id,
-                deployed_at=(data.deployed_at or now).astimezone(UTC),
-                pr_number=data.pr_number,
-                pr_title=data.pr_title,
-                commit_hash=data.commit_hash,
-                test_summary=dict(data.test_summary),
-                constitutional_compliance=data.constitutional_compliance,
-                version=1,
-                created_at=now,
-                updated_at=now,
-                created_by=actor.client,
-                updated_by=actor.client,
-            )
-            await repo.add(
-                deployment,
-                vendor_ids=[v.id for v in vendors],
-                work_item_ids=[i.id for i in items],
-            )
-            return deployment_read(deployment, vendors, items, created=True)
+            results: list[_Recorded | Deployment | WorkledgerError] = []
+            for data in items:
+                pair = (data.pr_number, data.commit_hash)
+                if pair in recorded:
+                    results.append(recorded[pair])
+                    continue
+                try:
+                    vendors, work_items = links.of(data)
+                except NotFound as missing:
+                    results.append(missing)
+                    continue
+                deployment = _new_deployment(actor, data, at=now)
+                recorded[pair] = deployment
+                results.append(_Recorded(deployment, vendors, work_items, created=True))
+            new = [r for r in results if isinstance(r, _Recorded) and r.created]
+            await repo.add_many([(r.deployment, r.vendors, r.work_items) for r in new])
+            earlier = [r for r in results if isinstance(r, Deployment)]
+            vendors_of, items_of = await repo.links([d.id for d in earlier])
+            return [
+                r
+                if isinstance(r, WorkledgerError)
+                else deployment_read(r.deployment, r.vendors, r.work_items, created=True)
+                if isinstance(r, _Recorded)
+                else deployment_read(r, vendors_of[r.id], items_of[r.id], created=False)
+                for r in results
+            ]
 
     async def get(self, *, actor: Actor, deployment_id: uuid.UUID) -> DeploymentRead:
         async with self.db.transaction(write=False) as session:
@@ -92,28 +117,55 @@ class DeploymentService(Service):
             )
 
 
-async def _vendors(session: object, actor: Actor, data: DeploymentCreate) -> list[Vendor]:
-    repo = VendorRepository(session, account_id=actor.account_id)  # type: ignore[arg-type]
-    if data.vendor_names:
-        found = await repo.get_many(names=data.vendor_names)
-        missing = sorted(set(data.vendor_names) - {v.name for v in found})
-        field = "vendor_names"
-    else:
-        found = await repo.get_many(ids=data.vendor_ids)
-        missing = [str(i) for i in data.vendor_ids if i not in {v.id for v in found}]
-        field = "vendor_ids"
-    if missing:
-        raise NotFound("vendor", ", ".join(missing), field=field, missing=missing)
-    return found
+@dataclass
+class _Recorded:
+    deployment: Deployment
+    vendors: list[Vendor]
+    work_items: list[WorkItem]
+    created: bool
 
 
-async def _work_items(session: object, actor: Actor, ids: list[uuid.UUID]) -> list[WorkItem]:
-    repo = WorkItemRepository(session, account_id=actor.account_id)  # type: ignore[arg-type]
-    found = await repo.get_many(ids)
-    missing = [str(i) for i in ids if i not in {w.id for w in found}]
-    if missing:
-        raise NotFound("work item", ", ".join(missing), field="work_item_ids", missing=missing)
-    return found
+class _Links:
+    """The vendors and work items a batch of deployments names, read once."""
+
+    def __init__(self, vendors: Sequence[Vendor], work_items: Sequence[WorkItem]) -> None:
+        self.by_id = {v.id: v for v in vendors}
+        self.by_name = {v.name: v for v in vendors}
+        self.work_items = {w.id: w for w in work_items}
+
+    def of(self, data: DeploymentCreate) -> tuple[list[Vendor], list[WorkItem]]:
+        if data.vendor_names:
+            missing = sorted(set(data.vendor_names) - set(self.by_name))
+            if missing:
+                raise NotFound("vendor", ", ".join(missing), field="vendor_names", missing=missing)
+            vendors = [self.by_name[n] for n in data.vendor_names]
+        else:
+            absent = [str(i) for i in data.vendor_ids if i not in self.by_id]
+            if absent:
+                raise NotFound("vendor", ", ".join(absent), field="vendor_ids", missing=absent)
+            vendors = [self.by_id[i] for i in data.vendor_ids]
+        unknown = [str(i) for i in data.work_item_ids if i not in self.work_items]
+        if unknown:
+            raise NotFound("work item", ", ".join(unknown), field="work_item_ids", missing=unknown)
+        return vendors, [self.work_items[i] for i in data.work_item_ids]
+
+
+def _new_deployment(actor: Actor, data: DeploymentCreate, *, at: datetime) -> Deployment:
+    return Deployment(
+        id=new_id(),
+        account_id=actor.account_id,
+        deployed_at=(data.deployed_at or at).astimezone(UTC),
+        pr_number=data.pr_number,
+        pr_title=data.pr_title,
+        commit_hash=data.commit_hash,
+        test_summary=dict(data.test_summary),
+        constitutional_compliance=data.constitutional_compliance,
+        version=1,
+        created_at=at,
+        updated_at=at,
+        created_by=actor.client,
+        updated_by=actor.client,
+    )
 
 
 async def _read(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from workledger.db.types import utcnow
-from workledger.errors import Conflict, NotFound, ValidationError
+from workledger.errors import Conflict, NotFound, ValidationError, WorkledgerError
 from workledger.models import Enhancement
 from workledger.repositories.enhancement import EnhancementRepository
 from workledger.repositories.paging import decode_offset, encode_offset
@@ -27,20 +28,41 @@ class EnhancementService(Service):
     async def create(self, *, actor: Actor, data: EnhancementCreate) -> EnhancementRead:
         async with self.db.transaction() as session:
             repo = EnhancementRepository(session, account_id=actor.account_id)
-            now = utcnow()
-            enhancement = Enhancement(
-                account_id=actor.account_id,
-                version=1,
-                created_at=now,
-                updated_at=now,
-                created_by=actor.client,
-                updated_by=actor.client,
-            )
-            _apply(enhancement, data.model_dump(exclude={"depends_on"}))
+            enhancement = _new_enhancement(actor, data, at=utcnow())
             repo.add(enhancement)
             await repo.flush()
             await _set_depends_on(repo, enhancement.id, data.depends_on)
             return enhancement_read(enhancement, data.depends_on)
+
+    async def create_many(
+        self, *, actor: Actor, items: Sequence[EnhancementCreate]
+    ) -> list[EnhancementRead | WorkledgerError]:
+        """Many enhancements in one transaction and a few statements (for imports):
+        each is created as ``create`` would, or answered with the error that refused
+        it. A new enhancement can only depend on existing ones, so none closes a cycle."""
+        async with self.db.transaction() as session:
+            repo = EnhancementRepository(session, account_id=actor.account_id)
+            found = await repo.existing_ids(list({t for data in items for t in data.depends_on}))
+            now = utcnow()
+            made: list[tuple[Enhancement, EnhancementCreate] | WorkledgerError] = []
+            for data in items:
+                try:
+                    _check_targets(data.depends_on, found)
+                except WorkledgerError as refused:
+                    made.append(refused)
+                    continue
+                made.append((enhancement := _new_enhancement(actor, data, at=now), data))
+                repo.add(enhancement)
+            await repo.flush()
+            for entry in made:
+                if not isinstance(entry, WorkledgerError) and entry[1].depends_on:
+                    await repo.replace_depends_on(entry[0].id, entry[1].depends_on)
+            return [
+                entry
+                if isinstance(entry, WorkledgerError)
+                else enhancement_read(entry[0], entry[1].depends_on)
+                for entry in made
+            ]
 
     async def get(self, *, actor: Actor, enhancement_id: uuid.UUID) -> EnhancementRead:
         async with self.db.transaction(write=False) as session:
@@ -104,17 +126,34 @@ async def _found(
     return enhancement
 
 
-async def _set_depends_on(
-    repo: EnhancementRepository, enhancement_id: uuid.UUID, targets: Sequence[uuid.UUID]
-) -> None:
+def _new_enhancement(actor: Actor, data: EnhancementCreate, *, at: datetime) -> Enhancement:
+    enhancement = Enhancement(
+        account_id=actor.account_id,
+        version=1,
+        created_at=at,
+        updated_at=at,
+        created_by=actor.client,
+        updated_by=actor.client,
+    )
+    _apply(enhancement, data.model_dump(exclude={"depends_on"}))
+    return enhancement
+
+
+def _check_targets(targets: Sequence[uuid.UUID], found: set[uuid.UUID]) -> None:
+    """The enhancements depended on are listed once each and exist."""
     if len(set(targets)) != len(targets):
         raise ValidationError.single("depends_on", "lists the same enhancement twice")
-    if enhancement_id in targets:
-        raise ValidationError.single("depends_on", "an enhancement cannot depend on itself")
-    found = await repo.existing_ids(targets)
     missing = [str(t) for t in targets if t not in found]
     if missing:
         raise NotFound(RESOURCE, ", ".join(missing), field="depends_on", missing=missing)
+
+
+async def _set_depends_on(
+    repo: EnhancementRepository, enhancement_id: uuid.UUID, targets: Sequence[uuid.UUID]
+) -> None:
+    if enhancement_id in targets and len(set(targets)) == len(targets):
+        raise ValidationError.single("depends_on", "an enhancement cannot depend on itself")
+    _check_targets(targets, await repo.existing_ids(targets))
     if targets and await repo.reaches(starts=targets, target=enhancement_id):
         raise Conflict(
             "these dependencies would close a cycle: an enhancement they lead to already "

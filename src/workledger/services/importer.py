@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import graphlib
 import uuid
-from collections.abc import Container
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, FieldError, ValidationError, WorkledgerError
@@ -35,6 +35,17 @@ from workledger.status_file.document import (
     SourceWorkItem,
     StatusDocument,
 )
+
+T = TypeVar("T", covariant=True)
+R = TypeVar("R")
+
+
+class Loadable(Protocol[T]):
+    """A schema that loads raw input, raising the domain's ValidationError."""
+
+    @classmethod
+    def load(cls, raw: Mapping[str, Any]) -> T: ...
+
 
 MIGRATION_CLIENT = "migration"
 MAX_DESCRIPTION = 10_000
@@ -129,30 +140,18 @@ class ImportService(Service):
         return result
 
     # --- records --------------------------------------------------------------------------
+    # Each kind goes through its service's batch method: the rules of one create, a few
+    # statements for all of them.
 
     async def _vendors(self, run: _Run, vendors: list[SourceVendor]) -> dict[str, uuid.UUID]:
         """Create the vendors; answers the id of each vendor name created."""
-        ids: dict[str, uuid.UUID] = {}
-        for vendor in vendors:
-            data: dict[str, Any] = {"name": vendor.name}
-            if vendor.status is not None:
-                data["status"] = vendor.status
-            if "test_results" in vendor.given:
-                data["test_results"] = {
-                    "passing": vendor.passing,
-                    "total": vendor.total,
-                    "skipped": vendor.skipped or 0,
-                }
-            if vendor.format_support is not None:
-                data["format_support"] = vendor.format_support
-            if vendor.extractor_version is not None:
-                data["extractor_version"] = vendor.extractor_version
-            if vendor.manifest_compliant is not None:
-                data["manifest_compliant"] = vendor.manifest_compliant
-            async with run.entry("vendors", vendor.line):
-                made = await self.vendors.create(actor=run.actor, data=VendorCreate.load(data))
-                ids[made.name] = made.id
-        return ids
+        loaded = run.load(VendorCreate, [(v.line, None, _vendor_data(v)) for v in vendors])
+        made = await self.vendors.create_many(actor=run.actor, items=[d for *_, d in loaded])
+        settled = [
+            run.settle(result, "vendors", line, source)
+            for (line, source, _), result in zip(loaded, made, strict=True)
+        ]
+        return {vendor.name: vendor.id for vendor in settled if vendor is not None}
 
     async def _work_items(self, run: _Run, items: list[SourceWorkItem]) -> dict[str, uuid.UUID]:
         """Create the report's tree; answers the new id of each short id created.
@@ -167,28 +166,35 @@ class ImportService(Service):
             else:
                 listed[item.short_id] = item
         new_ids = dict(zip(listed, ids_ending_in(list(listed)), strict=True))
-        created: dict[str, uuid.UUID] = {}
         order, link_later = _creation_order(list(listed.values()))
+        entries = []
         for item in order:
-            if item.parent_short_id is not None and item.parent_short_id not in created:
-                run.warn(item.line, "skipped: its parent was not imported")
-                continue
             data = {
                 "item_type": item.item_type,
                 "title": item.title,
                 "status": item.status,
                 "priority": item.priority,
-                "parent_id": created.get(item.parent_short_id or ""),
-                "dependencies": [] if link_later else _dependencies(run, item, created),
+                "parent_id": new_ids.get(item.parent_short_id or ""),
+                "dependencies": [] if link_later else _dependencies(run, item, new_ids),
             }
-            async with run.entry("work_items", item.line):
-                await self.work_items.create(
-                    actor=run.actor, data=WorkItemCreate.load(data), item_id=new_ids[item.short_id]
-                )
-                created[item.short_id] = new_ids[item.short_id]
+            if item.parent_short_id is not None and item.parent_short_id not in new_ids:
+                run.warn(item.line, "skipped: its parent was not imported")
+            else:
+                entries.append((item.line, None, data))
+        loaded = run.load(WorkItemCreate, entries)
+        by_line = {item.line: item for item in order}
+        made = await self.work_items.create_many(
+            actor=run.actor,
+            items=[d for *_, d in loaded],
+            ids=[new_ids[by_line[line].short_id] for line, *_ in loaded],
+        )
+        created = {}
+        for (line, source, _), result in zip(loaded, made, strict=True):
+            if (made_item := run.settle(result, "work_items", line, source)) is not None:
+                created[by_line[line].short_id] = made_item.id
         for item in order if link_later else ():
             if item.short_id in created and item.dependencies:
-                async with run.entry(None, item.line):
+                async with run.entry(item.line):
                     await self._link(run, created[item.short_id], item, created)
         return created
 
@@ -202,6 +208,7 @@ class ImportService(Service):
         )
 
     async def _sessions(self, run: _Run, prompts: list[SourceSession]) -> None:
+        entries = []
         for prompt in prompts:
             frontmatter = prompt.frontmatter
             metadata = {"yaml_frontmatter": frontmatter} | {
@@ -223,8 +230,11 @@ class ImportService(Service):
                 "status": status if status in SESSION_STATUSES else SESSION_DEFAULT_STATUS,
                 "metadata": metadata,
             }
-            async with run.entry("sessions", prompt.line, source=prompt.source):
-                await self.work_items.create(actor=run.actor, data=WorkItemCreate.load(data))
+            entries.append((prompt.line, prompt.source, data))
+        loaded = run.load(WorkItemCreate, entries)
+        made = await self.work_items.create_many(actor=run.actor, items=[d for *_, d in loaded])
+        for (line, source, _), result in zip(loaded, made, strict=True):
+            run.settle(result, "sessions", line, source)
 
     async def _deployments(
         self,
@@ -238,6 +248,7 @@ class ImportService(Service):
         listed = sorted(
             enumerate(document.deployments), key=lambda pair: (pair[1].deployed_at, -pair[0])
         )
+        entries = []
         for _, deployment in listed:
             for name in deployment.vendor_names:
                 if name not in vendors:
@@ -255,24 +266,58 @@ class ImportService(Service):
                 "vendor_ids": _known(deployment.vendor_names, vendors),
                 "work_item_ids": _known(deployment.work_item_short_ids, items),
             }
-            async with run.entry("deployments", deployment.line):
-                await self.deployments.record(actor=run.actor, data=DeploymentCreate.load(data))
+            entries.append((deployment.line, None, data))
+        loaded = run.load(DeploymentCreate, entries)
+        made = await self.deployments.record_many(actor=run.actor, items=[d for *_, d in loaded])
+        for (line, source, _), result in zip(loaded, made, strict=True):
+            run.settle(result, "deployments", line, source)
 
     async def _enhancements(self, run: _Run, document: StatusDocument) -> None:
-        for enhancement in document.enhancements:
-            data = {
-                "title": enhancement.title,
-                "priority": enhancement.priority,
-                "status": enhancement.status,
-                "target_quarter": enhancement.target_quarter,
-                "description": enhancement.description,
-            }
-            async with run.entry("enhancements", enhancement.line):
-                await self.enhancements.create(actor=run.actor, data=EnhancementCreate.load(data))
+        entries = [
+            (
+                enhancement.line,
+                None,
+                {
+                    "title": enhancement.title,
+                    "priority": enhancement.priority,
+                    "status": enhancement.status,
+                    "target_quarter": enhancement.target_quarter,
+                    "description": enhancement.description,
+                },
+            )
+            for enhancement in document.enhancements
+        ]
+        loaded = run.load(EnhancementCreate, entries)
+        made = await self.enhancements.create_many(actor=run.actor, items=[d for *_, d in loaded])
+        for (line, source, _), result in zip(loaded, made, strict=True):
+            run.settle(result, "enhancements", line, source)
+
+
+def _vendor_data(vendor: SourceVendor) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": vendor.name}
+    if vendor.status is not None:
+        data["status"] = vendor.status
+    if "test_results" in vendor.given:
+        data["test_results"] = {
+            "passing": vendor.passing,
+            "total": vendor.total,
+            "skipped": vendor.skipped or 0,
+        }
+    if vendor.format_support is not None:
+        data["format_support"] = vendor.format_support
+    if vendor.extractor_version is not None:
+        data["extractor_version"] = vendor.extractor_version
+    if vendor.manifest_compliant is not None:
+        data["manifest_compliant"] = vendor.manifest_compliant
+    return data
 
 
 SESSION_STATUSES = ("active", "completed", "blocked")
 RECORD_KINDS = ("vendors", "work_items", "sessions", "deployments", "enhancements")
+
+
+# An entry of the file on its way in: its line, its file (None: the status file), its data.
+Loaded = tuple[int, str | None, T]
 
 
 class _Run:
@@ -290,15 +335,39 @@ class _Run:
     def warn_at(self, source: str, line: int, message: str) -> None:
         self.warnings.append(ParseWarning(source, line, message))
 
-    def entry(self, kind: str | None, line: int, *, source: str | None = None) -> _Entry:
-        return _Entry(self, kind, source or self.source, line)
+    def load(
+        self,
+        schema: type[Loadable[T]],
+        entries: Sequence[tuple[int, str | None, Mapping[str, Any]]],
+    ) -> list[Loaded[T]]:
+        """The entries whose data the schema takes; each other one is skipped, warned."""
+        loaded: list[Loaded[T]] = []
+        for line, source, raw in entries:
+            try:
+                loaded.append((line, source, schema.load(raw)))
+            except WorkledgerError as refused:
+                self.warn_at(source or self.source, line, f"skipped: {refused}")
+        return loaded
+
+    def settle(
+        self, result: R | WorkledgerError, kind: str, line: int, source: str | None
+    ) -> R | None:
+        """The record its service made, counted; or None, warning of the entry refused."""
+        if isinstance(result, WorkledgerError):
+            self.warn_at(source or self.source, line, f"skipped: {result}")
+            return None
+        self.created[kind] += 1
+        return result
+
+    def entry(self, line: int) -> _Entry:
+        return _Entry(self, line)
 
 
 class _Entry:
-    """One record's service call: counted when it succeeds; refused, a warning."""
+    """One record's own service call: refused, a warning."""
 
-    def __init__(self, run: _Run, kind: str | None, source: str, line: int) -> None:
-        self.run, self.kind, self.source, self.line = run, kind, source, line
+    def __init__(self, run: _Run, line: int) -> None:
+        self.run, self.line = run, line
 
     async def __aenter__(self) -> None:
         return None
@@ -309,12 +378,8 @@ class _Entry:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        if exc is None:
-            if self.kind is not None:
-                self.run.created[self.kind] += 1
-            return False
         if isinstance(exc, WorkledgerError):
-            self.run.warn_at(self.source, self.line, f"skipped: {exc}")
+            self.run.warn(self.line, f"skipped: {exc}")
             return True
         return False
 

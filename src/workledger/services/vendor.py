@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError
-from workledger.models import Vendor
+from workledger.models import Vendor, new_id
 from workledger.repositories.vendor import VendorRepository
 from workledger.schemas.common import Actor
 from workledger.schemas.vendor import (
@@ -26,6 +29,7 @@ from workledger.services.common import Service, check_version, stamp
 from workledger.services.read_cache import ReadCache
 
 RESOURCE = "vendor"
+M = TypeVar("M", bound=BaseModel)
 
 
 class VendorService(Service):
@@ -39,23 +43,48 @@ class VendorService(Service):
                 repo = VendorRepository(session, account_id=actor.account_id)
                 if await repo.get_by_name(data.name) is not None:
                     raise _duplicate(data.name)
-                now = utcnow()
-                vendor = Vendor(
-                    account_id=actor.account_id,
-                    name=data.name,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    created_by=actor.client,
-                    updated_by=actor.client,
-                )
-                _apply(vendor, data.model_dump(exclude={"name"}))
+                vendor = _new_vendor(actor, data, at=utcnow())
                 repo.add(vendor)
                 await repo.flush()
                 return vendor_read(vendor)
         except IntegrityError:
             # Two creates of one name raced past the check: the unique index decided.
             raise _duplicate(data.name) from None
+
+    async def create_many(
+        self, *, actor: Actor, items: Sequence[VendorCreate]
+    ) -> list[VendorRead | Conflict]:
+        """Many vendors in one transaction and a few statements (for imports): each is
+        created as ``create`` would, or answered with the Conflict that refused it."""
+        async with self.db.transaction() as session:
+            repo = VendorRepository(session, account_id=actor.account_id)
+            taken = {v.name for v in await repo.get_many(names=[d.name for d in items])}
+            now = utcnow()
+            made: list[VendorRead | Conflict] = []
+            for data in items:
+                if data.name in taken:
+                    made.append(_duplicate(data.name))
+                    continue
+                taken.add(data.name)
+                made.append(
+                    VendorRead(
+                        id=new_id(),
+                        **data.model_dump(),
+                        version=1,
+                        created_at=now,
+                        updated_at=now,
+                        created_by=actor.client,
+                        updated_by=actor.client,
+                    )
+                )
+            await repo.add_rows(
+                [
+                    vendor_row(v, account_id=actor.account_id)
+                    for v in made
+                    if isinstance(v, VendorRead)
+                ]
+            )
+            return made
 
     async def get(
         self, *, actor: Actor, vendor_id: uuid.UUID | None = None, name: str | None = None
@@ -131,6 +160,20 @@ async def _find(
     return vendor
 
 
+def _new_vendor(actor: Actor, data: VendorCreate, *, at: datetime) -> Vendor:
+    vendor = Vendor(
+        account_id=actor.account_id,
+        name=data.name,
+        version=1,
+        created_at=at,
+        updated_at=at,
+        created_by=actor.client,
+        updated_by=actor.client,
+    )
+    _apply(vendor, {name: getattr(data, name) for name in VendorCreate.model_fields})
+    return vendor
+
+
 def _duplicate(name: str) -> Conflict:
     return Conflict(f"a vendor named {name!r} already exists", field="name")
 
@@ -143,16 +186,38 @@ def _apply(vendor: Vendor, changes: dict[str, Any]) -> None:
     if "manifest_compliant" in changes:
         vendor.manifest_compliant = bool(changes["manifest_compliant"])
     if "test_results" in changes:
-        results = TestResults.model_validate(changes["test_results"])
+        results = _as(TestResults, changes["test_results"])
         vendor.tests_passing = results.passing
         vendor.tests_total = results.total
         vendor.tests_skipped = results.skipped
     if "format_support" in changes:
-        formats = FormatSupport.model_validate(changes["format_support"])
+        formats = _as(FormatSupport, changes["format_support"])
         vendor.supports_excel = formats.excel
         vendor.supports_csv = formats.csv
         vendor.supports_pdf = formats.pdf
         vendor.supports_ocr = formats.ocr
+
+
+def _as(model: type[M], value: object) -> M:
+    """``value`` as ``model``: validated unless it already is one."""
+    return value if isinstance(value, model) else model.model_validate(value)
+
+
+def vendor_row(vendor: VendorRead, *, account_id: uuid.UUID) -> dict[str, Any]:
+    """The columns of a vendor as read: ``vendor_read`` the other way round."""
+    tests, formats = vendor.test_results, vendor.format_support
+    return {
+        **vendor.model_dump(exclude={"test_results", "format_support"}),
+        "account_id": account_id,
+        "status": vendor.status.value,
+        "tests_passing": tests.passing,
+        "tests_total": tests.total,
+        "tests_skipped": tests.skipped,
+        "supports_excel": formats.excel,
+        "supports_csv": formats.csv,
+        "supports_pdf": formats.pdf,
+        "supports_ocr": formats.ocr,
+    }
 
 
 def vendor_read(vendor: Vendor) -> VendorRead:

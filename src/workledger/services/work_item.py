@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
-from workledger.errors import Conflict, NotFound, ValidationError
+from workledger.errors import Conflict, NotFound, ValidationError, WorkledgerError
 from workledger.models import WorkItem, new_id
 from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.work_item import WorkItemRepository, path_segment
@@ -46,37 +47,62 @@ class WorkItemService(Service):
             await repo.lock(_referenced(data.parent_id, data.dependencies))
             item_id = item_id or new_id()
             parent = await self._parent(repo, data.parent_id)
-            depth = parent.depth + 1 if parent else 0
-            _check_depth(depth)
-            now = utcnow()
-            item = WorkItem(
-                id=item_id,
-                account_id=actor.account_id,
-                item_type=data.item_type.value,
-                title=data.title,
-                description=data.description,
-                status=data.status.value,
-                priority=data.priority.value,
-                priority_rank=PRIORITY_RANK[data.priority],
-                due_date=data.due_date,
-                tags=list(data.tags),
-                parent_id=parent.id if parent else None,
-                path=(parent.path if parent else "") + path_segment(item_id),
-                depth=depth,
-                branch_name=data.branch_name,
-                commit_hash=data.commit_hash,
-                pr_number=data.pr_number,
-                item_metadata=data.metadata or {},
-                version=1,
-                created_at=now,
-                updated_at=now,
-                created_by=actor.client,
-                updated_by=actor.client,
-            )
+            item = _new_item(actor, data, item_id, parent, at=utcnow())
             repo.add(item)
             await repo.flush()
             edges = await self._set_dependencies(repo, item, data.dependencies or [])
             return _read(item, edges)
+
+    async def create_many(
+        self,
+        *,
+        actor: Actor,
+        items: Sequence[WorkItemCreate],
+        ids: Sequence[uuid.UUID | None] = (),
+    ) -> list[WorkItemRead | WorkledgerError]:
+        """Many items in one transaction and a few statements (for imports): each as
+        ``create`` would make it, or the error that refused it. A parent or a dependency
+        may be an existing item or one made earlier in the batch; nothing depends on a
+        new item yet, so no dependency of one closes a cycle."""
+        chosen = [given or new_id() for given in [*ids, *[None] * (len(items) - len(ids))]]
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            batch = set(chosen)
+            referenced = [
+                ref
+                for data in items
+                for ref in _referenced(data.parent_id, data.dependencies)
+                if ref not in batch
+            ]
+            await repo.lock(referenced)
+            known = {item.id: item for item in await repo.get_many(referenced)}
+            now = utcnow()
+            made: list[tuple[WorkItem, ItemEdges] | WorkledgerError] = []
+            for data, item_id in zip(items, chosen, strict=True):
+                try:
+                    parent = _parent_among(known, data.parent_id)
+                    targets = [d.depends_on_id for d in data.dependencies or []]
+                    _check_targets(item_id, targets, found=known.keys())
+                    item = _new_item(actor, data, item_id, parent, at=now)
+                except WorkledgerError as refused:
+                    made.append(refused)
+                    continue
+                repo.add(item)
+                known[item.id] = item
+                edges = [
+                    (d.depends_on_id, d.dependency_type.value) for d in data.dependencies or []
+                ]
+                made.append((item, edges))
+            await repo.flush()
+            await repo.add_dependencies(
+                [
+                    (m[0].id, target, kind)
+                    for m in made
+                    if not isinstance(m, WorkledgerError)
+                    for target, kind in m[1]
+                ]
+            )
+            return [m if isinstance(m, WorkledgerError) else _read(*m) for m in made]
 
     async def get(
         self, *, actor: Actor, item_id: uuid.UUID, include_deleted: bool = False
@@ -268,12 +294,8 @@ class WorkItemService(Service):
         repo: WorkItemRepository, item: WorkItem, dependencies: Sequence[DependencyIn]
     ) -> ItemEdges:
         targets = [d.depends_on_id for d in dependencies]
-        if item.id in targets:
-            raise ValidationError.single("dependencies", "a work item cannot depend on itself")
-        found = {t.id for t in await repo.get_many(targets)}
-        missing = [str(t) for t in targets if t not in found]
-        if missing:
-            raise NotFound(RESOURCE, ", ".join(missing), field="dependencies", ids=missing)
+        found = {t.id for t in await repo.get_many(t for t in targets if t != item.id)}
+        _check_targets(item.id, targets, found=found)
         if targets and await repo.dependency_reaches(starts=targets, target=item.id):
             raise Conflict(
                 "these dependencies would close a cycle: an item they lead to already "
@@ -346,6 +368,62 @@ def _referenced(
     """The other items a change links to: they are locked along with the item itself."""
     linked = [d.depends_on_id for d in dependencies or []]
     return [parent_id, *linked] if parent_id is not None else linked
+
+
+def _new_item(
+    actor: Actor,
+    data: WorkItemCreate,
+    item_id: uuid.UUID,
+    parent: WorkItem | None,
+    *,
+    at: datetime,
+) -> WorkItem:
+    """A new item under ``parent`` (a root without one), refused below the fifth level."""
+    depth = parent.depth + 1 if parent else 0
+    _check_depth(depth)
+    return WorkItem(
+        id=item_id,
+        account_id=actor.account_id,
+        item_type=data.item_type.value,
+        title=data.title,
+        description=data.description,
+        status=data.status.value,
+        priority=data.priority.value,
+        priority_rank=PRIORITY_RANK[data.priority],
+        due_date=data.due_date,
+        tags=list(data.tags),
+        parent_id=parent.id if parent else None,
+        path=(parent.path if parent else "") + path_segment(item_id),
+        depth=depth,
+        branch_name=data.branch_name,
+        commit_hash=data.commit_hash,
+        pr_number=data.pr_number,
+        item_metadata=data.metadata or {},
+        version=1,
+        created_at=at,
+        updated_at=at,
+        created_by=actor.client,
+        updated_by=actor.client,
+    )
+
+
+def _parent_among(known: dict[uuid.UUID, WorkItem], parent_id: uuid.UUID | None) -> WorkItem | None:
+    if parent_id is None:
+        return None
+    if parent_id not in known:
+        raise NotFound("parent work item", parent_id, field="parent_id")
+    return known[parent_id]
+
+
+def _check_targets(
+    item_id: uuid.UUID, targets: Sequence[uuid.UUID], *, found: Collection[uuid.UUID]
+) -> None:
+    """The items depended on are other live items of the account."""
+    if item_id in targets:
+        raise ValidationError.single("dependencies", "a work item cannot depend on itself")
+    missing = [str(t) for t in targets if t not in found]
+    if missing:
+        raise NotFound(RESOURCE, ", ".join(missing), field="dependencies", ids=missing)
 
 
 def _check_depth(depth: int) -> None:
