@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import pty
 import re
 import subprocess
 from datetime import timedelta
@@ -10,7 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from bench.import_file import status_file
 from tests.cli.process import run
+from tests.support.commands import WORKLEDGER
 from workledger.container import Container
 from workledger.db.types import utcnow
 from workledger.models import WorkItem
@@ -123,6 +128,42 @@ def test_an_empty_file_and_a_file_of_prose_exit_1_saying_what_was_expected(
     assert "'Goals' (line 3)" in done.stderr
     assert "warning: " in done.stderr  # the section it did not read, named
     assert "- Vendors: 0 " in run("report", "-o", "-", cwd=tmp_path, env=cli_env).stdout
+
+
+def on_a_terminal(args: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Runs the command with its standard error on a pseudo-terminal, as in a shell."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [WORKLEDGER, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=terminal
+    )
+    os.close(terminal)
+    seen = b""
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(controller, 65536):
+            seen += chunk
+    os.close(controller)
+    stdout = process.stdout.read().decode() if process.stdout else ""
+    return process.wait(timeout=60), stdout, seen.decode(errors="replace")
+
+
+def test_a_large_file_shows_its_progress_on_a_terminal_only(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    large = tmp_path / "large.md"
+    large.write_text(status_file(1.2), encoding="utf-8")
+    assert large.stat().st_size > 1_000_000
+
+    code, stdout, terminal = on_a_terminal(
+        ["import", str(large), "--dry-run"], cwd=tmp_path, env=cli_env
+    )
+    assert code == 0, stdout + terminal
+    assert "large.md: vendors" in terminal
+    assert "large.md: checks" in terminal
+    assert "every check passed" in stdout
+
+    piped = run("import", str(large), "--dry-run", cwd=tmp_path, env=cli_env)
+    assert piped.returncode == 0
+    assert "large.md: vendors" not in piped.stderr
 
 
 async def test_archive_moves_old_closed_items_and_says_how_many(

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from workledger.cli.runtime import acting_account, open_container, run_async
 from workledger.schemas.status import StatusReport
-from workledger.services.importer import ImportResult
+from workledger.services.importer import IMPORT_STEPS, ImportResult
 from workledger.status_file.document import StatusDocument
 from workledger.status_file.parser import read_status_file
 
@@ -77,16 +82,18 @@ def import_file(file: Path, sessions: Path | None, dry_run: bool) -> None:
     """Import a .project_status.md (workledger's report or a hand-kept one) into the
     current account, which must be empty. Five reconciliation checks compare the file
     with the database; if one fails, nothing is kept (exit status 1). FILE is only read."""
-    try:
-        document = read_status_file(file, sessions=sessions)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {file}: {exc}") from None
-    try:
-        result = _import(document, dry_run=dry_run)
-    except click.ClickException:  # refused before importing: say what the file held
-        for warning in document.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        raise
+    with _progress(file) as step:
+        step("reading")
+        try:
+            document = read_status_file(file, sessions=sessions)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"cannot read {file}: {exc}") from None
+        try:
+            result = _import(document, dry_run=dry_run, on_step=step)
+        except click.ClickException:  # refused before importing: say what the file held
+            for warning in document.warnings:
+                click.echo(f"warning: {warning}", err=True)
+            raise
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(check_table(result))
@@ -96,12 +103,40 @@ def import_file(file: Path, sessions: Path | None, dry_run: bool) -> None:
 
 
 @run_async
-async def _import(document: StatusDocument, *, dry_run: bool) -> ImportResult:
+async def _import(
+    document: StatusDocument, *, dry_run: bool, on_step: Callable[[str], object]
+) -> ImportResult:
     async with open_container() as container:
         actor = await acting_account(container)
         return await container.importer.run(
-            account_id=actor.account_id, document=document, dry_run=dry_run
+            account_id=actor.account_id, document=document, dry_run=dry_run, on_step=on_step
         )
+
+
+# Files larger than this show their progress, when standard error is a terminal.
+PROGRESS_OVER_BYTES = 1_000_000
+
+
+@contextmanager
+def _progress(file: Path) -> Iterator[Callable[[str], object]]:
+    """A progress bar on standard error through reading and each import step (rich),
+    for a large file on a terminal; elsewhere a step reports nothing."""
+    try:
+        large = file.stat().st_size > PROGRESS_OVER_BYTES
+    except OSError:
+        large = False
+    if not large or not sys.stderr.isatty():
+        yield lambda step: None
+        return
+    steps = ("reading", *IMPORT_STEPS)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"{file.name}: reading", total=len(steps))
+
+        def step(name: str) -> None:
+            progress.update(task, completed=steps.index(name), description=f"{file.name}: {name}")
+
+        yield step
 
 
 def check_table(result: ImportResult) -> str:

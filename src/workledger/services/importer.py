@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import graphlib
 import uuid
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
@@ -48,6 +48,8 @@ class Loadable(Protocol[T]):
 
 
 MIGRATION_CLIENT = "migration"
+# What ``ImportService.run`` reports as it goes, in order.
+IMPORT_STEPS = ("vendors", "work items", "session prompts", "deployments", "enhancements", "checks")
 MAX_DESCRIPTION = 10_000
 # What an imported session prompt's status is when its frontmatter does not say: the
 # prompts of a hand-kept file are past sessions.
@@ -112,11 +114,13 @@ class ImportService(Service):
         account_id: uuid.UUID,
         document: StatusDocument,
         dry_run: bool = False,
+        on_step: Callable[[str], object] = lambda step: None,
     ) -> ImportResult:
         """Import ``document`` (session prompt files included) into an empty account.
 
         Records are written by the client ``migration``. The result says which checks
-        passed; unless all did and this is not a dry run, nothing was kept."""
+        passed; unless all did and this is not a dry run, nothing was kept. ``on_step``
+        hears each of IMPORT_STEPS as it begins."""
         if not document.census.entries and not _holds_records(document):
             reason = _nothing_to_import(document)
             raise ValidationError([FieldError("file", reason)], message=reason)
@@ -126,11 +130,17 @@ class ImportService(Service):
             async with self.db.transaction() as session:
                 holdings = HoldingsRepository(session, account_id=account_id)
                 await _refuse_unless_empty(holdings)
+                on_step("vendors")
                 vendors = await self._vendors(run, document.vendors)
+                on_step("work items")
                 items = await self._work_items(run, document.work_items)
+                on_step("session prompts")
                 await self._sessions(run, prompts)
+                on_step("deployments")
                 await self._deployments(run, document, vendors, items)
+                on_step("enhancements")
                 await self._enhancements(run, document)
+                on_step("checks")
                 checks = await _reconcile(holdings, document, prompts)
                 result = ImportResult(checks, run.warnings, run.created, dry_run)
                 if not result.committed:
