@@ -24,6 +24,7 @@ from workledger.status_file.text import (
     YAML_KEY,
     Line,
     heading_level,
+    is_prose,
     plain,
     unmark,
 )
@@ -108,6 +109,10 @@ def frontmatter_blocks(lines: list[Line]) -> list[int]:
     index, after_heading = 0, False
     while index < len(lines):
         text = lines[index].text
+        if is_prose(text):
+            index += 1
+            after_heading = after_heading and not text.strip()
+            continue
         following = lines[index + 1].text if index + 1 < len(lines) else ""
         if DASHES.match(text) and YAML_KEY.match(following):
             found.append(lines[index].number)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from workledger.status_file.text import DASHES, FENCE, YAML_KEY, Line, plain
+from workledger.status_file.text import DASHES, FENCE, YAML_KEY, Line, is_prose, plain
 
 # The words (as ``plain`` gives them) that name each kind of section.
 SECTION_WORDS: dict[str, tuple[str, ...]] = {
@@ -133,6 +133,8 @@ def _headings(lines: list[Line]) -> list[_Heading]:
     found = []
     in_code = in_frontmatter = False
     for index, line in enumerate(lines):
+        if is_prose(line.text):
+            continue
         if FENCE.match(line.text):
             in_code = not in_code
             continue

@@ -19,7 +19,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 from frontmatter.default_handlers import YAMLHandler
 
 from workledger.status_file.document import ParseWarning, SourceSession
-from workledger.status_file.text import FENCE, SUBHEADING, unmark
+from workledger.status_file.text import FENCE, SUBHEADING, is_prose, unmark
 
 MAX_FRONTMATTER_DEPTH = 64
 MAX_FRONTMATTER_VALUES = 10_000
@@ -180,6 +180,10 @@ def _find_blocks(
     while index < len(lines):
         number, text = lines[index]
         index += 1
+        if is_prose(text) and not in_code:
+            if current is not None:
+                current.body_lines.append(text)
+            continue
         if current is not None and (in_code or FENCE.match(text)):
             current.body_lines.append(text)
             in_code = in_code != bool(FENCE.match(text))

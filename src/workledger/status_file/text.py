@@ -55,6 +55,15 @@ def plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]|_", " ", text).lower().split())
 
 
+_MARKUP_STARTS = frozenset("#`~-")
+
+
+def is_prose(text: str) -> bool:
+    """A line that cannot be a heading, a fence or a ``---`` line: most lines of a large
+    file, which the section and block scanners then pass over without a regex."""
+    return text.lstrip()[:1] not in _MARKUP_STARTS
+
+
 def heading_level(text: str) -> int:
     """How many ``#`` open a heading line."""
     stripped = text.lstrip()
