@@ -3,9 +3,9 @@
     python -m bench.run_all [--items 1000000] [--list-database-url URL] [--skip-list]
                             [--json bench/results.json]
 
-vendor_query, mcp_query, hierarchy_query and report (at 1x and 10x the design's data) run on
-SQLite and PostgreSQL; list_scale runs on PostgreSQL with ``--items`` generated work items (or
-on ``--list-database-url``).
+vendor_query, mcp_query, hierarchy_query, report (at 1x and 10x the design's data) and
+import_file (a 5 MB status file) run on SQLite and PostgreSQL; list_scale runs on PostgreSQL
+with ``--items`` generated work items (or on ``--list-database-url``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ import os
 import time
 from pathlib import Path
 
-from bench import hierarchy_query, list_scale, mcp_query, readme_table, report, vendor_query
+from bench import (
+    hierarchy_query,
+    import_file,
+    list_scale,
+    mcp_query,
+    readme_table,
+    report,
+    vendor_query,
+)
 from bench.common import Stats, banner, command_line
 
 
@@ -27,6 +35,7 @@ async def run(args: argparse.Namespace) -> list[Stats]:
         hierarchy_query.parser().parse_args(["--backend", "both", "--others", str(args.others)])
     )
     results += await report.run(report.parser().parse_args(["--backend", "both"]))
+    results += await import_file.run(import_file.parser().parse_args(["--backend", "both"]))
     if not args.skip_list:
         list_args = ["--backend", "postgresql", "--items", str(args.items)]
         if args.list_database_url:
