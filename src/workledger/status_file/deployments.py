@@ -13,11 +13,11 @@ from workledger.status_file.text import (
     KEY_VALUE,
     NONE,
     SUBHEADING,
-    TABLE_RULE,
     Line,
     Reader,
     plain,
     table_cells,
+    table_row,
     truth,
     unmark,
 )
@@ -122,10 +122,9 @@ def _table_deployment(
     columns: list[str | None], line: Line, reader: Reader
 ) -> SourceDeployment | None:
     """A row of a deployments table (``| Date | PR | Title | Commit | … |``)."""
-    cells = table_cells(line.text)
-    if all(TABLE_RULE.fullmatch(cell) for cell in cells):
+    row = table_row(columns, line.text)
+    if row is None:
         return None
-    row = {key: cell for key, cell in zip(columns, cells, strict=False) if key}
     written = f"{row.get('date', '')} PR {row.get('pr', '').lstrip('#')}"
     block = _deployment_heading(written, line, reader) if row.get("pr") else None
     if block is None:

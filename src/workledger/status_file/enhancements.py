@@ -12,12 +12,12 @@ from workledger.status_file.text import (
     NONE,
     SEPARATORS,
     SUBHEADING,
-    TABLE_RULE,
     Line,
     Reader,
     heading_level,
     plain,
     table_cells,
+    table_row,
     unmark,
 )
 
@@ -160,10 +160,9 @@ def _table_enhancement(
     columns: list[str | None], line: Line, reader: Reader
 ) -> SourceEnhancement | None:
     """A row of an enhancements table (``| Title | Priority | Status | Quarter |``)."""
-    cells = table_cells(line.text)
-    if all(TABLE_RULE.fullmatch(cell) for cell in cells):
+    row = table_row(columns, line.text)
+    if row is None:
         return None
-    row = {key: cell for key, cell in zip(columns, cells, strict=False) if key}
     title = unmark(row.pop("title", ""))
     if not title:
         reader.warn(line.number, "enhancement row without a title skipped")

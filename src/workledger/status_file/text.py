@@ -33,6 +33,15 @@ def table_cells(text: str) -> list[str]:
     return [cell.strip() for cell in _CELL_SEPARATOR.split(text.strip().strip("|"))]
 
 
+def table_row(columns: list[str | None], text: str) -> dict[str, str] | None:
+    """A data row's cells by what their columns hold (unnamed columns left out); None for
+    the ``|---|---|`` row under the header."""
+    cells = table_cells(text)
+    if all(TABLE_RULE.fullmatch(cell) for cell in cells):
+        return None
+    return {key: cell for key, cell in zip(columns, cells, strict=False) if key}
+
+
 class Line(NamedTuple):
     number: int  # 1-based
     text: str

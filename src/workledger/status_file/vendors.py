@@ -16,6 +16,8 @@ from workledger.status_file.text import (
     Reader,
     heading_level,
     plain,
+    table_cells,
+    table_row,
     truth,
     unmark,
 )
@@ -151,12 +153,11 @@ def _read_table_row(
     reader: Reader,
 ) -> list[str | None]:
     """One row of a vendor table; returns the table's columns (read from its header)."""
-    cells = [cell.strip() for cell in text.strip().strip("|").split("|")]
     if columns is None:
-        return _table_columns(cells, line, reader)
-    if all(re.fullmatch(r":?-+:?", cell) for cell in cells):
+        return _table_columns(table_cells(text), line, reader)
+    row = table_row(columns, text)
+    if row is None:
         return columns
-    row = dict(zip(columns, cells, strict=False))
     name = unmark(row.pop("name", ""))
     if not name:
         reader.warn(line.number, "vendor table row without a name skipped")
