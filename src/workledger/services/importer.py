@@ -179,6 +179,9 @@ class ImportService(Service):
         order, link_later = _creation_order(list(listed.values()))
         entries = []
         for item in order:
+            if item.parent_short_id is not None and item.parent_short_id not in new_ids:
+                run.warn(item.line, "skipped: its parent was not imported")
+                continue
             data = {
                 "item_type": item.item_type,
                 "title": item.title,
@@ -187,10 +190,7 @@ class ImportService(Service):
                 "parent_id": new_ids.get(item.parent_short_id or ""),
                 "dependencies": [] if link_later else _dependencies(run, item, new_ids),
             }
-            if item.parent_short_id is not None and item.parent_short_id not in new_ids:
-                run.warn(item.line, "skipped: its parent was not imported")
-            else:
-                entries.append((item.line, None, data))
+            entries.append((item.line, None, data))
         loaded = run.load(WorkItemCreate, entries)
         by_line = {item.line: item for item in order}
         made = await self.work_items.create_many(
