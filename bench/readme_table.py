@@ -55,6 +55,11 @@ def _verdict(target: dict[str, Any] | None, p95s: list[float]) -> str:
     return verdict
 
 
+def _ms(value: float) -> str:
+    """Three significant digits, and whole milliseconds from 1,000 up."""
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+
+
 def table(document: dict[str, Any]) -> str:
     rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for result in document["results"]:  # in the order measured
@@ -71,7 +76,7 @@ def table(document: dict[str, Any]) -> str:
     for (row, path), by_backend in rows.items():
         target = next(iter(by_backend.values()))["target"]
         p95s = [by_backend[b]["p95"] for b in BACKENDS if b in by_backend]
-        figures = [f"{by_backend[b]['p95']:.3g}" if b in by_backend else "" for b in BACKENDS]
+        figures = [_ms(by_backend[b]["p95"]) if b in by_backend else "" for b in BACKENDS]
         cells = [row, path, *figures, _target(target), _verdict(target, p95s)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
