@@ -67,9 +67,9 @@ class VendorService(Service):
                     continue
                 taken.add(data.name)
                 made.append(
-                    VendorRead(
+                    VendorRead.model_construct(  # every value is already validated
                         id=new_id(),
-                        **data.model_dump(),
+                        **dict(data),
                         version=1,
                         created_at=now,
                         updated_at=now,
