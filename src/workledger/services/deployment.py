@@ -78,8 +78,8 @@ class DeploymentService(Service):
                     continue
                 deployment = _new_deployment(actor, data, at=now)
                 recorded[pair] = deployment
-                results.append(_Recorded(deployment, vendors, work_items, created=True))
-            new = [r for r in results if isinstance(r, _Recorded) and r.created]
+                results.append(_Recorded(deployment, vendors, work_items))
+            new = [r for r in results if isinstance(r, _Recorded)]
             await repo.add_many([(r.deployment, r.vendors, r.work_items) for r in new])
             earlier = [r for r in results if isinstance(r, Deployment)]
             vendors_of, items_of = await repo.links([d.id for d in earlier])
@@ -119,10 +119,11 @@ class DeploymentService(Service):
 
 @dataclass
 class _Recorded:
+    """A deployment this call records, with what it links to."""
+
     deployment: Deployment
     vendors: list[Vendor]
     work_items: list[WorkItem]
-    created: bool
 
 
 class _Links:
