@@ -26,13 +26,10 @@ RESOURCE = "enhancement"
 
 class EnhancementService(Service):
     async def create(self, *, actor: Actor, data: EnhancementCreate) -> EnhancementRead:
-        async with self.db.transaction() as session:
-            repo = EnhancementRepository(session, account_id=actor.account_id)
-            enhancement = _new_enhancement(actor, data, at=utcnow())
-            repo.add(enhancement)
-            await repo.flush()
-            await _set_depends_on(repo, enhancement.id, data.depends_on)
-            return enhancement_read(enhancement, data.depends_on)
+        [made] = await self.create_many(actor=actor, items=[data])
+        if isinstance(made, WorkledgerError):
+            raise made
+        return made
 
     async def create_many(
         self, *, actor: Actor, items: Sequence[EnhancementCreate]
@@ -139,10 +136,14 @@ def _new_enhancement(actor: Actor, data: EnhancementCreate, *, at: datetime) -> 
     return enhancement
 
 
-def _check_targets(targets: Sequence[uuid.UUID], found: set[uuid.UUID]) -> None:
-    """The enhancements depended on are listed once each and exist."""
+def _check_targets(
+    targets: Sequence[uuid.UUID], found: set[uuid.UUID], *, itself: uuid.UUID | None = None
+) -> None:
+    """The enhancements depended on are listed once each, other than ``itself``, and exist."""
     if len(set(targets)) != len(targets):
         raise ValidationError.single("depends_on", "lists the same enhancement twice")
+    if itself in targets:
+        raise ValidationError.single("depends_on", "an enhancement cannot depend on itself")
     missing = [str(t) for t in targets if t not in found]
     if missing:
         raise NotFound(RESOURCE, ", ".join(missing), field="depends_on", missing=missing)
@@ -151,9 +152,7 @@ def _check_targets(targets: Sequence[uuid.UUID], found: set[uuid.UUID]) -> None:
 async def _set_depends_on(
     repo: EnhancementRepository, enhancement_id: uuid.UUID, targets: Sequence[uuid.UUID]
 ) -> None:
-    if enhancement_id in targets and len(set(targets)) == len(targets):
-        raise ValidationError.single("depends_on", "an enhancement cannot depend on itself")
-    _check_targets(targets, await repo.existing_ids(targets))
+    _check_targets(targets, await repo.existing_ids(targets), itself=enhancement_id)
     if targets and await repo.reaches(starts=targets, target=enhancement_id):
         raise Conflict(
             "these dependencies would close a cycle: an enhancement they lead to already "

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from workledger.db.types import utcnow
@@ -29,7 +27,6 @@ from workledger.services.common import Service, check_version, stamp
 from workledger.services.read_cache import ReadCache
 
 RESOURCE = "vendor"
-M = TypeVar("M", bound=BaseModel)
 
 
 class VendorService(Service):
@@ -39,17 +36,13 @@ class VendorService(Service):
 
     async def create(self, *, actor: Actor, data: VendorCreate) -> VendorRead:
         try:
-            async with self.db.transaction() as session:
-                repo = VendorRepository(session, account_id=actor.account_id)
-                if await repo.get_by_name(data.name) is not None:
-                    raise _duplicate(data.name)
-                vendor = _new_vendor(actor, data, at=utcnow())
-                repo.add(vendor)
-                await repo.flush()
-                return vendor_read(vendor)
+            [made] = await self.create_many(actor=actor, items=[data])
         except IntegrityError:
             # Two creates of one name raced past the check: the unique index decided.
             raise _duplicate(data.name) from None
+        if isinstance(made, Conflict):
+            raise made
+        return made
 
     async def create_many(
         self, *, actor: Actor, items: Sequence[VendorCreate]
@@ -160,20 +153,6 @@ async def _find(
     return vendor
 
 
-def _new_vendor(actor: Actor, data: VendorCreate, *, at: datetime) -> Vendor:
-    vendor = Vendor(
-        account_id=actor.account_id,
-        name=data.name,
-        version=1,
-        created_at=at,
-        updated_at=at,
-        created_by=actor.client,
-        updated_by=actor.client,
-    )
-    _apply(vendor, {name: getattr(data, name) for name in VendorCreate.model_fields})
-    return vendor
-
-
 def _duplicate(name: str) -> Conflict:
     return Conflict(f"a vendor named {name!r} already exists", field="name")
 
@@ -186,21 +165,16 @@ def _apply(vendor: Vendor, changes: dict[str, Any]) -> None:
     if "manifest_compliant" in changes:
         vendor.manifest_compliant = bool(changes["manifest_compliant"])
     if "test_results" in changes:
-        results = _as(TestResults, changes["test_results"])
+        results = TestResults.model_validate(changes["test_results"])
         vendor.tests_passing = results.passing
         vendor.tests_total = results.total
         vendor.tests_skipped = results.skipped
     if "format_support" in changes:
-        formats = _as(FormatSupport, changes["format_support"])
+        formats = FormatSupport.model_validate(changes["format_support"])
         vendor.supports_excel = formats.excel
         vendor.supports_csv = formats.csv
         vendor.supports_pdf = formats.pdf
         vendor.supports_ocr = formats.ocr
-
-
-def _as(model: type[M], value: object) -> M:
-    """``value`` as ``model``: validated unless it already is one."""
-    return value if isinstance(value, model) else model.model_validate(value)
 
 
 def vendor_row(vendor: VendorRead, *, account_id: uuid.UUID) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from itertools import zip_longest
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
@@ -42,16 +43,10 @@ class WorkItemService(Service):
         self, *, actor: Actor, data: WorkItemCreate, item_id: uuid.UUID | None = None
     ) -> WorkItemRead:
         """A new item; ``item_id`` lets an import choose the (fresh, v7) id."""
-        async with self.db.transaction() as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
-            await repo.lock(_referenced(data.parent_id, data.dependencies))
-            item_id = item_id or new_id()
-            parent = await self._parent(repo, data.parent_id)
-            item = _new_item(actor, data, item_id, parent, at=utcnow())
-            repo.add(item)
-            await repo.flush()
-            edges = await self._set_dependencies(repo, item, data.dependencies or [])
-            return _read(item, edges)
+        [made] = await self.create_many(actor=actor, items=[data], ids=[item_id])
+        if isinstance(made, WorkledgerError):
+            raise made
+        return made
 
     async def create_many(
         self,
@@ -64,7 +59,7 @@ class WorkItemService(Service):
         ``create`` would make it, or the error that refused it. A parent or a dependency
         may be an existing item or one made earlier in the batch; nothing depends on a
         new item yet, so no dependency of one closes a cycle."""
-        chosen = [given or new_id() for given in [*ids, *[None] * (len(items) - len(ids))]]
+        chosen = [given or new_id() for _, given in zip_longest(items, ids)]
         async with self.db.transaction() as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
             batch = set(chosen)
