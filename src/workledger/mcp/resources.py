@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from workledger.errors import NotFound
-from workledger.mcp.call import call
+from workledger.mcp.context import Ledger, LedgerContext, calling
 
 
-async def status_markdown() -> str:
-    """The project status report (what get_project_status returns, as markdown)."""
-    now = call()
-    return (await now.container.status.report(actor=now.actor)).markdown
+def status_markdown(ledger: Ledger) -> Callable[[], Awaitable[str]]:
+    """The status resource's reader. The SDK passes no ``Context`` to a resource without
+    URI variables, so it reads through the server's ``Ledger``; being a read, it has no
+    client name to audit."""
+
+    async def status() -> str:
+        """The project status report (what get_project_status returns, as markdown)."""
+        return (await ledger.services.status.report(actor=ledger.actor())).markdown
+
+    return status
 
 
-async def work_item_json(id: str) -> str:
+async def work_item_json(id: str, ctx: LedgerContext) -> str:
     """One work item in full, as JSON."""
-    now = call()
+    now = calling(ctx)
     try:
         item_id = uuid.UUID(id)
     except ValueError:
         raise NotFound("work item", id) from None
-    item = await now.container.work_items.get(actor=now.actor, item_id=item_id)
+    item = await now.services.work_items.get(actor=now.actor, item_id=item_id)
     return item.model_dump_json()

@@ -1,50 +1,44 @@
-"""The MCP server: the one module that imports the SDK.
+"""The MCP server: the one module that imports the SDK's server.
 
-Tools are registered from ``registry.TOOLS``; every call runs with a ``ToolCall`` (app,
-actor, raw arguments) in context. The SDK's own answers are reshaped to the contract:
-unknown arguments are refused, bad ones and domain errors become the JSON error object of
-CONTRACT §8, and structured results travel as compact JSON text too."""
+Tools are registered from ``registry.TOOLS``. Each takes one arguments model of
+``schemas/`` (its fields are the tool's arguments: the SDK validates them and refuses
+unknown ones) and the SDK's ``Context``, whose lifespan context is the ``Ledger``. The
+SDK's answers are reshaped to the contract: bad arguments and domain errors become the
+JSON error object of CONTRACT §8, and structured results travel as compact JSON text too."""
 
 from __future__ import annotations
 
 import json
 import logging
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
-from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CLIENT_INFO_META_KEY, CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl
 from pydantic import ValidationError as PydanticValidationError
 from starlette.applications import Starlette
 
 from workledger import __version__
 from workledger.container import Container
-from workledger.errors import (
-    FieldError,
-    NotFound,
-    Unauthorized,
-    ValidationError,
-    WorkledgerError,
-)
-from workledger.mcp.call import ToolCall, current_call
+from workledger.errors import NotFound, ValidationError, WorkledgerError
+from workledger.mcp.context import Ledger
 from workledger.mcp.registry import TOOLS, ToolSpec
 from workledger.mcp.resources import status_markdown, work_item_json
-from workledger.schemas.common import Actor, field_errors
+from workledger.schemas.common import StrictModel, field_errors
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CLIENT = "mcp"
 SCOPE = "workledger"
 INSTRUCTIONS = (
     "workledger keeps this project's status: work items (project > session/task/research, "
@@ -54,7 +48,7 @@ INSTRUCTIONS = (
 )
 
 
-class WorkledgerMCP(MCPServer):
+class WorkledgerMCP(MCPServer[Ledger]):
     def __init__(
         self, container: Container, *, account_id: uuid.UUID | None, auth_url: str | None = None
     ) -> None:
@@ -70,37 +64,34 @@ class WorkledgerMCP(MCPServer):
                     required_scopes=[SCOPE],
                 ),
             }
-        tools = [_tool(spec) for spec in TOOLS]
+        ledger = Ledger(container, account_id)
+
+        @asynccontextmanager
+        async def serving(_: MCPServer[Ledger]) -> AsyncIterator[Ledger]:
+            yield ledger
+
         super().__init__(
             name="workledger",
             version=__version__,
             instructions=INSTRUCTIONS,
             log_level="WARNING",
-            tools=tools,
+            tools=[_tool(spec) for spec in TOOLS],
+            lifespan=serving,
             **auth,
         )
-        self._container = container
-        self._account_id = account_id
-        self._arguments = {tool.name: set(tool.parameters.get("properties", {})) for tool in tools}
+        self._tool_names = frozenset(spec.fn.__name__ for spec in TOOLS)
         self.resource("workledger://status", name="status", mime_type="text/markdown")(
-            status_markdown
+            status_markdown(ledger)
         )
         self.resource(
             "workledger://work-items/{id}", name="work_item", mime_type="application/json"
         )(work_item_json)
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+        self, name: str, arguments: dict[str, Any], context: Context[Ledger, Any] | None = None
     ) -> Any:
-        unknown = sorted(set(arguments) - self._arguments.get(name, set(arguments)))
-        if unknown:
-            return _error(
-                ValidationError([FieldError(n, f"unknown argument for {name}") for n in unknown])
-            )
-        try:
-            token = current_call.set(self._call(context, arguments))
-        except WorkledgerError as exc:
-            return _error(exc)
+        if name not in self._tool_names:
+            return _error(NotFound("tool", name))
         try:
             # A started call finishes its (short) transaction even if the client goes away:
             # cancelling inside the SQLite driver leaves a connection nobody can close.
@@ -108,12 +99,9 @@ class WorkledgerMCP(MCPServer):
                 result = await super().call_tool(name, arguments, context)
         except ToolError as exc:
             return _error(_domain_error(exc, tool=name))
-        finally:
-            current_call.reset(token)
         return _compact(result)
 
-    async def read_resource(self, uri: Any, context: Context[Any, Any] | None = None) -> Any:
-        token = current_call.set(self._call(context, {}))
+    async def read_resource(self, uri: Any, context: Context[Ledger, Any] | None = None) -> Any:
         try:
             with anyio.CancelScope(shield=True):
                 return await super().read_resource(uri, context)
@@ -121,18 +109,6 @@ class WorkledgerMCP(MCPServer):
             if isinstance(exc.__cause__, NotFound):
                 raise ResourceNotFoundError(str(exc.__cause__)) from None
             raise
-        finally:
-            current_call.reset(token)
-
-    def _call(self, context: Context[Any, Any] | None, arguments: dict[str, Any]) -> ToolCall:
-        account_id = self._account_id
-        if account_id is None:
-            access = get_access_token()
-            if access is None or access.subject is None:
-                raise Unauthorized("a bearer token is required")
-            account_id = uuid.UUID(access.subject)
-        client = _client_name(context) or DEFAULT_CLIENT
-        return ToolCall(self._container, Actor(account_id=account_id, client=client), arguments)
 
 
 class BearerVerifier:
@@ -183,6 +159,8 @@ async def run_stdio(container: Container, *, account_id: uuid.UUID) -> None:
 
 
 def _tool(spec: ToolSpec) -> Tool:
+    """The SDK's tool for ``spec.fn``, taking the fields of its arguments model as the
+    call's own arguments (the SDK would nest them under the parameter's name)."""
     tool = Tool.from_function(
         spec.fn,
         annotations=ToolAnnotations(
@@ -192,24 +170,42 @@ def _tool(spec: ToolSpec) -> Tool:
             open_world_hint=False,
         ),
     )
-    tool.parameters["additionalProperties"] = False
-    return tool
+    arguments = _flat_arguments(tool)
+    return tool.model_copy(
+        update={
+            "parameters": arguments.model_json_schema(by_alias=True),
+            "fn_metadata": tool.fn_metadata.model_copy(update={"arg_model": arguments}),
+        }
+    )
 
 
-def _client_name(context: Context[Any, Any] | None) -> str | None:
-    """The client's declared name: from the handshake, or from each request's _meta."""
-    if context is None:
-        return None
-    try:
-        params = context.session.client_params
-        if params is not None:
-            name = params.client_info.name
-        else:
-            info = (context.request_context.meta or {}).get(CLIENT_INFO_META_KEY)
-            name = info.get("name") if isinstance(info, dict) else None
-    except (AttributeError, ValueError, LookupError):
-        return None
-    return str(name).strip() or None if name else None
+class _FlatArguments(ArgModelBase):
+    """An arguments model whose validated instance reaches the tool as one value."""
+
+    parameter: ClassVar[str | None] = None
+
+    def model_dump_one_level(self) -> dict[str, Any]:
+        return {} if self.parameter is None else {self.parameter: self}
+
+
+class _NoArguments(StrictModel):
+    pass
+
+
+def _flat_arguments(tool: Tool) -> type[ArgModelBase]:
+    fields = tool.fn_metadata.arg_model.model_fields
+    model: Any = _NoArguments
+    parameter = None
+    if fields:
+        [(parameter, field)] = fields.items()
+        model = field.annotation
+    if not (isinstance(model, type) and issubclass(model, StrictModel)):
+        raise TypeError(f"{tool.name}: a tool takes one arguments model of schemas/")
+    return type(
+        f"{tool.name}Arguments",
+        (model, _FlatArguments),
+        {"parameter": parameter, "__module__": __name__},
+    )
 
 
 def _domain_error(exc: ToolError, *, tool: str) -> WorkledgerError:
@@ -218,8 +214,6 @@ def _domain_error(exc: ToolError, *, tool: str) -> WorkledgerError:
         return cause
     if isinstance(cause, PydanticValidationError):
         return ValidationError(field_errors(cause))
-    if cause is None and str(exc).startswith("Unknown tool"):
-        return NotFound("tool", tool)
     log.error("tool %s failed", tool, exc_info=cause or exc)
     return _Internal("the tool failed on the server; the error was logged")
 

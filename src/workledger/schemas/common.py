@@ -74,6 +74,9 @@ PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 INT32_MAX = 2_147_483_647  # integer columns are 32-bit on PostgreSQL
 PrNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
+Version = Annotated[
+    int, Field(ge=1, le=INT32_MAX, description="the version you read; a stale one is refused")
+]
 
 
 def _has_nul(value: Any) -> bool:
@@ -149,11 +152,11 @@ class StrictModel(BaseModel):
 class UpdateModel(StrictModel):
     """A partial update: only the fields sent are applied; ``version`` is required."""
 
-    version: int = Field(
-        ge=1, le=INT32_MAX, description="the version you read; a stale one is refused"
-    )
+    version: Version
     # Fields that may be left out but not cleared with an explicit null.
     not_nullable: ClassVar[frozenset[str]] = frozenset()
+    # Fields that say which record and which version the change is for, not what changes.
+    addressing: ClassVar[frozenset[str]] = frozenset({"version"})
 
     @model_validator(mode="before")
     @classmethod
@@ -165,8 +168,8 @@ class UpdateModel(StrictModel):
         return data
 
     def changes(self) -> dict[str, Any]:
-        """The fields the caller sent (``version`` aside), with their validated values."""
-        return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
+        """The fields the caller sent (the addressing aside), with their validated values."""
+        return {name: getattr(self, name) for name in self.model_fields_set - self.addressing}
 
 
 class ReadModel(BaseModel):

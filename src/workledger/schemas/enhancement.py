@@ -55,6 +55,13 @@ class EnhancementUpdate(UpdateModel):
     )
 
 
+class EnhancementChange(EnhancementUpdate):
+    """The update tool's arguments: which enhancement, and the update."""
+
+    id: uuid.UUID
+    addressing: ClassVar[frozenset[str]] = EnhancementUpdate.addressing | {"id"}
+
+
 class EnhancementListQuery(StrictModel):
     priority: Priority | None = None
     status: EnhancementStatus | None = None

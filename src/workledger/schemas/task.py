@@ -9,15 +9,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from workledger.schemas.common import INT32_MAX, ReadModel, StrictModel, Title
+from workledger.schemas.common import ReadModel, StrictModel, Title, Version
 from workledger.schemas.work_item import Description
 
 # true or false only: "yes" or 1 meaning true would surprise whoever sent "no" or 0.
 Completed = Annotated[bool, Field(strict=True)]
-Version = Annotated[
-    int,
-    Field(ge=1, le=INT32_MAX, description="the version you read; a stale one is refused"),
-]
 
 
 class TaskStatusFilter(StrEnum):

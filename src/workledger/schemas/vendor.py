@@ -61,6 +61,25 @@ class VendorUpdate(UpdateModel):
     )
 
 
+class VendorLookup(StrictModel):
+    """One vendor, by its name or by its id."""
+
+    name: VendorName | None = None
+    vendor_id: uuid.UUID | None = None
+
+
+class VendorChange(VendorUpdate):
+    """The update tool's arguments: which vendor (by id or name), and the update."""
+
+    vendor_id: uuid.UUID | None = None
+    name: VendorName | None = Field(default=None, description="the vendor, unless vendor_id")
+    addressing: ClassVar[frozenset[str]] = VendorUpdate.addressing | {"vendor_id", "name"}
+
+
+class VendorListQuery(StrictModel):
+    status: VendorStatus | None = Field(default=None, description="only the vendors in it")
+
+
 class VendorRead(ReadModel):
     id: uuid.UUID
     name: str

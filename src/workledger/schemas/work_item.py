@@ -208,6 +208,31 @@ class WorkItemUpdate(UpdateModel, WorkItemFields):
         return self
 
 
+class WorkItemChange(WorkItemUpdate):
+    """The update tool's arguments: which item, and the update."""
+
+    id: uuid.UUID
+    addressing: ClassVar[frozenset[str]] = WorkItemUpdate.addressing | {"id"}
+
+
+class WorkItemReadOptions(StrictModel):
+    """How much of an item to read besides its own fields."""
+
+    include_hierarchy: bool = Field(
+        default=False, description="also its ancestors and its descendants"
+    )
+    max_depth: Annotated[int, Field(ge=1, le=MAX_DEPTH + 1)] = Field(
+        default=MAX_DEPTH + 1, description="how many levels of descendants"
+    )
+    include_deleted: bool = False
+
+
+class WorkItemQuery(WorkItemReadOptions):
+    """The query tool's arguments: which item, and how much of it."""
+
+    id: uuid.UUID
+
+
 class WorkItemListQuery(StrictModel):
     item_type: ItemType | None = None
     status: ItemStatus | None = None

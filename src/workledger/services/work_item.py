@@ -22,6 +22,7 @@ from workledger.schemas.work_item import (
     WorkItemHierarchy,
     WorkItemListQuery,
     WorkItemRead,
+    WorkItemReadOptions,
     WorkItemSummary,
     WorkItemUpdate,
     validate_metadata,
@@ -113,17 +114,18 @@ class WorkItemService(Service):
         *,
         actor: Actor,
         item_id: uuid.UUID,
-        include_hierarchy: bool = False,
-        max_depth: int = MAX_DEPTH + 1,
-        include_deleted: bool = False,
+        options: WorkItemReadOptions,
     ) -> WorkItemHierarchy:
         """One item in full; with ``include_hierarchy`` also its ancestors and descendants
         (otherwise those two lists are null). What both doors' single-item reads answer."""
-        if include_hierarchy:
+        if options.include_hierarchy:
             return await self.get_hierarchy(
-                actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
+                actor=actor,
+                item_id=item_id,
+                max_depth=options.max_depth,
+                include_deleted=options.include_deleted,
             )
-        item = await self.get(actor=actor, item_id=item_id, include_deleted=include_deleted)
+        item = await self.get(actor=actor, item_id=item_id, include_deleted=options.include_deleted)
         return WorkItemHierarchy.model_validate(item.model_dump())
 
     async def get_hierarchy(

@@ -10,11 +10,11 @@ from pydantic import Field
 
 from workledger.api.deps import AppContainer, CurrentActor, required_version, set_etag
 from workledger.api.openapi import errors
-from workledger.schemas.common import INT32_MAX, Page, StrictModel
+from workledger.schemas.common import INT32_MAX, Page
 from workledger.schemas.vendor import (
     VendorCreate,
+    VendorListQuery,
     VendorRead,
-    VendorStatus,
     VendorUpdate,
 )
 
@@ -30,10 +30,6 @@ class VendorPatch(VendorUpdate):
     version: int | None = Field(  # type: ignore[assignment]
         default=None, ge=1, le=INT32_MAX, description="the version you read, unless If-Match"
     )
-
-
-class VendorListQuery(StrictModel):
-    status: VendorStatus | None = None
 
 
 @router.get("", responses=errors())

@@ -18,11 +18,11 @@ from workledger.api.deps import (
 from workledger.api.openapi import errors
 from workledger.schemas.common import INT32_MAX, Page, StrictModel
 from workledger.schemas.work_item import (
-    MAX_DEPTH,
     WorkItemCreate,
     WorkItemHierarchy,
     WorkItemListQuery,
     WorkItemRead,
+    WorkItemReadOptions,
     WorkItemSummary,
     WorkItemUpdate,
 )
@@ -65,18 +65,10 @@ async def get_work_item(
     container: AppContainer,
     actor: CurrentActor,
     item_id: uuid.UUID,
+    options: Annotated[WorkItemReadOptions, Query()],
     response: Response,
-    include_hierarchy: bool = False,
-    max_depth: Annotated[int, Query(ge=1, le=MAX_DEPTH + 1)] = MAX_DEPTH + 1,
-    include_deleted: bool = False,
 ) -> WorkItemHierarchy:
-    found = await container.work_items.query(
-        actor=actor,
-        item_id=item_id,
-        include_hierarchy=include_hierarchy,
-        max_depth=max_depth,
-        include_deleted=include_deleted,
-    )
+    found = await container.work_items.query(actor=actor, item_id=item_id, options=options)
     set_etag(response, found.version)
     return found
 
