@@ -77,9 +77,25 @@ class VersionConflict(WorkledgerError):
             updated_by=updated_by,
             updated_at=updated_at.isoformat(),
         )
+        self.resource = resource
         self.current_version = current_version
         self.requested_version = requested_version
         self.updated_by = updated_by
+        self.updated_at = updated_at
+
+
+class PreconditionFailed(VersionConflict):
+    """A stale version given as If-Match: the same conflict, which HTTP answers 412."""
+
+    @classmethod
+    def of(cls, stale: VersionConflict) -> PreconditionFailed:
+        return cls(
+            stale.resource,
+            current_version=stale.current_version,
+            requested_version=stale.requested_version,
+            updated_by=stale.updated_by,
+            updated_at=stale.updated_at,
+        )
 
 
 class PreconditionRequired(WorkledgerError):

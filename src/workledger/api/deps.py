@@ -1,8 +1,7 @@
-"""What routes depend on: the container, the caller, and preconditions."""
+"""What routes depend on: the container, the caller; and what they share."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -11,14 +10,12 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from workledger.api.problems import IF_MATCH_CHECKED
 from workledger.container import Container
-from workledger.errors import FieldError, PreconditionRequired, Unauthorized, ValidationError
+from workledger.errors import FieldError, Unauthorized, ValidationError
 from workledger.schemas.common import Actor
 from workledger.services.account import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
 
 
 async def get_container(request: Request) -> Container:
@@ -51,31 +48,6 @@ async def get_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
-
-
-def required_version(request: Request, body_version: int | None, if_match: str | None) -> int:
-    """The version a mutation was made against: If-Match (stale: 412) or the body's
-    ``version`` (stale: 409); with neither, 428."""
-    if if_match is not None:
-        found = _ETAG.match(if_match)
-        if found is None:
-            raise ValidationError.single("If-Match", 'must be an ETag like "3"')
-        setattr(request.state, IF_MATCH_CHECKED, True)
-        return int(found.group(1))
-    if body_version is not None:
-        return body_version
-    raise PreconditionRequired(
-        'this change needs a precondition: send If-Match: "<version>" or "version" in the body'
-    )
-
-
-def optional_version(
-    request: Request, body_version: int | None, if_match: str | None
-) -> int | None:
-    """For the task endpoints, which honour preconditions without requiring them."""
-    if if_match is None and body_version is None:
-        return None
-    return required_version(request, body_version, if_match)
 
 
 async def refuse_unknown_query(request: Request) -> None:

@@ -17,6 +17,7 @@ from workledger.errors import (
     FieldError,
     Forbidden,
     NotFound,
+    PreconditionFailed,
     PreconditionRequired,
     StorageUnavailable,
     Unauthorized,
@@ -32,6 +33,7 @@ RETRY_AFTER_SECONDS = 5
 STATUS: dict[type[WorkledgerError], int] = {
     ValidationError: 422,
     NotFound: 404,
+    PreconditionFailed: 412,  # before its base class: the first match wins
     VersionConflict: 409,
     PreconditionRequired: 428,
     Conflict: 409,
@@ -39,8 +41,6 @@ STATUS: dict[type[WorkledgerError], int] = {
     Forbidden: 403,
     StorageUnavailable: 503,
 }
-# A stale If-Match is 412, a stale body version 409: routes mark which one they checked.
-IF_MATCH_CHECKED = "workledger_if_match"
 
 
 class ProblemResponse(JSONResponse):
@@ -61,10 +61,8 @@ def problem(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
-def domain_problem(request: Request, exc: WorkledgerError) -> ProblemResponse:
+def domain_problem(exc: WorkledgerError) -> ProblemResponse:
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 500)
-    if isinstance(exc, VersionConflict) and getattr(request.state, IF_MATCH_CHECKED, False):
-        status = 412
     headers = {}
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
@@ -79,7 +77,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(WorkledgerError)
     async def _domain(request: Request, exc: WorkledgerError) -> ProblemResponse:
-        return domain_problem(request, exc)
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:
@@ -92,7 +90,7 @@ def install(app: FastAPI) -> None:
                 errors=[{"field": "body", "message": "not valid JSON"}],
             )
         refused = ValidationError(errors)
-        return domain_problem(request, refused)
+        return domain_problem(refused)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:

@@ -149,10 +149,9 @@ class StrictModel(BaseModel):
             raise ValidationError(field_errors(exc)) from None
 
 
-class UpdateModel(StrictModel):
-    """A partial update: only the fields sent are applied; ``version`` is required."""
+class ChangeModel(StrictModel):
+    """A partial change: only the fields sent are applied."""
 
-    version: Version
     # Fields that may be left out but not cleared with an explicit null.
     not_nullable: ClassVar[frozenset[str]] = frozenset()
     # Fields that say which record and which version the change is for, not what changes.
@@ -170,6 +169,18 @@ class UpdateModel(StrictModel):
     def changes(self) -> dict[str, Any]:
         """The fields the caller sent (the addressing aside), with their validated values."""
         return {name: getattr(self, name) for name in self.model_fields_set - self.addressing}
+
+
+class Versioned(BaseModel):
+    """Made against the version read: what the services apply (a stale one is refused)."""
+
+    version: Version
+
+
+class VersionedIfNoHeader(BaseModel):
+    """A REST body: the version read comes here or as If-Match."""
+
+    version: Version | None = Field(default=None, description="the version you read, or If-Match")
 
 
 class ReadModel(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from workledger.errors import ValidationError
 from workledger.schemas.common import (
+    ChangeModel,
     Count,
     PageLimit,
     Principles,
@@ -17,7 +18,8 @@ from workledger.schemas.common import (
     ReadModel,
     StrictModel,
     Title,
-    UpdateModel,
+    Versioned,
+    VersionedIfNoHeader,
 )
 
 EnhancementDescription = Annotated[str, StringConstraints(max_length=5000)]
@@ -41,7 +43,7 @@ class EnhancementCreate(StrictModel):
     depends_on: DependsOn = Field(default_factory=list)
 
 
-class EnhancementUpdate(UpdateModel):
+class EnhancementChanges(ChangeModel):
     title: Title | None = None
     description: EnhancementDescription | None = None
     priority: Priority | None = None
@@ -55,8 +57,16 @@ class EnhancementUpdate(UpdateModel):
     )
 
 
-class EnhancementChange(EnhancementUpdate):
-    """The update tool's arguments: which enhancement, and the update."""
+class EnhancementUpdate(EnhancementChanges, Versioned):
+    """The fields to change and the version they were made against."""
+
+
+class EnhancementPatch(EnhancementChanges, VersionedIfNoHeader):
+    """The fields to change; ``version`` may come as If-Match instead."""
+
+
+class UpdateEnhancement(EnhancementUpdate):
+    """update_enhancement's arguments: which enhancement, and its update."""
 
     id: uuid.UUID
     addressing: ClassVar[frozenset[str]] = EnhancementUpdate.addressing | {"id"}

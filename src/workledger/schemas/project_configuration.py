@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from workledger.schemas.common import ReadModel, UpdateModel
+from workledger.schemas.common import ChangeModel, ReadModel, Versioned, VersionedIfNoHeader
 
 TokenBudget = Annotated[int, Field(ge=1_000, le=1_000_000)]
 BudgetName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -31,7 +31,7 @@ class HealthCheckStatus(BaseModel):
     checked_at: datetime
 
 
-class ProjectConfigurationUpdate(UpdateModel):
+class ProjectConfigurationChanges(ChangeModel):
     active_context_type: ContextType | None = None
     default_token_budget: TokenBudget | None = None
     token_budgets: Annotated[dict[BudgetName, TokenBudget], Field(max_length=100)] | None = None
@@ -40,6 +40,14 @@ class ProjectConfigurationUpdate(UpdateModel):
     not_nullable: ClassVar[frozenset[str]] = frozenset(
         {"active_context_type", "default_token_budget", "token_budgets"}
     )
+
+
+class ProjectConfigurationUpdate(ProjectConfigurationChanges, Versioned):
+    """The fields to change and the version they were made against."""
+
+
+class ProjectConfigurationPatch(ProjectConfigurationChanges, VersionedIfNoHeader):
+    """The fields to change; ``version`` may come as If-Match instead."""
 
 
 class ProjectConfigurationRead(ReadModel):

@@ -7,7 +7,14 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from workledger.schemas.common import Count, ReadModel, StrictModel, UpdateModel
+from workledger.schemas.common import (
+    ChangeModel,
+    Count,
+    ReadModel,
+    StrictModel,
+    Versioned,
+    VersionedIfNoHeader,
+)
 
 VendorName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ExtractorVersion = Annotated[str, StringConstraints(min_length=1, max_length=50)]
@@ -48,7 +55,7 @@ class VendorCreate(StrictModel):
     manifest_compliant: bool = False
 
 
-class VendorUpdate(UpdateModel):
+class VendorChanges(ChangeModel):
     name: VendorName | None = None
     status: VendorStatus | None = None
     test_results: TestResults | None = None
@@ -61,6 +68,14 @@ class VendorUpdate(UpdateModel):
     )
 
 
+class VendorUpdate(VendorChanges, Versioned):
+    """The fields to change and the version they were made against."""
+
+
+class VendorPatch(VendorChanges, VersionedIfNoHeader):
+    """The fields to change; ``version`` may come as If-Match instead."""
+
+
 class VendorLookup(StrictModel):
     """One vendor, by its name or by its id."""
 
@@ -68,8 +83,8 @@ class VendorLookup(StrictModel):
     vendor_id: uuid.UUID | None = None
 
 
-class VendorChange(VendorUpdate):
-    """The update tool's arguments: which vendor (by id or name), and the update."""
+class UpdateVendorStatus(VendorUpdate):
+    """update_vendor_status's arguments: which vendor (by id or name), and its update."""
 
     vendor_id: uuid.UUID | None = None
     name: VendorName | None = Field(default=None, description="the vendor, unless vendor_id")

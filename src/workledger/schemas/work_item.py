@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints, WithJsonSchema, field_validator, 
 
 from workledger.errors import FieldError, ValidationError
 from workledger.schemas.common import (
+    ChangeModel,
     CommitHash,
     Count,
     PageLimit,
@@ -22,7 +23,8 @@ from workledger.schemas.common import (
     ReadModel,
     StrictModel,
     Title,
-    UpdateModel,
+    Versioned,
+    VersionedIfNoHeader,
     field_errors,
 )
 
@@ -187,7 +189,7 @@ class WorkItemCreate(WorkItemFields):
         return self
 
 
-class WorkItemUpdate(UpdateModel, WorkItemFields):
+class WorkItemChanges(ChangeModel, WorkItemFields):
     title: Title | None = None
     parent_id: uuid.UUID | None = None
     status: ItemStatus | None = None
@@ -203,13 +205,21 @@ class WorkItemUpdate(UpdateModel, WorkItemFields):
     )
 
     @model_validator(mode="after")
-    def _unique(self) -> WorkItemUpdate:
+    def _unique(self) -> WorkItemChanges:
         _unique_dependencies(self.dependencies)
         return self
 
 
-class WorkItemChange(WorkItemUpdate):
-    """The update tool's arguments: which item, and the update."""
+class WorkItemUpdate(WorkItemChanges, Versioned):
+    """The fields to change and the version they were made against."""
+
+
+class WorkItemPatch(WorkItemChanges, VersionedIfNoHeader):
+    """The fields to change; ``version`` may come as If-Match instead."""
+
+
+class UpdateWorkItem(WorkItemUpdate):
+    """update_work_item's arguments: which item, and its update."""
 
     id: uuid.UUID
     addressing: ClassVar[frozenset[str]] = WorkItemUpdate.addressing | {"id"}

@@ -5,35 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import Field
+from fastapi import APIRouter, Query, Response, status
 
-from workledger.api.deps import AppContainer, CurrentActor, required_version, set_etag
+from workledger.api.deps import AppContainer, CurrentActor, set_etag
 from workledger.api.openapi import errors
-from workledger.schemas.common import INT32_MAX, Page, StrictModel
+from workledger.api.preconditions import Precondition, VersionBody
+from workledger.schemas.common import Page
 from workledger.schemas.enhancement import (
     EnhancementCreate,
     EnhancementListQuery,
+    EnhancementPatch,
     EnhancementRead,
     EnhancementUpdate,
 )
 
 router = APIRouter(prefix="/api/v1/enhancements", tags=["enhancements"])
-IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
-
-
-class EnhancementPatch(EnhancementUpdate):
-    """The fields to change; ``version`` may come as If-Match instead."""
-
-    version: int | None = Field(  # type: ignore[assignment]
-        default=None, ge=1, le=INT32_MAX, description="the version you read, unless If-Match"
-    )
-
-
-class EnhancementDelete(StrictModel):
-    """An optional body for DELETE: the version you read, unless If-Match."""
-
-    version: int | None = Field(default=None, ge=1, le=INT32_MAX)
 
 
 @router.get("", responses=errors())
@@ -69,15 +55,11 @@ async def update_enhancement(
     actor: CurrentActor,
     enhancement_id: uuid.UUID,
     patch: EnhancementPatch,
-    request: Request,
+    precondition: Precondition,
     response: Response,
-    if_match: IfMatch = None,
 ) -> EnhancementRead:
     """Change fields; ``depends_on`` replaces the dependencies (409 when it closes a cycle)."""
-    version = required_version(request, patch.version, if_match)
-    data = EnhancementUpdate.load(
-        {**patch.model_dump(exclude_unset=True, exclude={"version"}), "version": version}
-    )
+    data = precondition.applied(patch, to=EnhancementUpdate)
     updated = await container.enhancements.update(
         actor=actor, enhancement_id=enhancement_id, data=data
     )
@@ -94,12 +76,11 @@ async def delete_enhancement(
     container: AppContainer,
     actor: CurrentActor,
     enhancement_id: uuid.UUID,
-    request: Request,
-    if_match: IfMatch = None,
-    body: EnhancementDelete | None = None,
+    precondition: Precondition,
+    body: VersionBody | None = None,
 ) -> Response:
     """Delete for good (enhancements have no soft delete)."""
-    expected = required_version(request, body.version if body else None, if_match)
+    expected = precondition.version(body.version if body else None)
     await container.enhancements.delete(
         actor=actor, enhancement_id=enhancement_id, version=expected
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
-from workledger.api.deps import AppContainer, CurrentActor, optional_version, set_etag
+from workledger.api.deps import AppContainer, CurrentActor, set_etag
 from workledger.api.openapi import errors
+from workledger.api.preconditions import Precondition
 from workledger.errors import Forbidden
-from workledger.schemas.common import INT32_MAX, Actor
+from workledger.schemas.common import Actor, Version
 from workledger.schemas.task import (
     TaskCompletion,
     TaskCreate,
@@ -21,7 +22,6 @@ from workledger.schemas.task import (
 from workledger.services.task import TaskService
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
-IfMatch = Annotated[str | None, Header(description='optional: the ETag you read, e.g. "3"')]
 
 
 async def task_owner(
@@ -75,12 +75,11 @@ async def replace_task(
     owner: Owner,
     task_id: uuid.UUID,
     data: TaskReplace,
-    request: Request,
+    precondition: Precondition,
     response: Response,
-    if_match: IfMatch = None,
 ) -> TaskRead:
     """Set the title, and the description, due date and completion when sent."""
-    version = optional_version(request, data.version, if_match)
+    version = precondition.optional_version(data.version)
     updated = await tasks.replace(actor=owner, task_id=task_id, data=data, version=version)
     set_etag(response, updated.version)
     return updated
@@ -96,12 +95,11 @@ async def delete_task(
     tasks: Tasks,
     owner: Owner,
     task_id: uuid.UUID,
-    request: Request,
-    if_match: IfMatch = None,
-    version: Annotated[int | None, Body(embed=True, ge=1, le=INT32_MAX)] = None,
+    precondition: Precondition,
+    version: Annotated[Version | None, Body(embed=True)] = None,
 ) -> None:
     """Soft delete."""
-    expected = optional_version(request, version, if_match)
+    expected = precondition.optional_version(version)
     await tasks.delete(actor=owner, task_id=task_id, version=expected)
 
 
@@ -110,14 +108,13 @@ async def complete_task(
     tasks: Tasks,
     owner: Owner,
     task_id: uuid.UUID,
-    request: Request,
+    precondition: Precondition,
     response: Response,
     body: TaskCompletion | None = None,
-    if_match: IfMatch = None,
 ) -> TaskRead:
     """Toggle completion, or set it with ``{"completed": true|false}``."""
     change = body or TaskCompletion()
-    version = optional_version(request, change.version, if_match)
+    version = precondition.optional_version(change.version)
     updated = await tasks.set_completed(
         actor=owner, task_id=task_id, completed=change.completed, version=version
     )

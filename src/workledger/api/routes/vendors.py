@@ -5,31 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
-from pydantic import Field
+from fastapi import APIRouter, Path, Query, Response, status
 
-from workledger.api.deps import AppContainer, CurrentActor, required_version, set_etag
+from workledger.api.deps import AppContainer, CurrentActor, set_etag
 from workledger.api.openapi import errors
-from workledger.schemas.common import INT32_MAX, Page
+from workledger.api.preconditions import Precondition
+from workledger.schemas.common import Page
 from workledger.schemas.vendor import (
     VendorCreate,
     VendorListQuery,
+    VendorPatch,
     VendorRead,
     VendorUpdate,
 )
 
 router = APIRouter(prefix="/api/v1/vendors", tags=["vendors"])
-IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
 # Names may hold "/", hence the path converter; NUL can be stored nowhere, so it is refused.
 VendorNameInPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
-
-
-class VendorPatch(VendorUpdate):
-    """The fields to change; ``version`` may come as If-Match instead."""
-
-    version: int | None = Field(  # type: ignore[assignment]
-        default=None, ge=1, le=INT32_MAX, description="the version you read, unless If-Match"
-    )
 
 
 @router.get("", responses=errors())
@@ -76,15 +68,11 @@ async def update_vendor(
     actor: CurrentActor,
     vendor_id: uuid.UUID,
     patch: VendorPatch,
-    request: Request,
+    precondition: Precondition,
     response: Response,
-    if_match: IfMatch = None,
 ) -> VendorRead:
     """Change health fields or the name; 409 ``conflict`` when the new name is taken."""
-    version = required_version(request, patch.version, if_match)
-    data = VendorUpdate.load(
-        {**patch.model_dump(exclude_unset=True, exclude={"version"}), "version": version}
-    )
+    data = precondition.applied(patch, to=VendorUpdate)
     updated = await container.vendors.update(actor=actor, vendor_id=vendor_id, data=data)
     set_etag(response, updated.version)
     return updated

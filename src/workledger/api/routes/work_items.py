@@ -5,22 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import Field
+from fastapi import APIRouter, Query, Response, status
 
-from workledger.api.deps import (
-    AppContainer,
-    CurrentActor,
-    optional_version,
-    required_version,
-    set_etag,
-)
+from workledger.api.deps import AppContainer, CurrentActor, set_etag
 from workledger.api.openapi import errors
-from workledger.schemas.common import INT32_MAX, Page, StrictModel
+from workledger.api.preconditions import Precondition, VersionBody
+from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
     WorkItemCreate,
     WorkItemHierarchy,
     WorkItemListQuery,
+    WorkItemPatch,
     WorkItemRead,
     WorkItemReadOptions,
     WorkItemSummary,
@@ -28,19 +23,6 @@ from workledger.schemas.work_item import (
 )
 
 router = APIRouter(prefix="/api/v1/work-items", tags=["work items"])
-IfMatch = Annotated[str | None, Header(description='the ETag you read, e.g. "3"')]
-
-
-class WorkItemPatch(WorkItemUpdate):
-    """The fields to change; ``version`` may come as If-Match instead."""
-
-    version: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None  # type: ignore[assignment]
-
-
-class DeleteBody(StrictModel):
-    """The version read, for a client that cannot send If-Match."""
-
-    version: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
 
 
 @router.get("", responses=errors())
@@ -79,14 +61,10 @@ async def update_work_item(
     actor: CurrentActor,
     item_id: uuid.UUID,
     patch: WorkItemPatch,
-    request: Request,
+    precondition: Precondition,
     response: Response,
-    if_match: IfMatch = None,
 ) -> WorkItemRead:
-    version = required_version(request, patch.version, if_match)
-    data = WorkItemUpdate.load(
-        {**patch.model_dump(exclude_unset=True, exclude={"version"}), "version": version}
-    )
+    data = precondition.applied(patch, to=WorkItemUpdate)
     updated = await container.work_items.update(actor=actor, item_id=item_id, data=data)
     set_etag(response, updated.version)
     return updated
@@ -97,14 +75,13 @@ async def delete_work_item(
     container: AppContainer,
     actor: CurrentActor,
     item_id: uuid.UUID,
-    request: Request,
+    precondition: Precondition,
     response: Response,
     cascade: bool = False,
-    if_match: IfMatch = None,
-    body: DeleteBody | None = None,
+    body: VersionBody | None = None,
 ) -> WorkItemRead:
     """Soft delete; ``cascade=true`` deletes live children too."""
-    expected = required_version(request, body.version if body else None, if_match)
+    expected = precondition.version(body.version if body else None)
     deleted = await container.work_items.delete(
         actor=actor, item_id=item_id, version=expected, cascade=cascade
     )
@@ -117,16 +94,13 @@ async def restore_work_item(
     container: AppContainer,
     actor: CurrentActor,
     item_id: uuid.UUID,
-    request: Request,
+    precondition: Precondition,
     response: Response,
-    if_match: Annotated[
-        str | None, Header(description='optional: the ETag you read, e.g. "3"')
-    ] = None,
 ) -> WorkItemRead:
     """Undo a soft delete, with the descendants deleted along with it; or bring an
     archived item back with its archived subtree. Needs no precondition, but honours
     If-Match when sent."""
-    version = optional_version(request, None, if_match)
+    version = precondition.optional_version(None)
     restored = await container.work_items.restore(actor=actor, item_id=item_id, version=version)
     set_etag(response, restored.version)
     return restored

@@ -5,10 +5,10 @@ from __future__ import annotations
 from workledger.mcp.context import LedgerContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.enhancement import (
-    EnhancementChange,
     EnhancementCreate,
     EnhancementListQuery,
     EnhancementRead,
+    UpdateEnhancement,
 )
 
 
@@ -19,7 +19,7 @@ async def create_enhancement(plan: EnhancementCreate, ctx: LedgerContext) -> Enh
     return await now.services.enhancements.create(actor=now.actor, data=plan)
 
 
-async def update_enhancement(change: EnhancementChange, ctx: LedgerContext) -> EnhancementRead:
+async def update_enhancement(change: UpdateEnhancement, ctx: LedgerContext) -> EnhancementRead:
     """Change an enhancement: the version you read plus only the fields to change
     (depends_on is replaced whole). On version_conflict re-read and retry."""
     now = calling(ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workledger.mcp.context import LedgerContext, calling
 from workledger.schemas.vendor import (
-    VendorChange,
+    UpdateVendorStatus,
     VendorCreate,
     VendorList,
     VendorListQuery,
@@ -35,7 +35,7 @@ async def list_vendors(query: VendorListQuery, ctx: LedgerContext) -> VendorList
     return await now.services.vendors.list(actor=now.actor, status=query.status)
 
 
-async def update_vendor_status(change: VendorChange, ctx: LedgerContext) -> VendorRead:
+async def update_vendor_status(change: UpdateVendorStatus, ctx: LedgerContext) -> VendorRead:
     """Record a vendor's new health. Name it by vendor_id or name, pass the version you
     read and only the fields that changed (test_results and format_support are replaced
     whole). A version_conflict means someone updated it first: re-read and retry."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workledger.mcp.context import LedgerContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
-    WorkItemChange,
+    UpdateWorkItem,
     WorkItemCreate,
     WorkItemHierarchy,
     WorkItemListQuery,
@@ -27,7 +27,7 @@ async def create_work_item(item: WorkItemCreate, ctx: LedgerContext) -> WorkItem
     return await now.services.work_items.create(actor=now.actor, data=item)
 
 
-async def update_work_item(change: WorkItemChange, ctx: LedgerContext) -> WorkItemRead:
+async def update_work_item(change: UpdateWorkItem, ctx: LedgerContext) -> WorkItemRead:
     """Change a work item. Send only the fields to change, plus the version you read.
 
     null clears an optional field (e.g. due_date); parent_id moves the item with its
