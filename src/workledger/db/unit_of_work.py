@@ -6,15 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from workledger.db.engine import WRITE
+from workledger.db.failures import meaning
 from workledger.errors import Conflict, StorageUnavailable
-
-_UNAVAILABLE = (OperationalError, InterfaceError)
-# deadlock_detected, serialization_failure: another transaction won; the client may retry.
-_COLLISIONS = {"40P01", "40001"}
 
 
 class Database:
@@ -61,33 +58,15 @@ class Database:
                 finally:
                     if token is not None:
                         self._outer.reset(token)
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) in _COLLISIONS:
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            found = meaning(exc)
+            if found == "collision":
                 raise Conflict(
                     "a concurrent change to the same records collided with this one; retry"
                 ) from exc
-            if not isinstance(exc, _UNAVAILABLE) or not _is_connectivity(exc):
-                raise
-            raise StorageUnavailable("the database is unavailable; retry shortly") from exc
-        except (OSError, ConnectionError) as exc:
-            raise StorageUnavailable("the database is unavailable; retry shortly") from exc
+            if found == "unavailable":
+                raise StorageUnavailable("the database is unavailable; retry shortly") from exc
+            raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def _is_connectivity(exc: DBAPIError) -> bool:
-    if exc.connection_invalidated:
-        return True
-    text = str(exc.orig).lower()
-    return any(
-        hint in text
-        for hint in (
-            "connection",
-            "could not connect",
-            "unable to open",
-            "terminat",
-            "closed",
-            "database is locked",
-        )
-    )

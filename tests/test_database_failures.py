@@ -1,0 +1,99 @@
+"""What a failing database means to a client: away (retry later), a lost race (retry now),
+or a bug (neither). Each failure here is real: a file that cannot be opened, a port
+nobody listens on, connections terminated by the server, a deadlock."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from workledger.db.engine import build_engine
+from workledger.db.unit_of_work import Database
+from workledger.errors import Conflict, StorageUnavailable
+
+
+async def scalar(db: Database, sql: str) -> object:
+    async with db.transaction(write=False) as session:
+        return (await session.execute(text(sql))).scalar()
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path: Path) -> None:
+    db = Database(build_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'x.db'}"))
+    shutil.rmtree(tmp_path / "gone")  # built (its folder made), then the folder goes
+    try:
+        with pytest.raises(StorageUnavailable):
+            await scalar(db, "SELECT 1")
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_postgresql_port_nobody_listens_on_is_unavailable(database_url: str) -> None:
+    db = Database(build_engine(make_url(database_url).set(port=1).render_as_string(False)))
+    try:
+        with pytest.raises(StorageUnavailable):
+            await scalar(db, "SELECT 1")
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_connections_terminated_by_the_server_are_unavailable_then_replaced(
+    database_url: str,
+) -> None:
+    db = Database(build_engine(database_url, pool_size=2))
+    admin = Database(build_engine(database_url, pool_size=1))
+    try:
+        pid = await scalar(db, "SELECT pg_backend_pid()")  # now pooled, idle
+        assert await scalar(admin, f"SELECT pg_terminate_backend({pid})") is True
+        with pytest.raises(StorageUnavailable):
+            await scalar(db, "SELECT 1")
+        assert await scalar(db, "SELECT 1") == 1  # the pool connects afresh
+    finally:
+        await db.dispose()
+        await admin.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_deadlock_is_a_conflict_for_one_side_only(database_url: str) -> None:
+    db = Database(build_engine(database_url, pool_size=2))
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE deadlock_probe (id int PRIMARY KEY, n int)"))
+        await session.execute(text("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)"))
+    both_hold_one = asyncio.Barrier(2)
+
+    async def lock_in_order(first: int, second: int) -> None:
+        async with db.transaction() as session:
+            update = text("UPDATE deadlock_probe SET n = n + 1 WHERE id = :id")
+            await session.execute(update, {"id": first})
+            await both_hold_one.wait()
+            await session.execute(update, {"id": second})
+
+    try:
+        outcomes = await asyncio.gather(
+            lock_in_order(1, 2), lock_in_order(2, 1), return_exceptions=True
+        )
+        assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"]
+        assert isinstance(next(o for o in outcomes if o is not None), Conflict)
+        assert await scalar(db, "SELECT sum(n) FROM deadlock_probe") == 2  # the winner's
+    finally:
+        async with db.transaction() as session:
+            await session.execute(text("DROP TABLE deadlock_probe"))
+        await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_bad_statement_is_not_mistaken_for_an_outage(database_url: str) -> None:
+    db = Database(build_engine(database_url))
+    try:
+        with pytest.raises(DBAPIError):  # not StorageUnavailable, not Conflict
+            await scalar(db, "SELECT * FROM no_such_table")
+        assert await scalar(db, "SELECT 1") == 1
+    finally:
+        await db.dispose()
