@@ -9,6 +9,8 @@ from sqlalchemy import text
 
 from tests.conftest import make_settings
 from workledger.container import Container
+from workledger.db.dialect import dialect_named
+from workledger.errors import SettingsError
 
 
 async def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
@@ -33,3 +35,8 @@ async def test_postgresql_pool_is_sized_from_settings(database_url: str, tmp_pat
         assert sized.db.engine.pool.size() == 7  # type: ignore[attr-defined]
     finally:
         await sized.close()
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_by_name() -> None:
+    with pytest.raises(SettingsError, match="SQLite or PostgreSQL, not mysql"):
+        dialect_named("mysql")

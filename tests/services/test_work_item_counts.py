@@ -19,7 +19,7 @@ async def counted(container: Container, actor: Actor, **filters: Any) -> int:
     sql = "SELECT count(*) FROM work_items WHERE account_id = :account"
     params: dict[str, Any] = {
         "account": actor.account_id
-        if container.db.dialect == "postgresql"
+        if container.db.dialect.name == "postgresql"
         else actor.account_id.hex
     }
     for name in ("item_type", "status"):

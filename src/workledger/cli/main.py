@@ -159,7 +159,7 @@ def serve(host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     # The serving container is built afresh: its pool must belong to uvicorn's event loop.
     container = Container.from_settings(run_async(migrate_database)())
-    click.echo(f"workledger on http://{host}:{port} ({container.db.dialect})", err=True)
+    click.echo(f"workledger on http://{host}:{port} ({container.db.dialect.name})", err=True)
     # Everything loaded so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall requests for tens of milliseconds.
     gc.freeze()

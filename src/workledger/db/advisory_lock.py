@@ -27,7 +27,7 @@ class AdvisoryLock:
         self._connection: AsyncConnection | None = None
 
     async def held(self) -> bool:
-        if self.db.dialect != "postgresql":
+        if not self.db.dialect.locks:
             return True
         try:
             if self._connection is None:

@@ -1,21 +1,79 @@
-"""The few statements whose SQL differs by dialect."""
+"""The few statements whose SQL differs by database, chosen once when the database is
+built: one small class per dialect, as Prefect's server keeps them."""
 
 from __future__ import annotations
 
-from typing import Any
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Insert, exists, func, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from workledger.errors import SettingsError
 
-def json_array_contains(column: Any, value: str, dialect: str) -> ColumnElement[bool]:
-    """``value`` is an element of the JSON array in ``column``."""
-    if dialect == "postgresql":
+
+class Dialect(ABC):
+    name: ClassVar[str]
+    # Whether rows can be locked (SELECT … FOR UPDATE) and sessions can hold advisory
+    # locks; SQLite has one writer per file, which makes both unnecessary there.
+    locks: ClassVar[bool]
+
+    @abstractmethod
+    def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
+        """``value`` is an element of the JSON array in ``column``."""
+
+    @abstractmethod
+    def insert(self, model: Any) -> Any:
+        """An INSERT that can say what to do ON CONFLICT."""
+
+    def upsert(
+        self, model: Any, *, values: dict[str, Any], conflict: list[str], increment: str
+    ) -> Insert:
+        """Insert a row of ``model``, or add ``values[increment]`` to the existing row's
+        column."""
+        stmt = self.insert(model).values(**values)
+        column = getattr(model, increment)
+        result: Insert = stmt.on_conflict_do_update(
+            index_elements=conflict, set_={increment: column + stmt.excluded[increment]}
+        )
+        return result
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+    locks = False
+
+    def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
+        each = func.json_each(column).table_valued("value")
+        return exists(select(true()).select_from(each).where(each.c.value == value))
+
+    def insert(self, model: Any) -> Any:
+        return sqlite_insert(model)
+
+
+class PostgreSQL(Dialect):
+    name = "postgresql"
+    locks = True
+
+    def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
         return type_coerce(column, JSONB).contains([value])
-    each = func.json_each(column).table_valued("value")
-    return exists(select(true()).select_from(each).where(each.c.value == value))
+
+    def insert(self, model: Any) -> Any:
+        return postgresql_insert(model)
+
+
+_DIALECTS: dict[str, Dialect] = {d.name: d for d in (SQLite(), PostgreSQL())}
+
+
+def dialect_named(name: str) -> Dialect:
+    try:
+        return _DIALECTS[name]
+    except KeyError:
+        raise SettingsError(
+            f"WORKLEDGER_DATABASE_URL: workledger runs on SQLite or PostgreSQL, not {name}"
+        ) from None
 
 
 def like_prefix(value: str) -> str:
@@ -25,20 +83,3 @@ def like_prefix(value: str) -> str:
 
 def like_contains(value: str) -> str:
     return "%" + like_prefix(value)
-
-
-def upsert(
-    model: Any,
-    *,
-    values: dict[str, Any],
-    conflict: list[str],
-    increment: str,
-    dialect: str,
-) -> Insert:
-    """Insert a row of ``model``, or add ``values[increment]`` to the existing row's column."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values)
-    column = getattr(model, increment)
-    return stmt.on_conflict_do_update(
-        index_elements=conflict, set_={increment: column + stmt.excluded[increment]}
-    )

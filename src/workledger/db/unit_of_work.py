@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from workledger.db.dialect import Dialect, dialect_named
 from workledger.db.engine import WRITE
 from workledger.db.failures import meaning
 from workledger.errors import Conflict, StorageUnavailable
@@ -19,10 +20,12 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.dialect = engine.dialect.name
-        self._reads = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self.dialect: Dialect = dialect_named(engine.dialect.name)
+        # Repositories find the dialect in their session's info.
+        info = {"dialect": self.dialect}
+        self._reads = async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
         self._writes = async_sessionmaker(
-            engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False
+            engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False, info=info
         )
         # The write transaction this task is inside of, if any (see ``transaction``).
         self._outer: ContextVar[AsyncSession | None] = ContextVar(

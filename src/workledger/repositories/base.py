@@ -6,6 +6,8 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workledger.db.dialect import Dialect
+
 T = TypeVar("T")
 
 
@@ -15,7 +17,7 @@ class AccountScopedRepository:
     def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
         self.session = session
         self.account_id = account_id
-        self.dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        self.dialect: Dialect = session.info["dialect"]  # set by the Database
 
 
 # Values bound into one ``IN (…)``: well below SQLite's and asyncpg's parameter limits.

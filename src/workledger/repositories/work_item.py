@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import FromClause
 
-from workledger.db.dialect import json_array_contains, like_contains
+from workledger.db.dialect import like_contains
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.base import AccountScopedRepository, chunks
 from workledger.repositories.paging import Keyset, as_date, as_datetime, as_int, as_str, as_uuid
@@ -115,7 +115,7 @@ class WorkItemRepository(AccountScopedRepository):
         touching the same items always queue instead of deadlocking (no-op on SQLite,
         where a writer already holds the database lock)."""
         wanted = sorted(set(ids))
-        if wanted and self.dialect == "postgresql":
+        if wanted and self.dialect.locks:
             await self.session.execute(
                 select(WorkItem.id)
                 .where(WorkItem.account_id == self.account_id, WorkItem.id.in_(wanted))
@@ -340,7 +340,7 @@ class WorkItemRepository(AccountScopedRepository):
         if query.root_only:
             conditions.append(c.parent_id.is_(None))
         if query.tag is not None:
-            conditions.append(json_array_contains(c.tags, query.tag, self.dialect))
+            conditions.append(self.dialect.json_array_contains(c.tags, query.tag))
         if query.search is not None:
             conditions.append(c.title.ilike(like_contains(query.search), escape="\\"))
 

@@ -14,7 +14,6 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workledger.db.dialect import upsert
 from workledger.models import WorkItem, WorkItemCount
 from workledger.repositories.base import AccountScopedRepository
 
@@ -51,7 +50,7 @@ class WorkItemCountRepository(AccountScopedRepository):
             delta = pending[key]
             if delta:
                 await self.session.execute(
-                    upsert(
+                    self.dialect.upsert(
                         WorkItemCount,
                         values={
                             "account_id": self.account_id,
@@ -60,7 +59,6 @@ class WorkItemCountRepository(AccountScopedRepository):
                         },
                         conflict=["account_id", "item_type", "status", "is_root", "is_deleted"],
                         increment="item_count",
-                        dialect=self.dialect,
                     )
                 )
 

@@ -21,5 +21,5 @@ class HealthService(Service):
             async with self.db.transaction(write=False) as session:
                 await ping(session)
         except (StorageUnavailable, OSError):
-            return Health(status="degraded", database="unreachable", backend=self.db.dialect)
-        return Health(status="ok", database="ok", backend=self.db.dialect)
+            return Health(status="degraded", database="unreachable", backend=self.db.dialect.name)
+        return Health(status="ok", database="ok", backend=self.db.dialect.name)

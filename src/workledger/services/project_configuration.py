@@ -77,7 +77,7 @@ class ProjectConfigurationService(Service):
             git_state=await read_git_state(self.repo_dir),
             health_check_status=HealthCheckStatus(
                 database="ok",
-                data_source=self.db.dialect,
+                data_source=self.db.dialect.name,
                 checked_at=utcnow(),
             ),
             version=configuration.version,
