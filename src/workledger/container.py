@@ -70,7 +70,9 @@ class Container:
 
     @cached_property
     def configuration(self) -> ProjectConfigurationService:
-        return ProjectConfigurationService(self.db, repo_dir=self.settings.repo_dir)
+        return ProjectConfigurationService(
+            self.db, repo_dir=self.settings.repo_dir, health=self.health
+        )
 
     @cached_property
     def status(self) -> StatusService:

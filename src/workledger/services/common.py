@@ -13,9 +13,10 @@ class Versioned(Protocol):
     updated_at: datetime
 
 
-def check_version(record: Versioned, *, requested: int, resource: str) -> None:
-    """Refuse a change made against a version that is no longer current."""
-    if record.version != requested:
+def check_version(record: Versioned, *, requested: int | None, resource: str) -> None:
+    """Refuse a change made against a version that is no longer current (``None``: made
+    against whatever is current, where an endpoint does not require a precondition)."""
+    if requested is not None and record.version != requested:
         raise VersionConflict(
             resource,
             current_version=record.version,

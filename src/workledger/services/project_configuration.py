@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound, ValidationError
@@ -20,28 +22,33 @@ from workledger.schemas.project_configuration import (
 from workledger.schemas.work_item import ItemType
 from workledger.services.common import Service, check_version, stamp
 from workledger.services.git_state import read_git_state
+from workledger.services.health import HealthService
 
 RESOURCE = "project configuration"
 
 
 class ProjectConfigurationService(Service):
-    def __init__(self, db: Database, *, repo_dir: Path) -> None:
+    def __init__(self, db: Database, *, repo_dir: Path, health: HealthService) -> None:
         super().__init__(db)
         self.repo_dir = repo_dir
+        self.health = health
 
     async def get(self, *, actor: Actor) -> ProjectConfigurationRead:
-        return await self._read(await self._load_or_create(actor))
+        """The configuration, created with its defaults on the account's very first read:
+        only that read writes, so the others take no write lock (SQLite's is per file)."""
+        async with self.db.transaction(write=False) as session:
+            found = await ProjectConfigurationRepository(session, account_id=actor.account_id).get()
+        if found is None:
+            async with self.db.transaction() as session:
+                found = await _load_or_create(session, actor)
+        return await self._read(found)
 
     async def update(
         self, *, actor: Actor, data: ProjectConfigurationUpdate
     ) -> ProjectConfigurationRead:
-        await self._load_or_create(actor)
         changes = data.changes()
         async with self.db.transaction() as session:
-            repo = ProjectConfigurationRepository(session, account_id=actor.account_id)
-            configuration = await repo.get(lock=True)
-            if configuration is None:
-                raise NotFound(RESOURCE, "of this account")
+            configuration = await _load_or_create(session, actor, lock=True)
             check_version(configuration, requested=data.version, resource=RESOURCE)
             if changes.get("current_session_id") is not None:
                 items = WorkItemRepository(session, account_id=actor.account_id)
@@ -49,25 +56,11 @@ class ProjectConfigurationService(Service):
             for name, value in changes.items():
                 setattr(configuration, name, dict(value) if name == "token_budgets" else value)
             stamp(configuration, client=actor.client, at=utcnow())
-            await session.flush()
         # git is read after commit, so no database lock is held while it runs.
         return await self._read(configuration)
 
-    async def _load_or_create(self, actor: Actor) -> ProjectConfiguration:
-        # Reads stay read-only (no write lock on SQLite); only the very first read writes.
-        async with self.db.transaction(write=False) as session:
-            found = await ProjectConfigurationRepository(session, account_id=actor.account_id).get()
-        if found is not None:
-            return found
-        async with self.db.transaction() as session:
-            repo = ProjectConfigurationRepository(session, account_id=actor.account_id)
-            if not await repo.add_if_missing(_defaults(actor)):
-                pass  # another caller created it between our two transactions
-            found = await repo.get()
-            assert found is not None
-            return found
-
     async def _read(self, configuration: ProjectConfiguration) -> ProjectConfigurationRead:
+        health = await self.health.check()
         return ProjectConfigurationRead(
             id=configuration.id,
             active_context_type=configuration.active_context_type,
@@ -76,9 +69,7 @@ class ProjectConfigurationService(Service):
             current_session_id=configuration.current_session_id,
             git_state=await read_git_state(self.repo_dir),
             health_check_status=HealthCheckStatus(
-                database="ok",
-                data_source=self.db.dialect.name,
-                checked_at=utcnow(),
+                database=health.database, data_source=health.backend, checked_at=utcnow()
             ),
             version=configuration.version,
             created_at=configuration.created_at,
@@ -86,6 +77,19 @@ class ProjectConfigurationService(Service):
             created_by=configuration.created_by,
             updated_by=configuration.updated_by,
         )
+
+
+async def _load_or_create(
+    session: AsyncSession, actor: Actor, *, lock: bool = False
+) -> ProjectConfiguration:
+    repo = ProjectConfigurationRepository(session, account_id=actor.account_id)
+    found = await repo.get(lock=lock)
+    if found is None:
+        await repo.add_if_missing(_defaults(actor))  # false: another caller just did
+        found = await repo.get(lock=lock)
+    if found is None:
+        raise NotFound(RESOURCE, "of this account")
+    return found
 
 
 async def _check_session(items: WorkItemRepository, session_id: uuid.UUID) -> None:

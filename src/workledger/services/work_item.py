@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from itertools import zip_longest
+from typing import Any
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
@@ -14,7 +15,7 @@ from workledger.models import WorkItem, new_id
 from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.work_item import WorkItemRepository, path_segment
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
-from workledger.schemas.common import PRIORITY_RANK, Actor, Page
+from workledger.schemas.common import PRIORITY_RANK, Actor, Page, Priority
 from workledger.schemas.work_item import (
     MAX_DEPTH,
     DependencyIn,
@@ -187,7 +188,31 @@ class WorkItemService(Service):
     async def update(
         self, *, actor: Actor, item_id: uuid.UUID, data: WorkItemUpdate
     ) -> WorkItemRead:
-        changes = data.changes()
+        return await self._change(actor, item_id, data.changes(), requested=data.version)
+
+    async def delete(
+        self, *, actor: Actor, item_id: uuid.UUID, version: int, cascade: bool = False
+    ) -> WorkItemRead:
+        """Soft delete; with ``cascade`` the live descendants go too."""
+        changes = {"deleted": True, "cascade": cascade}
+        return await self._change(actor, item_id, changes, requested=version)
+
+    async def restore(
+        self, *, actor: Actor, item_id: uuid.UUID, version: int | None = None
+    ) -> WorkItemRead:
+        """Undo a soft delete, with the descendants deleted along with it; or bring an
+        archived item back, with what was archived below it. Without ``version``, whatever
+        the current one is."""
+        return await self._change(actor, item_id, {"deleted": False}, requested=version)
+
+    async def _change(
+        self,
+        actor: Actor,
+        item_id: uuid.UUID,
+        changes: dict[str, Any],
+        *,
+        requested: int | None,
+    ) -> WorkItemRead:
         deleted = changes.pop("deleted", None)
         cascade = bool(changes.pop("cascade", False))
         async with self.db.transaction() as session:
@@ -197,10 +222,10 @@ class WorkItemService(Service):
             )
             item = await repo.get(item_id, include_deleted=True)
             if item is None and deleted is False:
-                item = await self._unarchive(repo, item_id, requested=data.version)
+                item = await self._unarchive(repo, item_id, requested=requested)
             if item is None or (item.deleted_at is not None and deleted is not False):
                 raise NotFound(RESOURCE, item_id)
-            check_version(item, requested=data.version, resource=RESOURCE)
+            check_version(item, requested=requested, resource=RESOURCE)
             counted_as = count_key(item)
             if deleted is False and item.deleted_at is not None:
                 await self._restore(repo, item, actor=actor)
@@ -218,35 +243,6 @@ class WorkItemService(Service):
             if edges is None:
                 edges = (await repo.dependencies_of([item.id]))[item.id]
             return _read(item, edges)
-
-    async def delete(
-        self, *, actor: Actor, item_id: uuid.UUID, version: int, cascade: bool = False
-    ) -> WorkItemRead:
-        """Soft delete; with ``cascade`` the live descendants go too."""
-        data = WorkItemUpdate(version=version, deleted=True, cascade=cascade)
-        return await self.update(actor=actor, item_id=item_id, data=data)
-
-    async def restore(
-        self, *, actor: Actor, item_id: uuid.UUID, version: int | None = None
-    ) -> WorkItemRead:
-        """Undo a soft delete, with the descendants deleted along with it; or bring an
-        archived item back, with what was archived below it."""
-        if version is None:
-            version = await self._current_version(actor, item_id)
-        data = WorkItemUpdate(version=version, deleted=False)
-        return await self.update(actor=actor, item_id=item_id, data=data)
-
-    async def _current_version(self, actor: Actor, item_id: uuid.UUID) -> int:
-        async with self.db.transaction(write=False) as session:
-            live = await WorkItemRepository(session, account_id=actor.account_id).get(
-                item_id, include_deleted=True
-            )
-            archived = live or await ArchiveRepository(session, account_id=actor.account_id).get(
-                item_id
-            )
-            if archived is None:
-                raise NotFound(RESOURCE, item_id)
-            return archived.version
 
     async def recount(self, *, actor: Actor) -> None:
         """Rebuild the account's list totals from the table, after rows were bulk-loaded."""
@@ -320,7 +316,7 @@ class WorkItemService(Service):
 
     @staticmethod
     async def _unarchive(
-        repo: WorkItemRepository, item_id: uuid.UUID, *, requested: int
+        repo: WorkItemRepository, item_id: uuid.UUID, *, requested: int | None
     ) -> WorkItem | None:
         """Move an archived item and its archived subtree back under its parent, which
         must be live. Rows come back as they were archived; ``update`` then undoes the
@@ -432,20 +428,20 @@ def _check_depth(depth: int) -> None:
         )
 
 
-def _apply_fields(item: WorkItem, changes: dict[str, object]) -> None:
+def _apply_fields(item: WorkItem, changes: dict[str, Any]) -> None:
     for name in PLAIN_FIELDS:
         if name in changes:
             setattr(item, name, changes[name])
     if "status" in changes:
         item.status = str(changes["status"])
     if "priority" in changes:
-        item.priority = str(changes["priority"])
-        item.priority_rank = PRIORITY_RANK[item.priority]  # type: ignore[index]
+        priority = Priority(changes["priority"])
+        item.priority = priority.value
+        item.priority_rank = PRIORITY_RANK[priority]
     if "tags" in changes:
-        item.tags = list(changes["tags"])  # type: ignore[call-overload]
+        item.tags = list(changes["tags"])
     if "metadata" in changes:
-        raw = changes["metadata"]
-        item.item_metadata = validate_metadata(item.item_type, raw)  # type: ignore[arg-type]
+        item.item_metadata = validate_metadata(item.item_type, changes["metadata"])
 
 
 async def _found(
