@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin, enum_check
 
 VENDOR_STATUSES = ("operational", "broken")
+# The document formats an extractor may read, each stored in a column supports_<format>.
+FORMATS = ("excel", "csv", "pdf", "ocr")
+FORMAT_COLUMNS = tuple(f"supports_{name}" for name in FORMATS)
+
+
+def format_columns(formats: Mapping[str, bool]) -> dict[str, bool]:
+    """Format support by format name, as the columns that store it."""
+    return {f"supports_{name}": bool(formats.get(name, False)) for name in FORMATS}
+
+
+def stored_formats(row: Any) -> dict[str, bool]:
+    """A vendor's (or a selected row's) format support, by format name."""
+    return {name: bool(getattr(row, f"supports_{name}")) for name in FORMATS}
 
 
 class Vendor(IdMixin, AccountScopedMixin, AuditMixin, Base):

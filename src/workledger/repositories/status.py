@@ -18,6 +18,7 @@ from workledger.models import (
     deployment_vendors,
     deployment_work_items,
 )
+from workledger.models.vendor import FORMAT_COLUMNS
 from workledger.repositories.base import AccountScopedRepository
 from workledger.repositories.deployment import NEWEST_FIRST
 from workledger.repositories.enhancement import PLANNING_ORDER
@@ -32,10 +33,7 @@ class StatusRepository(AccountScopedRepository):
                 Vendor.tests_passing,
                 Vendor.tests_total,
                 Vendor.tests_skipped,
-                Vendor.supports_excel,
-                Vendor.supports_csv,
-                Vendor.supports_pdf,
-                Vendor.supports_ocr,
+                *(getattr(Vendor, column) for column in FORMAT_COLUMNS),
                 Vendor.extractor_version,
                 Vendor.manifest_compliant,
             )

@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, FieldError, ValidationError, WorkledgerError
 from workledger.models import Vendor, ids_ending_in
+from workledger.models.vendor import stored_formats
 from workledger.repositories.holdings import HoldingsRepository
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
@@ -588,12 +589,7 @@ def _vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:
     actual = {
         "status": stored.status,
         "tests": (stored.tests_passing, stored.tests_total, stored.tests_skipped),
-        "formats": {
-            "excel": stored.supports_excel,
-            "csv": stored.supports_csv,
-            "pdf": stored.supports_pdf,
-            "ocr": stored.supports_ocr,
-        },
+        "formats": stored_formats(stored),
         "version": stored.extractor_version,
         "manifest": stored.manifest_compliant,
     }

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
+from workledger.models.vendor import stored_formats
 from workledger.repositories.status import StatusRepository
 from workledger.schemas.common import Actor
 from workledger.schemas.status import StatusCounts, StatusReport
@@ -34,11 +35,8 @@ def _refs(items: list[Any]) -> str:
     return ", ".join(f"`{short_id(i.id)}` {_oneline(i.title)}" for i in ordered) or "none"
 
 
-FORMATS = ("excel", "csv", "pdf", "ocr")
-
-
 def _supported(vendor: Any) -> str:
-    formats = [name for name in FORMATS if getattr(vendor, f"supports_{name}")]
+    formats = [name for name, supported in stored_formats(vendor).items() if supported]
     return ", ".join(formats) or "none"
 
 

@@ -12,6 +12,7 @@ from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError
 from workledger.models import Vendor, new_id
+from workledger.models.vendor import format_columns, stored_formats
 from workledger.repositories.vendor import VendorRepository
 from workledger.schemas.common import Actor
 from workledger.schemas.vendor import (
@@ -171,10 +172,8 @@ def _apply(vendor: Vendor, changes: dict[str, Any]) -> None:
         vendor.tests_skipped = results.skipped
     if "format_support" in changes:
         formats = FormatSupport.model_validate(changes["format_support"])
-        vendor.supports_excel = formats.excel
-        vendor.supports_csv = formats.csv
-        vendor.supports_pdf = formats.pdf
-        vendor.supports_ocr = formats.ocr
+        for column, supported in format_columns(formats.model_dump()).items():
+            setattr(vendor, column, supported)
 
 
 def vendor_row(vendor: VendorRead, *, account_id: uuid.UUID) -> dict[str, Any]:
@@ -187,10 +186,7 @@ def vendor_row(vendor: VendorRead, *, account_id: uuid.UUID) -> dict[str, Any]:
         "tests_passing": tests.passing,
         "tests_total": tests.total,
         "tests_skipped": tests.skipped,
-        "supports_excel": formats.excel,
-        "supports_csv": formats.csv,
-        "supports_pdf": formats.pdf,
-        "supports_ocr": formats.ocr,
+        **format_columns(formats.model_dump()),
     }
 
 
@@ -202,12 +198,7 @@ def vendor_read(vendor: Vendor) -> VendorRead:
         test_results=TestResults(
             passing=vendor.tests_passing, total=vendor.tests_total, skipped=vendor.tests_skipped
         ),
-        format_support=FormatSupport(
-            excel=vendor.supports_excel,
-            csv=vendor.supports_csv,
-            pdf=vendor.supports_pdf,
-            ocr=vendor.supports_ocr,
-        ),
+        format_support=FormatSupport(**stored_formats(vendor)),
         extractor_version=vendor.extractor_version,
         manifest_compliant=vendor.manifest_compliant,
         version=vendor.version,
