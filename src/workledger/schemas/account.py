@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from workledger.schemas.common import ReadModel, StrictModel
 
@@ -24,6 +24,31 @@ class AccountCreate(StrictModel):
         if not local or "." not in domain or " " in value:
             raise ValueError("must be an email address")
         return value.lower()
+
+
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class Signup(AccountCreate):
+    password: Password
+
+
+class TokenRequest(StrictModel):
+    """JSON credentials."""
+
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Secret
+
+
+class TokenForm(StrictModel):
+    """The OAuth2 password grant (RFC 6749 §4.3); parameters it does not know are ignored,
+    as §3.2 asks of a token endpoint."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    grant_type: Literal["password"] = "password"
+    username: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Secret
 
 
 class AccountRead(ReadModel):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import ConfigDict, StringConstraints
 
 from workledger.api.deps import AppContainer, CurrentActor, CurrentPrincipal
 from workledger.api.openapi import errors
@@ -17,44 +15,19 @@ from workledger.api.rate_limit import RateLimitedRoute, rate_limit
 from workledger.errors import ValidationError
 from workledger.schemas.account import (
     AccessToken,
-    AccountCreate,
     AccountRead,
     ApiTokenCreate,
     ApiTokenCreated,
     ApiTokenRead,
-    Password,
+    Signup,
+    TokenForm,
+    TokenRequest,
 )
-from workledger.schemas.common import StrictModel
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=RateLimitedRoute)
 RateLimit = [Depends(rate_limit)]
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-
-Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-
-
-class Signup(AccountCreate):
-    password: Password
-
-
-class TokenRequest(StrictModel):
-    """JSON credentials."""
-
-    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
-    password: Secret
-
-
-class TokenForm(StrictModel):
-    """The OAuth2 password grant (RFC 6749 §4.3); parameters it does not know are ignored,
-    as §3.2 asks of a token endpoint."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    grant_type: Literal["password"] = "password"
-    username: Annotated[str, StringConstraints(min_length=1, max_length=320)]
-    password: Secret
-
 
 TOKEN_BODY = {
     "requestBody": {
