@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.base import AccountScopedRepository
 from workledger.repositories.work_item import path_ids
-from workledger.repositories.work_item_count import CountKey, WorkItemCountRepository
+from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
 from workledger.schemas.work_item import MAX_DEPTH
 
 LIVE = cast(Table, WorkItem.__table__)
@@ -41,10 +41,6 @@ class Subtree:
     account_id: uuid.UUID
     root_id: uuid.UUID
     path: str
-
-
-def _count_key(row: Any) -> CountKey:
-    return CountKey(row.item_type, row.status, row.parent_id is None, row.deleted_at is not None)
 
 
 def _in_subtree(column: Any, path: str) -> ColumnElement[bool]:
@@ -173,7 +169,7 @@ class ArchiveRepository(AccountScopedRepository):
                     )
                 )
         for row in rows:
-            self.counts.record(_count_key(row), -1)
+            self.counts.record(count_key(row), -1)
         await self.counts.apply()
         return len(rows)
 
@@ -230,7 +226,7 @@ class ArchiveRepository(AccountScopedRepository):
         if links:
             await self.session.execute(insert(WorkItemDependency), links)
         for row in rows:
-            self.counts.record(_count_key(row), +1)
+            self.counts.record(count_key(row), +1)
         await self.counts.apply()
         return ids
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import NamedTuple
+from datetime import datetime
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,20 @@ class CountKey(NamedTuple):
     is_deleted: bool
 
 
-def count_key(item: WorkItem) -> CountKey:
+class Counted(Protocol):
+    """A live or archived work item row: what decides the tally it counts in."""
+
+    @property
+    def item_type(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def parent_id(self) -> uuid.UUID | None: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+def count_key(item: Counted) -> CountKey:
     return CountKey(
         item.item_type, item.status, item.parent_id is None, item.deleted_at is not None
     )
