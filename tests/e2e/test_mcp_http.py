@@ -19,21 +19,17 @@ import jwt
 import pytest
 
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import (
-    INITIALIZE,
-    HttpServer,
+from tests.support.mcp import call, refused
+from tests.support.scenarios import (
     assert_invisible,
     assert_outside_change_seen,
-    call_error,
-    call_ok,
-    new_account,
     scenario_deployment,
     scenario_hierarchy,
     scenario_two_agents,
     scenario_vendor_health,
     scenario_visibility,
-    unique,
 )
+from tests.support.servers import INITIALIZE, HttpServer, new_account, unique
 from workledger.container import Container
 from workledger.schemas.common import Actor
 
@@ -130,12 +126,12 @@ async def test_another_accounts_records_behave_as_missing(
         http_server.connect(bob.api_token, "claude-desktop", mode) as theirs,
     ):
         name = unique("acme")
-        vendor = await call_ok(mine, "create_vendor", name=name)
-        project = await call_ok(mine, "create_work_item", item_type="project", title=unique("p"))
-        await call_ok(
+        vendor = await call(mine, "create_vendor", name=name)
+        project = await call(mine, "create_work_item", item_type="project", title=unique("p"))
+        await call(
             mine, "create_work_item", item_type="task", title="child", parent_id=project["id"]
         )
-        deployment = await call_ok(
+        deployment = await call(
             mine,
             "record_deployment",
             pr_number=7,
@@ -155,8 +151,8 @@ async def test_another_accounts_records_behave_as_missing(
                 )
                 return filled
 
-            foreign_error = await call_error(theirs, tool, **call(foreign))
-            absent_error = await call_error(theirs, tool, **call(absent))
+            foreign_error = await refused(theirs, tool, **call(foreign))
+            absent_error = await refused(theirs, tool, **call(absent))
             assert foreign_error["error"] == "not_found", foreign_error
             masked = json.dumps(foreign_error).replace(foreign, "X")
             assert masked == json.dumps(absent_error).replace(absent, "X")
@@ -190,25 +186,25 @@ async def test_another_accounts_records_behave_as_missing(
         )
 
         empty = {"items": [], "total_count": 0, "has_more": False, "next_cursor": None}
-        assert await call_ok(theirs, "list_work_items") == empty
-        assert await call_ok(theirs, "list_work_items", parent_id=project["id"]) == empty
-        assert (await call_ok(theirs, "list_deployments"))["items"] == []
-        by_vendor = await call_ok(theirs, "list_deployments", vendor_id=vendor["id"])
+        assert await call(theirs, "list_work_items") == empty
+        assert await call(theirs, "list_work_items", parent_id=project["id"]) == empty
+        assert (await call(theirs, "list_deployments"))["items"] == []
+        by_vendor = await call(theirs, "list_deployments", vendor_id=vendor["id"])
         assert by_vendor["items"] == []
-        vendors = await call_ok(theirs, "list_vendors")
+        vendors = await call(theirs, "list_vendors")
         assert vendors == {"vendors": [], "operational_count": 0, "broken_count": 0}
-        status = await call_ok(theirs, "get_project_status")
+        status = await call(theirs, "get_project_status")
         assert name not in status["markdown"]
         assert project["title"] not in status["markdown"]
 
-        own = await call_ok(theirs, "create_vendor", name=name)  # the name is free for bob
+        own = await call(theirs, "create_vendor", name=name)  # the name is free for bob
         assert (own["name"], own["version"], own["created_by"]) == (name, 1, "claude-desktop")
         assert own["id"] != vendor["id"]
 
         # and nothing of alice's moved
-        assert await call_ok(mine, "query_vendor_status", name=name) == vendor
-        assert (await call_ok(mine, "query_work_item", id=project["id"]))["version"] == 1
-        listed = await call_ok(mine, "list_deployments")
+        assert await call(mine, "query_vendor_status", name=name) == vendor
+        assert (await call(mine, "query_work_item", id=project["id"]))["version"] == 1
+        listed = await call(mine, "list_deployments")
         assert [d["id"] for d in listed["items"]] == [deployment["id"]]
 
 
@@ -218,10 +214,10 @@ async def test_api_token_and_access_token_both_work_updated_by_is_the_client(
     """Over MCP the record names the client's declared name, not the token's name."""
     alice = await new_account(container, "alice")
     async with http_server.connect(alice.api_token, "copilot", mode) as by_api_token:
-        vendor = await call_ok(by_api_token, "create_vendor", name=unique("v"))
+        vendor = await call(by_api_token, "create_vendor", name=unique("v"))
     assert (vendor["created_by"], vendor["updated_by"]) == ("copilot", "copilot")
     async with http_server.connect(alice.jwt, "claude-code", mode) as by_jwt:
-        vendor = await call_ok(
+        vendor = await call(
             by_jwt, "update_vendor_status", vendor_id=vendor["id"], version=1, status="broken"
         )
     assert (vendor["created_by"], vendor["updated_by"], vendor["version"]) == (
@@ -301,7 +297,7 @@ async def test_revoking_an_api_token_locks_its_client_out(
 ) -> None:
     alice = await new_account(container, "alice")
     async with http_server.connect(alice.api_token, "claude-code", mode) as client:
-        await call_ok(client, "list_vendors")
+        await call(client, "list_vendors")
     await container.accounts.revoke_api_token(
         actor=Actor(account_id=alice.id, client="cli"), token_id=alice.api_token_id
     )

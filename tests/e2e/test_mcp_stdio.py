@@ -15,20 +15,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (
-    CALL_TIMEOUT_SECONDS,
-    INITIALIZE,
-    StdioServer,
+from tests.support.mcp import call
+from tests.support.scenarios import (
     assert_invisible,
     assert_outside_change_seen,
-    call_ok,
-    new_account,
     scenario_deployment,
     scenario_hierarchy,
     scenario_two_agents,
     scenario_vendor_health,
     scenario_visibility,
 )
+from tests.support.servers import CALL_TIMEOUT_SECONDS, INITIALIZE, StdioServer, new_account
 from workledger.config import LOCAL_ACCOUNT_EMAIL
 from workledger.container import Container
 from workledger.schemas.common import Actor
@@ -69,7 +66,7 @@ async def test_clients_of_one_account_race_and_see_each_other_but_no_other_accou
         await assert_outside_change_seen(container, local.id, desktop, records["vendor"])
         await assert_invisible(outsider, records)
         name = records["vendor"]["name"]
-        theirs = await call_ok(outsider, "create_vendor", name=name)  # free in bob's account
+        theirs = await call(outsider, "create_vendor", name=name)  # free in bob's account
     assert theirs["id"] != records["vendor"]["id"]
     assert theirs["created_by"] == "copilot"
     listed = await container.vendors.list(actor=bob.actor, status=None)

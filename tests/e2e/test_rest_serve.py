@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import HttpServer, unique
+from tests.support.servers import HttpServer, unique
 from workledger.container import Container
 from workledger.schemas.common import Actor
 

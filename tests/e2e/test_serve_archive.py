@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from tests.e2e.conftest import HttpServer
 from tests.e2e.test_rest_serve import WORK_ITEMS, bearer
+from tests.support.servers import HttpServer
 from workledger.container import Container
 from workledger.db.types import utcnow
 from workledger.models import WorkItem

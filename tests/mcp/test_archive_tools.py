@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.mcp.conftest import Connect, call, pick, refused, task, total
 from tests.services.work_items import archive
+from tests.support.mcp import Connect, call, pick, refused, task, total
 from workledger.container import Container
 from workledger.schemas.common import Actor
 

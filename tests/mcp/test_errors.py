@@ -11,7 +11,7 @@ from typing import Any
 
 from mcp import Client
 
-from tests.mcp.conftest import Connect, call, commit, field_names, pick, refused, task, total
+from tests.support.mcp import Connect, call, commit, field_names, pick, refused, task, total
 from workledger.schemas.common import Actor
 
 

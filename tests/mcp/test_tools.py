@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from tests.mcp.conftest import Connect, call, commit, pick, task, total
+from tests.support.mcp import Connect, call, commit, pick, task, total
 from workledger.container import Container
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import WorkItemCreate

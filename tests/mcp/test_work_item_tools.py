@@ -11,7 +11,7 @@ from typing import Any
 from mcp import Client, Implementation
 
 from tests.conftest import make_settings
-from tests.mcp.conftest import Connect, call, pick, refused, task, total
+from tests.support.mcp import Connect, call, pick, refused, task, total
 from workledger.container import Container
 from workledger.mcp.server import WorkledgerMCP
 from workledger.schemas.common import Actor
