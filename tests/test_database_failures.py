@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,24 +24,25 @@ async def scalar(db: Database, sql: str) -> object:
         return (await session.execute(text(sql))).scalar()
 
 
-async def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path: Path) -> None:
-    db = Database(build_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'x.db'}"))
-    shutil.rmtree(tmp_path / "gone")  # built (its folder made), then the folder goes
+async def assert_unavailable(url: str, *, before: Callable[[], object] = lambda: None) -> None:
+    db = Database(build_engine(url))
+    before()
     try:
         with pytest.raises(StorageUnavailable):
             await scalar(db, "SELECT 1")
     finally:
         await db.dispose()
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path: Path) -> None:
+    # Built (its folder made), then the folder goes.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'x.db'}"
+    await assert_unavailable(url, before=lambda: shutil.rmtree(tmp_path / "gone"))
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_a_postgresql_port_nobody_listens_on_is_unavailable(database_url: str) -> None:
-    db = Database(build_engine(make_url(database_url).set(port=1).render_as_string(False)))
-    try:
-        with pytest.raises(StorageUnavailable):
-            await scalar(db, "SELECT 1")
-    finally:
-        await db.dispose()
+    await assert_unavailable(make_url(database_url).set(port=1).render_as_string(False))
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
