@@ -19,10 +19,10 @@ from workledger.errors import (
     ValidationError,
     VersionConflict,
 )
-from workledger.schemas.common import StrictModel, Versioned, VersionedIfNoHeader
+from workledger.schemas.common import StrictModel, WithVersion, WithVersionOrIfMatch
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
-U = TypeVar("U", bound=Versioned)
+U = TypeVar("U", bound=WithVersion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class VersionPrecondition:
     def optional_version(self, stated: int | None) -> int | None:
         return self.if_match if self.if_match is not None else stated
 
-    def applied(self, patch: VersionedIfNoHeader, to: type[U]) -> U:
+    def applied(self, patch: WithVersionOrIfMatch, to: type[U]) -> U:
         """The REST body ``patch`` as the services' update ``to``, with its version."""
         fields: dict[str, Any] = {name: getattr(patch, name) for name in patch.model_fields_set}
         fields["version"] = self.version(patch.version)
@@ -71,5 +71,5 @@ async def _precondition(
 Precondition = Annotated[VersionPrecondition, Depends(_precondition)]
 
 
-class VersionBody(StrictModel, VersionedIfNoHeader):
+class VersionBody(StrictModel, WithVersionOrIfMatch):
     """A body for a change without fields (DELETE): the version read, unless If-Match."""

@@ -171,13 +171,13 @@ class ChangeModel(StrictModel):
         return {name: getattr(self, name) for name in self.model_fields_set - self.addressing}
 
 
-class Versioned(BaseModel):
+class WithVersion(BaseModel):
     """Made against the version read: what the services apply (a stale one is refused)."""
 
     version: Version
 
 
-class VersionedIfNoHeader(BaseModel):
+class WithVersionOrIfMatch(BaseModel):
     """A REST body: the version read comes here or as If-Match."""
 
     version: Version | None = Field(default=None, description="the version you read, or If-Match")

@@ -18,8 +18,8 @@ from workledger.schemas.common import (
     ReadModel,
     StrictModel,
     Title,
-    Versioned,
-    VersionedIfNoHeader,
+    WithVersion,
+    WithVersionOrIfMatch,
 )
 
 EnhancementDescription = Annotated[str, StringConstraints(max_length=5000)]
@@ -57,11 +57,11 @@ class EnhancementChanges(ChangeModel):
     )
 
 
-class EnhancementUpdate(EnhancementChanges, Versioned):
+class EnhancementUpdate(EnhancementChanges, WithVersion):
     """The fields to change and the version they were made against."""
 
 
-class EnhancementPatch(EnhancementChanges, VersionedIfNoHeader):
+class EnhancementPatch(EnhancementChanges, WithVersionOrIfMatch):
     """The fields to change; ``version`` may come as If-Match instead."""
 
 

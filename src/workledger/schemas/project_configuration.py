@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from workledger.schemas.common import ChangeModel, ReadModel, Versioned, VersionedIfNoHeader
+from workledger.schemas.common import ChangeModel, ReadModel, WithVersion, WithVersionOrIfMatch
 
 TokenBudget = Annotated[int, Field(ge=1_000, le=1_000_000)]
 BudgetName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -42,11 +42,11 @@ class ProjectConfigurationChanges(ChangeModel):
     )
 
 
-class ProjectConfigurationUpdate(ProjectConfigurationChanges, Versioned):
+class ProjectConfigurationUpdate(ProjectConfigurationChanges, WithVersion):
     """The fields to change and the version they were made against."""
 
 
-class ProjectConfigurationPatch(ProjectConfigurationChanges, VersionedIfNoHeader):
+class ProjectConfigurationPatch(ProjectConfigurationChanges, WithVersionOrIfMatch):
     """The fields to change; ``version`` may come as If-Match instead."""
 
 

@@ -12,8 +12,8 @@ from workledger.schemas.common import (
     Count,
     ReadModel,
     StrictModel,
-    Versioned,
-    VersionedIfNoHeader,
+    WithVersion,
+    WithVersionOrIfMatch,
 )
 
 VendorName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -68,11 +68,11 @@ class VendorChanges(ChangeModel):
     )
 
 
-class VendorUpdate(VendorChanges, Versioned):
+class VendorUpdate(VendorChanges, WithVersion):
     """The fields to change and the version they were made against."""
 
 
-class VendorPatch(VendorChanges, VersionedIfNoHeader):
+class VendorPatch(VendorChanges, WithVersionOrIfMatch):
     """The fields to change; ``version`` may come as If-Match instead."""
 
 

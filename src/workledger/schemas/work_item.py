@@ -23,8 +23,8 @@ from workledger.schemas.common import (
     ReadModel,
     StrictModel,
     Title,
-    Versioned,
-    VersionedIfNoHeader,
+    WithVersion,
+    WithVersionOrIfMatch,
     field_errors,
 )
 
@@ -210,11 +210,11 @@ class WorkItemChanges(ChangeModel, WorkItemFields):
         return self
 
 
-class WorkItemUpdate(WorkItemChanges, Versioned):
+class WorkItemUpdate(WorkItemChanges, WithVersion):
     """The fields to change and the version they were made against."""
 
 
-class WorkItemPatch(WorkItemChanges, VersionedIfNoHeader):
+class WorkItemPatch(WorkItemChanges, WithVersionOrIfMatch):
     """The fields to change; ``version`` may come as If-Match instead."""
 
 
