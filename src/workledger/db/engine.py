@@ -12,6 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from workledger.config import normalize_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL: how long a request may wait for a pooled connection, for a new connection,
+# and for one statement, so that no request waits more than ~5 s on a database that is
+# frozen or unreachable (CONTRACT §9); then it fails as storage_unavailable.
+POOL_TIMEOUT_SECONDS = 1.5
+CONNECT_TIMEOUT_SECONDS = 1.5
+STATEMENT_TIMEOUT_SECONDS = 2.5
 WRITE = {"workledger_write": True}
 
 
@@ -30,7 +36,12 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncE
         # third of a millisecond per transaction): a connection lost to a restart fails
         # once as storage_unavailable and the pool replaces it.
         pool_reset_on_return=None,
-        connect_args={"server_settings": {"application_name": "workledger"}},
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={
+            "timeout": CONNECT_TIMEOUT_SECONDS,
+            "command_timeout": STATEMENT_TIMEOUT_SECONDS,
+            "server_settings": {"application_name": "workledger"},
+        },
     )
 
 

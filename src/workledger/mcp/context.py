@@ -14,10 +14,12 @@ from mcp.server.mcpserver import Context
 from mcp.types import CLIENT_INFO_META_KEY
 
 from workledger.container import Container
-from workledger.errors import Unauthorized
+from workledger.errors import StorageUnavailable, Unauthorized
 from workledger.schemas.common import Actor
 
 DEFAULT_CLIENT = "mcp"
+# The client id of a bearer token that could not be checked: the database was away.
+UNVERIFIED = "workledger-unverified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,8 @@ class Ledger:
         account_id = self.account_id
         if account_id is None:
             access = get_access_token()
+            if access is not None and access.client_id == UNVERIFIED:
+                raise StorageUnavailable("the database is unavailable; retry shortly")
             if access is None or access.subject is None:
                 raise Unauthorized("a bearer token is required")
             account_id = uuid.UUID(access.subject)

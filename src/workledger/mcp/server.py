@@ -31,8 +31,8 @@ from starlette.applications import Starlette
 
 from workledger import __version__
 from workledger.container import Container
-from workledger.errors import NotFound, ValidationError, WorkledgerError
-from workledger.mcp.context import Ledger
+from workledger.errors import NotFound, StorageUnavailable, ValidationError, WorkledgerError
+from workledger.mcp.context import UNVERIFIED, Ledger
 from workledger.mcp.registry import TOOLS, ToolSpec
 from workledger.mcp.resources import status_markdown, work_item_json
 from workledger.schemas.common import StrictModel, field_errors
@@ -120,6 +120,11 @@ class BearerVerifier:
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
             principal = await self._accounts.resolve_bearer(token)
+        except StorageUnavailable:
+            # The token cannot be checked now. A 401 would tell the client to throw valid
+            # credentials away: let the call through unverified, to answer
+            # storage_unavailable without reading anything.
+            return AccessToken(token=token, client_id=UNVERIFIED, scopes=[SCOPE])
         except WorkledgerError:
             return None
         return AccessToken(
