@@ -121,9 +121,9 @@ class BearerVerifier:
         try:
             principal = await self._accounts.resolve_bearer(token)
         except StorageUnavailable:
-            # The token cannot be checked now. A 401 would tell the client to throw valid
-            # credentials away: let the call through unverified, to answer
-            # storage_unavailable without reading anything.
+            # The token (an API token, or an access JWT's account) cannot be checked now.
+            # A 401 would tell the client to throw valid credentials away: let the call
+            # through unverified, to answer storage_unavailable without reading anything.
             return AccessToken(token=token, client_id=UNVERIFIED, scopes=[SCOPE])
         except WorkledgerError:
             return None

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
-from workledger.errors import Conflict, NotFound, StorageUnavailable, Unauthorized
+from workledger.errors import Conflict, NotFound, Unauthorized
 from workledger.models import Account, ApiToken
 from workledger.repositories.account import AccountRepository, ApiTokenRepository
 from workledger.schemas.account import (
@@ -144,12 +144,9 @@ class AccountService(Service):
         if token.startswith(API_TOKEN_PREFIX):
             return await self._verify_api_token(token)
         account_id = self.verify_access_token(token)
-        try:
-            async with self.db.transaction(write=False) as session:
-                if await AccountRepository(session).get(account_id) is None:
-                    raise Unauthorized("the access token's account no longer exists")
-        except StorageUnavailable:
-            pass  # the signature stands for the account until the database is back
+        async with self.db.transaction(write=False) as session:
+            if await AccountRepository(session).get(account_id) is None:
+                raise Unauthorized("the access token's account no longer exists")
         return Principal(account_id=account_id)
 
     async def _verify_api_token(self, token: str) -> Principal:

@@ -1,0 +1,314 @@
+"""Writes against a database that keeps going away: a small Jepsen-style run.
+
+python -m bench.outage [--seconds 60] [--clients 4]
+
+A throwaway PostgreSQL cluster (``initdb`` as the ``postgres`` user, on a free port; the
+machine's PostgreSQL is never touched) serves a real ``workledger serve``. Clients create
+and update work items over REST while a nemesis stops, freezes or terminates the database
+every 5-10 s. After healing, every acknowledged write is looked for in the database.
+
+Prints attempted, acknowledged, lost and duplicated writes, 503s, other 5xx and transport
+errors, and the latency p50/p99 during and outside outages. Goal: 0 lost, 0 duplicated,
+0 other 5xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.common import banner, command_line
+
+WORK_ITEMS = "/api/v1/work-items"
+PASSWORD = "correct horse battery"
+SECRET = "outage-bench-secret-" + "x" * 32
+# Longer than the 5 s a request may wait, so that the bound shows in the latencies.
+FAULT_SECONDS = 6
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def scratch_directory() -> Path:
+    directory = Path(tempfile.mkdtemp(prefix="workledger_outage_"))
+    directory.chmod(0o755)  # the cluster below it belongs to the postgres user
+    return directory
+
+
+def as_postgres(*command: str) -> None:
+    # No pipes: a started postmaster would hold them open, and run() would wait forever.
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", *command],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+class Cluster:
+    """A PostgreSQL cluster of its own, which the nemesis may stop, freeze or kill."""
+
+    def __init__(self, directory: Path) -> None:
+        self.data = directory / "data"
+        self.port = free_port()
+        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.chown(directory, "postgres")
+        as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        log = str(self.data / "server.log")
+        as_postgres("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        as_postgres("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def pids(self) -> list[int]:
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        return [postmaster, *map(int, children)]
+
+    def signal_all(self, number: int) -> None:
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, number)
+
+    async def terminate_backends(self) -> None:
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
+        try:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'workledger'"
+            )
+        finally:
+            await conn.close()
+
+
+@contextmanager
+def served(cluster: Cluster, home: Path) -> Iterator[str]:
+    """``workledger serve`` on the cluster; its base URL."""
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "WORKLEDGER_DATABASE_URL": cluster.url,
+        "WORKLEDGER_JWT_SECRET": SECRET,
+        "WORKLEDGER_DATA_DIR": str(home / ".workledger"),
+        "WORKLEDGER_REPO_DIR": str(home),
+    }
+    command = [str(Path(sys.executable).with_name("workledger")), "serve", "--port", str(port)]
+    with (home / "serve.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=log)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class Tally:
+    attempted: int = 0
+    acknowledged: int = 0
+    unavailable: int = 0
+    other_5xx: int = 0
+    transport_errors: int = 0
+    created: dict[str, uuid.UUID] = field(default_factory=dict)  # acknowledged title → id
+    updates: dict[uuid.UUID, int] = field(default_factory=dict)  # id → acknowledged updates
+    during: list[float] = field(default_factory=list)
+    outside: list[float] = field(default_factory=list)
+
+
+class Nemesis:
+    def __init__(self, cluster: Cluster, seed: int | None) -> None:
+        self.cluster = cluster
+        self.choices = random.Random(seed)
+        self.faulty = False
+        self.faults: list[str] = []
+
+    async def run(self, until: float) -> None:
+        while time.monotonic() + 10 + FAULT_SECONDS < until:
+            await asyncio.sleep(self.choices.uniform(5, 10))
+            fault = self.choices.choice(("stop", "freeze", "terminate"))
+            self.faults.append(fault)
+            self.faulty = True
+            if fault == "stop":
+                await asyncio.to_thread(self.cluster.stop)
+                await asyncio.sleep(FAULT_SECONDS)
+                await asyncio.to_thread(self.cluster.start)
+            elif fault == "freeze":
+                self.cluster.signal_all(signal.SIGSTOP)
+                await asyncio.sleep(FAULT_SECONDS)
+                self.cluster.signal_all(signal.SIGCONT)
+            else:
+                await self.cluster.terminate_backends()
+                await asyncio.sleep(1)
+            self.faulty = False
+
+
+async def client(api: httpx.AsyncClient, tally: Tally, nemesis: Nemesis, until: float) -> None:
+    mine: list[tuple[uuid.UUID, int]] = []  # (id, version) of acknowledged creates
+    while time.monotonic() < until:
+        started, faulty_at_start = time.monotonic(), nemesis.faulty
+        write = not mine or random.random() < 0.5
+        try:
+            if write and (not mine or random.random() < 0.5):
+                tally.attempted += 1
+                title = f"t-{uuid.uuid4().hex}"
+                response = await api.post(WORK_ITEMS, json={"item_type": "task", "title": title})
+                if response.status_code == 201:
+                    tally.acknowledged += 1
+                    body = response.json()
+                    tally.created[title] = uuid.UUID(body["id"])
+                    mine.append((uuid.UUID(body["id"]), body["version"]))
+            elif write:
+                tally.attempted += 1
+                index = random.randrange(len(mine))
+                item_id, version = mine[index]
+                response = await api.patch(
+                    f"{WORK_ITEMS}/{item_id}",
+                    json={"description": f"v{version + 1}"},
+                    headers={"If-Match": f'"{version}"'},
+                )
+                if response.status_code == 200:
+                    tally.acknowledged += 1
+                    tally.updates[item_id] = tally.updates.get(item_id, 0) + 1
+                    mine[index] = (item_id, response.json()["version"])
+                elif response.status_code == 412:  # a 503 after commit: re-read
+                    current = await api.get(f"{WORK_ITEMS}/{item_id}")
+                    if current.status_code == 200:
+                        mine[index] = (item_id, current.json()["version"])
+            else:
+                response = await api.get(WORK_ITEMS, params={"limit": 20})
+        except httpx.TransportError:
+            tally.transport_errors += 1
+            continue
+        elapsed = (time.monotonic() - started) * 1000
+        during = faulty_at_start or nemesis.faulty
+        (tally.during if during else tally.outside).append(elapsed)
+        if response.status_code == 503:
+            tally.unavailable += 1
+        elif response.status_code >= 500:
+            tally.other_5xx += 1
+
+
+async def check(cluster: Cluster, tally: Tally) -> tuple[int, int]:
+    """Lost and duplicated acknowledged writes, read straight from the database."""
+    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+    try:
+        rows = await conn.fetch("SELECT id, title, version FROM work_items")
+    finally:
+        await conn.close()
+    by_title: dict[str, list[asyncpg.Record]] = {}
+    for row in rows:
+        by_title.setdefault(row["title"], []).append(row)
+    duplicated = sum(len(found) - 1 for found in by_title.values() if len(found) > 1)
+    lost = sum(1 for title in tally.created if title not in by_title)
+    versions = {row["id"]: row["version"] for row in rows}
+    lost += sum(
+        1 for item_id, updates in tally.updates.items() if versions.get(item_id, 0) < 1 + updates
+    )
+    return lost, duplicated
+
+
+def percentile(values: list[float], q: float) -> str:
+    if len(values) < 2:
+        return "n/a"
+    return f"{statistics.quantiles(values, n=100, method='inclusive')[int(q) - 1]:.1f} ms"
+
+
+@asynccontextmanager
+async def signed_in(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if (await api.get("/health")).status_code == 200:
+                    break
+            await asyncio.sleep(0.1)
+        credentials = {"email": "outage@example.com", "password": PASSWORD}
+        await api.post("/api/v1/auth/signup", json=credentials)
+        token = (await api.post("/api/v1/auth/token", json=credentials)).json()["access_token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        yield api
+
+
+async def run(args: argparse.Namespace) -> None:
+    banner(f"outage: {args.clients} clients x {args.seconds} s, a fault every 5-10 s")
+    directory = scratch_directory()
+    cluster = Cluster(directory / "cluster")
+    cluster.start()
+    try:
+        with served(cluster, directory) as base_url:
+            async with signed_in(base_url) as api:
+                tally, nemesis = Tally(), Nemesis(cluster, args.seed)
+                until = time.monotonic() + args.seconds
+                await asyncio.gather(
+                    nemesis.run(until),
+                    *(client(api, tally, nemesis, until) for _ in range(args.clients)),
+                )
+                for _ in range(100):  # heal, then let in-flight work settle
+                    if (await api.get("/health")).json().get("status") == "ok":
+                        break
+                    await asyncio.sleep(0.1)
+        lost, duplicated = await check(cluster, tally)
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            cluster.signal_all(signal.SIGCONT)
+            cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"faults: {', '.join(nemesis.faults) or 'none'}")
+    print(
+        f"writes attempted {tally.attempted}, acknowledged {tally.acknowledged}, "
+        f"lost {lost}, duplicated {duplicated}"
+    )
+    print(
+        f"answers 503 {tally.unavailable}, other 5xx {tally.other_5xx}, "
+        f"transport errors {tally.transport_errors}"
+    )
+    for label, values in (("during outages", tally.during), ("outside", tally.outside)):
+        print(
+            f"latency {label}: n={len(values)} p50 {percentile(values, 50)}, "
+            f"p95 {percentile(values, 95)}, p99 {percentile(values, 99)}, "
+            f"max {max(values, default=0):.0f} ms"
+        )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.outage", description=__doc__)
+    p.add_argument("--seconds", type=int, default=60)
+    p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--seed", type=int, default=None, help="fix the nemesis's choices")
+    return p
+
+
+main = command_line(run, parser)
+
+if __name__ == "__main__":
+    main()
