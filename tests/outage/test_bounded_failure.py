@@ -6,6 +6,7 @@ machine's PostgreSQL keeps running."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -66,13 +67,23 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert int(response.headers["Retry-After"]) > 0
 
 
-async def test_a_refused_database_answers_503_then_recovers(outage: Outage) -> None:
+def said(caplog: pytest.LogCaptureFixture, words: str) -> int:
+    return sum(words in record.getMessage() for record in caplog.records)
+
+
+async def test_a_refused_database_answers_503_then_recovers_saying_so_once(
+    outage: Outage, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="workledger.db.unit_of_work")
     assert (await outage.get(WORK_ITEMS)).status_code == 200
     outage.proxy.refuse()
     assert_unavailable(await outage.get(WORK_ITEMS))
     assert_unavailable(await outage.post(WORK_ITEMS, {"item_type": "task", "title": "t"}))
+    assert (said(caplog, "database is away"), said(caplog, "database is back")) == (1, 0)
     outage.proxy.heal()
     assert (await outage.get(WORK_ITEMS)).status_code == 200
+    assert (await outage.get(WORK_ITEMS)).status_code == 200
+    assert (said(caplog, "database is away"), said(caplog, "database is back")) == (1, 1)
 
 
 async def test_cut_connections_answer_503_not_500(outage: Outage) -> None:
@@ -133,6 +144,8 @@ async def test_a_served_process_answers_503_on_a_live_connection_and_mcp_never_4
                     assert error["error"] == "storage_unavailable", error
                     proxy.heal()
                     assert (await call(client, "list_vendors"))["vendors"] == []
+            log = server.log()
+            assert log.count("database is away") == log.count("database is back") == 3, log
         finally:
             proxy.heal()
             await asyncio.to_thread(server.stop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -13,6 +14,8 @@ from workledger.db.dialect import Dialect, dialect_named
 from workledger.db.engine import WRITE
 from workledger.db.failures import meaning
 from workledger.errors import Conflict, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -27,6 +30,9 @@ class Database:
         self._writes = async_sessionmaker(
             engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False, info=info
         )
+        # Whether the last unit of work found the database away: the change either way is
+        # logged once, not per request.
+        self.away = False
         # The write transaction this task is inside of, if any (see ``transaction``).
         self._outer: ContextVar[AsyncSession | None] = ContextVar(
             f"workledger_transaction_{id(self)}", default=None
@@ -68,8 +74,21 @@ class Database:
                     "a concurrent change to the same records collided with this one; retry"
                 ) from exc
             if found == "unavailable":
+                self._went_away(exc)
                 raise StorageUnavailable("the database is unavailable; retry shortly") from exc
             raise
+        if self.away:
+            self.away = False
+            log.warning("the %s database is back", self.dialect.name)
+
+    def _went_away(self, exc: BaseException) -> None:
+        if not self.away:
+            self.away = True
+            log.warning(
+                "the %s database is away (%s): answering storage_unavailable until it is back",
+                self.dialect.name,
+                type(exc).__name__,
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
