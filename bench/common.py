@@ -7,6 +7,7 @@ import asyncio
 import gc
 import os
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -87,6 +88,13 @@ def banner(title: str) -> None:
 
 
 # --- databases ------------------------------------------------------------------------------
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on now, for a server a benchmark starts."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def admin_url() -> str:

@@ -21,8 +21,6 @@ import os
 import random
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,19 +34,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.common import banner, command_line
+from bench.common import banner, command_line, free_port, percentiles
 
 WORK_ITEMS = "/api/v1/work-items"
 PASSWORD = "correct horse battery"
 SECRET = "outage-bench-secret-" + "x" * 32
 # Longer than the 5 s a request may wait, so that the bound shows in the latencies.
 FAULT_SECONDS = 6
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def scratch_directory() -> Path:
@@ -238,12 +230,6 @@ async def check(cluster: Cluster, tally: Tally) -> tuple[int, int]:
     return lost, duplicated
 
 
-def percentile(values: list[float], q: float) -> str:
-    if len(values) < 2:
-        return "n/a"
-    return f"{statistics.quantiles(values, n=100, method='inclusive')[int(q) - 1]:.1f} ms"
-
-
 @asynccontextmanager
 async def signed_in(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
@@ -293,10 +279,13 @@ async def run(args: argparse.Namespace) -> None:
         f"transport errors {tally.transport_errors}"
     )
     for label, values in (("during outages", tally.during), ("outside", tally.outside)):
+        if not values:
+            print(f"latency {label}: no answers")
+            continue
+        p50, p95, p99 = percentiles(values)
         print(
-            f"latency {label}: n={len(values)} p50 {percentile(values, 50)}, "
-            f"p95 {percentile(values, 95)}, p99 {percentile(values, 99)}, "
-            f"max {max(values, default=0):.0f} ms"
+            f"latency {label}: n={len(values)} p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+            f"p99 {p99:.1f} ms, max {max(values):.0f} ms"
         )
 
 

@@ -55,6 +55,7 @@ from bench.common import (
     BENCH_SECRET,
     add_backend_arguments,
     banner,
+    free_port,
     open_app,
     percentiles,
     scratch_database,
@@ -136,12 +137,6 @@ async def seed(url: str, *, items: int, tasks: int) -> Seeded:
 # --- the server -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
@@ -192,7 +187,7 @@ def server_command(workers: int, port: int) -> list[str]:
 @contextmanager
 def running_server(url: str, *, workers: int) -> Iterator[Server]:
     home = Path(tempfile.mkdtemp(prefix="workledger_bench_serve_"))
-    port = free_port()
+    port = free_port(HOST)
     env = {
         "PATH": os.environ.get("PATH", os.defpath),
         "WORKLEDGER_DATABASE_URL": url,
