@@ -201,11 +201,11 @@ def _flat_arguments(tool: Tool) -> type[ArgModelBase]:
     fields = tool.fn_metadata.arg_model.model_fields
     model: Any = _NoArguments
     parameter = None
-    if fields:
+    if len(fields) == 1:
         [(parameter, field)] = fields.items()
         model = field.annotation
-    if not (isinstance(model, type) and issubclass(model, StrictModel)):
-        raise TypeError(f"{tool.name}: a tool takes one arguments model of schemas/")
+    if len(fields) > 1 or not (isinstance(model, type) and issubclass(model, StrictModel)):
+        raise TypeError(f"{tool.name}: a tool takes one arguments model of schemas/ (and ctx)")
     return type(
         f"{tool.name}Arguments",
         (model, _FlatArguments),

@@ -60,7 +60,7 @@ class ProjectConfigurationService(Service):
         return await self._read(configuration)
 
     async def _read(self, configuration: ProjectConfiguration) -> ProjectConfigurationRead:
-        health = await self.health.check()
+        health = self.health.last_known()  # this answer has just read the database
         return ProjectConfigurationRead(
             id=configuration.id,
             active_context_type=configuration.active_context_type,
