@@ -146,6 +146,7 @@ async def test_a_served_process_answers_503_on_a_live_connection_and_mcp_never_4
                     assert (await call(client, "list_vendors"))["vendors"] == []
             log = server.log()
             assert log.count("database is away") == log.count("database is back") == 3, log
+            assert "Traceback" not in log, log
         finally:
             proxy.heal()
             await asyncio.to_thread(server.stop)

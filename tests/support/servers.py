@@ -138,19 +138,25 @@ class HttpServer:
             )
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
+        """Everything the server printed."""
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self) -> str:
+        """The end of it, for an assertion's message."""
+        return self.log()[-4000:]
 
     def wait_until_up(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
-            assert self.process.poll() is None, f"workledger serve exited:\n{self.log()}"
+            assert self.process.poll() is None, f"workledger serve exited:\n{self.log_tail()}"
             try:
                 with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as response:
                     if json.load(response)["status"] == "ok":
                         return
             except OSError:
                 pass
-            assert time.monotonic() < deadline, f"workledger serve did not answer:\n{self.log()}"
+            silent = f"workledger serve did not answer:\n{self.log_tail()}"
+            assert time.monotonic() < deadline, silent
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -191,7 +197,7 @@ class HttpServers:
             home = self._home / f"server-{len(self._servers)}"
             server = self._servers[database_url] = HttpServer(database_url, home)
             server.wait_until_up()
-        assert server.process.poll() is None, f"workledger serve died:\n{server.log()}"
+        assert server.process.poll() is None, f"workledger serve died:\n{server.log_tail()}"
         return server
 
     def stop_all(self) -> None:

@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from workledger.db.failures import meaning
 from workledger.db.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,13 @@ class AdvisoryLock:
             await self._connection.execute(text("SELECT 1"))  # still our session?
             await self._connection.commit()
             return True
-        except Exception:
+        except Exception as exc:
+            # A database away is expected here and said in one line; anything else is a bug.
             log.warning(
-                "advisory lock %#x: lost the database; will try again", self.key, exc_info=True
+                "advisory lock %#x: lost the database (%s); will try again",
+                self.key,
+                type(exc).__name__,
+                exc_info=meaning(exc) != "unavailable",
             )
             await self.release()
             return False

@@ -11,6 +11,7 @@ from itertools import groupby
 
 from workledger.db.advisory_lock import AdvisoryLock
 from workledger.db.types import utcnow
+from workledger.errors import StorageUnavailable
 from workledger.repositories.archive import ArchiveRepository, archivable_subtrees
 from workledger.services.common import Service
 
@@ -71,6 +72,11 @@ class ArchiveService(Service):
                     continue
                 try:
                     result = await self.archive(older_than_days=older_than_days)
+                except StorageUnavailable:
+                    # The unit of work has said the database is away; no traceback for it.
+                    log.warning(
+                        "daily archive skipped: database unavailable; trying again at the next run"
+                    )
                 except Exception:
                     log.exception("daily archive failed; trying again at the next run")
                 else:
