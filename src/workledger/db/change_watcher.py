@@ -20,6 +20,8 @@ import aiosqlite
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from workledger.db.engine import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS
+
 log = logging.getLogger(__name__)
 C = TypeVar("C")
 
@@ -103,13 +105,16 @@ class PostgresChangeWatcher(_DedicatedConnectionWatcher[asyncpg.Connection]):
 
     async def _open(self) -> asyncpg.Connection:
         return await asyncpg.connect(
-            self._dsn, server_settings={"application_name": "workledger-watch"}
+            self._dsn,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            server_settings={"application_name": "workledger-watch"},
         )
 
     async def _read(self, conn: asyncpg.Connection) -> str:
         if conn.is_closed():
             raise OSError("watch connection closed")
-        return str(await conn.fetchval("SELECT pg_current_snapshot()::text"))
+        query = "SELECT pg_current_snapshot()::text"
+        return str(await conn.fetchval(query, timeout=STATEMENT_TIMEOUT_SECONDS))
 
     async def _close(self, conn: asyncpg.Connection) -> None:
         conn.terminate()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from workledger.config import normalize_database_url
@@ -25,7 +26,7 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncE
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, echo=echo)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
@@ -43,6 +44,16 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncE
             "server_settings": {"application_name": "workledger"},
         },
     )
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # A connection the server (or the network) cut is known to the driver without a
+        # round trip: the pool replaces it now rather than failing the request on it, and
+        # a database that refuses new connections is found before any work begins.
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the pooled connection was closed")
+
+    return engine
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
