@@ -16,6 +16,7 @@ from workledger.models import Base
 EXPECTED_TABLES = {
     "accounts",
     "api_tokens",
+    "applied_operations",
     "work_items",
     "work_item_dependencies",
     "work_item_counts",

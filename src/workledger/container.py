@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
 from workledger.config import Settings
 from workledger.db.change_watcher import build_change_watcher
 from workledger.db.engine import build_engine
+from workledger.db.journal import JOURNAL_FILE, Journal
+from workledger.db.mirror import MIRROR_FILE, Mirror
 from workledger.db.unit_of_work import Database
 from workledger.services.account import AccountService
 from workledger.services.archive import ArchiveService
+from workledger.services.conflicts import ConflictService
 from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
+from workledger.services.fallback import Fallback
 from workledger.services.health import HealthService
 from workledger.services.importer import ImportService
+from workledger.services.journaling import Replayer
 from workledger.services.project_configuration import ProjectConfigurationService
 from workledger.services.read_cache import ReadCache
 from workledger.services.status import StatusService
@@ -33,6 +42,50 @@ class Container:
         engine = build_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
         return cls(settings=settings, db=Database(engine))
 
+    async def start(self) -> None:
+        """Open what a PostgreSQL ledger falls back on (CONTRACT §9): the mirror and the
+        journal, in the data directory."""
+        if self.db.dialect.name != "postgresql" or self.db.mirror is not None:
+            return
+        data_dir = self.settings.ensure_data_dir()
+        mirror = Mirror(data_dir / MIRROR_FILE, ttl_seconds=self.settings.cache_ttl_seconds)
+        journal = Journal(data_dir / JOURNAL_FILE)
+        await mirror.open()
+        await journal.open()
+        self.db.fall_back_on(mirror, journal)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Started, with the fallback's background work running, for a serving process."""
+        await self.start()
+        if self.fallback is None:
+            yield
+            return
+        keeper = asyncio.create_task(self.fallback.run(), name="workledger-fallback")
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    @cached_property
+    def fallback(self) -> Fallback | None:
+        """What keeps the mirror current and replays the journal (after ``start``)."""
+        db = self.db
+        if db.mirror is None or db.journal is None:
+            return None
+        services = (
+            self.work_items,
+            self.vendors,
+            self.deployments,
+            self.enhancements,
+            self.configuration,
+        )
+        replayer = Replayer(db, db.journal, services)
+        watcher = build_change_watcher(self.settings.resolved_database_url)
+        return Fallback(db, db.mirror, replayer, watcher)
+
     @cached_property
     def accounts(self) -> AccountService:
         return AccountService(
@@ -49,7 +102,8 @@ class Container:
     def read_cache(self) -> ReadCache:
         return ReadCache(
             build_change_watcher(self.settings.resolved_database_url),
-            bypass=lambda: self.db.in_transaction,
+            # Reads the mirror serves are not the database's, and its token cannot be read.
+            bypass=lambda: self.db.in_transaction or self.db.degraded,
         )
 
     @cached_property
@@ -93,10 +147,17 @@ class Container:
         return ArchiveService(self.db)
 
     @cached_property
+    def conflicts(self) -> ConflictService:
+        return ConflictService(self.db)
+
+    @cached_property
     def health(self) -> HealthService:
         return HealthService(self.db)
 
     async def close(self) -> None:
         if "read_cache" in self.__dict__:
             await self.read_cache.close()
+        fallback = self.__dict__.get("fallback")
+        if isinstance(fallback, Fallback):
+            await fallback.watcher.close()
         await self.db.dispose()

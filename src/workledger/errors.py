@@ -118,3 +118,7 @@ class Forbidden(WorkledgerError):
 
 class StorageUnavailable(WorkledgerError):
     code = "storage_unavailable"
+
+
+class StorageUnreachable(StorageUnavailable):
+    """No connection could be had: nothing of the unit of work reached the database."""

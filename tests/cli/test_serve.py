@@ -39,7 +39,14 @@ def test_serve_migrates_and_reports_health(tmp_path: Path) -> None:
             except OSError:
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 time.sleep(0.2)
-        assert body == {"status": "ok", "database": "ok", "backend": "sqlite"}
+        assert body == {
+            "status": "ok",
+            "database": "ok",
+            "backend": "sqlite",
+            "source": "database",
+            "journal": {"pending": 0, "conflicts": 0},
+            "mirror_synced_at": None,  # SQLite needs no mirror
+        }
         assert (tmp_path / ".workledger" / "workledger.db").exists()
     finally:
         server.terminate()

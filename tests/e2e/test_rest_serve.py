@@ -30,7 +30,17 @@ async def test_health_answers_ok(http_server: HttpServer, backend: str) -> None:
     async with httpx.AsyncClient(base_url=http_server.base_url, timeout=10) as client:
         response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "backend": backend}
+    health = response.json()
+    synced_at = health.pop("mirror_synced_at")
+    assert health == {
+        "status": "ok",
+        "database": "ok",
+        "backend": backend,
+        "source": "database",
+        "journal": {"pending": 0, "conflicts": 0},
+    }
+    if backend == "sqlite":
+        assert synced_at is None  # only PostgreSQL has a mirror to fall back on
 
 
 async def test_create_list_patch_get(

@@ -17,6 +17,7 @@ from workledger.api.limits import BodyLimit
 from workledger.api.routes import (
     auth,
     configuration,
+    conflicts,
     deployments,
     enhancements,
     status,
@@ -24,6 +25,7 @@ from workledger.api.routes import (
     vendors,
     work_items,
 )
+from workledger.api.served import ServedBy
 from workledger.container import Container
 from workledger.mcp.server import http_app
 from workledger.services.health import Health
@@ -35,7 +37,7 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # A mounted app's own lifespan never runs: the MCP session manager runs here.
-        async with mcp.running():
+        async with mcp.running(), container.running():
             archiver = asyncio.create_task(
                 container.archive.run_daily(older_than_days=container.settings.archive_after_days),
                 name="workledger-daily-archive",
@@ -57,9 +59,11 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
     app.state.container = container
     problems.install(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(ServedBy, db=container.db)
     for routes in (
         auth,
         tasks,
+        conflicts,
         work_items,
         vendors,
         deployments,

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -13,17 +14,35 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from workledger.db.dialect import Dialect, dialect_named
 from workledger.db.engine import WRITE
 from workledger.db.failures import meaning
-from workledger.errors import Conflict, StorageUnavailable
+from workledger.db.journal import Journal
+from workledger.db.mirror import Mirror
+from workledger.db.source import note
+from workledger.errors import Conflict, StorageUnavailable, StorageUnreachable
 
 log = logging.getLogger(__name__)
 
 
+Layer = Literal["auto", "database", "cache"]
+_DRIVER_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
+
+
+class _Unreachable(Exception):
+    """No connection: raised from the driver's error, before anything was sent."""
+
+
 class Database:
-    """Owns the engine and hands out sessions, one transaction each."""
+    """Owns the engine and hands out sessions, one transaction each.
+
+    Given a mirror and a journal (PostgreSQL only), reads fall back to the mirror while the
+    database is away and the mirror is fresh, and journaled writes are applied to it
+    (CONTRACT §9)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect: Dialect = dialect_named(engine.dialect.name)
+        self.mirror: Mirror | None = None
+        self.journal: Journal | None = None
+        self._on_mirror: Database | None = None
         # Repositories find the dialect in their session's info.
         info = {"dialect": self.dialect}
         self._reads = async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
@@ -38,18 +57,43 @@ class Database:
             f"workledger_transaction_{id(self)}", default=None
         )
 
+    def fall_back_on(self, mirror: Mirror, journal: Journal) -> None:
+        """Serve from ``mirror`` and write to ``journal`` while the database is away."""
+        self.mirror, self.journal = mirror, journal
+        self._on_mirror = Database(mirror.engine)
+
     @property
     def in_transaction(self) -> bool:
         return self._outer.get() is not None
 
+    @property
+    def degraded(self) -> bool:
+        """The database was away at the last try, or journaled writes still wait for it."""
+        return self.away or (self.journal is not None and self.journal.pending > 0)
+
+    @property
+    def mirror_serves(self) -> bool:
+        return self._on_mirror is not None and self.mirror is not None and self.mirror.fresh()
+
+    @property
+    def journals(self) -> bool:
+        """Whether a write made now goes to the journal (and the mirror)."""
+        return self.journal is not None and self.degraded and self.mirror_serves
+
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+    async def transaction(
+        self, *, write: bool = True, layer: Layer = "auto"
+    ) -> AsyncIterator[AsyncSession]:
         """Commit on success, roll back on any error; a lost database is StorageUnavailable.
 
         Inside another write transaction of the same task, a unit of work joins it: a
         write runs in a savepoint (its failure undoes only itself), and everything
         commits or rolls back with the outer transaction. That is how an import makes
-        hundreds of service calls one all-or-nothing change."""
+        hundreds of service calls one all-or-nothing change, and how a journaled write
+        or its replay makes one.
+
+        ``layer``: ``auto`` reads from the mirror while degraded (and when the database
+        cannot be reached); ``database`` and ``cache`` choose."""
         outer = self._outer.get()
         if outer is not None:
             if not write:
@@ -58,30 +102,75 @@ class Database:
             async with outer.begin_nested():
                 yield outer
             return
+        if layer == "auto" and not write and self.degraded and self.mirror_serves:
+            layer = "cache"
+        if layer == "cache":
+            async with self._mirror_transaction(write=write) as session:
+                yield session
+            return
+        try:
+            async with self._primary_transaction(write=write) as session:
+                yield session
+        except _Unreachable as failed:
+            cause = failed.__cause__
+            assert cause is not None
+            self.went_away(cause)
+            if write or layer != "auto" or not self.mirror_serves:
+                raise StorageUnreachable("the database is unavailable; retry shortly") from cause
+        else:
+            return
+        async with self._mirror_transaction(write=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _primary_transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         factory = self._writes if write else self._reads
         try:
             async with factory() as session, session.begin():
+                try:
+                    # Check out a connection now: one that cannot be had is known before
+                    # any work, and the work can go elsewhere.
+                    await session.connection()
+                except _DRIVER_ERRORS as exc:
+                    if meaning(exc) != "unavailable":
+                        raise
+                    raise _Unreachable from exc
                 token = self._outer.set(session) if write else None
                 try:
                     yield session
                 finally:
                     if token is not None:
                         self._outer.reset(token)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except _DRIVER_ERRORS as exc:
             found = meaning(exc)
             if found == "collision":
                 raise Conflict(
                     "a concurrent change to the same records collided with this one; retry"
                 ) from exc
             if found == "unavailable":
-                self._went_away(exc)
+                self.went_away(exc)
                 raise StorageUnavailable("the database is unavailable; retry shortly") from exc
             raise
+        note("database")
         if self.away:
             self.away = False
             log.warning("the %s database is back", self.dialect.name)
 
-    def _went_away(self, exc: BaseException) -> None:
+    @asynccontextmanager
+    async def _mirror_transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        assert self._on_mirror is not None
+        assert self.mirror is not None
+        async with self._on_mirror.transaction(write=write) as session:
+            # The service calls inside a journaled write join it here.
+            token = self._outer.set(session) if write else None
+            try:
+                yield session
+            finally:
+                if token is not None:
+                    self._outer.reset(token)
+        note("cache", as_of=self.mirror.synced_at)
+
+    def went_away(self, exc: BaseException) -> None:
         if not self.away:
             self.away = True
             log.warning(
@@ -92,3 +181,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.mirror is not None:
+            await self.mirror.dispose()
+        if self.journal is not None:
+            await self.journal.close()

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workledger.mcp.tools import deployment, enhancement, project, vendor, work_item
+from workledger.mcp.tools import conflict, deployment, enhancement, project, vendor, work_item
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,4 +34,5 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(enhancement.create_enhancement),
     ToolSpec(enhancement.update_enhancement, destructive=False),
     ToolSpec(enhancement.list_enhancements, read_only=True, idempotent=True),
+    ToolSpec(conflict.list_conflicts, read_only=True, idempotent=True),
 )

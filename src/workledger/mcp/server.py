@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 
 from workledger import __version__
 from workledger.container import Container
+from workledger.db.source import Served, serving
 from workledger.errors import NotFound, StorageUnavailable, ValidationError, WorkledgerError
 from workledger.mcp.context import UNVERIFIED, Ledger
 from workledger.mcp.registry import TOOLS, ToolSpec
@@ -80,6 +81,8 @@ class WorkledgerMCP(MCPServer[Ledger]):
             **auth,
         )
         self._tool_names = frozenset(spec.fn.__name__ for spec in TOOLS)
+        self._reads = frozenset(spec.fn.__name__ for spec in TOOLS if spec.read_only)
+        self._db = container.db
         self.resource("workledger://status", name="status", mime_type="text/markdown")(
             status_markdown(ledger)
         )
@@ -92,14 +95,27 @@ class WorkledgerMCP(MCPServer[Ledger]):
     ) -> Any:
         if name not in self._tool_names:
             return _error(NotFound("tool", name))
-        try:
-            # A started call finishes its (short) transaction even if the client goes away:
-            # cancelling inside the SQLite driver leaves a connection nobody can close.
-            with anyio.CancelScope(shield=True):
-                result = await super().call_tool(name, arguments, context)
-        except ToolError as exc:
-            return _error(_domain_error(exc, tool=name))
-        return _compact(result)
+        answer, unavailable = await self._call(name, arguments, context)
+        if unavailable and name in self._reads and self._db.mirror_serves:
+            # The call met the database going away: the mirror can answer it now.
+            answer, _ = await self._call(name, arguments, context)
+        return answer
+
+    async def _call(
+        self, name: str, arguments: dict[str, Any], context: Context[Ledger, Any] | None
+    ) -> tuple[Any, bool]:
+        """The told answer, and whether it was storage_unavailable."""
+        with serving() as served:
+            try:
+                # A started call finishes its (short) transaction even if the client goes
+                # away: cancelling inside the SQLite driver leaves a connection nobody can
+                # close.
+                with anyio.CancelScope(shield=True):
+                    result = await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                error = _domain_error(exc, tool=name)
+                return _told(_error(error), served), isinstance(error, StorageUnavailable)
+        return _told(_compact(result), served), False
 
     async def read_resource(self, uri: Any, context: Context[Ledger, Any] | None = None) -> Any:
         try:
@@ -160,7 +176,8 @@ def http_app(container: Container, *, host: str = "127.0.0.1", port: int = 8000)
 
 
 async def run_stdio(container: Container, *, account_id: uuid.UUID) -> None:
-    await WorkledgerMCP(container, account_id=account_id).run_stdio_async()
+    async with container.running():
+        await WorkledgerMCP(container, account_id=account_id).run_stdio_async()
 
 
 def _tool(spec: ToolSpec) -> Tool:
@@ -230,6 +247,41 @@ class _Internal(WorkledgerError):
 def _error(exc: WorkledgerError) -> CallToolResult:
     text = json.dumps(exc.to_dict(), separators=(",", ":"), default=str)
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def _told(result: Any, served: Served) -> Any:
+    """The result, saying which layer served it (CONTRACT §9): in ``_meta`` always, and in
+    a line of text after the JSON when it was not the database."""
+    if not isinstance(result, CallToolResult):
+        return result
+    meta = {**(result.meta or {}), "workledger/source": served.source}
+    if served.as_of is not None:
+        meta["workledger/as_of"] = served.as_of.isoformat(timespec="seconds")
+    if served.journal_id is not None:
+        meta["workledger/journal_id"] = served.journal_id
+    content = list(result.content)
+    if served.fallback:
+        content.append(TextContent(type="text", text=_warning(served)))
+    return result.model_copy(update={"meta": meta, "content": content})
+
+
+def _warning(served: Served) -> str:
+    as_of = "" if served.as_of is None else f" as of {served.as_of.isoformat(timespec='seconds')}"
+    if served.journal_id is not None:
+        return (
+            f"warning: the database is away; this write was journaled ({served.journal_id}) "
+            f"and will be applied when it is back (read{as_of} from the local mirror)"
+        )
+    return f"warning: the database is away; this answer comes from {_LAYERS[served.source]}{as_of}"
+
+
+_LAYERS = {
+    "database": "the database",
+    "cache": "the local mirror",
+    "git": "the git history of the status file",
+    "file": "the status file",
+    "journal": "the journal",
+}
 
 
 def _compact(result: Any) -> Any:

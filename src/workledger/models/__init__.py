@@ -2,6 +2,7 @@
 
 from workledger.models.account import Account
 from workledger.models.api_token import ApiToken
+from workledger.models.applied_operation import AppliedOperation
 from workledger.models.base import Base, ids_ending_in, new_id
 from workledger.models.deployment import Deployment, deployment_vendors, deployment_work_items
 from workledger.models.enhancement import Enhancement, EnhancementDependency
@@ -17,6 +18,7 @@ from workledger.models.work_item import (
 __all__ = [
     "Account",
     "ApiToken",
+    "AppliedOperation",
     "ArchivedWorkItem",
     "Base",
     "Deployment",

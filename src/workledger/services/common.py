@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Protocol
 
+from workledger.db import replay
 from workledger.db.unit_of_work import Database
 from workledger.errors import VersionConflict
 
 
 class Versioned(Protocol):
+    id: uuid.UUID
     version: int
     updated_by: str
     updated_at: datetime
@@ -15,7 +18,10 @@ class Versioned(Protocol):
 
 def check_version(record: Versioned, *, requested: int | None, resource: str) -> None:
     """Refuse a change made against a version that is no longer current (``None``: made
-    against whatever is current, where an endpoint does not require a precondition)."""
+    against whatever is current, where an endpoint does not require a precondition; a
+    replayed write is checked against the version it was made against)."""
+    if requested is None:
+        requested = replay.expected_version(record.id)
     if requested is not None and record.version != requested:
         raise VersionConflict(
             resource,

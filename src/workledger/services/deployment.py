@@ -25,11 +25,15 @@ from workledger.schemas.deployment import (
     RelatedWorkItem,
 )
 from workledger.services.common import Service
+from workledger.services.journaling import journaled
 
 RESOURCE = "deployment"
 
 
 class DeploymentService(Service):
+    record_type = "deployment"
+
+    @journaled(creates=True)
     async def record(self, *, actor: Actor, data: DeploymentCreate) -> DeploymentRead:
         """Store a deployment with its links; the same PR and commit again returns the first."""
         [recorded] = await self.record_many(actor=actor, items=[data])
@@ -91,6 +95,9 @@ class DeploymentService(Service):
                 else deployment_read(r, vendors_of[r.id], items_of[r.id], created=False)
                 for r in results
             ]
+
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> DeploymentRead:
+        return await self.get(actor=actor, deployment_id=record_id)
 
     async def get(self, *, actor: Actor, deployment_id: uuid.UUID) -> DeploymentRead:
         async with self.db.transaction(write=False) as session:

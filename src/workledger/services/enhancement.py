@@ -20,11 +20,15 @@ from workledger.schemas.enhancement import (
     EnhancementUpdate,
 )
 from workledger.services.common import Service, check_version, stamp
+from workledger.services.journaling import journaled
 
 RESOURCE = "enhancement"
 
 
 class EnhancementService(Service):
+    record_type = "enhancement"
+
+    @journaled(creates=True)
     async def create(self, *, actor: Actor, data: EnhancementCreate) -> EnhancementRead:
         [made] = await self.create_many(actor=actor, items=[data])
         if isinstance(made, WorkledgerError):
@@ -61,6 +65,9 @@ class EnhancementService(Service):
                 for entry in made
             ]
 
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> EnhancementRead:
+        return await self.get(actor=actor, enhancement_id=record_id)
+
     async def get(self, *, actor: Actor, enhancement_id: uuid.UUID) -> EnhancementRead:
         async with self.db.transaction(write=False) as session:
             repo = EnhancementRepository(session, account_id=actor.account_id)
@@ -69,6 +76,7 @@ class EnhancementService(Service):
                 enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
             )
 
+    @journaled()
     async def update(
         self, *, actor: Actor, enhancement_id: uuid.UUID, data: EnhancementUpdate
     ) -> EnhancementRead:
@@ -86,6 +94,7 @@ class EnhancementService(Service):
                 enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
             )
 
+    @journaled(key="enhancement_id")
     async def delete(self, *, actor: Actor, enhancement_id: uuid.UUID, version: int) -> None:
         async with self.db.transaction() as session:
             repo = EnhancementRepository(session, account_id=actor.account_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from pydantic import BaseModel
 
+from workledger.db.source import Source
 from workledger.db.unit_of_work import Database
 from workledger.errors import StorageUnavailable
 from workledger.repositories.health import ping
@@ -15,10 +17,20 @@ from workledger.services.common import Service
 ANSWER_WITHIN_SECONDS = 1.5
 
 
+class JournalCounts(BaseModel):
+    pending: int
+    conflicts: int
+
+
 class Health(BaseModel):
     status: str
     database: str
     backend: str
+    # The layer reads come from now (CONTRACT §9), and what the journal holds.
+    source: Source
+    journal: JournalCounts
+    # When the local mirror last matched the database (PostgreSQL only).
+    mirror_synced_at: datetime | None = None
 
 
 class HealthService(Service):
@@ -46,14 +58,24 @@ class HealthService(Service):
         return self._health(not self.db.away)
 
     def _health(self, answering: bool) -> Health:
-        backend = self.db.dialect.name
-        if not answering:
-            return Health(status="degraded", database="unavailable", backend=backend)
-        return Health(status="ok", database="ok", backend=backend)
+        db = self.db
+        journal = JournalCounts(
+            pending=db.journal.pending if db.journal else 0,
+            conflicts=db.journal.conflicts if db.journal else 0,
+        )
+        source: Source = "cache" if db.degraded and db.mirror_serves else "database"
+        return Health(
+            status="ok" if answering else "degraded",
+            database="ok" if answering else "unavailable",
+            backend=db.dialect.name,
+            source=source,
+            journal=journal,
+            mirror_synced_at=db.mirror.synced_at if db.mirror else None,
+        )
 
     async def _ping(self) -> bool:
         try:
-            async with self.db.transaction(write=False) as session:
+            async with self.db.transaction(write=False, layer="database") as session:
                 await ping(session)
         except (StorageUnavailable, OSError):
             return False

@@ -23,11 +23,14 @@ from workledger.schemas.work_item import ItemType
 from workledger.services.common import Service, check_version, stamp
 from workledger.services.git_state import read_git_state
 from workledger.services.health import HealthService
+from workledger.services.journaling import journaled
 
 RESOURCE = "project configuration"
 
 
 class ProjectConfigurationService(Service):
+    record_type = "project_configuration"
+
     def __init__(self, db: Database, *, repo_dir: Path, health: HealthService) -> None:
         super().__init__(db)
         self.repo_dir = repo_dir
@@ -43,6 +46,10 @@ class ProjectConfigurationService(Service):
                 found = await _load_or_create(session, actor)
         return await self._read(found)
 
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> ProjectConfigurationRead:
+        return await self.get(actor=actor)
+
+    @journaled()
     async def update(
         self, *, actor: Actor, data: ProjectConfigurationUpdate
     ) -> ProjectConfigurationRead:

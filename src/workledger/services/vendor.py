@@ -25,16 +25,20 @@ from workledger.schemas.vendor import (
     VendorUpdate,
 )
 from workledger.services.common import Service, check_version, stamp
+from workledger.services.journaling import journaled
 from workledger.services.read_cache import ReadCache
 
 RESOURCE = "vendor"
 
 
 class VendorService(Service):
+    record_type = "vendor"
+
     def __init__(self, db: Database, *, cache: ReadCache) -> None:
         super().__init__(db)
         self._cache = cache
 
+    @journaled(creates=True)
     async def create(self, *, actor: Actor, data: VendorCreate) -> VendorRead:
         try:
             [made] = await self.create_many(actor=actor, items=[data])
@@ -107,6 +111,10 @@ class VendorService(Service):
                 broken_count=counts.get(VendorStatus.broken.value, 0),
             )
 
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> VendorRead:
+        return await self._get(actor=actor, vendor_id=record_id, name=None)
+
+    @journaled()
     async def update(
         self,
         *,

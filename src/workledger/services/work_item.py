@@ -29,6 +29,7 @@ from workledger.schemas.work_item import (
     validate_metadata,
 )
 from workledger.services.common import Service, check_version, stamp
+from workledger.services.journaling import journaled
 from workledger.services.read_cache import ReadCache
 
 ItemEdges = list[tuple[uuid.UUID, str]]
@@ -37,10 +38,13 @@ PLAIN_FIELDS = ("title", "description", "due_date", "branch_name", "commit_hash"
 
 
 class WorkItemService(Service):
+    record_type = "work_item"
+
     def __init__(self, db: Database, *, cache: ReadCache) -> None:
         super().__init__(db)
         self._cache = cache
 
+    @journaled(creates=True)
     async def create(
         self, *, actor: Actor, data: WorkItemCreate, item_id: uuid.UUID | None = None
     ) -> WorkItemRead:
@@ -185,11 +189,16 @@ class WorkItemService(Service):
                 next_cursor=result.next_cursor,
             )
 
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> WorkItemRead:
+        return await self.get(actor=actor, item_id=record_id, include_deleted=True)
+
+    @journaled()
     async def update(
         self, *, actor: Actor, item_id: uuid.UUID, data: WorkItemUpdate
     ) -> WorkItemRead:
         return await self._change(actor, item_id, data.changes(), requested=data.version)
 
+    @journaled()
     async def delete(
         self, *, actor: Actor, item_id: uuid.UUID, version: int, cascade: bool = False
     ) -> WorkItemRead:
@@ -197,6 +206,7 @@ class WorkItemService(Service):
         changes = {"deleted": True, "cascade": cascade}
         return await self._change(actor, item_id, changes, requested=version)
 
+    @journaled()
     async def restore(
         self, *, actor: Actor, item_id: uuid.UUID, version: int | None = None
     ) -> WorkItemRead:

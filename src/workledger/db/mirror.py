@@ -1,0 +1,86 @@
+"""Layer 2 of CONTRACT §9: a SQLite copy of the PostgreSQL database, in the data directory.
+
+It has the same schema (the same migrations) and is refreshed by copying every table from
+one consistent PostgreSQL snapshot. It serves reads, and takes journaled writes, while
+its last copy is younger than ``WORKLEDGER_CACHE_TTL_SECONDS``. It is a cache: deleting
+the file loses nothing (the journal, which is not, lives in a file of its own)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from workledger.db.engine import WRITE, build_engine
+from workledger.db.migrate import upgrade
+from workledger.db.types import UTCDateTime, utcnow
+from workledger.models import Base
+
+log = logging.getLogger(__name__)
+
+MIRROR_FILE = "mirror.sqlite3"
+# Rows per INSERT while copying: few statements, bounded memory.
+COPY_BATCH = 1000
+
+# The mirror's own bookkeeping, beside the copied tables (not part of the schema).
+_state = Table(
+    "workledger_mirror",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("synced_at", UTCDateTime, nullable=False),
+)
+
+
+class Mirror:
+    def __init__(self, path: Path, *, ttl_seconds: int) -> None:
+        self.path = path
+        self.engine: AsyncEngine = build_engine(f"sqlite+aiosqlite:///{path}")
+        self.ttl = timedelta(seconds=ttl_seconds)
+        # When the newest copy was taken (the data matched the database then), if any.
+        self.synced_at: datetime | None = None
+        # How long the last copy took, in seconds: the sync paces itself by it.
+        self.last_copy_seconds = 0.0
+
+    async def open(self) -> None:
+        """Bring the file's schema to head and read when it was last synced (a process
+        that restarts during an outage serves the copy its predecessor made)."""
+        await upgrade(self.engine)
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_state.create, checkfirst=True)
+            self.synced_at = await conn.scalar(select(_state.c.synced_at))
+
+    def fresh(self) -> bool:
+        return self.synced_at is not None and utcnow() - self.synced_at < self.ttl
+
+    async def copy_from(self, primary: AsyncEngine) -> None:
+        """Replace every table with its rows in one snapshot of ``primary``. Readers of the
+        mirror see the old copy until the new one commits."""
+        started, clock = utcnow(), time.perf_counter()
+        tables = Base.metadata.sorted_tables
+        async with primary.connect() as source:
+            source = await source.execution_options(isolation_level="REPEATABLE READ")
+            async with source.begin(), self.engine.execution_options(**WRITE).begin() as target:
+                await target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                for table in reversed(tables):
+                    await target.execute(delete(table))
+                for table in tables:
+                    rows = await source.stream(select(table))
+                    async for batch in rows.mappings().partitions(COPY_BATCH):
+                        await target.execute(insert(table), [dict(row) for row in batch])
+                await target.execute(delete(_state))
+                await target.execute(insert(_state), {"id": 1, "synced_at": started})
+        self.synced_at = started
+        self.last_copy_seconds = time.perf_counter() - clock
+
+    async def confirm(self, at: datetime) -> None:
+        """The database was seen unchanged since the last copy at ``at``."""
+        async with self.engine.execution_options(**WRITE).begin() as conn:
+            await conn.execute(update(_state).values(synced_at=at))
+        self.synced_at = at
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

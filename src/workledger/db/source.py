@@ -1,0 +1,58 @@
+"""Which layer answered (CONTRACT §9): each door opens a ``Served`` for one request or
+tool call, units of work note on it where they read or wrote, and the door tells the
+client (REST headers, MCP ``_meta``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Source = Literal["database", "cache", "git", "file", "journal"]
+# A request that touched several layers reports the furthest from the database.
+_RANK: dict[Source, int] = {"database": 0, "cache": 1, "git": 2, "file": 3, "journal": 4}
+
+
+@dataclass
+class Served:
+    source: Source = "database"
+    # When the data of a fallback layer was last known to match the database.
+    as_of: datetime | None = None
+    journal_id: str | None = None
+
+    @property
+    def fallback(self) -> bool:
+        return self.source != "database"
+
+    def note(self, source: Source, *, as_of: datetime | None = None) -> None:
+        if _RANK[source] < _RANK[self.source]:
+            return
+        self.source = source
+        if as_of is not None:
+            self.as_of = as_of if self.as_of is None else min(self.as_of, as_of)
+
+
+_current: ContextVar[Served | None] = ContextVar("workledger_served", default=None)
+
+
+@contextmanager
+def serving() -> Iterator[Served]:
+    """What the code inside notes about where it was served from."""
+    served = Served()
+    token = _current.set(served)
+    try:
+        yield served
+    finally:
+        _current.reset(token)
+
+
+def note(source: Source, *, as_of: datetime | None = None, journal_id: str | None = None) -> None:
+    served = _current.get()
+    if served is None:
+        return
+    served.note(source, as_of=as_of)
+    if journal_id is not None:
+        served.journal_id = journal_id

@@ -1,0 +1,15 @@
+"""Journaled writes that were refused on replay."""
+
+from __future__ import annotations
+
+from workledger.mcp.context import LedgerContext, calling
+from workledger.schemas.common import Page
+from workledger.schemas.conflict import ConflictListQuery, ConflictRead
+
+
+async def list_conflicts(query: ConflictListQuery, ctx: LedgerContext) -> Page[ConflictRead]:
+    """Writes made while the database was away that replay did not apply (the record
+    changed meanwhile, or a rule refused them): re-read the record and redo what still
+    matters. Page with cursor=next_cursor."""
+    now = calling(ctx)
+    return await now.services.conflicts.list(actor=now.actor, query=query)

@@ -1,0 +1,84 @@
+"""The background half of CONTRACT §9: keep the mirror close behind PostgreSQL while it
+answers; while it does not, watch for its return and then replay the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from workledger.db.change_watcher import ChangeWatcher
+from workledger.db.failures import meaning
+from workledger.db.mirror import Mirror
+from workledger.db.types import utcnow
+from workledger.db.unit_of_work import Database
+from workledger.errors import Conflict, StorageUnavailable
+from workledger.repositories.health import ping
+from workledger.services.journaling import Replayer
+
+log = logging.getLogger(__name__)
+
+# How often the database is looked at: for changes to copy, or for its return.
+TICK_SECONDS = 1.0
+# A copy costs at most this share of the time between copies.
+COPY_SHARE = 0.1
+# An unchanged database proves the mirror current: its sync time is renewed this often.
+CONFIRM_EVERY = timedelta(seconds=30)
+
+
+class Fallback:
+    def __init__(
+        self, db: Database, mirror: Mirror, replayer: Replayer, watcher: ChangeWatcher
+    ) -> None:
+        self.db = db
+        self.mirror = mirror
+        self.replayer = replayer
+        self.watcher = watcher
+        self._copied_token: str | None = None
+
+    async def run(self) -> None:
+        """Until cancelled: the first full copy at once, then each change within about a
+        second (paced so that copying takes at most a tenth of the time)."""
+        while True:
+            pause = TICK_SECONDS
+            try:
+                if self.db.degraded:
+                    await self.recover()
+                else:
+                    pause = await self.sync()
+            except (StorageUnavailable, Conflict):
+                pass  # said once by the unit of work; try again at the next tick
+            except Exception:
+                log.exception("the mirror or the journal failed; trying again")
+            await asyncio.sleep(pause)
+
+    async def sync(self) -> float:
+        """Copy the database when it changed since the last copy; the pause until the next
+        look."""
+        looked_at = utcnow()
+        token = await self.watcher.token()
+        if token is None:
+            return TICK_SECONDS
+        if token == self._copied_token:
+            synced_at = self.mirror.synced_at
+            if synced_at is not None and looked_at - synced_at > CONFIRM_EVERY:
+                await self.mirror.confirm(looked_at)
+            return TICK_SECONDS
+        try:
+            await self.mirror.copy_from(self.db.engine)
+        except (SQLAlchemyError, OSError) as exc:
+            if meaning(exc) != "unavailable":
+                raise
+            self.db.went_away(exc)
+            return TICK_SECONDS
+        self._copied_token = token
+        return max(TICK_SECONDS, self.mirror.last_copy_seconds / COPY_SHARE)
+
+    async def recover(self) -> None:
+        """Is the database back? Then replay the journal (which ends degraded mode)."""
+        async with self.db.transaction(write=False, layer="database") as session:
+            await ping(session)
+        await self.replayer.drain()
+        self._copied_token = None  # the mirror has the journal's writes: copy afresh

@@ -1,0 +1,268 @@
+"""Writes while PostgreSQL is away (CONTRACT §9): journaled, applied to the mirror, and
+replayed exactly once when it is back.
+
+A service method marked ``@journaled`` is one operation. While the database is degraded
+it runs against the mirror (so every rule and precondition is checked as usual), and
+before the mirror commits, the call itself (its name, arguments, the ids it made and
+the version of the record it changed) is appended to the journal. Replay calls the same
+method on the database, inside one transaction that also records the entry's id in
+``applied_operations``, with the same ids, against the same version; a refusal is kept
+as a conflict, never forced."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import (
+    Any,
+    Concatenate,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    get_type_hints,
+    runtime_checkable,
+)
+
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workledger.db import replay
+from workledger.db.journal import Entry, Journal, new_conflict
+from workledger.db.source import note
+from workledger.db.types import utcnow
+from workledger.db.unit_of_work import Database
+from workledger.errors import StorageUnavailable, StorageUnreachable, WorkledgerError
+from workledger.models import AppliedOperation, new_id
+from workledger.schemas.common import Actor
+from workledger.services.common import Service
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@runtime_checkable
+class Journaled(Protocol):
+    """A service whose writes can be journaled: it names its records and reads one back
+    (a conflict shows the record as it is now)."""
+
+    db: Database
+    record_type: str
+
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> BaseModel: ...
+
+
+S = TypeVar("S", bound=Journaled)
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    owner: str  # the service class's name
+    fn: Callable[..., Awaitable[Any]]
+    creates: bool
+    key: str | None  # the argument naming the changed record, if its result does not
+    arguments: dict[str, TypeAdapter[Any]]
+
+    def dump(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: adapter.dump_python(kwargs[name], mode="json", exclude_unset=True)
+            for name, adapter in self.arguments.items()
+            if name in kwargs
+        }
+
+    def load(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: self.arguments[name].validate_json(json.dumps(value))
+            for name, value in arguments.items()
+        }
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def journaled(
+    *, creates: bool = False, key: str | None = None
+) -> Callable[
+    [Callable[Concatenate[S, P], Awaitable[R]]], Callable[Concatenate[S, P], Awaitable[R]]
+]:
+    """Mark a service write as one journaled operation: one that ``creates`` a record, or
+    changes one (named by its result, else by the keyword argument ``key``)."""
+
+    def mark(
+        fn: Callable[Concatenate[S, P], Awaitable[R]],
+    ) -> Callable[Concatenate[S, P], Awaitable[R]]:
+        owner = fn.__qualname__.split(".")[0]
+        hints = get_type_hints(fn)
+        parameters = inspect.signature(fn).parameters
+        operation = Operation(
+            name=f"{owner}.{fn.__name__}",
+            owner=owner,
+            fn=fn,
+            creates=creates,
+            key=key,
+            arguments={
+                name: TypeAdapter(hints[name])
+                for name in parameters
+                if name not in ("self", "actor")
+            },
+        )
+        OPERATIONS[operation.name] = operation
+
+        async def write(service: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            db = service.db
+            if db.journal is None or db.in_transaction:
+                return await fn(service, *args, **kwargs)
+            if not db.journals:
+                try:
+                    return await fn(service, *args, **kwargs)
+                except StorageUnreachable:
+                    if not db.journals:
+                        raise
+            result: R = await _journal(service, operation, dict(kwargs))
+            return result
+
+        functools.update_wrapper(write, fn)
+        return write
+
+    return mark
+
+
+async def _journal(service: Journaled, operation: Operation, kwargs: dict[str, Any]) -> Any:
+    db, actor = service.db, kwargs["actor"]
+    assert db.journal is not None
+    assert isinstance(actor, Actor)
+    with replay.recording() as made:
+        async with db.transaction(layer="cache"):
+            result = await operation.fn(service, **kwargs)
+            entry = Entry(
+                id=new_id(),
+                account_id=actor.account_id,
+                client=actor.client,
+                operation=operation.name,
+                record_type=service.record_type,
+                record_id=_record_id(operation, kwargs, result),
+                base_version=_base_version(operation, kwargs, result),
+                arguments=operation.dump(kwargs),
+                ids=[str(i) for i in made],
+                journaled_at=utcnow(),
+            )
+            # Durable before the mirror commits and before anyone is told.
+            await db.journal.append(entry)
+    note("journal", journal_id=str(entry.id))
+    return result
+
+
+def _record_id(operation: Operation, kwargs: dict[str, Any], result: Any) -> str | None:
+    found = getattr(result, "id", None)
+    if found is None and operation.key is not None:
+        found = kwargs.get(operation.key)
+    return None if found is None else str(found)
+
+
+def _base_version(operation: Operation, kwargs: dict[str, Any], result: Any) -> int | None:
+    """The version the change was made against: the one before the result's."""
+    if operation.creates:
+        return None  # no record yet
+    version = getattr(result, "version", None)
+    if isinstance(version, int):
+        return version - 1
+    stated = kwargs.get("version")
+    return stated if isinstance(stated, int) else None
+
+
+class Replayer:
+    """Applies the journal to the database, oldest first, each entry exactly once."""
+
+    def __init__(self, db: Database, journal: Journal, services: Iterable[Service]) -> None:
+        self.db = db
+        self.journal = journal
+        self._services = {type(s).__name__: s for s in services}
+
+    async def drain(self) -> int:
+        """Replay until the journal is empty; how many entries were settled. Stops (with
+        StorageUnavailable) when the database goes away again: the rest waits."""
+        settled = 0
+        while entries := await self.journal.oldest():
+            for entry in entries:
+                await self._replay(entry)
+                settled += 1
+        if settled:
+            log.warning("journal replayed: %d writes settled", settled)
+        return settled
+
+    async def _replay(self, entry: Entry) -> None:
+        operation = OPERATIONS.get(entry.operation)
+        service = None if operation is None else self._services.get(operation.owner)
+        actor = Actor(account_id=entry.account_id, client=entry.client)
+        refusal: str | None = None
+        current: dict[str, Any] | None = None
+        record_id = None if entry.record_id is None else uuid.UUID(entry.record_id)
+        ids = [uuid.UUID(i) for i in entry.ids]
+        with replay.replaying(ids, record_id=record_id, base_version=entry.base_version):
+            async with self.db.transaction(layer="database") as session:
+                if await _applied_already(session, entry):
+                    log.info("journal entry %s was applied before; crossing it off", entry.id)
+                else:
+                    if operation is None or service is None:
+                        refusal = f"unknown operation {entry.operation}"
+                    else:
+                        refusal = await _apply(operation, service, actor, entry)
+                    if refusal is not None:  # read in this transaction: the database's
+                        current = await _current(service, actor, record_id)
+                    session.add(
+                        AppliedOperation(
+                            id=entry.id,
+                            account_id=entry.account_id,
+                            applied_at=utcnow(),
+                            refused=refusal is not None,
+                        )
+                    )
+        conflict = None
+        if refusal is not None:
+            conflict = new_conflict(entry, reason=refusal, current=current)
+            log.warning(
+                "journal entry %s (%s) became a conflict: %s", entry.id, entry.operation, refusal
+            )
+        await self.journal.settle(entry, conflict=conflict)
+
+
+async def _applied_already(session: AsyncSession, entry: Entry) -> bool:
+    found = await session.scalar(
+        select(AppliedOperation.id).where(AppliedOperation.id == entry.id).with_for_update()
+    )
+    return found is not None
+
+
+async def _apply(operation: Operation, service: Service, actor: Actor, entry: Entry) -> str | None:
+    """None when the write applied; else why it did not (a rule, or a newer version)."""
+    try:
+        await operation.fn(service, actor=actor, **operation.load(entry.arguments))
+    except (SQLAlchemyError, OSError, StorageUnavailable):
+        raise  # the database went away again: the entry waits for the next try
+    except WorkledgerError as refused:
+        return f"{refused.code}: {refused}"
+    except Exception:  # a bug must not block the entries behind it
+        log.exception("journal entry %s (%s) failed to replay", entry.id, entry.operation)
+        return "internal_error: the write failed on the server; the error was logged"
+    return None
+
+
+async def _current(
+    service: Service | None, actor: Actor, record_id: uuid.UUID | None
+) -> dict[str, Any] | None:
+    if not isinstance(service, Journaled) or record_id is None:
+        return None
+    try:
+        record = await service.current(actor=actor, record_id=record_id)
+    except WorkledgerError:
+        return None  # gone, or the database is away again: the conflict says so without it
+    return record.model_dump(mode="json")
