@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 import sqlite3
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
+from tests.support.commands import WORKLEDGER
 from tests.support.fault_proxy import FaultProxy, fault_proxy
 from tests.support.servers import Account, HttpServer, StdioServer, new_account, server_env
 from workledger.container import Container
@@ -159,7 +161,7 @@ async def test_reads_fall_back_to_the_mirror_and_journaled_writes_replay_once(
 
 
 async def test_a_journaled_write_on_a_record_changed_meanwhile_becomes_a_conflict(
-    served: Served, container: Container, account: Account
+    served: Served, container: Container, account: Account, database_url: str, tmp_path: Path
 ) -> None:
     rest = served.rest
     item = (await create(rest, "contested")).json()
@@ -189,6 +191,21 @@ async def test_a_journaled_write_on_a_record_changed_meanwhile_becomes_a_conflic
     assert conflict["current"]["title"] == "theirs"
     assert conflict["current"]["updated_by"] == "other-agent"
     assert conflict["change"]["data"]["title"] == "mine"
+
+    # An operator sees it too, from the data directory alone.
+    env = server_env(database_url, tmp_path / "serve")
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [WORKLEDGER, "journal"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT_SECONDS,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "0 journaled writes wait for the database; 1 conflicts" in shown.stdout
+    assert conflict["id"] in shown.stdout
+    assert "version_conflict" in shown.stdout
 
     assert (await rest.delete(f"{CONFLICTS}/{conflict['id']}")).status_code == 204
     assert (await rest.get(CONFLICTS)).json()["total_count"] == 0

@@ -11,9 +11,10 @@ import click
 from workledger import __version__
 from workledger.cli.runtime import acting_account, open_container, run_async
 from workledger.cli.status_file import import_file, report
-from workledger.config import Settings
+from workledger.config import Settings, load_settings
 from workledger.container import Container
 from workledger.db import migrate
+from workledger.db.journal import JOURNAL_FILE, Journal
 from workledger.errors import ValidationError
 from workledger.schemas.account import AccountCreate, ApiTokenCreate
 
@@ -137,6 +138,34 @@ async def archive(older_than_days: int, all_accounts: bool) -> None:
         f"archived {result.work_items} work items in {result.subtrees} subtrees "
         f"(closed and untouched since {result.cutoff:%Y-%m-%d %H:%M} UTC)"
     )
+
+
+@cli.command()
+@run_async
+async def journal() -> None:
+    """Writes journaled while PostgreSQL was away: how many wait, and the conflicts.
+
+    Reads the journal in the data directory only, so it answers during an outage too.
+    Conflicts are dismissed with DELETE /api/v1/conflicts/{id}."""
+    settings = load_settings()
+    path = settings.data_dir / JOURNAL_FILE
+    if not path.exists():
+        click.echo("no journal here: nothing was written while the database was away")
+        return
+    kept = Journal(path)
+    await kept.open()
+    try:
+        conflicts, total = await kept.conflicts_of(None, limit=1000)
+        pending = kept.pending
+    finally:
+        await kept.close()
+    click.echo(f"{pending} journaled writes wait for the database; {total} conflicts")
+    for _, conflict in conflicts:
+        record = f"{conflict.record_type} {conflict.record_id or ''}".strip()
+        click.echo(
+            f"\nconflict {conflict.id}\n  {record}, written by {conflict.actor} at "
+            f"{conflict.journaled_at:%Y-%m-%d %H:%M:%S} UTC\n  {conflict.reason}"
+        )
 
 
 # --- serving -------------------------------------------------------------------------------

@@ -179,19 +179,21 @@ class Journal:
             self.conflicts += conflict is not None
 
     async def conflicts_of(
-        self, account_id: uuid.UUID, *, limit: int, after: int = 0
+        self, account_id: uuid.UUID | None, *, limit: int, after: int = 0
     ) -> tuple[list[tuple[int, Conflict]], int]:
-        """A page of the account's conflicts, oldest first, after position ``after``, and
-        how many the account has in all."""
+        """A page of the conflicts of an account (of every account: None), oldest first,
+        after position ``after``, and how many there are in all."""
+        where, given = ("account_id = ?", (str(account_id),)) if account_id else ("1 = 1", ())
         async with self._lock:
             rows = await self._db.execute_fetchall(
                 "SELECT seq, id, journal_id, record_type, record_id, actor, journaled_at,"
-                " change, reason, current FROM conflicts WHERE account_id = ? AND seq > ?"
+                f" change, reason, current FROM conflicts WHERE {where} AND seq > ?"
                 " ORDER BY seq LIMIT ?",
-                (str(account_id), after, limit),
+                (*given, after, limit),
             )
             [(total,)] = await self._db.execute_fetchall(
-                "SELECT count(*) FROM conflicts WHERE account_id = ?", (str(account_id),)
+                f"SELECT count(*) FROM conflicts WHERE {where}",
+                given,
             )
         return [(row[0], _conflict(row[1:])) for row in rows], int(total)
 
