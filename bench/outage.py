@@ -5,11 +5,13 @@ python -m bench.outage [--seconds 60] [--clients 4]
 A throwaway PostgreSQL cluster (``initdb`` as the ``postgres`` user, on a free port; the
 machine's PostgreSQL is never touched) serves a real ``workledger serve``. Clients create
 and update work items over REST while a nemesis stops, freezes or terminates the database
-every 5-10 s. After healing, every acknowledged write is looked for in the database.
+every 5-10 s. While it is away, reads come from the server's mirror and writes are
+journaled (202). After healing and the journal's replay, every acknowledged write is
+looked for in the database.
 
-Prints attempted, acknowledged, lost and duplicated writes, 503s, other 5xx and transport
-errors, and the latency p50/p99 during and outside outages. Goal: 0 lost, 0 duplicated,
-0 other 5xx.
+Prints attempted, acknowledged (and of those journaled), lost and duplicated writes, the
+journal's conflicts, 503s, other 5xx and transport errors, and the latency p50/p99 during
+and outside outages. Goal: 0 lost, 0 duplicated, 0 other 5xx.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -129,6 +132,8 @@ def served(cluster: Cluster, home: Path) -> Iterator[str]:
 class Tally:
     attempted: int = 0
     acknowledged: int = 0
+    journaled: int = 0  # of the acknowledged: answered 202, applied at replay
+    reads_from: dict[str, int] = field(default_factory=dict)  # Workledger-Source → answers
     unavailable: int = 0
     other_5xx: int = 0
     transport_errors: int = 0
@@ -136,6 +141,10 @@ class Tally:
     updates: dict[uuid.UUID, int] = field(default_factory=dict)  # id → acknowledged updates
     during: list[float] = field(default_factory=list)
     outside: list[float] = field(default_factory=list)
+
+    def acknowledge(self, response: httpx.Response) -> None:
+        self.acknowledged += 1
+        self.journaled += response.status_code == 202
 
 
 class Nemesis:
@@ -175,8 +184,8 @@ async def client(api: httpx.AsyncClient, tally: Tally, nemesis: Nemesis, until: 
                 tally.attempted += 1
                 title = f"t-{uuid.uuid4().hex}"
                 response = await api.post(WORK_ITEMS, json={"item_type": "task", "title": title})
-                if response.status_code == 201:
-                    tally.acknowledged += 1
+                if response.status_code in (201, 202):
+                    tally.acknowledge(response)
                     body = response.json()
                     tally.created[title] = uuid.UUID(body["id"])
                     mine.append((uuid.UUID(body["id"]), body["version"]))
@@ -189,8 +198,8 @@ async def client(api: httpx.AsyncClient, tally: Tally, nemesis: Nemesis, until: 
                     json={"description": f"v{version + 1}"},
                     headers={"If-Match": f'"{version}"'},
                 )
-                if response.status_code == 200:
-                    tally.acknowledged += 1
+                if response.status_code in (200, 202):
+                    tally.acknowledge(response)
                     tally.updates[item_id] = tally.updates.get(item_id, 0) + 1
                     mine[index] = (item_id, response.json()["version"])
                 elif response.status_code == 412:  # a 503 after commit: re-read
@@ -199,6 +208,9 @@ async def client(api: httpx.AsyncClient, tally: Tally, nemesis: Nemesis, until: 
                         mine[index] = (item_id, current.json()["version"])
             else:
                 response = await api.get(WORK_ITEMS, params={"limit": 20})
+                if response.status_code == 200:
+                    source = response.headers.get("Workledger-Source", "?")
+                    tally.reads_from[source] = tally.reads_from.get(source, 0) + 1
         except httpx.TransportError:
             tally.transport_errors += 1
             continue
@@ -230,6 +242,18 @@ async def check(cluster: Cluster, tally: Tally) -> tuple[int, int]:
     return lost, duplicated
 
 
+async def drained(api: httpx.AsyncClient) -> dict[str, Any]:
+    """Wait for the database to answer and the journal to be replayed; the last health."""
+    health: dict[str, Any] = {}
+    for _ in range(600):
+        with contextlib.suppress(httpx.TransportError):
+            health = (await api.get("/health")).json()
+            if health.get("status") == "ok" and health.get("journal", {}).get("pending") == 0:
+                break
+        await asyncio.sleep(0.1)
+    return health
+
+
 @asynccontextmanager
 async def signed_in(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
@@ -259,10 +283,7 @@ async def run(args: argparse.Namespace) -> None:
                     nemesis.run(until),
                     *(client(api, tally, nemesis, until) for _ in range(args.clients)),
                 )
-                for _ in range(100):  # heal, then let in-flight work settle
-                    if (await api.get("/health")).json().get("status") == "ok":
-                        break
-                    await asyncio.sleep(0.1)
+                health = await drained(api)
         lost, duplicated = await check(cluster, tally)
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):
@@ -271,9 +292,15 @@ async def run(args: argparse.Namespace) -> None:
         shutil.rmtree(directory, ignore_errors=True)
     print(f"faults: {', '.join(nemesis.faults) or 'none'}")
     print(
-        f"writes attempted {tally.attempted}, acknowledged {tally.acknowledged}, "
-        f"lost {lost}, duplicated {duplicated}"
+        f"writes attempted {tally.attempted}, acknowledged {tally.acknowledged} "
+        f"(journaled {tally.journaled}), lost {lost}, duplicated {duplicated}"
     )
+    journal = health.get("journal", {})
+    print(
+        f"journal after replay: pending {journal.get('pending')}, "
+        f"conflicts {journal.get('conflicts')}"
+    )
+    print("reads by source: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.reads_from.items())))
     print(
         f"answers 503 {tally.unavailable}, other 5xx {tally.other_5xx}, "
         f"transport errors {tally.transport_errors}"

@@ -55,9 +55,12 @@ CONTRACT: dict[str, tuple[set[str], set[str]]] = {
     "create_enhancement": (names("title"), ENHANCEMENT),
     "update_enhancement": (names("id version"), ENHANCEMENT | names("title")),
     "list_enhancements": (set(), names("priority status target_quarter")),
+    # CONTRACT §9: journaled writes that replay refused
+    "list_conflicts": (set(), names("limit cursor")),
 }
 READ_ONLY = names("query_work_item list_work_items list_deployments query_vendor_status")
 READ_ONLY |= names("list_vendors get_project_configuration get_project_status list_enhancements")
+READ_ONLY |= names("list_conflicts")
 # (tool, argument, the values its enum must offer)
 ENUMS = [
     ("create_work_item", "item_type", names("project session task research")),
