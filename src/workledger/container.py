@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from workledger.services.journaling import Replayer
 from workledger.services.project_configuration import ProjectConfigurationService
 from workledger.services.read_cache import ReadCache
 from workledger.services.status import StatusService
+from workledger.services.status_layers import StatusLayers
 from workledger.services.task import TaskService
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
@@ -52,7 +54,19 @@ class Container:
         journal = Journal(data_dir / JOURNAL_FILE)
         await mirror.open()
         await journal.open()
-        self.db.fall_back_on(mirror, journal)
+        email = self.settings.account_email
+
+        async def account() -> tuple[uuid.UUID, str] | None:
+            found = await mirror.account_id(email)
+            return None if found is None else (found, email)
+
+        status_layers = StatusLayers(
+            status_file=self.settings.status_file,
+            repo_dir=self.settings.repo_dir,
+            data_dir=data_dir,
+            account=account,
+        )
+        self.db.fall_back_on(mirror, journal, status_layers)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from workledger.db.engine import WRITE, build_engine
 from workledger.db.migrate import upgrade
 from workledger.db.types import UTCDateTime, utcnow
-from workledger.models import Base
+from workledger.models import Account, Base
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,14 @@ class Mirror:
                 await target.execute(insert(_state), {"id": 1, "synced_at": started})
         self.synced_at = started
         self.last_copy_seconds = time.perf_counter() - clock
+
+    async def account_id(self, email: str) -> uuid.UUID | None:
+        """The id of the account ``email`` in the copy, however old it is."""
+        async with self.engine.connect() as conn:
+            found: uuid.UUID | None = await conn.scalar(
+                select(Account.id).where(Account.email == email)
+            )
+        return found
 
     async def confirm(self, at: datetime) -> None:
         """The database was seen unchanged since the last copy at ``at``."""

@@ -6,7 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -16,7 +18,7 @@ from workledger.db.engine import WRITE
 from workledger.db.failures import meaning
 from workledger.db.journal import Journal
 from workledger.db.mirror import Mirror
-from workledger.db.source import note
+from workledger.db.source import Source, note
 from workledger.errors import Conflict, StorageUnavailable, StorageUnreachable
 
 log = logging.getLogger(__name__)
@@ -30,21 +32,34 @@ class _Unreachable(Exception):
     """No connection: raised from the driver's error, before anything was sent."""
 
 
+class ReadOnlyLayers(Protocol):
+    """Layers 3 and 4 (the status file from git, or on disk), as a database to read."""
+
+    async def database(self) -> tuple[Database, Source, datetime] | None: ...
+
+    async def close(self) -> None: ...
+
+    @property
+    def serving(self) -> Source | None: ...
+
+
 class Database:
     """Owns the engine and hands out sessions, one transaction each.
 
     Given a mirror and a journal (PostgreSQL only), reads fall back to the mirror while the
-    database is away and the mirror is fresh, and journaled writes are applied to it
-    (CONTRACT §9)."""
+    database is away and the mirror is fresh, then to the status file; journaled writes
+    are applied to the mirror (CONTRACT §9). ``layer`` names a read-only fallback layer
+    this database is (its sessions say so in ``info["layer"]``)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, layer: Source | None = None) -> None:
         self.engine = engine
         self.dialect: Dialect = dialect_named(engine.dialect.name)
         self.mirror: Mirror | None = None
         self.journal: Journal | None = None
+        self.status_layers: ReadOnlyLayers | None = None
         self._on_mirror: Database | None = None
         # Repositories find the dialect in their session's info.
-        info = {"dialect": self.dialect}
+        info: dict[str, object] = {"dialect": self.dialect, "layer": layer}
         self._reads = async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
         self._writes = async_sessionmaker(
             engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False, info=info
@@ -57,10 +72,14 @@ class Database:
             f"workledger_transaction_{id(self)}", default=None
         )
 
-    def fall_back_on(self, mirror: Mirror, journal: Journal) -> None:
-        """Serve from ``mirror`` and write to ``journal`` while the database is away."""
+    def fall_back_on(
+        self, mirror: Mirror, journal: Journal, status_layers: ReadOnlyLayers | None = None
+    ) -> None:
+        """Serve from ``mirror`` (then ``status_layers``) and write to ``journal`` while
+        the database is away."""
         self.mirror, self.journal = mirror, journal
-        self._on_mirror = Database(mirror.engine)
+        self.status_layers = status_layers
+        self._on_mirror = Database(mirror.engine, layer="cache")
 
     @property
     def in_transaction(self) -> bool:
@@ -92,8 +111,8 @@ class Database:
         hundreds of service calls one all-or-nothing change, and how a journaled write
         or its replay makes one.
 
-        ``layer``: ``auto`` reads from the mirror while degraded (and when the database
-        cannot be reached); ``database`` and ``cache`` choose."""
+        ``layer``: ``auto`` reads from a fallback layer while degraded (and when the
+        database cannot be reached); ``database`` and ``cache`` choose."""
         outer = self._outer.get()
         if outer is not None:
             if not write:
@@ -102,24 +121,27 @@ class Database:
             async with outer.begin_nested():
                 yield outer
             return
-        if layer == "auto" and not write and self.degraded and self.mirror_serves:
-            layer = "cache"
+        fallback = None
         if layer == "cache":
-            async with self._mirror_transaction(write=write) as session:
-                yield session
-            return
-        try:
-            async with self._primary_transaction(write=write) as session:
-                yield session
-        except _Unreachable as failed:
-            cause = failed.__cause__
-            assert cause is not None
-            self.went_away(cause)
-            if write or layer != "auto" or not self.mirror_serves:
-                raise StorageUnreachable("the database is unavailable; retry shortly") from cause
-        else:
-            return
-        async with self._mirror_transaction(write=False) as session:
+            fallback = self._mirror_layer()
+        elif layer == "auto" and not write and self.degraded:
+            fallback = await self._read_fallback()
+        if fallback is None:
+            try:
+                async with self._primary_transaction(write=write) as session:
+                    yield session
+                return
+            except _Unreachable as failed:
+                cause = failed.__cause__
+                assert cause is not None
+                self.went_away(cause)
+                if not write and layer == "auto":
+                    fallback = await self._read_fallback()
+                if fallback is None:
+                    raise StorageUnreachable(
+                        "the database is unavailable; retry shortly"
+                    ) from cause
+        async with self._fallback_transaction(fallback, write=write) as session:
             yield session
 
     @asynccontextmanager
@@ -156,11 +178,26 @@ class Database:
             self.away = False
             log.warning("the %s database is back", self.dialect.name)
 
-    @asynccontextmanager
-    async def _mirror_transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+    def _mirror_layer(self) -> _Fallback:
         assert self._on_mirror is not None
         assert self.mirror is not None
-        async with self._on_mirror.transaction(write=write) as session:
+        return _Fallback(self._on_mirror, "cache", self.mirror.synced_at)
+
+    async def _read_fallback(self) -> _Fallback | None:
+        """The first layer after the database that can answer a read now."""
+        if self.mirror_serves:
+            return self._mirror_layer()
+        if self.status_layers is not None:
+            found = await self.status_layers.database()
+            if found is not None:
+                return _Fallback(*found)
+        return None
+
+    @asynccontextmanager
+    async def _fallback_transaction(
+        self, fallback: _Fallback, *, write: bool
+    ) -> AsyncIterator[AsyncSession]:
+        async with fallback.db.transaction(write=write) as session:
             # The service calls inside a journaled write join it here.
             token = self._outer.set(session) if write else None
             try:
@@ -168,7 +205,7 @@ class Database:
             finally:
                 if token is not None:
                     self._outer.reset(token)
-        note("cache", as_of=self.mirror.synced_at)
+        note(fallback.source, as_of=fallback.as_of)
 
     def went_away(self, exc: BaseException) -> None:
         if not self.away:
@@ -185,3 +222,12 @@ class Database:
             await self.mirror.dispose()
         if self.journal is not None:
             await self.journal.close()
+        if self.status_layers is not None:
+            await self.status_layers.close()
+
+
+@dataclass(frozen=True)
+class _Fallback:
+    db: Database
+    source: Source
+    as_of: datetime | None

@@ -12,10 +12,17 @@ from functools import cached_property
 import jwt
 from pwdlib import PasswordHash
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
-from workledger.errors import Conflict, NotFound, Unauthorized
+from workledger.errors import (
+    Conflict,
+    NotFound,
+    StorageUnavailable,
+    Unauthorized,
+    WorkledgerError,
+)
 from workledger.models import Account, ApiToken
 from workledger.repositories.account import AccountRepository, ApiTokenRepository
 from workledger.schemas.account import (
@@ -146,14 +153,14 @@ class AccountService(Service):
         account_id = self.verify_access_token(token)
         async with self.db.transaction(write=False) as session:
             if await AccountRepository(session).get(account_id) is None:
-                raise Unauthorized("the access token's account no longer exists")
+                raise _unknown(session, "the access token's account no longer exists")
         return Principal(account_id=account_id)
 
     async def _verify_api_token(self, token: str) -> Principal:
         async with self.db.transaction(write=False) as session:
             found = await AccountRepository(session).token_by_hash(hash_api_token(token))
-        if found is None or found.revoked_at is not None:
-            raise Unauthorized("the API token is invalid or revoked")
+            if found is None or found.revoked_at is not None:
+                raise _unknown(session, "the API token is invalid or revoked")
         return Principal(account_id=found.account_id, token_name=found.name)
 
     async def create_api_token(self, *, actor: Actor, name: str) -> ApiTokenCreated:
@@ -188,3 +195,11 @@ class AccountService(Service):
                 token.revoked_at = utcnow()
                 await repo.flush()
             return ApiTokenRead.model_validate(token)
+
+
+def _unknown(session: AsyncSession, why: str) -> WorkledgerError:
+    """Unauthorized; but a status file read while the database is away holds one account
+    and no tokens: what it does not know, it cannot refuse (CONTRACT §9: 503)."""
+    if session.info.get("layer") in ("git", "file"):
+        return StorageUnavailable("the database is unavailable; retry shortly")
+    return Unauthorized(why)

@@ -63,7 +63,11 @@ class HealthService(Service):
             pending=db.journal.pending if db.journal else 0,
             conflicts=db.journal.conflicts if db.journal else 0,
         )
-        source: Source = "cache" if db.degraded and db.mirror_serves else "database"
+        source: Source = "database"
+        if db.degraded and db.mirror_serves:
+            source = "cache"
+        elif db.degraded and db.status_layers is not None:
+            source = db.status_layers.serving or "database"
         return Health(
             status="ok" if answering else "degraded",
             database="ok" if answering else "unavailable",
