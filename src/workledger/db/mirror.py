@@ -7,6 +7,7 @@ the file loses nothing (the journal, which is not, lives in a file of its own)."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -57,25 +58,38 @@ class Mirror:
     def fresh(self) -> bool:
         return self.synced_at is not None and utcnow() - self.synced_at < self.ttl
 
-    async def copy_from(self, primary: AsyncEngine) -> None:
-        """Replace every table with its rows in one snapshot of ``primary``. Readers of the
-        mirror see the old copy until the new one commits."""
+    async def copy_from(self, primary_url: str) -> None:
+        """Replace every table with its rows in one snapshot of the database at
+        ``primary_url``. Readers of the mirror see the old copy until the new one commits.
+
+        The copy runs on a thread of its own, with its own event loop and connections:
+        turning rows into values and back is Python work that would otherwise hold up
+        every request of this process for the length of a batch."""
         started, clock = utcnow(), time.perf_counter()
-        tables = Base.metadata.sorted_tables
-        async with primary.connect() as source:
-            source = await source.execution_options(isolation_level="REPEATABLE READ")
-            async with source.begin(), self.engine.execution_options(**WRITE).begin() as target:
-                await target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-                for table in reversed(tables):
-                    await target.execute(delete(table))
-                for table in tables:
-                    rows = await source.stream(select(table))
-                    async for batch in rows.mappings().partitions(COPY_BATCH):
-                        await target.execute(insert(table), [dict(row) for row in batch])
-                await target.execute(delete(_state))
-                await target.execute(insert(_state), {"id": 1, "synced_at": started})
+        await asyncio.to_thread(asyncio.run, self._copy(primary_url, started))
         self.synced_at = started
         self.last_copy_seconds = time.perf_counter() - clock
+
+    async def _copy(self, primary_url: str, started: datetime) -> None:
+        primary = build_engine(primary_url, pool_size=1)
+        mirror = build_engine(f"sqlite+aiosqlite:///{self.path}")
+        tables = Base.metadata.sorted_tables
+        try:
+            async with primary.connect() as source:
+                source = await source.execution_options(isolation_level="REPEATABLE READ")
+                async with source.begin(), mirror.execution_options(**WRITE).begin() as target:
+                    await target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                    for table in reversed(tables):
+                        await target.execute(delete(table))
+                    for table in tables:
+                        rows = await source.stream(select(table))
+                        async for batch in rows.mappings().partitions(COPY_BATCH):
+                            await target.execute(insert(table), [dict(row) for row in batch])
+                    await target.execute(delete(_state))
+                    await target.execute(insert(_state), {"id": 1, "synced_at": started})
+        finally:
+            await primary.dispose()
+            await mirror.dispose()
 
     async def account_id(self, email: str) -> uuid.UUID | None:
         """The id of the account ``email`` in the copy, however old it is."""

@@ -37,6 +37,7 @@ class Fallback:
         self.replayer = replayer
         self.watcher = watcher
         self._copied_token: str | None = None
+        self.primary_url = db.engine.url.render_as_string(hide_password=False)
 
     async def run(self) -> None:
         """Until cancelled: the first full copy at once, then each change within about a
@@ -67,7 +68,7 @@ class Fallback:
                 await self.mirror.confirm(looked_at)
             return TICK_SECONDS
         try:
-            await self.mirror.copy_from(self.db.engine)
+            await self.mirror.copy_from(self.primary_url)
         except (SQLAlchemyError, OSError) as exc:
             if meaning(exc) != "unavailable":
                 raise

@@ -1,0 +1,116 @@
+"""What keeping the mirror costs (CONTRACT §9): one full copy of the database into the
+SQLite mirror, and what the copies do to reads served beside them in the same process.
+
+python -m bench.mirror_sync [--items 1000 10000] [--copies 10] [--reads 2000]
+
+PostgreSQL only (SQLite needs no mirror). For each size: the copy's p50/p95/p99, then
+the p50/p95/p99 of reading one work item by id, alone and while the copies run as the
+server paces them (a copy, then a pause of at least ten times its length).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import (
+    UNCACHED,
+    App,
+    banner,
+    command_line,
+    measure,
+    open_app,
+    percentiles,
+    scratch_database,
+)
+from bench.generate import load_work_items
+from workledger.db.mirror import MIRROR_FILE, Mirror
+from workledger.schemas.work_item import WorkItemListQuery
+from workledger.services.fallback import COPY_SHARE, TICK_SECONDS
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.mirror_sync", description=__doc__)
+    parser.add_argument("--items", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--copies", type=int, default=10)
+    parser.add_argument("--reads", type=int, default=2000)
+    return parser
+
+
+def size(path: Path) -> int:
+    """The mirror's bytes, its write-ahead log included."""
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
+async def copies(app: App, mirror: Mirror, n: int) -> list[float]:
+    taken = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await mirror.copy_from(app.url)
+        taken.append((time.perf_counter() - started) * 1000)
+    return taken
+
+
+async def paced_copies(app: App, mirror: Mirror) -> None:
+    """Copy for ever, paced as services/fallback.py paces it."""
+    while True:
+        await mirror.copy_from(app.url)
+        await asyncio.sleep(max(TICK_SECONDS, mirror.last_copy_seconds / COPY_SHARE))
+
+
+async def run_size(app: App, items: int, args: argparse.Namespace) -> None:
+    await load_work_items(app, count=items)
+    page = await app.container.work_items.list(
+        actor=app.actor, query=WorkItemListQuery.load({"limit": 100})
+    )
+    ids = [item.id for item in page.items]
+    rng = random.Random(7)
+    directory = Path(tempfile.mkdtemp(prefix="workledger_bench_mirror_"))
+    mirror = Mirror(directory / MIRROR_FILE, ttl_seconds=1800)
+    try:
+        await mirror.open()
+        taken = await copies(app, mirror, args.copies)
+        p50, p95, p99 = percentiles(taken)
+        print(
+            f"full copy, {items:,} work items: n={len(taken)} p50={p50:.1f} p95={p95:.1f} "
+            f"p99={p99:.1f} ms ({size(mirror.path) / 1e6:.1f} MB)",
+            flush=True,
+        )
+
+        async def read() -> None:
+            await app.container.work_items.get(actor=app.actor, item_id=rng.choice(ids))
+
+        row = f"work item by id, {items:,} items"
+        for label in (row, f"{row}, copies running"):
+            copier = None if label == row else asyncio.create_task(paced_copies(app, mirror))
+            try:
+                await measure(
+                    label, path=UNCACHED, backend="postgresql", call=read, n=args.reads, target=None
+                )
+            finally:
+                if copier is not None:
+                    copier.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await copier
+    finally:
+        await mirror.dispose()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def run(args: argparse.Namespace) -> None:
+    for items in args.items:
+        banner(f"mirror sync: {items:,} work items, PostgreSQL")
+        async with scratch_database("postgresql") as url, open_app(url) as app:
+            await run_size(app, items, args)
+
+
+main = command_line(run, parser)
+
+if __name__ == "__main__":
+    main()
