@@ -21,7 +21,7 @@ from workledger.services.archive import ArchiveService
 from workledger.services.conflicts import ConflictService
 from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
-from workledger.services.fallback import Fallback
+from workledger.services.fallback import Fallback, StatusFile
 from workledger.services.health import HealthService
 from workledger.services.importer import ImportService
 from workledger.services.journaling import Replayer
@@ -98,7 +98,10 @@ class Container:
         )
         replayer = Replayer(db, db.journal, services)
         watcher = build_change_watcher(self.settings.resolved_database_url)
-        return Fallback(db, db.mirror, replayer, watcher)
+        status_file = StatusFile(self.settings.status_file, self.settings.account_email)
+        return Fallback(
+            db, db.mirror, replayer, watcher, status=self.status, status_file=status_file
+        )
 
     @cached_property
     def accounts(self) -> AccountService:

@@ -332,6 +332,13 @@ async def test_mcp_reads_from_the_mirror_and_journals_writes_in_meta(
         assert changed["version"] == item["version"] + 1
         read, result = await meta_call(client, "query_work_item", id=item["id"])
         assert read["title"] == "changed"
+        if transport == "stdio":  # it acts as the local account, whose the status file is
+            status_file = home / ".project_status.md"
+
+            async def rendered() -> bool:
+                return status_file.exists() and "changed" in status_file.read_text()
+
+            await eventually(rendered, "the status file to show the journaled write")
 
         proxy.heal()
 

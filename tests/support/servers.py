@@ -124,9 +124,7 @@ def free_port() -> int:
 class HttpServer:
     """`workledger serve` on a free port, its output in a log file."""
 
-    def __init__(
-        self, database_url: str, home: Path, *, env: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, database_url: str, home: Path, *, env: dict[str, str] | None = None) -> None:
         """``env``: settings beside the test's own (server_env)."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gc
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +17,7 @@ from workledger.schemas.status import StatusReport
 from workledger.services.importer import IMPORT_STEPS, ImportResult
 from workledger.status_file.document import StatusDocument
 from workledger.status_file.parser import read_status_file
+from workledger.status_file.write import write_atomically
 
 RECORD_LABELS = {
     "vendors": "vendors",
@@ -60,13 +59,8 @@ async def _report() -> tuple[StatusReport, Path]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Readers see the old file or the new one, never half of one."""
     try:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as tmp:
-            tmp.write(text)
-        os.replace(tmp.name, path)
+        write_atomically(path, text)
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
 

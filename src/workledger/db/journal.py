@@ -86,6 +86,7 @@ class Journal:
         self._lock = asyncio.Lock()  # one transaction at a time on the one connection
         self.pending = 0
         self.conflicts = 0
+        self.appended = 0  # by this process, since it opened the journal
 
     async def open(self) -> None:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -122,6 +123,7 @@ class Journal:
                 ),
             )
             self.pending += 1
+            self.appended += 1
 
     async def oldest(self, limit: int = 100) -> list[Entry]:
         """Pending entries in the order they were journaled."""

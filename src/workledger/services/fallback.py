@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,7 +18,10 @@ from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, StorageUnavailable
 from workledger.repositories.health import ping
+from workledger.schemas.common import Actor
 from workledger.services.journaling import Replayer
+from workledger.services.status import StatusService
+from workledger.status_file.write import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +33,32 @@ COPY_SHARE = 0.1
 CONFIRM_EVERY = timedelta(seconds=30)
 
 
+@dataclass(frozen=True)
+class StatusFile:
+    """Where the status report is kept, and whose it is (WORKLEDGER_ACCOUNT's email)."""
+
+    path: Path
+    email: str
+
+
 class Fallback:
     def __init__(
-        self, db: Database, mirror: Mirror, replayer: Replayer, watcher: ChangeWatcher
+        self,
+        db: Database,
+        mirror: Mirror,
+        replayer: Replayer,
+        watcher: ChangeWatcher,
+        *,
+        status: StatusService,
+        status_file: StatusFile,
     ) -> None:
         self.db = db
         self.mirror = mirror
         self.replayer = replayer
         self.watcher = watcher
+        self.status = status
+        self.status_file = status_file
+        self._rendered_after = 0  # journal appends the status file has seen
         self._copied_token: str | None = None
         self.primary_url = db.engine.url.render_as_string(hide_password=False)
 
@@ -46,6 +69,7 @@ class Fallback:
             pause = TICK_SECONDS
             try:
                 if self.db.degraded:
+                    await self.render()
                     await self.recover()
                 else:
                     pause = await self.sync()
@@ -76,6 +100,22 @@ class Fallback:
             return TICK_SECONDS
         self._copied_token = token
         return max(TICK_SECONDS, self.mirror.last_copy_seconds / COPY_SHARE)
+
+    async def render(self) -> None:
+        """Re-render the status file from the mirror after journaled writes, so that the
+        file (layer 4, and what people read) shows them too."""
+        journal = self.db.journal
+        if journal is None or journal.appended == self._rendered_after:
+            return
+        appended = journal.appended
+        account_id = await self.mirror.account_id(self.status_file.email)
+        if account_id is not None:
+            report = await self.status.report(actor=Actor(account_id=account_id, client="render"))
+            try:
+                await asyncio.to_thread(write_atomically, self.status_file.path, report.markdown)
+            except OSError as exc:
+                log.warning("cannot re-render %s: %s", self.status_file.path, exc)
+        self._rendered_after = appended
 
     async def recover(self) -> None:
         """Is the database back? Then replay the journal (which ends degraded mode)."""
