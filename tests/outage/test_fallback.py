@@ -212,6 +212,34 @@ async def test_a_journaled_write_on_a_record_changed_meanwhile_becomes_a_conflic
     assert (await rest.delete(f"{CONFLICTS}/{conflict['id']}")).status_code == 404
 
 
+async def test_a_journaled_write_a_rule_now_refuses_does_not_block_the_ones_behind_it(
+    served: Served, container: Container, account: Account
+) -> None:
+    rest = served.rest
+    parent = (await rest.post(WORK_ITEMS, json={"item_type": "project", "title": "P"})).json()
+    await served.mirrored()
+    served.proxy.refuse()
+    await served.noticed()
+    child = {"item_type": "task", "title": "under P", "parent_id": parent["id"]}
+    assert (await rest.post(WORK_ITEMS, json=child)).status_code == 202
+    assert (await create(rest, "behind it")).status_code == 202
+    # Meanwhile another process deletes the parent.
+    await container.work_items.delete(actor=account.actor, item_id=parent["id"], version=1)
+
+    served.proxy.heal()
+    health = await served.replayed()
+    assert health["journal"] == {"pending": 0, "conflicts": 1}
+    [conflict] = (await rest.get(CONFLICTS)).json()["items"]
+    assert conflict["reason"].startswith("not_found"), conflict
+    assert conflict["change"]["data"]["title"] == "under P"
+    assert titles_of(await rest.get(WORK_ITEMS)) == ["behind it"]
+
+
+def titles_of(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return sorted(item["title"] for item in response.json()["items"])
+
+
 async def test_journaled_writes_survive_kill_9_and_land_once(
     database_url: str, account: Account, tmp_path: Path
 ) -> None:
