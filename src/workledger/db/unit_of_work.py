@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -157,12 +157,8 @@ class Database:
                     if meaning(exc) != "unavailable":
                         raise
                     raise _Unreachable from exc
-                token = self._outer.set(session) if write else None
-                try:
+                with self._joinable(session, write=write):
                     yield session
-                finally:
-                    if token is not None:
-                        self._outer.reset(token)
         except _DRIVER_ERRORS as exc:
             found = meaning(exc)
             if found == "collision":
@@ -198,14 +194,21 @@ class Database:
         self, fallback: _Fallback, *, write: bool
     ) -> AsyncIterator[AsyncSession]:
         async with fallback.db.transaction(write=write) as session:
-            # The service calls inside a journaled write join it here.
-            token = self._outer.set(session) if write else None
-            try:
+            with self._joinable(session, write=write):  # a journaled write's calls join it
                 yield session
-            finally:
-                if token is not None:
-                    self._outer.reset(token)
         note(fallback.source, as_of=fallback.as_of)
+
+    @contextmanager
+    def _joinable(self, session: AsyncSession, *, write: bool) -> Iterator[None]:
+        """Inside, the units of work of this task join ``session``'s write transaction."""
+        if not write:
+            yield
+            return
+        token = self._outer.set(session)
+        try:
+            yield
+        finally:
+            self._outer.reset(token)
 
     def went_away(self, exc: BaseException) -> None:
         if not self.away:

@@ -13,6 +13,14 @@ GIT_TIMEOUT_SECONDS = 5
 
 async def read_git_state(repo_dir: Path) -> GitState | None:
     """One ``git status --porcelain=v2 --branch`` call; None outside a git work tree."""
+    output = await run_git(
+        repo_dir, "status", "--porcelain=v2", "--branch", "--untracked-files=normal"
+    )
+    return None if output is None else parse_porcelain_v2(output)
+
+
+async def run_git(repo_dir: Path, *args: str) -> str | None:
+    """What ``git -C repo_dir ARGS`` prints; None without git, on failure or timeout."""
     git = shutil.which("git")
     if git is None:
         return None
@@ -21,10 +29,7 @@ async def read_git_state(repo_dir: Path) -> GitState | None:
             git,
             "-C",
             str(repo_dir),
-            "status",
-            "--porcelain=v2",
-            "--branch",
-            "--untracked-files=normal",
+            *args,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
         )
@@ -33,7 +38,7 @@ async def read_git_state(repo_dir: Path) -> GitState | None:
         return None
     if process.returncode != 0:
         return None
-    return parse_porcelain_v2(stdout.decode(errors="replace"))
+    return stdout.decode("utf-8", errors="replace")
 
 
 def parse_porcelain_v2(output: str) -> GitState:

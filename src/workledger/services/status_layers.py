@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import shutil
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from workledger.db.unit_of_work import Database
 from workledger.models import Account
 from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
-from workledger.services.git_state import GIT_TIMEOUT_SECONDS
+from workledger.services.git_state import run_git
 from workledger.services.importer import ImportService
 from workledger.services.read_cache import ReadCache
 from workledger.services.vendor import VendorService
@@ -160,34 +159,15 @@ def _inside(status_file: Path, repo_dir: Path) -> str | None:
 
 
 async def _committed(status_file: Path, repo_dir: Path) -> StatusText | None:
-    git = shutil.which("git")
     relative = _inside(status_file, repo_dir)
-    if git is None or relative is None:
+    if relative is None:
         return None
-    found = await _git(git, repo_dir, "log", "-1", "--format=%H %cI", "--", relative)
-    if not found:
+    found = await run_git(repo_dir, "log", "-1", "--format=%H %cI", "--", relative)
+    if not found or not found.strip():
         return None
-    commit, committed_at = found.split(" ", 1)
-    text = await _git(git, repo_dir, "show", f"{commit}:{relative}")
+    commit, committed_at = found.strip().split(" ", 1)
+    text = await run_git(repo_dir, "show", f"{commit}:{relative}")
     if text is None:
         return None
-    when = datetime.fromisoformat(committed_at.strip()).astimezone(UTC)
+    when = datetime.fromisoformat(committed_at).astimezone(UTC)
     return StatusText("git", text, when, f"git {commit[:12]}:{relative}")
-
-
-async def _git(git: str, repo_dir: Path, *args: str) -> str | None:
-    try:
-        process = await asyncio.create_subprocess_exec(
-            git,
-            "-C",
-            str(repo_dir),
-            *args,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        stdout, _ = await asyncio.wait_for(process.communicate(), GIT_TIMEOUT_SECONDS)
-    except (OSError, TimeoutError):
-        return None
-    if process.returncode != 0:
-        return None
-    return stdout.decode("utf-8", errors="replace").strip("\n") or None
