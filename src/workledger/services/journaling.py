@@ -140,11 +140,12 @@ async def _journal(service: Journaled, operation: Operation, kwargs: dict[str, A
     db, actor = service.db, kwargs["actor"]
     assert db.journal is not None
     assert isinstance(actor, Actor)
+    entry_id = new_id()  # not among the ids the operation makes
     with replay.recording() as made:
         async with db.transaction(layer="cache"):
             result = await operation.fn(service, **kwargs)
             entry = Entry(
-                id=new_id(),
+                id=entry_id,
                 account_id=actor.account_id,
                 client=actor.client,
                 operation=operation.name,
