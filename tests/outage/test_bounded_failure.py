@@ -121,11 +121,13 @@ async def test_health_says_degraded_while_frozen_or_refused(outage: Outage) -> N
 async def test_a_served_process_answers_503_on_a_live_connection_and_mcp_never_401(
     database_url: str, container: Container, tmp_path: Path
 ) -> None:
-    """Over `workledger serve`: a 503 keeps the keep-alive connection usable, and both
-    kinds of bearer stay valid over MCP (a 401 would make the client drop them)."""
+    """Over `workledger serve` with nothing to fall back on (its mirror never fresh, no
+    status file): a 503 keeps the keep-alive connection usable, and both kinds of bearer
+    stay valid over MCP (a 401 would make the client drop them)."""
     account = await new_account(container, "outage")
     async with fault_proxy(database_url) as (proxy, proxied_url):
-        server = HttpServer(proxied_url, tmp_path / "serve")
+        no_fallback = {"WORKLEDGER_CACHE_TTL_SECONDS": "0"}
+        server = HttpServer(proxied_url, tmp_path / "serve", env=no_fallback)
         try:
             await asyncio.to_thread(server.wait_until_up)  # its database is behind the proxy
             headers = {"Authorization": f"Bearer {account.jwt}"}

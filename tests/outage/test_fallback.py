@@ -24,6 +24,7 @@ from mcp_types import CallToolResult
 
 from tests.support.commands import WORKLEDGER
 from tests.support.fault_proxy import FaultProxy, fault_proxy
+from tests.support.mcp import call
 from tests.support.servers import Account, HttpServer, StdioServer, new_account, server_env
 from workledger.container import Container
 from workledger.schemas.work_item import WorkItemUpdate
@@ -105,7 +106,7 @@ async def create(rest: httpx.AsyncClient, title: str) -> httpx.Response:
 
 
 async def test_reads_fall_back_to_the_mirror_and_journaled_writes_replay_once(
-    served: Served,
+    served: Served, account: Account
 ) -> None:
     rest = served.rest
     kept = await create(rest, "kept")
@@ -121,6 +122,12 @@ async def test_reads_fall_back_to_the_mirror_and_journaled_writes_replay_once(
     assert read.headers["Workledger-Source"] == "cache"
     assert datetime.fromisoformat(read.headers["Workledger-As-Of"]) <= datetime.now().astimezone()
     assert read.json()["title"] == "kept"
+    # An API token is checked against the mirror too.
+    by_token = await rest.get(
+        f"{WORK_ITEMS}/{item['id']}", headers={"Authorization": f"Bearer {account.api_token}"}
+    )
+    assert by_token.status_code == 200, by_token.text
+    assert by_token.headers["Workledger-Source"] == "cache"
 
     changed = await rest.patch(
         f"{WORK_ITEMS}/{item['id']}",
@@ -378,6 +385,7 @@ async def test_mcp_reads_from_the_mirror_and_journals_writes_in_meta(
         read, result = await meta_call(client, "query_work_item", id=item["id"])
         assert (read["title"], read["version"]) == ("changed", item["version"] + 1)
         assert len(result.content) == 1
+        assert (await call(client, "list_conflicts"))["total_count"] == 0
 
 
 def _newer(stamp: datetime | None, moment: datetime) -> bool:
