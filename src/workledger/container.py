@@ -97,6 +97,7 @@ class Container:
             self.configuration,
         )
         replayer = Replayer(db, db.journal, services)
+        db.catch_up = replayer.catch_up_mirror
         watcher = build_change_watcher(self.settings.resolved_database_url)
         status_file = StatusFile(self.settings.status_file, self.settings.account_email)
         return Fallback(

@@ -87,6 +87,7 @@ class Journal:
         self.pending = 0
         self.conflicts = 0
         self.appended = 0  # by this process, since it opened the journal
+        self.drained = asyncio.Event()  # set while nothing is pending
 
     async def open(self) -> None:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -96,6 +97,8 @@ class Journal:
         self._conn = conn
         self.pending = await self._count("entries")
         self.conflicts = await self._count("conflicts")
+        if self.pending == 0:
+            self.drained.set()
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -124,6 +127,7 @@ class Journal:
             )
             self.pending += 1
             self.appended += 1
+            self.drained.clear()
 
     async def oldest(self, limit: int = 100) -> list[Entry]:
         """Pending entries in the order they were journaled."""
@@ -149,36 +153,39 @@ class Journal:
             for row in rows
         ]
 
-    async def settle(self, entry: Entry, *, conflict: Conflict | None = None) -> None:
-        """Cross ``entry`` off, keeping ``conflict`` in its place when replay refused it."""
+    async def settle(self, settled: list[tuple[Entry, Conflict | None]]) -> None:
+        """Cross entries off, keeping a conflict in the place of each one replay refused."""
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
-                await self._db.execute("DELETE FROM entries WHERE id = ?", (str(entry.id),))
-                if conflict is not None:
-                    await self._db.execute(
-                        "INSERT INTO conflicts (id, journal_id, account_id, record_type,"
-                        " record_id, actor, journaled_at, change, reason, current)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            str(conflict.id),
-                            str(conflict.journal_id),
-                            str(entry.account_id),
-                            conflict.record_type,
-                            conflict.record_id,
-                            conflict.actor,
-                            conflict.journaled_at.isoformat(),
-                            _json(conflict.change),
-                            conflict.reason,
-                            None if conflict.current is None else _json(conflict.current),
-                        ),
-                    )
+                for entry, conflict in settled:
+                    await self._db.execute("DELETE FROM entries WHERE id = ?", (str(entry.id),))
+                    if conflict is not None:
+                        await self._db.execute(
+                            "INSERT INTO conflicts (id, journal_id, account_id, record_type,"
+                            " record_id, actor, journaled_at, change, reason, current)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (
+                                str(conflict.id),
+                                str(conflict.journal_id),
+                                str(entry.account_id),
+                                conflict.record_type,
+                                conflict.record_id,
+                                conflict.actor,
+                                conflict.journaled_at.isoformat(),
+                                _json(conflict.change),
+                                conflict.reason,
+                                None if conflict.current is None else _json(conflict.current),
+                            ),
+                        )
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
-            self.pending -= 1
-            self.conflicts += conflict is not None
+            self.pending -= len(settled)
+            self.conflicts += sum(conflict is not None for _, conflict in settled)
+            if self.pending == 0:
+                self.drained.set()
 
     async def conflicts_of(
         self, account_id: uuid.UUID | None, *, limit: int, after: int = 0

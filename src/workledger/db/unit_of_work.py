@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -57,6 +58,11 @@ class Database:
         self.mirror: Mirror | None = None
         self.journal: Journal | None = None
         self.status_layers: ReadOnlyLayers | None = None
+        # Writes this process made on the database that the mirror may not hold yet, and
+        # what applies them to it (see services/journaling.py).
+        self.unmirrored: list[Any] = []
+        self.catch_up: Callable[[], Awaitable[None]] | None = None
+        self._catching_up = asyncio.Lock()
         self._on_mirror: Database | None = None
         # Repositories find the dialect in their session's info.
         info: dict[str, object] = {"dialect": self.dialect, "layer": layer}
@@ -179,9 +185,18 @@ class Database:
         assert self.mirror is not None
         return _Fallback(self._on_mirror, "cache", self.mirror.synced_at)
 
+    async def mirror_caught_up(self) -> None:
+        """Bring the mirror up to this process's own writes, before it serves."""
+        if self.catch_up is None or not self.unmirrored:
+            return
+        async with self._catching_up:
+            if self.unmirrored:
+                await self.catch_up()
+
     async def _read_fallback(self) -> _Fallback | None:
         """The first layer after the database that can answer a read now."""
         if self.mirror_serves:
+            await self.mirror_caught_up()
             return self._mirror_layer()
         if self.status_layers is not None:
             found = await self.status_layers.database()

@@ -99,6 +99,8 @@ class Fallback:
             self.db.went_away(exc)
             return TICK_SECONDS
         self._copied_token = token
+        copied_from = self.mirror.synced_at
+        self.db.unmirrored = [w for w in self.db.unmirrored if copied_from and w.at >= copied_from]
         return max(TICK_SECONDS, self.mirror.last_copy_seconds / COPY_SHARE)
 
     async def render(self) -> None:

@@ -11,6 +11,8 @@ as a conflict, never forced."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import json
@@ -18,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import (
     Any,
     Concatenate,
@@ -34,7 +37,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.db import replay
-from workledger.db.journal import Entry, Journal, new_conflict
+from workledger.db.failures import meaning
+from workledger.db.journal import Conflict, Entry, Journal, new_conflict
 from workledger.db.source import note
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
@@ -61,6 +65,13 @@ class Journaled(Protocol):
 
 
 S = TypeVar("S", bound=Journaled)
+
+# Entries replayed in one transaction (each in a savepoint of its own).
+REPLAY_BATCH = 100
+# How long a write waits for a replay under way before it is journaled behind it.
+DRAIN_WAIT_SECONDS = 2.0
+# Writes remembered for the mirror between two copies, at most.
+MAX_UNMIRRORED = 10_000
 
 
 @dataclass(frozen=True)
@@ -121,9 +132,15 @@ def journaled(
             db = service.db
             if db.journal is None or db.in_transaction:
                 return await fn(service, *args, **kwargs)
+            if db.journals and not db.away:
+                # The database is back and the journal is being replayed: wait a moment
+                # for it rather than make the journal longer.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(db.journal.drained.wait(), DRAIN_WAIT_SECONDS)
             if not db.journals:
                 try:
-                    return await fn(service, *args, **kwargs)
+                    done: R = await _unmirrored(service, operation, dict(kwargs))
+                    return done
                 except StorageUnreachable:
                     if not db.journals:
                         raise
@@ -136,10 +153,34 @@ def journaled(
     return mark
 
 
+async def _unmirrored(service: Journaled, operation: Operation, kwargs: dict[str, Any]) -> Any:
+    """The write on the database, remembered until the mirror's next copy holds it."""
+    db, actor = service.db, kwargs["actor"]
+    assert isinstance(actor, Actor)
+    with replay.recording() as made:
+        result = await operation.fn(service, **kwargs)
+    if len(db.unmirrored) >= MAX_UNMIRRORED:
+        del db.unmirrored[0]  # the copy is long overdue: the oldest is most likely in it
+    record_id = _record_id(operation, kwargs, result)
+    db.unmirrored.append(
+        Unmirrored(
+            at=utcnow(),
+            operation=operation,
+            actor=actor,
+            arguments=operation.dump(kwargs),
+            ids=list(made),
+            record_id=None if record_id is None else uuid.UUID(record_id),
+            base_version=_base_version(operation, kwargs, result),
+        )
+    )
+    return result
+
+
 async def _journal(service: Journaled, operation: Operation, kwargs: dict[str, Any]) -> Any:
     db, actor = service.db, kwargs["actor"]
     assert db.journal is not None
     assert isinstance(actor, Actor)
+    await db.mirror_caught_up()
     entry_id = new_id()  # not among the ids the operation makes
     with replay.recording() as made:
         async with db.transaction(layer="cache"):
@@ -181,7 +222,8 @@ def _base_version(operation: Operation, kwargs: dict[str, Any], result: Any) -> 
 
 
 class Replayer:
-    """Applies the journal to the database, oldest first, each entry exactly once."""
+    """Applies the journal to the database, oldest first, each entry exactly once; and
+    brings the mirror up to this process's own latest writes when it is needed."""
 
     def __init__(self, db: Database, journal: Journal, services: Iterable[Service]) -> None:
         self.db = db
@@ -192,67 +234,121 @@ class Replayer:
         """Replay until the journal is empty; how many entries were settled. Stops (with
         StorageUnavailable) when the database goes away again: the rest waits."""
         settled = 0
-        while entries := await self.journal.oldest():
-            for entry in entries:
-                await self._replay(entry)
-                settled += 1
+        while entries := await self.journal.oldest(REPLAY_BATCH):
+            await self.journal.settle(await self._replay(entries))
+            settled += len(entries)
         if settled:
             log.warning("journal replayed: %d writes settled", settled)
         return settled
 
-    async def _replay(self, entry: Entry) -> None:
+    async def _replay(self, entries: list[Entry]) -> list[tuple[Entry, Conflict | None]]:
+        """One transaction for a batch: each entry in a savepoint of its own, recorded in
+        ``applied_operations`` with its change (or its refusal)."""
+        settled: list[tuple[Entry, Conflict | None]] = []
+        async with self.db.transaction(layer="database") as session:
+            done = await _applied_already(session, [entry.id for entry in entries])
+            for entry in entries:
+                if entry.id in done:
+                    log.info("journal entry %s was applied before; crossing it off", entry.id)
+                    settled.append((entry, None))
+                    continue
+                refusal, current = await self._apply(entry)
+                session.add(
+                    AppliedOperation(
+                        id=entry.id,
+                        account_id=entry.account_id,
+                        applied_at=utcnow(),
+                        refused=refusal is not None,
+                    )
+                )
+                conflict = None
+                if refusal is not None:
+                    conflict = new_conflict(entry, reason=refusal, current=current)
+                settled.append((entry, conflict))
+        for entry, conflict in settled:
+            if conflict is not None:
+                log.warning(
+                    "journal entry %s (%s) became a conflict: %s",
+                    entry.id,
+                    entry.operation,
+                    conflict.reason,
+                )
+        return settled
+
+    async def _apply(self, entry: Entry) -> tuple[str | None, dict[str, Any] | None]:
+        """Why the entry was refused (None: it applied), and the record as it is then."""
         operation = OPERATIONS.get(entry.operation)
         service = None if operation is None else self._services.get(operation.owner)
-        actor = Actor(account_id=entry.account_id, client=entry.client)
-        refusal: str | None = None
-        current: dict[str, Any] | None = None
+        if operation is None or service is None:
+            return f"internal_error: unknown operation {entry.operation}", None
         record_id = None if entry.record_id is None else uuid.UUID(entry.record_id)
+        actor = Actor(account_id=entry.account_id, client=entry.client)
         ids = [uuid.UUID(i) for i in entry.ids]
         with replay.replaying(ids, record_id=record_id, base_version=entry.base_version):
-            async with self.db.transaction(layer="database") as session:
-                if await _applied_already(session, entry):
-                    log.info("journal entry %s was applied before; crossing it off", entry.id)
-                else:
-                    if operation is None or service is None:
-                        refusal = f"unknown operation {entry.operation}"
-                    else:
-                        refusal = await _apply(operation, service, actor, entry)
-                    if refusal is not None:  # read in this transaction: the database's
-                        current = await _current(service, actor, record_id)
-                    session.add(
-                        AppliedOperation(
-                            id=entry.id,
-                            account_id=entry.account_id,
-                            applied_at=utcnow(),
-                            refused=refusal is not None,
-                        )
-                    )
-        conflict = None
-        if refusal is not None:
-            conflict = new_conflict(entry, reason=refusal, current=current)
-            log.warning(
-                "journal entry %s (%s) became a conflict: %s", entry.id, entry.operation, refusal
-            )
-        await self.journal.settle(entry, conflict=conflict)
+            refusal = await _apply(operation, service, actor, entry.arguments, str(entry.id))
+        if refusal is None:
+            return None, None
+        return refusal, await _current(service, actor, record_id)
+
+    async def catch_up_mirror(self) -> None:
+        """Apply to the mirror the writes this process made on the database since the
+        mirror's last copy began: what a client wrote a moment before the outage reads
+        back, and a journaled change of it is made against its true version. A write the
+        copy already holds is refused by the mirror (same id, or a newer version), and
+        skipped."""
+        writes, self.db.unmirrored = self.db.unmirrored, []
+        if not writes:
+            return
+        async with self.db.transaction(layer="cache"):
+            for write in writes:
+                assert isinstance(write, Unmirrored)
+                service = self._services.get(write.operation.owner)
+                if service is None:
+                    continue
+                with replay.replaying(
+                    write.ids, record_id=write.record_id, base_version=write.base_version
+                ):
+                    arguments = write.arguments
+                    await _apply(write.operation, service, write.actor, arguments, "catch-up")
 
 
-async def _applied_already(session: AsyncSession, entry: Entry) -> bool:
-    found = await session.scalar(
-        select(AppliedOperation.id).where(AppliedOperation.id == entry.id).with_for_update()
+@dataclass(frozen=True)
+class Unmirrored:
+    """A write the database took that the mirror may not hold yet."""
+
+    at: datetime  # when it committed
+    operation: Operation
+    actor: Actor
+    arguments: dict[str, Any]
+    ids: list[uuid.UUID]
+    record_id: uuid.UUID | None
+    base_version: int | None
+
+
+async def _applied_already(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    found = await session.scalars(
+        select(AppliedOperation.id).where(AppliedOperation.id.in_(ids)).with_for_update()
     )
-    return found is not None
+    return set(found)
 
 
-async def _apply(operation: Operation, service: Service, actor: Actor, entry: Entry) -> str | None:
+async def _apply(
+    operation: Operation, service: Service, actor: Actor, arguments: dict[str, Any], what: str
+) -> str | None:
     """None when the write applied; else why it did not (a rule, or a newer version)."""
     try:
-        await operation.fn(service, actor=actor, **operation.load(entry.arguments))
-    except (SQLAlchemyError, OSError, StorageUnavailable):
-        raise  # the database went away again: the entry waits for the next try
+        await operation.fn(service, actor=actor, **operation.load(arguments))
+    except StorageUnavailable:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        if meaning(exc) is not None:
+            raise  # the database went away again (or a race): the entry waits
+        log.exception("write %s (%s) failed to apply", what, operation.name)
+        return "internal_error: the write failed on the server; the error was logged"
     except WorkledgerError as refused:
         return f"{refused.code}: {refused}"
     except Exception:  # a bug must not block the entries behind it
-        log.exception("journal entry %s (%s) failed to replay", entry.id, entry.operation)
+        log.exception("write %s (%s) failed to apply", what, operation.name)
         return "internal_error: the write failed on the server; the error was logged"
     return None
 
