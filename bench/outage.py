@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -141,6 +142,8 @@ class Tally:
     updates: dict[uuid.UUID, int] = field(default_factory=dict)  # id → acknowledged updates
     during: list[float] = field(default_factory=list)
     outside: list[float] = field(default_factory=list)
+    slowest: list[tuple[float, str]] = field(default_factory=list)  # (ms, what), top 3
+    begun: float = field(default_factory=time.monotonic)
 
     def acknowledge(self, response: httpx.Response) -> None:
         self.acknowledged += 1
@@ -153,12 +156,13 @@ class Nemesis:
         self.choices = random.Random(seed)
         self.faulty = False
         self.faults: list[str] = []
+        self.begun = time.monotonic()
 
     async def run(self, until: float) -> None:
         while time.monotonic() + 10 + FAULT_SECONDS < until:
             await asyncio.sleep(self.choices.uniform(5, 10))
             fault = self.choices.choice(("stop", "freeze", "terminate"))
-            self.faults.append(fault)
+            self.faults.append(f"{fault} at +{time.monotonic() - self.begun:.1f} s")
             self.faulty = True
             if fault == "stop":
                 await asyncio.to_thread(self.cluster.stop)
@@ -217,14 +221,18 @@ async def client(api: httpx.AsyncClient, tally: Tally, nemesis: Nemesis, until: 
         elapsed = (time.monotonic() - started) * 1000
         during = faulty_at_start or nemesis.faulty
         (tally.during if during else tally.outside).append(elapsed)
+        what = f"{response.request.method} {response.status_code} at +{started - tally.begun:.1f} s"
+        tally.slowest = sorted([*tally.slowest, (elapsed, what)], reverse=True)[:3]
         if response.status_code == 503:
             tally.unavailable += 1
         elif response.status_code >= 500:
             tally.other_5xx += 1
 
 
-async def check(cluster: Cluster, tally: Tally) -> tuple[int, int]:
-    """Lost and duplicated acknowledged writes, read straight from the database."""
+async def check(cluster: Cluster, tally: Tally, conflicts: list[dict[str, Any]]) -> tuple[int, int]:
+    """Lost and duplicated acknowledged writes, read straight from the database. A
+    journaled write that replay kept as a conflict (CONTRACT §9: visible, never forced)
+    is not lost: it is not expected in the database."""
     conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
     try:
         rows = await conn.fetch("SELECT id, title, version FROM work_items")
@@ -233,13 +241,46 @@ async def check(cluster: Cluster, tally: Tally) -> tuple[int, int]:
     by_title: dict[str, list[asyncpg.Record]] = {}
     for row in rows:
         by_title.setdefault(row["title"], []).append(row)
+    refused: dict[str, int] = {}  # record id → journaled writes kept as conflicts
+    for conflict in conflicts:
+        refused[conflict["record_id"]] = refused.get(conflict["record_id"], 0) + 1
     duplicated = sum(len(found) - 1 for found in by_title.values() if len(found) > 1)
-    lost = sum(1 for title in tally.created if title not in by_title)
+    lost = sum(
+        1
+        for title, item_id in tally.created.items()
+        if title not in by_title and str(item_id) not in refused
+    )
     versions = {row["id"]: row["version"] for row in rows}
     lost += sum(
-        1 for item_id, updates in tally.updates.items() if versions.get(item_id, 0) < 1 + updates
+        1
+        for item_id, updates in tally.updates.items()
+        if versions.get(item_id, 0) < 1 + updates - refused.get(str(item_id), 0)
     )
     return lost, duplicated
+
+
+async def all_conflicts(api: httpx.AsyncClient) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = (await api.get("/api/v1/conflicts", params=params)).json()
+        found += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return found
+
+
+def server_warnings(log: Path) -> str:
+    """The server's warnings, each kind once with how often (numbers blanked out)."""
+    kinds: dict[str, int] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if "caught up" in line:
+            kinds[line.split(":", 1)[-1].strip()] = 1
+        elif line.startswith(("WARNING", "ERROR")) or "Traceback" in line:
+            kind = re.sub(r"[0-9a-f-]{36}|\d+(\.\d+)?", "#", line.split(":", 1)[-1].strip())
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return "; ".join(f"{n} x {kind}" for kind, n in sorted(kinds.items(), key=lambda k: -k[1]))
 
 
 async def drained(api: httpx.AsyncClient) -> dict[str, Any]:
@@ -284,27 +325,33 @@ async def run(args: argparse.Namespace) -> None:
                     *(client(api, tally, nemesis, until) for _ in range(args.clients)),
                 )
                 health = await drained(api)
-        lost, duplicated = await check(cluster, tally)
+                conflicts = await all_conflicts(api)
+        lost, duplicated = await check(cluster, tally, conflicts)
+        warnings = server_warnings(directory / "serve.log")
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):
             cluster.signal_all(signal.SIGCONT)
             cluster.stop()
         shutil.rmtree(directory, ignore_errors=True)
     print(f"faults: {', '.join(nemesis.faults) or 'none'}")
+    print(f"server warnings: {warnings or 'none'}")
     print(
         f"writes attempted {tally.attempted}, acknowledged {tally.acknowledged} "
         f"(journaled {tally.journaled}), lost {lost}, duplicated {duplicated}"
     )
     journal = health.get("journal", {})
     print(
-        f"journal after replay: pending {journal.get('pending')}, "
-        f"conflicts {journal.get('conflicts')}"
+        f"journal after replay: pending {journal.get('pending')}, conflicts "
+        f"{journal.get('conflicts')} (acknowledged, then refused by replay: "
+        + ", ".join(sorted({c["reason"].split(":")[0] for c in conflicts}) or ["none"])
+        + ")"
     )
     print("reads by source: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.reads_from.items())))
     print(
         f"answers 503 {tally.unavailable}, other 5xx {tally.other_5xx}, "
         f"transport errors {tally.transport_errors}"
     )
+    print("slowest: " + "; ".join(f"{ms:.0f} ms {what}" for ms, what in tally.slowest))
     for label, values in (("during outages", tally.during), ("outside", tally.outside)):
         if not values:
             print(f"latency {label}: no answers")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from typing import Generic, Protocol, TypeVar
 
@@ -20,7 +21,12 @@ import aiosqlite
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from workledger.db.engine import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS
+from workledger.db.engine import CONNECT_TIMEOUT_SECONDS
+
+# The token is one trivial statement: a database slower than this to answer it is in
+# trouble, and reads do not wait on the cache for it.
+WATCH_TIMEOUT_SECONDS = 0.5
+QUIET_AFTER_FAILURE = 1.0
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
@@ -42,17 +48,29 @@ class _DedicatedConnectionWatcher(ABC, Generic[C]):
     def __init__(self) -> None:
         self._conn: C | None = None
         self._lock = asyncio.Lock()  # one statement at a time on the connection
+        self._failed_at: float | None = None
 
     async def token(self) -> str | None:
         async with self._lock:
+            # After a failure the readers queued behind it, and those of the next second,
+            # go straight to the database rather than each wait for another failure.
+            failed_at = self._failed_at
+            if failed_at is not None and time.monotonic() - failed_at < QUIET_AFTER_FAILURE:
+                return None
             try:
                 if self._conn is None:
                     self._conn = await self._open()
-                return await self._read(self._conn)
+                token = await self._read(self._conn)
             except self.errors:
-                log.warning("change watcher: the database did not answer; reads bypass the cache")
+                if failed_at is None:
+                    log.warning(
+                        "change watcher: the database did not answer; reads bypass the cache"
+                    )
+                self._failed_at = time.monotonic()
                 await self._drop()
                 return None
+            self._failed_at = None
+            return token
 
     async def close(self) -> None:
         async with self._lock:
@@ -114,7 +132,7 @@ class PostgresChangeWatcher(_DedicatedConnectionWatcher[asyncpg.Connection]):
         if conn.is_closed():
             raise OSError("watch connection closed")
         query = "SELECT pg_current_snapshot()::text"
-        return str(await conn.fetchval(query, timeout=STATEMENT_TIMEOUT_SECONDS))
+        return str(await conn.fetchval(query, timeout=WATCH_TIMEOUT_SECONDS))
 
     async def _close(self, conn: asyncpg.Connection) -> None:
         conn.terminate()

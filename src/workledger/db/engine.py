@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from workledger.config import normalize_database_url
+from workledger.db.failures import meaning
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL: how long a request may wait for a pooled connection, for a new connection,
@@ -52,6 +53,19 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncE
         # a database that refuses new connections is found before any work begins.
         if dbapi_connection.driver_connection.is_closed():
             raise DisconnectionError("the pooled connection was closed")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _gone(context: ExceptionContext) -> None:
+        # A connection that timed out or failed is cut at once and replaced: a ROLLBACK,
+        # or the driver's polite close, to a frozen server would wait out more timeouts.
+        error = context.sqlalchemy_exception or context.original_exception
+        if error is None or meaning(error) != "unavailable":
+            return
+        context.is_disconnect = True
+        pooled = getattr(context.connection, "connection", None)
+        driver = getattr(pooled, "driver_connection", None)
+        if driver is not None:
+            driver.terminate()
 
     return engine
 

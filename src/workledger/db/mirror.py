@@ -71,22 +71,28 @@ class Mirror:
         self.last_copy_seconds = time.perf_counter() - clock
 
     async def _copy(self, primary_url: str, started: datetime) -> None:
+        """Read every table first, then write them: the mirror's write lock, which
+        journaled writes need too, is never held while the database is slow to answer."""
         primary = build_engine(primary_url, pool_size=1)
         mirror = build_engine(f"sqlite+aiosqlite:///{self.path}")
         tables = Base.metadata.sorted_tables
         try:
             async with primary.connect() as source:
                 source = await source.execution_options(isolation_level="REPEATABLE READ")
-                async with source.begin(), mirror.execution_options(**WRITE).begin() as target:
-                    await target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-                    for table in reversed(tables):
-                        await target.execute(delete(table))
-                    for table in tables:
-                        rows = await source.stream(select(table))
-                        async for batch in rows.mappings().partitions(COPY_BATCH):
-                            await target.execute(insert(table), [dict(row) for row in batch])
-                    await target.execute(delete(_state))
-                    await target.execute(insert(_state), {"id": 1, "synced_at": started})
+                async with source.begin():
+                    rows = [
+                        [dict(row) for row in (await source.execute(select(table))).mappings()]
+                        for table in tables
+                    ]
+            async with mirror.execution_options(**WRITE).begin() as target:
+                await target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                for table in reversed(tables):
+                    await target.execute(delete(table))
+                for table, copied in zip(tables, rows, strict=True):
+                    for start in range(0, len(copied), COPY_BATCH):
+                        await target.execute(insert(table), copied[start : start + COPY_BATCH])
+                await target.execute(delete(_state))
+                await target.execute(insert(_state), {"id": 1, "synced_at": started})
         finally:
             await primary.dispose()
             await mirror.dispose()
