@@ -55,6 +55,10 @@ class Served:
         since = datetime.now().astimezone()
         await self._until(lambda h: _after(h["mirror_synced_at"], since), "the mirror to sync")
 
+    async def copied(self) -> None:
+        """Wait for the mirror's first copy (made at start)."""
+        await self._until(lambda h: h["mirror_synced_at"] is not None, "the first copy")
+
     async def noticed(self) -> None:
         """Wait until the server knows the database is away. (Until then a write may meet
         the outage first, and answer 503 with Retry-After: bounded failure.)"""
@@ -217,6 +221,31 @@ async def test_a_journaled_write_on_a_record_changed_meanwhile_becomes_a_conflic
     assert (await rest.delete(f"{CONFLICTS}/{conflict['id']}")).status_code == 204
     assert (await rest.get(CONFLICTS)).json()["total_count"] == 0
     assert (await rest.delete(f"{CONFLICTS}/{conflict['id']}")).status_code == 404
+
+
+async def test_a_write_made_a_moment_before_the_outage_is_the_base_of_the_next(
+    served: Served,
+) -> None:
+    """The mirror lags the database by up to a copy; what this process wrote meanwhile is
+    applied to it before a journaled change is checked against it."""
+    rest = served.rest
+    await served.copied()
+    made = await create(rest, "just before")
+    assert made.status_code == 201, made.text  # on the database, not yet in the mirror
+    served.proxy.refuse()
+    await served.noticed()
+    changed = await rest.patch(
+        f"{WORK_ITEMS}/{made.json()['id']}",
+        json={"title": "during"},
+        headers={"If-Match": made.headers["ETag"]},
+    )
+    assert changed.status_code == 202, changed.text
+
+    served.proxy.heal()
+    health = await served.replayed()
+    assert health["journal"] == {"pending": 0, "conflicts": 0}
+    after = (await rest.get(f"{WORK_ITEMS}/{made.json()['id']}")).json()
+    assert (after["title"], after["version"]) == ("during", 2)
 
 
 async def test_a_journaled_write_a_rule_now_refuses_does_not_block_the_ones_behind_it(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -61,8 +61,8 @@ class Database:
         # Writes this process made on the database that the mirror may not hold yet, and
         # what applies them to it (see services/journaling.py).
         self.unmirrored: list[Any] = []
-        self.catch_up: Callable[[], Awaitable[None]] | None = None
-        self._catching_up = asyncio.Lock()
+        self.catch_up: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._catching_up: asyncio.Task[None] | None = None
         self._on_mirror: Database | None = None
         # Repositories find the dialect in their session's info.
         info: dict[str, object] = {"dialect": self.dialect, "layer": layer}
@@ -185,18 +185,28 @@ class Database:
         assert self.mirror is not None
         return _Fallback(self._on_mirror, "cache", self.mirror.synced_at)
 
-    async def mirror_caught_up(self) -> None:
-        """Bring the mirror up to this process's own writes, before it serves."""
-        if self.catch_up is None or not self.unmirrored:
+    async def mirror_caught_up(self, *, wait: bool = True) -> None:
+        """Bring the mirror up to this process's own writes before it serves: on a task
+        of its own, which a journaled write waits for (its version must be the true
+        one) and a read does not (it says how old its data is anyway)."""
+        if self.catch_up is None:
             return
-        async with self._catching_up:
-            if self.unmirrored:
-                await self.catch_up()
+        if self.unmirrored and (self._catching_up is None or self._catching_up.done()):
+            self._catching_up = asyncio.create_task(self._catch_up(), name="workledger-catch-up")
+        if wait and self._catching_up is not None:
+            await asyncio.shield(self._catching_up)
+
+    async def _catch_up(self) -> None:
+        assert self.catch_up is not None
+        try:
+            await self.catch_up()
+        except Exception:  # the mirror is a cache: it serves what it has
+            log.exception("the mirror could not catch up with this process's writes")
 
     async def _read_fallback(self) -> _Fallback | None:
         """The first layer after the database that can answer a read now."""
         if self.mirror_serves:
-            await self.mirror_caught_up()
+            await self.mirror_caught_up(wait=False)
             return self._mirror_layer()
         if self.status_layers is not None:
             found = await self.status_layers.database()
