@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 # A copy costs at most this share of the time between copies.
 COPY_SHARE = 0.1
+# The longest one step of the loop may take before it is given up and tried again.
+STEP_TIMEOUT_SECONDS = 30
 # An unchanged database proves the mirror current: its sync time is renewed this often.
 CONFIRM_EVERY = timedelta(seconds=30)
 
@@ -68,11 +70,22 @@ class Fallback:
         while True:
             pause = TICK_SECONDS
             try:
-                if self.db.degraded:
-                    await self.render()
-                    await self.recover()
-                else:
-                    pause = await self.sync()
+                # A step that hangs (a driver waiting on a half-dead connection) is given
+                # up and tried again: replay must not stop for good.
+                async with asyncio.timeout(STEP_TIMEOUT_SECONDS):
+                    if self.db.degraded:
+                        await self.render()
+                        await self.recover()
+                    else:
+                        pause = await self.sync()
+            except TimeoutError:
+                log.warning("the mirror or the journal hung; trying again")
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # this loop is being stopped
+                # A driver's own cancellation that leaked out of a lost connection.
+                log.warning("the mirror or the journal was interrupted; trying again")
             except (StorageUnavailable, Conflict):
                 pass  # said once by the unit of work; try again at the next tick
             except Exception:
