@@ -33,7 +33,6 @@ from typing import (
 )
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +53,7 @@ from workledger.models import (
     WorkItem,
     new_id,
 )
+from workledger.repositories.journaling import applied_among, versions_of
 from workledger.schemas.common import Actor
 from workledger.services.common import Service
 
@@ -257,7 +257,7 @@ class Replayer:
         ``applied_operations`` with its change (or its refusal)."""
         settled: list[tuple[Entry, Conflict | None]] = []
         async with self.db.transaction(layer="database") as session:
-            done = await _applied_already(session, [entry.id for entry in entries])
+            done = await applied_among(session, [entry.id for entry in entries])
             for entry in entries:
                 if entry.id in done:
                     log.info("journal entry %s was applied before; crossing it off", entry.id)
@@ -358,9 +358,8 @@ async def _versions(
             wanted.setdefault(write.record_type, set()).add(write.record_id)
     held: dict[tuple[str, uuid.UUID | None], int] = {}
     for record_type, ids in wanted.items():
-        model: Any = RECORDS[record_type]
-        rows = await session.execute(select(model.id, model.version).where(model.id.in_(ids)))
-        held.update({(record_type, row.id): row.version for row in rows})
+        found = await versions_of(session, RECORDS[record_type], ids)
+        held.update({(record_type, record_id): v for record_id, v in found.items()})
     return held
 
 
@@ -376,13 +375,6 @@ class Unmirrored:
     ids: list[uuid.UUID]
     record_id: uuid.UUID | None
     base_version: int | None
-
-
-async def _applied_already(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    found = await session.scalars(
-        select(AppliedOperation.id).where(AppliedOperation.id.in_(ids)).with_for_update()
-    )
-    return set(found)
 
 
 async def _apply(

@@ -1,0 +1,28 @@
+"""The two reads of replay and the mirror's catch-up (services/journaling.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workledger.models import AppliedOperation
+
+
+async def applied_among(session: AsyncSession, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the journal entries ``ids`` have been applied here, locked until commit."""
+    found = await session.scalars(
+        select(AppliedOperation.id).where(AppliedOperation.id.in_(ids)).with_for_update()
+    )
+    return set(found)
+
+
+async def versions_of(
+    session: AsyncSession, model: Any, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The version of each record of ``model`` among ``ids`` that exists."""
+    rows = await session.execute(select(model.id, model.version).where(model.id.in_(ids)))
+    return {row.id: row.version for row in rows}
