@@ -25,6 +25,7 @@ from mcp_types import CallToolResult
 from tests.support.commands import WORKLEDGER
 from tests.support.fault_proxy import FaultProxy, fault_proxy
 from tests.support.mcp import call
+from tests.support.outage import WAIT_SECONDS, eventually, served_behind_proxy
 from tests.support.servers import Account, HttpServer, StdioServer, new_account, server_env
 from workledger.container import Container
 from workledger.schemas.work_item import WorkItemUpdate
@@ -33,9 +34,6 @@ pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
 WORK_ITEMS = "/api/v1/work-items"
 CONFLICTS = "/api/v1/conflicts"
-# Guards against hanging, far above what the contract promises (about 2 s for the mirror
-# to follow a commit, seconds for a replay); the figures live in bench/.
-WAIT_SECONDS = 30
 
 
 class Served:
@@ -91,18 +89,9 @@ async def account(container: Container) -> Account:
 
 @pytest.fixture
 async def served(database_url: str, account: Account, tmp_path: Path) -> AsyncIterator[Served]:
-    async with fault_proxy(database_url) as (proxy, proxied_url):
-        server = HttpServer(proxied_url, tmp_path / "serve")
-        try:
-            await asyncio.to_thread(server.wait_until_up)
-            headers = {"Authorization": f"Bearer {account.jwt}"}
-            async with httpx.AsyncClient(
-                base_url=server.base_url, headers=headers, timeout=WAIT_SECONDS
-            ) as rest:
-                yield Served(proxy, server, rest)
-        finally:
-            proxy.heal()
-            await asyncio.to_thread(server.stop)
+    home = tmp_path / "serve"
+    async with served_behind_proxy(database_url, home, account.jwt) as (proxy, server, rest):
+        yield Served(proxy, server, rest)
 
 
 async def create(rest: httpx.AsyncClient, title: str) -> httpx.Response:
@@ -338,16 +327,6 @@ def mirror_synced_at(data_dir: Path) -> datetime | None:
         except sqlite3.OperationalError:
             return None  # not made yet
     return None if row is None else datetime.fromisoformat(row[0]).replace(tzinfo=UTC)
-
-
-async def eventually(check: Any, what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"waited for {what}"
-        await asyncio.sleep(0.1)
 
 
 @pytest.mark.parametrize("transport", ["http", "stdio"])

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.commands import WORKLEDGER
-from tests.support.fault_proxy import FaultProxy, fault_proxy
+from tests.support.fault_proxy import FaultProxy
+from tests.support.outage import WAIT_SECONDS, eventually, served_behind_proxy
 from tests.support.servers import HttpServer, new_account, server_env
 from workledger.config import LOCAL_ACCOUNT_EMAIL
 from workledger.container import Container
@@ -26,7 +25,6 @@ from workledger.schemas.work_item import WorkItemCreate
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
-WAIT_SECONDS = 30
 STALE = {"WORKLEDGER_CACHE_TTL_SECONDS": "0"}  # the mirror never serves
 
 
@@ -57,13 +55,6 @@ async def add_items(container: Container, actor: Actor, *titles: str) -> None:
         await container.work_items.create(actor=actor, data=data)
 
 
-async def until(check: Any, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not await check():
-        assert time.monotonic() < deadline, f"waited for {what}"
-        await asyncio.sleep(0.1)
-
-
 class Away:
     """A served process with a stale mirror, behind a fault proxy, in a project folder."""
 
@@ -76,13 +67,13 @@ class Away:
         async def mirrored() -> bool:  # the mirror holds the account, however stale
             return (await self.rest.get("/health")).json()["mirror_synced_at"] is not None
 
-        await until(mirrored, "the first copy")
+        await eventually(mirrored, "the first copy")
         self.proxy.refuse()
 
         async def noticed() -> bool:
             return (await self.rest.get("/health")).json()["status"] == "degraded"
 
-        await until(noticed, "the outage to be noticed")
+        await eventually(noticed, "the outage to be noticed")
 
 
 @pytest.fixture
@@ -99,18 +90,12 @@ async def away(
     home = tmp_path / "project"
     home.mkdir()
     token = container.accounts.issue_access_token(actor.account_id).access_token
-    async with fault_proxy(database_url) as (proxy, proxied_url):
-        server = HttpServer(proxied_url, home, env=STALE)
-        try:
-            await asyncio.to_thread(server.wait_until_up)
-            headers = {"Authorization": f"Bearer {token}"}
-            async with httpx.AsyncClient(
-                base_url=server.base_url, headers=headers, timeout=WAIT_SECONDS
-            ) as rest:
-                yield Away(proxy, server, rest, home)
-        finally:
-            proxy.heal()
-            await asyncio.to_thread(server.stop)
+    async with served_behind_proxy(database_url, home, token, env=STALE) as (
+        proxy,
+        server,
+        rest,
+    ):
+        yield Away(proxy, server, rest, home)
 
 
 def titles(response: httpx.Response) -> list[str]:
@@ -161,7 +146,7 @@ async def test_reads_come_from_the_newest_committed_status_file(
     async def back() -> bool:
         return (await rest.get("/api/v1/work-items")).headers["Workledger-Source"] == "database"
 
-    await until(back, "the database")
+    await eventually(back, "the database")
     assert titles(await rest.get("/api/v1/work-items")) == ["Committed task", "Uncommitted task"]
     assert item["id"][-8:] in {
         i["id"][-8:] for i in (await rest.get("/api/v1/work-items")).json()["items"]
