@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 
 Layer = Literal["auto", "database", "cache"]
+# How long a journaled write waits for the mirror to catch up before it is refused (503).
+CATCH_UP_WAIT_SECONDS = 2.0
 _DRIVER_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 
@@ -188,13 +190,21 @@ class Database:
     async def mirror_caught_up(self, *, wait: bool = True) -> None:
         """Bring the mirror up to this process's own writes before it serves: on a task
         of its own, which a journaled write waits for (its version must be the true
-        one) and a read does not (it says how old its data is anyway)."""
+        one; after CATCH_UP_WAIT_SECONDS it is refused as storage_unavailable) and a read
+        does not (it says how old its data is anyway)."""
         if self.catch_up is None:
             return
         if self.unmirrored and (self._catching_up is None or self._catching_up.done()):
             self._catching_up = asyncio.create_task(self._catch_up(), name="workledger-catch-up")
         if wait and self._catching_up is not None:
-            await asyncio.shield(self._catching_up)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._catching_up), CATCH_UP_WAIT_SECONDS)
+            except TimeoutError:
+                # Bounded like every wait on storage; the write is not made against a
+                # version the mirror may not have yet.
+                raise StorageUnavailable(
+                    "the local copy is still catching up with the database; retry shortly"
+                ) from None
 
     async def _catch_up(self) -> None:
         assert self.catch_up is not None
