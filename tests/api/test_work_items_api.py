@@ -681,3 +681,65 @@ async def test_client_name_is_recorded_as_created_by_and_updated_by(
     )
     errors = problem(too_long, 422, "validation_error")["errors"]
     assert [e["field"].lower() for e in errors] == ["x-client-name"]
+
+
+# --- readiness, claims and short ids (CONTRACT §10) ---------------------------------------
+
+
+async def test_claim_takes_an_item_once_and_names_who_has_it(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    item = await create(api, alice, title="take me")
+    url = f"{BASE}/{item['id']}/claim"
+    problem(await api.post(url, headers=alice), 428, "precondition_required")
+
+    claimed = await api.post(url, headers={**alice, **if_match(1)})
+    assert claimed.status_code == 200, claimed.text
+    assert etag(claimed) == '"2"'
+    assert (claimed.json()["assignee"], claimed.json()["ready"]) == ("claude-code", True)
+
+    bob_agent = {**alice, "X-Client-Name": "agent-bob"}
+    body = problem(await api.post(url, json={"version": 2}, headers=bob_agent), 409, "conflict")
+    assert (body["assignee"], body["field"]) == ("claude-code", "assignee")
+    assert "claude-code" in body["detail"]
+    seen_by_bob = (await api.get(f"{BASE}/{item['id']}", headers=bob_agent)).json()
+    assert (seen_by_bob["assignee"], seen_by_bob["ready"]) == ("claude-code", False)
+
+    done = await api.patch(
+        f"{BASE}/{item['id']}",
+        json={"status": "completed", "assignee": None},
+        headers={**alice, **if_match(2)},
+    )
+    assert (done.json()["status"], done.json()["assignee"]) == ("completed", None)
+
+
+async def test_ready_lists_what_can_be_picked_and_why_the_rest_waits(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    first = await create(api, alice, title="first", priority="high")
+    later = await create(api, alice, title="later", dependencies=[{"depends_on_id": first["id"]}])
+    await create(api, alice, title="someone else's", assignee="agent-bob")
+
+    page = (await api.get(BASE, params={"ready": "true"}, headers=alice)).json()
+    assert ([i["title"] for i in page["items"]], page["total_count"]) == (["first"], 1)
+    waiting = (await api.get(f"{BASE}/{later['id']}", headers=alice)).json()
+    assert (waiting["ready"], waiting["blocked_by"]) == (False, [first["id"]])
+    mine = await api.get(BASE, params={"assignee": "agent-bob"}, headers=alice)
+    assert [i["title"] for i in mine.json()["items"]] == ["someone else's"]
+
+
+async def test_short_ids_work_in_paths_and_bodies(api: httpx.AsyncClient, alice: Headers) -> None:
+    root = await create(api, alice, item_type="project", title="root")
+    short = root["id"][-8:]
+    child = await create(api, alice, title="child", parent_id=short)
+    assert child["parent_id"] == root["id"]
+
+    fetched = await api.get(f"{BASE}/{short}", headers=alice)
+    assert (fetched.status_code, fetched.json()["id"]) == (200, root["id"])
+    patched = await api.patch(
+        f"{BASE}/{child['id'][-8:]}", json={"title": "renamed"}, headers={**alice, **if_match(1)}
+    )
+    assert (patched.status_code, patched.json()["title"]) == (200, "renamed")
+    problem(await api.get(f"{BASE}/0badcafe", headers=alice), 404, "not_found")
+    body = problem(await api.get(f"{BASE}/b8ea44", headers=alice), 422, "validation_error")
+    assert "short id" in body["errors"][0]["message"]

@@ -22,12 +22,12 @@ def names(words: str) -> set[str]:
 
 
 ITEM = names("parent_id description status priority due_date tags metadata branch_name")
-ITEM |= names("commit_hash pr_number dependencies")
+ITEM |= names("commit_hash pr_number dependencies assignee")
 VENDOR = names("status test_results format_support extractor_version manifest_compliant")
 ENHANCEMENT = names("description priority status target_quarter constitutional_principles")
 ENHANCEMENT |= names("depends_on")
 ITEM_QUERY = names("item_type status parent_id root_only tag search include_deleted sort")
-ITEM_QUERY |= names("include_archived limit offset cursor")
+ITEM_QUERY |= names("include_archived limit offset cursor ready assignee")
 
 # tool: (required arguments, every argument CONTRACT §5 names)
 CONTRACT: dict[str, tuple[set[str], set[str]]] = {
@@ -35,6 +35,8 @@ CONTRACT: dict[str, tuple[set[str], set[str]]] = {
     "update_work_item": (names("id version"), ITEM | names("title deleted cascade")),
     "query_work_item": (names("id"), names("include_hierarchy max_depth include_deleted")),
     "list_work_items": (set(), ITEM_QUERY),
+    # CONTRACT §10
+    "claim_work_item": (names("id version"), set()),
     "record_deployment": (
         names("pr_number pr_title commit_hash"),
         names("deployed_at test_summary constitutional_compliance vendor_ids vendor_names")

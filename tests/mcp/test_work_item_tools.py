@@ -314,3 +314,77 @@ async def test_cursor_pages_cover_every_sort_without_gaps_or_repeats(
                     cursor = page["next_cursor"]
                     page = await call(client, "list_work_items", query, limit=2, cursor=cursor)
                 assert paged == [item["id"] for item in whole["items"]], query
+
+
+async def test_two_agents_racing_for_a_ready_task_get_it_exactly_once(
+    connect: Connect, actor: Actor
+) -> None:
+    """CONTRACT §10: each agent asks for the ready queue and claims its top item."""
+    async with connect(actor, name="agent-a") as a, connect(actor, name="agent-b") as b:
+        blocker = await task(a, "Write the schema", priority="high")
+        await task(a, "Build the API", dependencies=[{"depends_on_id": blocker["id"]}])
+        await task(a, "Tidy the docs", priority="low")
+
+        queue = await call(a, "list_work_items", ready=True)
+        assert titles(queue) == ["Write the schema", "Tidy the docs"]
+        assert [i["ready"] for i in queue["items"]] == [True, True]
+        top = queue["items"][0]
+
+        answers = await asyncio.gather(
+            a.call_tool("claim_work_item", {"id": top["id"], "version": top["version"]}),
+            b.call_tool("claim_work_item", {"id": top["id"], "version": top["version"]}),
+        )
+        won = [r for r in answers if not r.is_error]
+        assert len(won) == 1, [r.content for r in answers]
+        winner = won[0].structured_content
+        assert winner is not None
+        loser = next(r for r in answers if r.is_error)
+        error = json.loads(loser.content[0].text)
+        assert error["error"] in ("conflict", "version_conflict")
+
+        # The taken item leaves the other agent's queue, not its holder's.
+        holder, other = (a, b) if winner["assignee"] == "agent-a" else (b, a)
+        assert titles(await call(other, "list_work_items", ready=True)) == ["Tidy the docs"]
+        assert titles(await call(holder, "list_work_items", ready=True)) == [
+            "Write the schema",
+            "Tidy the docs",
+        ]
+        taken = await refused(other, "claim_work_item", id=top["id"], version=winner["version"])
+        assert (taken["error"], taken["assignee"]) == ("conflict", winner["assignee"])
+
+        # Done and released in one change; what waited on it is ready now.
+        done = await call(
+            holder,
+            "update_work_item",
+            id=top["id"],
+            version=winner["version"],
+            status="completed",
+            assignee=None,
+        )
+        assert pick(done, "status", "assignee") == ("completed", None)
+        assert titles(await call(other, "list_work_items", ready=True)) == [
+            "Build the API",
+            "Tidy the docs",
+        ]
+
+
+async def test_the_reports_short_ids_work_in_every_tool(connect: Connect, actor: Actor) -> None:
+    async with connect(actor) as client:
+        root = await project(client, "Ledger")
+        short = root["id"][-8:]
+        child = await task(client, "Child", parent_id=short)
+        assert child["parent_id"] == root["id"]
+        found = await call(client, "query_work_item", id=short, include_hierarchy=True)
+        assert [d["title"] for d in found["descendants"]] == ["Child"]
+        assert titles(await call(client, "list_work_items", parent_id=short)) == ["Child"]
+        changed = await call(
+            client, "update_work_item", id=child["id"][-8:], version=1, title="Renamed"
+        )
+        assert changed["title"] == "Renamed"
+        claimed = await call(client, "claim_work_item", id=child["id"][-8:], version=2)
+        assert claimed["assignee"] == "claude-code"
+        missing = await refused(client, "query_work_item", id="0badcafe")
+        assert missing["error"] == "not_found"
+        wrong = await refused(client, "query_work_item", id="b8ea44")
+        assert wrong["error"] == "validation_error"
+        assert "short id" in wrong["errors"][0]["message"]

@@ -22,6 +22,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(work_item.update_work_item, destructive=True),
     ToolSpec(work_item.query_work_item, read_only=True, idempotent=True),
     ToolSpec(work_item.list_work_items, read_only=True, idempotent=True),
+    ToolSpec(work_item.claim_work_item),
     ToolSpec(deployment.record_deployment, idempotent=True),
     ToolSpec(deployment.list_deployments, read_only=True, idempotent=True),
     ToolSpec(vendor.create_vendor),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
+
+import pydantic
 
 from workledger.errors import NotFound
 from workledger.mcp.context import Ledger, LedgerContext, calling
+from workledger.schemas.work_item import WorkItemRef
+
+WORK_ITEM_REF: pydantic.TypeAdapter[WorkItemRef] = pydantic.TypeAdapter(WorkItemRef)
 
 
 def status_markdown(ledger: Ledger) -> Callable[[], Awaitable[str]]:
@@ -25,8 +29,8 @@ async def work_item_json(id: str, ctx: LedgerContext) -> str:
     """One work item in full, as JSON."""
     now = calling(ctx)
     try:
-        item_id = uuid.UUID(id)
-    except ValueError:
+        item_id = WORK_ITEM_REF.validate_python(id)
+    except pydantic.ValidationError:
         raise NotFound("work item", id) from None
     item = await now.services.work_items.get(actor=now.actor, item_id=item_id)
     return item.model_dump_json()

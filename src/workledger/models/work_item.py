@@ -16,9 +16,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from workledger.db.types import JSONDocument, utcnow
 from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin, enum_check
@@ -28,6 +31,18 @@ ITEM_STATUSES = ("active", "completed", "blocked")
 PRIORITIES = ("low", "medium", "high", "critical")
 DEPENDENCY_TYPES = ("blocks", "depends_on")
 LIVE = text("deleted_at IS NULL")
+# The ready queue's order: most urgent first, then the soonest due (undated last), then
+# the oldest. One expression, written once: an index serves only the same expression.
+# (Not date.max: asyncpg sends that as "infinity", which no stored date equals.)
+DUE_LAST = "9999-12-30"
+DUE_OR_LAST = text(f"coalesce(due_date, '{DUE_LAST}')")
+
+
+def due_or_last(due_date: ColumnElement[Any]) -> ColumnElement[Any]:
+    """DUE_OR_LAST of a query: the same expression, so that the index serves it."""
+    return func.coalesce(due_date, literal_column(f"'{DUE_LAST}'"))
+
+
 # Paths compare byte by byte ("/" sorts before "0"), so a subtree is one index range and
 # sorting by path is tree order. PostgreSQL's default collation would ignore the "/".
 PATH_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
@@ -36,6 +51,9 @@ PATH_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
 class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
     """The columns a work item has, live or archived."""
 
+    # The report's name for the item, the last 8 hex digits of its id (CONTRACT §10):
+    # every door takes it where it takes an id.
+    short_id: Mapped[str] = mapped_column(String(8))
     item_type: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
@@ -45,6 +63,8 @@ class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
     priority_rank: Mapped[int] = mapped_column(SmallInteger, default=2)
     due_date: Mapped[date | None]
     tags: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # Who is working on it: a client name, set by a claim (or like any field).
+    assignee: Mapped[str | None] = mapped_column(String(100))
     # Materialized path: the hex ids of the ancestors and the item itself, each followed by
     # "/". Ancestors are read from it; tree order is its sort order.
     path: Mapped[str] = mapped_column(PATH_TYPE)
@@ -82,6 +102,19 @@ class WorkItem(WorkItemColumns, Base):
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
+        # The ready queue (CONTRACT §10): a page is the first rows of one range.
+        Index(
+            "ix_work_items_ready",
+            "account_id",
+            "status",
+            "priority_rank",
+            DUE_OR_LAST,
+            "created_at",
+            "id",
+            postgresql_where=LIVE,
+            sqlite_where=LIVE,
+        ),
+        Index("ix_work_items_short_id", "account_id", "short_id"),
         Index(
             "ix_work_items_live_created",
             "account_id",
@@ -140,4 +173,7 @@ class ArchivedWorkItem(WorkItemColumns, Base):
     # The item's own dependency edges at archive time: [{depends_on_id, dependency_type}].
     dependencies: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
 
-    __table_args__ = (Index("ix_archived_work_items_path", "account_id", "path"),)
+    __table_args__ = (
+        Index("ix_archived_work_items_path", "account_id", "path"),
+        Index("ix_archived_work_items_short_id", "account_id", "short_id"),
+    )

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import FromClause
 
 from workledger.db.dialect import like_contains
+from workledger.errors import FieldError, NotFound, ValidationError
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
+from workledger.models.work_item import due_or_last
 from workledger.repositories.base import AccountScopedRepository, chunks
 from workledger.repositories.paging import Keyset, as_date, as_datetime, as_int, as_str, as_uuid
 from workledger.repositories.work_item_count import (
@@ -38,8 +40,6 @@ from workledger.repositories.work_item_count import (
 )
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import WorkItemListQuery, WorkItemSort
-
-FAR_FUTURE = date(9999, 12, 31)
 
 # Summary columns a list returns; shared by the live and the archive table.
 SUMMARY_COLUMNS = (
@@ -53,6 +53,7 @@ SUMMARY_COLUMNS = (
     "depth",
     "due_date",
     "tags",
+    "assignee",
     "version",
     "created_at",
     "updated_at",
@@ -128,6 +129,56 @@ class WorkItemRepository(AccountScopedRepository):
         for chunk in chunks(list(set(ids))):
             stmt = select(WorkItem).where(self._live(), WorkItem.id.in_(chunk))
             found += (await self.session.execute(stmt)).scalars()
+        return found
+
+    async def resolve(
+        self, refs: Sequence[uuid.UUID | str], *, field: str = "id"
+    ) -> list[uuid.UUID]:
+        """The ids that ``refs`` name: a full id is itself; a short id (8 hex digits) is
+        looked up among the account's items, live, deleted and archived, in one query."""
+        refs = [ref.lower() if isinstance(ref, str) else ref for ref in refs]
+        shorts = sorted({ref for ref in refs if isinstance(ref, str)})
+        if not shorts:
+            return [ref for ref in refs if isinstance(ref, uuid.UUID)]
+        candidates: defaultdict[str, list[uuid.UUID]] = defaultdict(list)
+        tables = (WorkItem.__table__, ArchivedWorkItem.__table__)
+        stmt = union_all(
+            *(
+                select(t.c.short_id, t.c.id).where(
+                    t.c.account_id == self.account_id, t.c.short_id.in_(shorts)
+                )
+                for t in tables
+            )
+        )
+        for short_id, item_id in await self.session.execute(stmt):
+            candidates[short_id].append(item_id)
+        errors = []
+        for short in shorts:
+            found = sorted(candidates[short])
+            if not found:
+                raise NotFound("work item", short, field=field)
+            if len(found) > 1:
+                listed = ", ".join(str(i) for i in found)
+                errors.append(FieldError(field, f"{short} names {len(found)} items: {listed}"))
+        if errors:
+            raise ValidationError(errors)
+        return [ref if isinstance(ref, uuid.UUID) else candidates[ref][0] for ref in refs]
+
+    async def blockers(self, ids: Iterable[uuid.UUID]) -> Edges:
+        """Of each of these items, the dependencies (either type) not completed yet: what
+        holds it back. A deleted dependency holds nothing back."""
+        found: Edges = defaultdict(list)
+        target = WorkItem.__table__.alias("target")
+        edge = WorkItemDependency
+        for chunk in chunks(list(set(ids))):
+            stmt = (
+                select(edge.work_item_id, edge.depends_on_id, edge.dependency_type)
+                .join(target, target.c.id == edge.depends_on_id)
+                .where(edge.work_item_id.in_(chunk), *_holds_back(target))
+                .order_by(edge.work_item_id, edge.created_at)
+            )
+            for work_item_id, depends_on_id, kind in await self.session.execute(stmt):
+                found[work_item_id].append((depends_on_id, kind))
         return found
 
     def add(self, item: WorkItem) -> None:
@@ -325,8 +376,10 @@ class WorkItemRepository(AccountScopedRepository):
 
     # --- listing --------------------------------------------------------------------------
 
-    async def list_page(self, query: WorkItemListQuery) -> ListResult:
-        source = self._source(include_archived=query.include_archived)
+    async def list_page(self, query: WorkItemListQuery, *, client: str) -> ListResult:
+        """One page of ``query``; ``client`` is who asks (their claimed items are ready
+        for them)."""
+        source = self._source(include_archived=query.include_archived and not query.ready)
         c = source.c
         conditions: list[ColumnElement[bool]] = [c.account_id == self.account_id]
         if not query.include_deleted:
@@ -343,6 +396,10 @@ class WorkItemRepository(AccountScopedRepository):
             conditions.append(self.dialect.json_array_contains(c.tags, query.tag))
         if query.search is not None:
             conditions.append(c.title.ilike(like_contains(query.search), escape="\\"))
+        if query.assignee is not None:
+            conditions.append(c.assignee == query.assignee)
+        if query.ready:
+            conditions += self._ready(c, client=client)
 
         archived_at = c.archived_at if "archived_at" in c else null().label("archived_at")
         columns = [*(c[name] for name in SUMMARY_COLUMNS), archived_at]
@@ -366,7 +423,8 @@ class WorkItemRepository(AccountScopedRepository):
         self, query: WorkItemListQuery, source: FromClause, conditions: list[ColumnElement[bool]]
     ) -> int:
         """From the tallies when the filters are ones they keep; else counted."""
-        if not (query.include_archived or query.tag or query.search or query.parent_id):
+        counted = query.include_archived or query.tag or query.search or query.parent_id
+        if not (counted or query.ready or query.assignee):
             return await self.counts.total(
                 item_type=query.item_type.value if query.item_type else None,
                 status=query.status.value if query.status else None,
@@ -388,9 +446,34 @@ class WorkItemRepository(AccountScopedRepository):
         ).subquery("items")
 
     @staticmethod
+    def _ready(c: Any, *, client: str) -> list[ColumnElement[bool]]:
+        """Ready to work on (CONTRACT §10): active, live, unassigned or ``client``'s, and
+        nothing it depends on still open."""
+        target = WorkItem.__table__.alias("target")
+        blocked = (
+            select(WorkItemDependency.work_item_id)
+            .join(target, target.c.id == WorkItemDependency.depends_on_id)
+            .where(WorkItemDependency.work_item_id == c.id, *_holds_back(target))
+        )
+        return [
+            c.status == "active",
+            c.deleted_at.is_(None),
+            or_(c.assignee.is_(None), c.assignee == client),
+            ~blocked.exists(),
+        ]
+
+    @staticmethod
     def _keyset(source: FromClause, query: WorkItemListQuery) -> Keyset:
         c = source.c
-        sort = query.sort
+        if query.sort is None and query.ready:
+            # The picking order, which ix_work_items_ready holds.
+            return Keyset(
+                name="ready",
+                columns=(c.priority_rank, due_or_last(c.due_date), c.created_at, c.id),
+                decoders=(as_int, as_date, as_datetime, as_uuid),
+                descending=query.order == "desc",
+            )
+        sort = query.sort or WorkItemSort.created
         natural_desc = sort in (WorkItemSort.created, WorkItemSort.updated)
         descending = natural_desc if query.order is None else query.order == "desc"
         key: tuple[ColumnElement[Any], Any]
@@ -401,7 +484,7 @@ class WorkItemRepository(AccountScopedRepository):
         elif sort is WorkItemSort.title:
             key = (func.lower(c.title), as_str)
         elif sort is WorkItemSort.due_date:
-            key = (func.coalesce(c.due_date, FAR_FUTURE), as_date)
+            key = (due_or_last(c.due_date), as_date)
         else:
             # "desc" means most urgent first, which is the lowest rank.
             key = (c.priority_rank, as_int)
@@ -412,3 +495,8 @@ class WorkItemRepository(AccountScopedRepository):
             decoders=(key[1], as_uuid),
             descending=descending,
         )
+
+
+def _holds_back(target: Any) -> list[ColumnElement[bool]]:
+    """A dependency ``target`` that keeps its dependants from being ready."""
+    return [target.c.status != "completed", target.c.deleted_at.is_(None)]

@@ -49,7 +49,7 @@ class Priority(StrEnum):
 PRIORITY_RANK = {Priority.critical: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value
@@ -59,7 +59,7 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
 CommitHash = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9a-fA-F]{40}$"),

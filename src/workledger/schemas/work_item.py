@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
-from pydantic import Field, StringConstraints, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from workledger.errors import FieldError, ValidationError
 from workledger.schemas.common import (
@@ -26,12 +36,48 @@ from workledger.schemas.common import (
     WithVersion,
     WithVersionOrIfMatch,
     field_errors,
+    not_blank,
 )
 
 MAX_DEPTH = 4  # depth of the fifth level; a root is at depth 0
 # Counting past this many rows to skip them costs more than any page is worth: use cursor.
 MAX_OFFSET = 10_000
 
+SHORT_ID = re.compile(r"[0-9a-fA-F]{8}")
+
+
+def _item_ref(value: Any) -> uuid.UUID | str:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        if SHORT_ID.fullmatch(value):
+            return value.lower()
+        with contextlib.suppress(ValueError):
+            return uuid.UUID(value)
+    raise ValueError(
+        "must be a work item id, or the short id the report shows (its last 8 hex digits)"
+    )
+
+
+# A work item's id, or its short id (the last 8 hex digits, as the report names it): the
+# service resolves a short one, and refuses an ambiguous one listing the candidates.
+WorkItemRef = Annotated[
+    uuid.UUID | str,
+    PlainValidator(_item_ref, json_schema_input_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "a work item id, or its short id (the last 8 hex digits)",
+            "examples": ["0190f3b2-7c1e-7a9d-8b2f-5d6e7f8a9b0c", "7f8a9b0c"],
+        }
+    ),
+]
+Assignee = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    AfterValidator(not_blank),
+    Field(description="who works on it: a client name; claim_work_item sets it"),
+]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=20)]
 BranchName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -147,7 +193,7 @@ def validate_metadata(item_type: ItemType | str, raw: dict[str, Any] | None) -> 
 
 
 class DependencyIn(StrictModel):
-    depends_on_id: uuid.UUID
+    depends_on_id: WorkItemRef
     dependency_type: DependencyType = DependencyType.depends_on
 
 
@@ -170,6 +216,7 @@ class WorkItemFields(StrictModel):
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
     pr_number: PrNumber | None = None
+    assignee: Assignee | None = None
     metadata: MetadataInput | None = None
     dependencies: Dependencies | None = None
 
@@ -177,7 +224,7 @@ class WorkItemFields(StrictModel):
 class WorkItemCreate(WorkItemFields):
     item_type: ItemType
     title: Title
-    parent_id: uuid.UUID | None = None
+    parent_id: WorkItemRef | None = None
     status: ItemStatus = ItemStatus.active
     priority: Priority = Priority.medium
     tags: Tags = Field(default_factory=list)
@@ -191,7 +238,7 @@ class WorkItemCreate(WorkItemFields):
 
 class WorkItemChanges(ChangeModel, WorkItemFields):
     title: Title | None = None
-    parent_id: uuid.UUID | None = None
+    parent_id: WorkItemRef | None = None
     status: ItemStatus | None = None
     priority: Priority | None = None
     tags: Tags | None = None
@@ -221,8 +268,14 @@ class WorkItemPatch(WorkItemChanges, WithVersionOrIfMatch):
 class UpdateWorkItem(WorkItemUpdate):
     """update_work_item's arguments: which item, and its update."""
 
-    id: uuid.UUID
+    id: WorkItemRef
     addressing: ClassVar[frozenset[str]] = WorkItemUpdate.addressing | {"id"}
+
+
+class ClaimWorkItem(StrictModel, WithVersion):
+    """claim_work_item's arguments: which item, at the version it was read."""
+
+    id: WorkItemRef
 
 
 class WorkItemReadOptions(StrictModel):
@@ -240,19 +293,27 @@ class WorkItemReadOptions(StrictModel):
 class WorkItemQuery(WorkItemReadOptions):
     """The query tool's arguments: which item, and how much of it."""
 
-    id: uuid.UUID
+    id: WorkItemRef
 
 
 class WorkItemListQuery(StrictModel):
     item_type: ItemType | None = None
     status: ItemStatus | None = None
-    parent_id: uuid.UUID | None = None
+    ready: bool = Field(
+        default=False,
+        description="only items ready to work on, in the order to pick them: most urgent, "
+        "then soonest due, then oldest first",
+    )
+    assignee: Assignee | None = None
+    parent_id: WorkItemRef | None = None
     root_only: bool = False
     tag: Tag | None = None
     search: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     include_deleted: bool = False
     include_archived: bool = False
-    sort: WorkItemSort = WorkItemSort.created
+    sort: WorkItemSort | None = Field(
+        default=None, description="default: created, or the picking order with ready=true"
+    )
     order: Literal["asc", "desc"] | None = Field(
         default=None,
         description="default: newest first for created/updated, A→Z for title, soonest "
@@ -293,6 +354,15 @@ class WorkItemSummary(ReadModel):
     depth: int
     due_date: date | None
     tags: list[str]
+    assignee: str | None = None
+    ready: bool = Field(
+        default=False,
+        description="active, not deleted or archived, unassigned or yours, and every "
+        "dependency completed",
+    )
+    blocked_by: list[uuid.UUID] = Field(
+        default_factory=list, description="the dependencies not completed yet"
+    )
     version: int
     updated_at: datetime
     deleted_at: datetime | None = None

@@ -85,7 +85,7 @@ class TaskService(Service):
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
             while True:
-                result = await repo.list_page(page)
+                result = await repo.list_page(page, client=actor.client)
                 rows = {item.id: item for item in await repo.get_many(r.id for r in result.rows)}
                 found += [task_from(rows[r.id], user_id=actor.account_id) for r in result.rows]
                 if not result.has_more:

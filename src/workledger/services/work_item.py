@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any
@@ -13,7 +14,7 @@ from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError, WorkledgerError
 from workledger.models import WorkItem, new_id
 from workledger.repositories.archive import ArchiveRepository
-from workledger.repositories.work_item import WorkItemRepository, path_segment
+from workledger.repositories.work_item import Edges, WorkItemRepository, path_segment
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
 from workledger.schemas.common import PRIORITY_RANK, Actor, Page, Priority
 from workledger.schemas.work_item import (
@@ -33,8 +34,17 @@ from workledger.services.journaling import journaled
 from workledger.services.read_cache import ReadCache
 
 ItemEdges = list[tuple[uuid.UUID, str]]
+ItemRef = uuid.UUID | str  # an id, or a short id (see schemas.work_item.WorkItemRef)
 RESOURCE = "work item"
-PLAIN_FIELDS = ("title", "description", "due_date", "branch_name", "commit_hash", "pr_number")
+PLAIN_FIELDS = (
+    "title",
+    "description",
+    "due_date",
+    "branch_name",
+    "commit_hash",
+    "pr_number",
+    "assignee",
+)
 
 
 class WorkItemService(Service):
@@ -68,31 +78,24 @@ class WorkItemService(Service):
         chosen = [given or new_id() for _, given in zip_longest(items, ids)]
         async with self.db.transaction() as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
+            links = [await _links(repo, data.parent_id, data.dependencies) for data in items]
             batch = set(chosen)
-            referenced = [
-                ref
-                for data in items
-                for ref in _referenced(data.parent_id, data.dependencies)
-                if ref not in batch
-            ]
+            referenced = [ref for link in links for ref in link.referenced if ref not in batch]
             await repo.lock(referenced)
             known = {item.id: item for item in await repo.get_many(referenced)}
             now = utcnow()
             made: list[tuple[WorkItem, ItemEdges] | WorkledgerError] = []
-            for data, item_id in zip(items, chosen, strict=True):
+            for data, link, item_id in zip(items, links, chosen, strict=True):
+                edges = link.edges or []
                 try:
-                    parent = _parent_among(known, data.parent_id)
-                    targets = [d.depends_on_id for d in data.dependencies or []]
-                    _check_targets(item_id, targets, found=known.keys())
+                    parent = _parent_among(known, link.parent_id)
+                    _check_targets(item_id, [t for t, _ in edges], found=known.keys())
                     item = _new_item(actor, data, item_id, parent, at=now)
                 except WorkledgerError as refused:
                     made.append(refused)
                     continue
                 repo.add(item)
                 known[item.id] = item
-                edges = [
-                    (d.depends_on_id, d.dependency_type.value) for d in data.dependencies or []
-                ]
                 made.append((item, edges))
             await repo.flush()
             await repo.add_dependencies(
@@ -103,22 +106,28 @@ class WorkItemService(Service):
                     for target, kind in m[1]
                 ]
             )
-            return [m if isinstance(m, WorkledgerError) else _read(*m) for m in made]
+            blockers = await repo.blockers(
+                m[0].id for m in made if not isinstance(m, WorkledgerError)
+            )
+            return [
+                m if isinstance(m, WorkledgerError) else _read(m[0], m[1], blockers, actor)
+                for m in made
+            ]
 
     async def get(
-        self, *, actor: Actor, item_id: uuid.UUID, include_deleted: bool = False
+        self, *, actor: Actor, item_id: ItemRef, include_deleted: bool = False
     ) -> WorkItemRead:
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
             item = await _found(repo, item_id, include_deleted=include_deleted)
             edges = await repo.dependencies_of([item.id])
-            return _read(item, edges[item.id])
+            return _read(item, edges[item.id], await repo.blockers([item.id]), actor)
 
     async def query(
         self,
         *,
         actor: Actor,
-        item_id: uuid.UUID,
+        item_id: ItemRef,
         options: WorkItemReadOptions,
     ) -> WorkItemHierarchy:
         """One item in full; with ``include_hierarchy`` also its ancestors and descendants
@@ -137,7 +146,7 @@ class WorkItemService(Service):
         self,
         *,
         actor: Actor,
-        item_id: uuid.UUID,
+        item_id: ItemRef,
         max_depth: int = MAX_DEPTH + 1,
         include_deleted: bool = False,
     ) -> WorkItemHierarchy:
@@ -147,14 +156,15 @@ class WorkItemService(Service):
         if not 1 <= max_depth <= MAX_DEPTH + 1:
             raise ValidationError.single("max_depth", f"must be between 1 and {MAX_DEPTH + 1}")
         return await self._cache.get_or_load(
-            ("hierarchy", actor.account_id, item_id, max_depth, include_deleted),
+            # Readiness depends on who asks (their claimed items are ready for them).
+            ("hierarchy", actor, item_id, max_depth, include_deleted),
             lambda: self._hierarchy(
                 actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
             ),
         )
 
     async def _hierarchy(
-        self, *, actor: Actor, item_id: uuid.UUID, max_depth: int, include_deleted: bool
+        self, *, actor: Actor, item_id: ItemRef, max_depth: int, include_deleted: bool
     ) -> WorkItemHierarchy:
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
@@ -166,14 +176,25 @@ class WorkItemService(Service):
             edges = await repo.subtree_dependencies(
                 item, max_depth=max_depth, include_deleted=include_deleted
             )
+            blockers = await repo.blockers(
+                [item.id, *(r.id for r in ancestors), *(r.id for r in below)]
+            )
         return WorkItemHierarchy.model_validate(
             {
                 **_columns(item, _READ_COLUMNS),
+                **_readiness(item, blockers, actor),
                 "metadata": item.item_metadata,
                 "dependencies": _edges_out(edges[item.id]),
-                "ancestors": [row._asdict() for row in ancestors],
+                "ancestors": [
+                    {**row._asdict(), **_readiness(row, blockers, actor)} for row in ancestors
+                ],
                 "descendants": [
-                    {**row._asdict(), "dependencies": _edges_out(edges[row.id])} for row in below
+                    {
+                        **row._asdict(),
+                        **_readiness(row, blockers, actor),
+                        "dependencies": _edges_out(edges[row.id]),
+                    }
+                    for row in below
                 ],
             }
         )
@@ -181,9 +202,22 @@ class WorkItemService(Service):
     async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
-            result = await repo.list_page(query)
+            if query.parent_id is not None:
+                try:
+                    [parent_id] = await repo.resolve([query.parent_id], field="parent_id")
+                except NotFound:  # as for an id no item has: no children
+                    return Page[WorkItemSummary](items=[], total_count=0, has_more=False)
+                query = query.model_copy(update={"parent_id": parent_id})
+            result = await repo.list_page(query, client=actor.client)
+            # A ready page holds no blocked item: nothing to look up.
+            blockers = Edges() if query.ready else await repo.blockers(r.id for r in result.rows)
             return Page[WorkItemSummary](
-                items=[WorkItemSummary.model_validate(row._mapping) for row in result.rows],
+                items=[
+                    WorkItemSummary.model_validate(
+                        {**row._mapping, **_readiness(row, blockers, actor)}
+                    )
+                    for row in result.rows
+                ],
                 total_count=result.total_count,
                 has_more=result.has_more,
                 next_cursor=result.next_cursor,
@@ -193,14 +227,18 @@ class WorkItemService(Service):
         return await self.get(actor=actor, item_id=record_id, include_deleted=True)
 
     @journaled()
-    async def update(
-        self, *, actor: Actor, item_id: uuid.UUID, data: WorkItemUpdate
-    ) -> WorkItemRead:
+    async def update(self, *, actor: Actor, item_id: ItemRef, data: WorkItemUpdate) -> WorkItemRead:
         return await self._change(actor, item_id, data.changes(), requested=data.version)
 
     @journaled()
+    async def claim(self, *, actor: Actor, item_id: ItemRef, version: int) -> WorkItemRead:
+        """Assign the item to the caller's client name, unless another client has it (a
+        conflict naming who); of two racing claims exactly one wins."""
+        return await self._change(actor, item_id, {"claim": True}, requested=version)
+
+    @journaled()
     async def delete(
-        self, *, actor: Actor, item_id: uuid.UUID, version: int, cascade: bool = False
+        self, *, actor: Actor, item_id: ItemRef, version: int, cascade: bool = False
     ) -> WorkItemRead:
         """Soft delete; with ``cascade`` the live descendants go too."""
         changes = {"deleted": True, "cascade": cascade}
@@ -208,7 +246,7 @@ class WorkItemService(Service):
 
     @journaled()
     async def restore(
-        self, *, actor: Actor, item_id: uuid.UUID, version: int | None = None
+        self, *, actor: Actor, item_id: ItemRef, version: int | None = None
     ) -> WorkItemRead:
         """Undo a soft delete, with the descendants deleted along with it; or bring an
         archived item back, with what was archived below it. Without ``version``, whatever
@@ -218,32 +256,37 @@ class WorkItemService(Service):
     async def _change(
         self,
         actor: Actor,
-        item_id: uuid.UUID,
+        ref: ItemRef,
         changes: dict[str, Any],
         *,
         requested: int | None,
     ) -> WorkItemRead:
         deleted = changes.pop("deleted", None)
         cascade = bool(changes.pop("cascade", False))
+        claim = bool(changes.pop("claim", False))
+        moves = "parent_id" in changes
+        dependencies = changes.pop("dependencies", None)
         async with self.db.transaction() as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
-            await repo.lock(
-                [item_id, *_referenced(changes.get("parent_id"), changes.get("dependencies"))]
-            )
+            [item_id] = await repo.resolve([ref])
+            links = await _links(repo, changes.pop("parent_id", None), dependencies)
+            await repo.lock([item_id, *links.referenced])
             item = await repo.get(item_id, include_deleted=True)
             if item is None and deleted is False:
                 item = await self._unarchive(repo, item_id, requested=requested)
             if item is None or (item.deleted_at is not None and deleted is not False):
                 raise NotFound(RESOURCE, item_id)
+            if claim:
+                _claim(item, actor)
             check_version(item, requested=requested, resource=RESOURCE)
             counted_as = count_key(item)
             if deleted is False and item.deleted_at is not None:
                 await self._restore(repo, item, actor=actor)
-            if "parent_id" in changes:
-                await self._move(repo, item, changes.pop("parent_id"))
+            if moves:
+                await self._move(repo, item, links.parent_id)
             edges = None
-            if "dependencies" in changes:
-                edges = await self._set_dependencies(repo, item, changes.pop("dependencies"))
+            if links.edges is not None:
+                edges = await self._set_dependencies(repo, item, links.edges)
             _apply_fields(item, changes)
             if deleted is True:
                 await self._soft_delete(repo, item, cascade=cascade, actor=actor)
@@ -252,7 +295,7 @@ class WorkItemService(Service):
             await repo.flush()
             if edges is None:
                 edges = (await repo.dependencies_of([item.id]))[item.id]
-            return _read(item, edges)
+            return _read(item, edges, await repo.blockers([item.id]), actor)
 
     async def recount(self, *, actor: Actor) -> None:
         """Rebuild the account's list totals from the table, after rows were bulk-loaded."""
@@ -294,9 +337,9 @@ class WorkItemService(Service):
 
     @staticmethod
     async def _set_dependencies(
-        repo: WorkItemRepository, item: WorkItem, dependencies: Sequence[DependencyIn]
+        repo: WorkItemRepository, item: WorkItem, edges: ItemEdges
     ) -> ItemEdges:
-        targets = [d.depends_on_id for d in dependencies]
+        targets = [target for target, _ in edges]
         found = {t.id for t in await repo.get_many(t for t in targets if t != item.id)}
         _check_targets(item.id, targets, found=found)
         if targets and await repo.dependency_reaches(starts=targets, target=item.id):
@@ -305,7 +348,6 @@ class WorkItemService(Service):
                 "depends on this one",
                 field="dependencies",
             )
-        edges = [(d.depends_on_id, d.dependency_type.value) for d in dependencies]
         await repo.replace_dependencies(item.id, edges)
         return edges
 
@@ -365,12 +407,45 @@ class WorkItemService(Service):
         item.deleted_at = None
 
 
-def _referenced(
-    parent_id: uuid.UUID | None, dependencies: Sequence[DependencyIn] | None
-) -> list[uuid.UUID]:
-    """The other items a change links to: they are locked along with the item itself."""
-    linked = [d.depends_on_id for d in dependencies or []]
-    return [parent_id, *linked] if parent_id is not None else linked
+def _claim(item: WorkItem, actor: Actor) -> None:
+    if item.assignee not in (None, actor.client):
+        raise Conflict(
+            f"this work item is claimed by {item.assignee}: pick another one, or ask "
+            f"{item.assignee} to release it (assignee: null)",
+            field="assignee",
+            assignee=item.assignee,
+        )
+    if item.status == "completed":
+        raise Conflict("this work item is completed: there is nothing to claim", field="status")
+    item.assignee = actor.client
+
+
+@dataclass(frozen=True)
+class Links:
+    """The items a new item or a change links to, by id: its parent and dependencies."""
+
+    parent_id: uuid.UUID | None
+    edges: ItemEdges | None  # None: the dependencies are not changed
+
+    @property
+    def referenced(self) -> list[uuid.UUID]:
+        """Locked along with the item itself."""
+        linked = [target for target, _ in self.edges or []]
+        return [self.parent_id, *linked] if self.parent_id is not None else linked
+
+
+async def _links(
+    repo: WorkItemRepository, parent: ItemRef | None, dependencies: Sequence[DependencyIn] | None
+) -> Links:
+    """The parent and dependencies as given (ids or short ids), by id."""
+    parent_id = None
+    if parent is not None:
+        [parent_id] = await repo.resolve([parent], field="parent_id")
+    edges = None
+    if dependencies is not None:
+        ids = await repo.resolve([d.depends_on_id for d in dependencies], field="dependencies")
+        edges = [(i, d.dependency_type.value) for i, d in zip(ids, dependencies, strict=True)]
+    return Links(parent_id, edges)
 
 
 def _new_item(
@@ -387,6 +462,7 @@ def _new_item(
     return WorkItem(
         id=item_id,
         account_id=actor.account_id,
+        short_id=item_id.hex[-8:],
         item_type=data.item_type.value,
         title=data.title,
         description=data.description,
@@ -401,6 +477,7 @@ def _new_item(
         branch_name=data.branch_name,
         commit_hash=data.commit_hash,
         pr_number=data.pr_number,
+        assignee=data.assignee,
         item_metadata=data.metadata or {},
         version=1,
         created_at=at,
@@ -454,9 +531,8 @@ def _apply_fields(item: WorkItem, changes: dict[str, Any]) -> None:
         item.item_metadata = validate_metadata(item.item_type, changes["metadata"])
 
 
-async def _found(
-    repo: WorkItemRepository, item_id: uuid.UUID, *, include_deleted: bool
-) -> WorkItem:
+async def _found(repo: WorkItemRepository, ref: ItemRef, *, include_deleted: bool) -> WorkItem:
+    [item_id] = await repo.resolve([ref])
     item = await repo.get(item_id, include_deleted=include_deleted)
     if item is None:
         raise NotFound(RESOURCE, item_id)
@@ -471,18 +547,33 @@ def _edges_out(edges: ItemEdges) -> list[dict[str, object]]:
 _READ_COLUMNS = tuple(
     name
     for name in WorkItemRead.model_fields
-    if name not in {"metadata", "dependencies", "archived_at"}
+    if name not in {"metadata", "dependencies", "archived_at", "ready", "blocked_by"}
 )
+
+
+def _readiness(row: Any, blockers: Edges, actor: Actor) -> dict[str, object]:
+    """``ready`` and ``blocked_by`` of a work item (a row or a record) for ``actor``
+    (CONTRACT §10); ``blockers`` holds the open dependencies of each item."""
+    blocked_by = [target for target, _ in blockers.get(row.id, ())]
+    ready = (
+        row.status == "active"
+        and row.deleted_at is None
+        and getattr(row, "archived_at", None) is None
+        and row.assignee in (None, actor.client)
+        and not blocked_by
+    )
+    return {"ready": ready, "blocked_by": blocked_by}
 
 
 def _columns(item: WorkItem, names: tuple[str, ...]) -> dict[str, object]:
     return {name: getattr(item, name) for name in names}
 
 
-def _read(item: WorkItem, edges: ItemEdges) -> WorkItemRead:
+def _read(item: WorkItem, edges: ItemEdges, blockers: Edges, actor: Actor) -> WorkItemRead:
     return WorkItemRead.model_validate(
         {
             **_columns(item, _READ_COLUMNS),
+            **_readiness(item, blockers, actor),
             "metadata": item.item_metadata,
             "dependencies": _edges_out(edges),
         }

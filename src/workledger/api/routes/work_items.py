@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -18,6 +17,7 @@ from workledger.schemas.work_item import (
     WorkItemPatch,
     WorkItemRead,
     WorkItemReadOptions,
+    WorkItemRef,
     WorkItemSummary,
     WorkItemUpdate,
 )
@@ -46,7 +46,7 @@ async def create_work_item(
 async def get_work_item(
     container: AppContainer,
     actor: CurrentActor,
-    item_id: uuid.UUID,
+    item_id: WorkItemRef,
     options: Annotated[WorkItemReadOptions, Query()],
     response: Response,
 ) -> WorkItemHierarchy:
@@ -59,7 +59,7 @@ async def get_work_item(
 async def update_work_item(
     container: AppContainer,
     actor: CurrentActor,
-    item_id: uuid.UUID,
+    item_id: WorkItemRef,
     patch: WorkItemPatch,
     precondition: Precondition,
     response: Response,
@@ -74,7 +74,7 @@ async def update_work_item(
 async def delete_work_item(
     container: AppContainer,
     actor: CurrentActor,
-    item_id: uuid.UUID,
+    item_id: WorkItemRef,
     precondition: Precondition,
     response: Response,
     cascade: bool = False,
@@ -93,7 +93,7 @@ async def delete_work_item(
 async def restore_work_item(
     container: AppContainer,
     actor: CurrentActor,
-    item_id: uuid.UUID,
+    item_id: WorkItemRef,
     precondition: Precondition,
     response: Response,
 ) -> WorkItemRead:
@@ -104,3 +104,21 @@ async def restore_work_item(
     restored = await container.work_items.restore(actor=actor, item_id=item_id, version=version)
     set_etag(response, restored.version)
     return restored
+
+
+@router.post("/{item_id}/claim", responses=errors(404, 409, 412, 428))
+async def claim_work_item(
+    container: AppContainer,
+    actor: CurrentActor,
+    item_id: WorkItemRef,
+    precondition: Precondition,
+    response: Response,
+    body: VersionBody | None = None,
+) -> WorkItemRead:
+    """Assign the item to the caller's client name (X-Client-Name), unless another
+    client has it: then 409 naming who. Of two racing claims exactly one wins. Release it
+    with PATCH assignee: null (in the same change that completes it, if you like)."""
+    expected = precondition.version(body.version if body else None)
+    claimed = await container.work_items.claim(actor=actor, item_id=item_id, version=expected)
+    set_etag(response, claimed.version)
+    return claimed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workledger.mcp.context import LedgerContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
+    ClaimWorkItem,
     UpdateWorkItem,
     WorkItemCreate,
     WorkItemHierarchy,
@@ -61,3 +62,17 @@ async def list_work_items(query: WorkItemListQuery, ctx: LedgerContext) -> Page[
     due_date (soonest first), priority (critical first); order reverses it."""
     now = calling(ctx)
     return await now.services.work_items.list(actor=now.actor, query=query)
+
+
+async def claim_work_item(claim: ClaimWorkItem, ctx: LedgerContext) -> WorkItemRead:
+    """Take a work item to work on it: its assignee becomes your client name, so other
+    agents see it is taken (and it stops being ready for them).
+
+    Pick one with list_work_items ready=true, then claim it with the version you read.
+    If another client has it you get conflict naming them: pick another. Of two racing
+    claims exactly one wins. When done, update_work_item status=completed and
+    assignee=null in one change."""
+    now = calling(ctx)
+    return await now.services.work_items.claim(
+        actor=now.actor, item_id=claim.id, version=claim.version
+    )
