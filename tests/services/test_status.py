@@ -51,7 +51,13 @@ TREE: list[tuple[str, str, str, str | None, dict[str, Any]]] = [
     ("0000000c", "research", "Formats: which ones?", "0000000b", {"priority": "low"}),
     ("0000000d", "task", "Level four", "0000000c", {}),
     ("0000000e", "task", "Level five", "0000000d", {"status": "completed"}),
-    ("0000000f", "session", "Session 1", "0000000a", {"priority": "critical"}),
+    (
+        "0000000f",
+        "session",
+        "Session 1",
+        "0000000a",
+        {"priority": "critical", "assignee": "claude-code"},
+    ),
     ("00000010", "task", "Standalone, done", None, {"status": "completed"}),
     ("00000011", "task", "Deleted later", None, {}),
 ]

@@ -53,6 +53,7 @@ class StatusRepository(AccountScopedRepository):
                 WorkItem.status,
                 WorkItem.priority,
                 WorkItem.depth,
+                WorkItem.assignee,
                 WorkItemDependency.depends_on_id,
                 WorkItemDependency.dependency_type,
             )

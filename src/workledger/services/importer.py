@@ -188,6 +188,7 @@ class ImportService(Service):
                 "title": item.title,
                 "status": item.status,
                 "priority": item.priority,
+                "assignee": item.assignee,
                 "parent_id": new_ids.get(item.parent_short_id or ""),
                 "dependencies": [] if link_later else _dependencies(run, item, new_ids),
             }

@@ -100,6 +100,7 @@ class StatusService(Service):
             vendors=vendors,
             work_items=tree,
             depends_on=_depends_on(edges, live={row.id for row in tree}),
+            waiting_on=_waiting_on(tree, edges),
             deployments=latest,
             linked_vendors=linked_vendors,
             linked_items=linked_items,
@@ -124,6 +125,17 @@ def _counts(vendors: list[Any], tree: list[Any], deployments: int, pending: int)
         enhancements_pending=pending,
         session_prompts=sum(row.item_type == "session" for row in tree),
     )
+
+
+def _waiting_on(tree: list[Any], edges: list[Any]) -> dict[uuid.UUID, str]:
+    """What holds each active item back (CONTRACT §10): its dependencies not completed
+    yet, with their status, as the report writes them."""
+    status = {row.id: row.status for row in tree}
+    waiting: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for item_id, target, _ in sorted(edges, key=lambda edge: short_id(edge[1])):
+        if status.get(item_id) == "active" and status.get(target, "completed") != "completed":
+            waiting[item_id].append(f"`{short_id(target)}` ({status[target]})")
+    return {item_id: ", ".join(targets) for item_id, targets in waiting.items()}
 
 
 def _depends_on(edges: list[Any], *, live: set[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -66,6 +66,7 @@ class SourceWorkItem:
     parent_short_id: str | None
     # (short id of the item depended on, "depends_on" | "blocks")
     dependencies: list[tuple[str, str]] = field(default_factory=list)
+    assignee: str | None = None
 
 
 @dataclass

@@ -14,7 +14,10 @@ _WORK_ITEM = re.compile(
     r"^(?P<indent> *)- \[(?P<type>project|session|task|research)\] (?P<title>.+)"
     r" · (?P<status>active|completed|blocked) · (?P<priority>low|medium|high|critical)"
     rf" · `(?P<short_id>[0-9a-f]{{8}})`"
-    rf"(?: · depends on (?P<dependencies>{_DEPENDENCY}(?:, {_DEPENDENCY})*))?$"
+    rf"(?: · depends on (?P<dependencies>{_DEPENDENCY}(?:, {_DEPENDENCY})*))?"
+    r"(?: · assigned to (?P<assignee>(?:(?! · ).)+))?"
+    # What it waits on follows from the dependencies' status: read past, not kept.
+    rf"(?: · waiting on {_SHORT_ID} \([a-z]+\)(?:, {_SHORT_ID} \([a-z]+\))*)?$"
 )
 _DEPENDENCY_REF = re.compile(r"`(?P<short_id>[0-9a-f]{8})`(?P<blocks> \(blocks\))?")
 
@@ -44,6 +47,7 @@ def read_work_items(lines: list[Line], reader: Reader) -> list[SourceWorkItem]:
             depth=depth,
             short_id=match["short_id"],
             parent_short_id=ancestors[-1].short_id if ancestors else None,
+            assignee=match["assignee"],
             dependencies=[
                 (ref["short_id"], "blocks" if ref["blocks"] else "depends_on")
                 for ref in _DEPENDENCY_REF.finditer(match["dependencies"] or "")
