@@ -64,6 +64,8 @@ COLUMNS = (
     "updated_at",
     "created_by",
     "updated_by",
+    "short_id",
+    "assignee",
 )
 # Column positions the encoders rewrite.
 ID, ACCOUNT, PARENT, DUE, TAGS, PATH, META, DELETED, CREATED, UPDATED = (
@@ -97,18 +99,23 @@ class Weighted:
     def draw(self, rng: random.Random) -> str:
         return rng.choices(self.names, cum_weights=self.cumulative)[0]
 
+    def draw_or_none(self, rng: random.Random) -> str | None:
+        return self.draw(rng) or None
+
 
 ITEM_TYPES = Weighted.of(task=50, session=20, research=15, project=15)
 STATUSES = Weighted.of(active=50, completed=35, blocked=15)
 PRIORITIES = Weighted.of(critical=10, high=25, medium=40, low=25)
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+# Most items have no assignee; a few are claimed by one of two agents.
+AGENTS = Weighted.of(**{"": 80, "agent-a": 10, "agent-b": 10})
 TAG_WORDS = ("backend", "frontend", "infra", "docs", "bug", "perf", "ux", "security", "data")
 # Children per item at depth 0, 1 and 2; depth 3 items are leaves.
 FAN_OUT = (4, 3, 2)
 MAX_LEVEL = len(FAN_OUT)
 CREATOR = "bench"
 YEAR = timedelta(days=365)
-SQLITE_ROWS_PER_STATEMENT = 500  # x 23 columns stays under SQLite's 32,766 variables
+SQLITE_ROWS_PER_STATEMENT = 500  # x 25 columns stays under SQLite's 32,766 variables
 SQLITE_ROWS_PER_TRANSACTION = 100_000
 POSTGRES_ROWS_PER_COPY = 50_000
 
@@ -202,6 +209,8 @@ class RowFactory:
             created,
             CREATOR,
             CREATOR,
+            item_id.hex[-8:],
+            AGENTS.draw_or_none(rng),
         )
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # `workledger serve` archives closed subtrees untouched for this long, once a day.
     archive_after_days: int = Field(default=365, ge=1)
+    # The MCP tools offered: all, core, read-only, or tool names separated by commas.
+    tools: str = "all"
 
     @field_validator("database_url")
     @classmethod

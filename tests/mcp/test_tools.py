@@ -110,7 +110,6 @@ async def test_tools_list_is_the_contract_tool_set(connect: Connect, actor: Acto
     for name, (required, arguments) in CONTRACT.items():
         tool, schema = tools[name], tools[name].input_schema
         assert len(tool.description or "") > 20, name
-        assert schema["additionalProperties"] is False, name
         assert set(schema.get("required", [])) == required, name
         assert required | arguments <= set(schema.get("properties", {})), name
         assert free_form(schema) == [], name

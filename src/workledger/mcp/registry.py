@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workledger.errors import SettingsError
 from workledger.mcp.tools import conflict, deployment, enhancement, project, vendor, work_item
 
 
@@ -15,6 +16,10 @@ class ToolSpec:
     read_only: bool = False
     destructive: bool = False
     idempotent: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
 
 
 TOOLS: tuple[ToolSpec, ...] = (
@@ -37,3 +42,35 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(enhancement.list_enhancements, read_only=True, idempotent=True),
     ToolSpec(conflict.list_conflicts, read_only=True, idempotent=True),
 )
+# WORKLEDGER_TOOLS=core: what an agent working through its tasks needs.
+CORE = frozenset(
+    {
+        "get_project_status",
+        "create_work_item",
+        "update_work_item",
+        "query_work_item",
+        "list_work_items",
+        "claim_work_item",
+    }
+)
+SETS = ("all", "core", "read-only")
+
+
+def offered(selection: str) -> tuple[ToolSpec, ...]:
+    """The tools WORKLEDGER_TOOLS names: ``all``, ``core``, ``read-only``, or a
+    comma-separated list of tool names."""
+    choice = selection.strip().lower()
+    if choice == "all":
+        return TOOLS
+    if choice == "core":
+        return tuple(spec for spec in TOOLS if spec.name in CORE)
+    if choice == "read-only":
+        return tuple(spec for spec in TOOLS if spec.read_only)
+    names = {name.strip() for name in selection.split(",") if name.strip()}
+    unknown = sorted(names - {spec.name for spec in TOOLS})
+    if unknown or not names:
+        raise SettingsError(
+            f"WORKLEDGER_TOOLS: no tool {', '.join(unknown) or 'named'}; use "
+            f"{', '.join(SETS)}, or tool names separated by commas"
+        )
+    return tuple(spec for spec in TOOLS if spec.name in names)

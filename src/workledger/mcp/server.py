@@ -1,8 +1,9 @@
 """The MCP server: the one module that imports the SDK's server.
 
-Tools are registered from ``registry.TOOLS``. Each takes one arguments model of
-``schemas/`` (its fields are the tool's arguments: the SDK validates them and refuses
-unknown ones) and the SDK's ``Context``, whose lifespan context is the ``Ledger``. The
+Tools are registered from ``registry.TOOLS`` (those WORKLEDGER_TOOLS picks). Each takes
+one arguments model of ``schemas/`` (its fields are the tool's arguments: the SDK
+validates them and refuses unknown ones) and the SDK's ``Context``, whose lifespan
+context is the ``Ledger``. Schemas and list answers are made lean (``lean.py``). The
 SDK's answers are reshaped to the contract: bad arguments and domain errors become the
 JSON error object of CONTRACT §8, and structured results travel as compact JSON text too."""
 
@@ -25,7 +26,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import AnyHttpUrl
+from pydantic import AnyHttpUrl, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from starlette.applications import Starlette
 
@@ -33,8 +34,9 @@ from workledger import __version__
 from workledger.container import Container
 from workledger.db.source import Served, serving
 from workledger.errors import NotFound, StorageUnavailable, ValidationError, WorkledgerError
+from workledger.mcp import lean
 from workledger.mcp.context import UNVERIFIED, Ledger
-from workledger.mcp.registry import TOOLS, ToolSpec
+from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
 from workledger.schemas.common import StrictModel, field_errors
 
@@ -44,8 +46,12 @@ SCOPE = "workledger"
 INSTRUCTIONS = (
     "workledger keeps this project's status: work items (project > session/task/research, "
     "5 levels), vendor extractor health, deployments, enhancements and the project "
-    "configuration. Start with get_project_status. Every change names the version you "
-    "read; on version_conflict re-read the record and retry."
+    "configuration. Start with get_project_status; list_work_items ready=true and "
+    "claim_work_item find and take the next task. Work item ids may be given as the short "
+    "ids the report shows (the last 8 hex digits). Every change names the version you "
+    "read; on version_conflict re-read the record, re-apply your change and retry. "
+    "Lists leave out each item's null and empty fields and defaults: an item without "
+    "status is active, without priority medium, without ready not ready."
 )
 
 
@@ -66,6 +72,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
                 ),
             }
         ledger = Ledger(container, account_id)
+        tools = offered(container.settings.tools)
 
         @asynccontextmanager
         async def serving(_: MCPServer[Ledger]) -> AsyncIterator[Ledger]:
@@ -76,12 +83,18 @@ class WorkledgerMCP(MCPServer[Ledger]):
             version=__version__,
             instructions=INSTRUCTIONS,
             log_level="WARNING",
-            tools=[_tool(spec) for spec in TOOLS],
+            tools=[_tool(spec) for spec in tools],
             lifespan=serving,
             **auth,
         )
-        self._tool_names = frozenset(spec.fn.__name__ for spec in TOOLS)
-        self._reads = frozenset(spec.fn.__name__ for spec in TOOLS if spec.read_only)
+        self._tool_names = frozenset(spec.name for spec in tools)
+        # Each tool's answer type, to leave out what is at its default.
+        self._shapes = {
+            tool.name: TypeAdapter(tool.fn_metadata.output_model)
+            for tool in self._tool_manager.list_tools()
+            if tool.fn_metadata.output_model is not None and not tool.fn_metadata.wrap_output
+        }
+        self._reads = frozenset(spec.name for spec in tools if spec.read_only)
         self._db = container.db
         self.resource("workledger://status", name="status", mime_type="text/markdown")(
             status_markdown(ledger)
@@ -115,7 +128,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
             except ToolError as exc:
                 error = _domain_error(exc, tool=name)
                 return _told(_error(error), served), isinstance(error, StorageUnavailable)
-        return _told(_compact(result), served), False
+        return _told(_compact(result, self._shapes.get(name)), served), False
 
     async def read_resource(self, uri: Any, context: Context[Ledger, Any] | None = None) -> Any:
         try:
@@ -193,10 +206,18 @@ def _tool(spec: ToolSpec) -> Tool:
         ),
     )
     arguments = _flat_arguments(tool)
+    description = lean.description(tool.description)
+    metadata = tool.fn_metadata.model_copy(
+        update={
+            "arg_model": arguments,
+            "output_schema": lean.output_schema(tool.fn_metadata.output_schema),
+        }
+    )
     return tool.model_copy(
         update={
-            "parameters": arguments.model_json_schema(by_alias=True),
-            "fn_metadata": tool.fn_metadata.model_copy(update={"arg_model": arguments}),
+            "description": description,
+            "parameters": lean.input_schema(arguments),
+            "fn_metadata": metadata,
         }
     )
 
@@ -284,9 +305,16 @@ _LAYERS = {
 }
 
 
-def _compact(result: Any) -> Any:
-    """The same JSON as the structured content, without the SDK's indentation."""
+def _compact(result: Any, shape: TypeAdapter[Any] | None) -> Any:
+    """The structured content without null, empty and default fields, and the same JSON
+    as text without the SDK's indentation."""
     if isinstance(result, CallToolResult) and result.structured_content is not None:
-        text = json.dumps(result.structured_content, separators=(",", ":"), default=str)
-        return result.model_copy(update={"content": [TextContent(type="text", text=text)]})
+        structured = lean.answer(result.structured_content, shape)
+        text = json.dumps(structured, separators=(",", ":"), default=str)
+        return result.model_copy(
+            update={
+                "structured_content": structured,
+                "content": [TextContent(type="text", text=text)],
+            }
+        )
     return result

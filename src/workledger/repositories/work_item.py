@@ -39,7 +39,7 @@ from workledger.repositories.work_item_count import (
     count_key,
 )
 from workledger.schemas.common import Actor
-from workledger.schemas.work_item import WorkItemListQuery, WorkItemSort
+from workledger.schemas.work_item import WorkItemListQuery, WorkItemSort, item_ref
 
 # Summary columns a list returns; shared by the live and the archive table.
 SUMMARY_COLUMNS = (
@@ -136,7 +136,7 @@ class WorkItemRepository(AccountScopedRepository):
     ) -> list[uuid.UUID]:
         """The ids that ``refs`` name: a full id is itself; a short id (8 hex digits) is
         looked up among the account's items, live, deleted and archived, in one query."""
-        refs = [ref.lower() if isinstance(ref, str) else ref for ref in refs]
+        refs = [item_ref(ref) for ref in refs]
         shorts = sorted({ref for ref in refs if isinstance(ref, str)})
         if not shorts:
             return [ref for ref in refs if isinstance(ref, uuid.UUID)]

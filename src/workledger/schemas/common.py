@@ -64,7 +64,6 @@ CommitHash = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9a-fA-F]{40}$"),
     AfterValidator(_lower),
-    Field(description="full 40-character hex commit hash"),
 ]
 Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$"), Field(examples=["2026-Q3"])]
 Principles = Annotated[
@@ -74,9 +73,7 @@ PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 INT32_MAX = 2_147_483_647  # integer columns are 32-bit on PostgreSQL
 PrNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
-Version = Annotated[
-    int, Field(ge=1, le=INT32_MAX, description="the version you read; a stale one is refused")
-]
+Version = Annotated[int, Field(ge=1, le=INT32_MAX, description="the version you read")]
 
 
 def _has_nul(value: Any) -> bool:

@@ -46,7 +46,8 @@ MAX_OFFSET = 10_000
 SHORT_ID = re.compile(r"[0-9a-fA-F]{8}")
 
 
-def _item_ref(value: Any) -> uuid.UUID | str:
+def item_ref(value: Any) -> uuid.UUID | str:
+    """An id (given as one or as its text), or a short id in lower case."""
     if isinstance(value, uuid.UUID):
         return value
     if isinstance(value, str):
@@ -63,12 +64,10 @@ def _item_ref(value: Any) -> uuid.UUID | str:
 # service resolves a short one, and refuses an ambiguous one listing the candidates.
 WorkItemRef = Annotated[
     uuid.UUID | str,
-    PlainValidator(_item_ref, json_schema_input_type=str),
+    PlainValidator(item_ref, json_schema_input_type=str),
     WithJsonSchema(
         {
             "type": "string",
-            "description": "a work item id, or its short id (the last 8 hex digits)",
-            "examples": ["0190f3b2-7c1e-7a9d-8b2f-5d6e7f8a9b0c", "7f8a9b0c"],
         }
     ),
 ]
@@ -76,7 +75,7 @@ Assignee = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
     AfterValidator(not_blank),
-    Field(description="who works on it: a client name; claim_work_item sets it"),
+    Field(description="client name of who works on it"),
 ]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=20)]
@@ -155,19 +154,22 @@ METADATA_MODELS: dict[ItemType, type[StrictModel]] = {
 }
 
 
-# The input schema shows the four shapes; validation picks the one of the item's type.
-MetadataInput = Annotated[
-    dict[str, Any],
-    WithJsonSchema(
-        {
-            "description": "typed by item_type; unknown keys are refused",
-            "anyOf": [
-                {**model.model_json_schema(), "title": f"{item_type.value} metadata"}
-                for item_type, model in METADATA_MODELS.items()
-            ],
-        }
-    ),
-]
+def _metadata_schema() -> dict[str, Any]:
+    """The four shapes, in item_type order; validation picks the one of the item's type."""
+    shapes = []
+    for model in METADATA_MODELS.values():
+        properties = {}
+        for name, schema in model.model_json_schema()["properties"].items():
+            branches = [b for b in schema.get("anyOf", [schema]) if b != {"type": "null"}]
+            properties[name] = {k: v for k, v in branches[0].items() if k != "title"}
+        shapes.append({"type": "object", "properties": properties, "additionalProperties": False})
+    return {
+        "description": "one shape per item_type: " + ", ".join(METADATA_MODELS),
+        "anyOf": shapes,
+    }
+
+
+MetadataInput = Annotated[dict[str, Any], WithJsonSchema(_metadata_schema())]
 
 
 def validate_metadata(item_type: ItemType | str, raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -301,8 +303,7 @@ class WorkItemListQuery(StrictModel):
     status: ItemStatus | None = None
     ready: bool = Field(
         default=False,
-        description="only items ready to work on, in the order to pick them: most urgent, "
-        "then soonest due, then oldest first",
+        description="only items to work on now, most urgent, soonest due, oldest first",
     )
     assignee: Assignee | None = None
     parent_id: WorkItemRef | None = None
@@ -311,19 +312,17 @@ class WorkItemListQuery(StrictModel):
     search: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     include_deleted: bool = False
     include_archived: bool = False
-    sort: WorkItemSort | None = Field(
-        default=None, description="default: created, or the picking order with ready=true"
-    )
+    sort: WorkItemSort | None = Field(default=None, description="default: created (newest first)")
     order: Literal["asc", "desc"] | None = Field(
         default=None,
-        description="default: newest first for created/updated, A→Z for title, soonest "
-        "first for due_date, most urgent first for priority",
+        description="reverses the sort's own order (title: A-Z, due_date: soonest, "
+        "priority: most urgent)",
     )
     limit: PageLimit = 50
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = Field(
-        default=0, description=f"at most {MAX_OFFSET:,}; page deeper with cursor"
+        default=0, description=f"at most {MAX_OFFSET:,}"
     )
-    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
+    cursor: str | None = None
 
     @model_validator(mode="after")
     def _one_paging_style(self) -> WorkItemListQuery:
@@ -342,18 +341,18 @@ class DependencyRead(ReadModel):
     dependency_type: DependencyType
 
 
-class WorkItemSummary(ReadModel):
-    """What lists return: enough to choose an item; the query tool gives the rest."""
+class WorkItemBrief(ReadModel):
+    """A work item as an agent's list shows it: enough to pick it and act on it. Defaults
+    are declared, so that an answer for a model can leave them out."""
 
     id: uuid.UUID
     item_type: ItemType
     title: str
-    status: ItemStatus
-    priority: Priority
-    parent_id: uuid.UUID | None
-    depth: int
-    due_date: date | None
-    tags: list[str]
+    status: ItemStatus = ItemStatus.active
+    priority: Priority = Priority.medium
+    parent_id: uuid.UUID | None = None
+    due_date: date | None = None
+    tags: list[str] = Field(default_factory=list)
     assignee: str | None = None
     ready: bool = Field(
         default=False,
@@ -364,9 +363,20 @@ class WorkItemSummary(ReadModel):
         default_factory=list, description="the dependencies not completed yet"
     )
     version: int
-    updated_at: datetime
     deleted_at: datetime | None = None
     archived_at: datetime | None = None
+
+    @classmethod
+    def of(cls, item: WorkItemBrief) -> WorkItemBrief:
+        """Only the brief's fields of ``item`` (a summary, or more)."""
+        return cls.model_construct(**{name: getattr(item, name) for name in cls.model_fields})
+
+
+class WorkItemSummary(WorkItemBrief):
+    """What lists return: enough to choose an item; the query tool gives the rest."""
+
+    depth: int = 0
+    updated_at: datetime
 
 
 class WorkItemRead(WorkItemSummary):

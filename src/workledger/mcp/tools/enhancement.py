@@ -13,15 +13,13 @@ from workledger.schemas.enhancement import (
 
 
 async def create_enhancement(plan: EnhancementCreate, ctx: LedgerContext) -> EnhancementRead:
-    """Plan an enhancement (future work), optionally for a quarter like 2027-Q1 and
-    depending on other enhancements (no cycles)."""
+    """Plan an enhancement (future work), for a quarter like 2027-Q1, after others."""
     now = calling(ctx)
     return await now.services.enhancements.create(actor=now.actor, data=plan)
 
 
 async def update_enhancement(change: UpdateEnhancement, ctx: LedgerContext) -> EnhancementRead:
-    """Change an enhancement: the version you read plus only the fields to change
-    (depends_on is replaced whole). On version_conflict re-read and retry."""
+    """Change an enhancement: the version you read and only the fields to change."""
     now = calling(ctx)
     return await now.services.enhancements.update(
         actor=now.actor, enhancement_id=change.id, data=change
@@ -31,7 +29,6 @@ async def update_enhancement(change: UpdateEnhancement, ctx: LedgerContext) -> E
 async def list_enhancements(
     query: EnhancementListQuery, ctx: LedgerContext
 ) -> Page[EnhancementRead]:
-    """Enhancements, most urgent first, then by quarter; filter by priority, status or
-    target_quarter. Page with cursor=next_cursor."""
+    """Enhancements, most urgent first, then by quarter. Page with cursor."""
     now = calling(ctx)
     return await now.services.enhancements.list(actor=now.actor, query=query)

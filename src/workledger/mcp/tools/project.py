@@ -11,8 +11,8 @@ from workledger.schemas.status import StatusReport
 
 
 async def get_project_configuration(ctx: LedgerContext) -> ProjectConfigurationRead:
-    """The project configuration: active context type, token budgets, the current
-    session, live git state (branch, commit, dirty) and health, with its version."""
+    """The project configuration: context type, token budgets, current session, git
+    state and health."""
     now = calling(ctx)
     return await now.services.configuration.get(actor=now.actor)
 
@@ -20,15 +20,13 @@ async def get_project_configuration(ctx: LedgerContext) -> ProjectConfigurationR
 async def update_project_configuration(
     change: ProjectConfigurationUpdate, ctx: LedgerContext
 ) -> ProjectConfigurationRead:
-    """Change the configuration: the version you read plus only the fields to change.
-    current_session_id must name a session work item (null clears it)."""
+    """Change the configuration: the version you read and only the fields to change."""
     now = calling(ctx)
     return await now.services.configuration.update(actor=now.actor, data=change)
 
 
 async def get_project_status(ctx: LedgerContext) -> StatusReport:
-    """The project status report as markdown (vendor health, open work items as a tree,
-    the latest deployments, pending enhancements) with its headline counts. Use it to get
-    oriented at the start of a session."""
+    """The status report (markdown: vendor health, the work item tree, deployments,
+    enhancements) and its counts. Start a session with it."""
     now = calling(ctx)
     return await now.services.status.report(actor=now.actor)

@@ -20,8 +20,8 @@ async def create_vendor(vendor: VendorCreate, ctx: LedgerContext) -> VendorRead:
 
 
 async def query_vendor_status(which: VendorLookup, ctx: LedgerContext) -> VendorRead:
-    """Health of one vendor, by name or vendor_id: status, test results (passing, total,
-    skipped), format support, extractor version, manifest compliance and version."""
+    """Health of one vendor (by name or vendor_id): status, tests, formats, extractor
+    version, manifest compliance."""
     now = calling(ctx)
     return await now.services.vendors.get(
         actor=now.actor, vendor_id=which.vendor_id, name=which.name
@@ -29,16 +29,14 @@ async def query_vendor_status(which: VendorLookup, ctx: LedgerContext) -> Vendor
 
 
 async def list_vendors(query: VendorListQuery, ctx: LedgerContext) -> VendorList:
-    """Every vendor (optionally only operational or broken ones), by name, with the
-    operational and broken counts."""
+    """Every vendor by name, with the operational and broken counts."""
     now = calling(ctx)
     return await now.services.vendors.list(actor=now.actor, status=query.status)
 
 
 async def update_vendor_status(change: UpdateVendorStatus, ctx: LedgerContext) -> VendorRead:
-    """Record a vendor's new health. Name it by vendor_id or name, pass the version you
-    read and only the fields that changed (test_results and format_support are replaced
-    whole). A version_conflict means someone updated it first: re-read and retry."""
+    """Record a vendor's new health: vendor_id or name, the version you read, and only
+    the fields that changed."""
     now = calling(ctx)
     return await now.services.vendors.update(
         actor=now.actor, data=change, vendor_id=change.vendor_id, name=change.name
