@@ -1,22 +1,19 @@
-"""``workledger``: the command-line entry point."""
+"""``workledger``: the command-line entry point.
+
+Only click is imported up front: each command imports what it needs when it runs, so
+that ``--version`` and ``--help`` answer at once."""
 
 from __future__ import annotations
 
-import gc
-import logging
 import sys
 
 import click
 
 from workledger import __version__
+from workledger.cli.items import items
 from workledger.cli.runtime import acting_account, open_container, run_async
 from workledger.cli.status_file import import_file, report
-from workledger.config import Settings, load_settings
-from workledger.container import Container
-from workledger.db import migrate
-from workledger.db.journal import JOURNAL_FILE, Journal
 from workledger.errors import ValidationError
-from workledger.schemas.account import AccountCreate, ApiTokenCreate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,6 +35,8 @@ def db() -> None:
 @run_async
 async def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
+    from workledger.db import migrate
+
     async with open_container(migrate_first=False) as container:
         await migrate.upgrade(container.db.engine, revision)
         click.echo(f"database at {await migrate.current(container.db.engine) or 'base'}")
@@ -48,6 +47,8 @@ async def db_upgrade(revision: str) -> None:
 @run_async
 async def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ("base" empties the database)."""
+    from workledger.db import migrate
+
     async with open_container(migrate_first=False) as container:
         await migrate.downgrade(container.db.engine, revision)
         click.echo(f"database at {await migrate.current(container.db.engine) or 'base'}")
@@ -57,6 +58,8 @@ async def db_downgrade(revision: str) -> None:
 @run_async
 async def db_current() -> None:
     """Print the database's current revision and whether it is the newest."""
+    from workledger.db import migrate
+
     async with open_container(migrate_first=False) as container:
         current = await migrate.current(container.db.engine)
         head = migrate.head()
@@ -78,6 +81,8 @@ def account() -> None:
 @run_async
 async def account_create(email: str, password_stdin: bool) -> None:
     """Create an account for EMAIL (password: 8 characters or more)."""
+    from workledger.schemas.account import AccountCreate
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -98,6 +103,8 @@ def token() -> None:
 @run_async
 async def token_create(name: str) -> None:
     """Create an API token; it is printed once, alone on the last line."""
+    from workledger.schemas.account import ApiTokenCreate
+
     data = ApiTokenCreate.load({"name": name})
     async with open_container() as container:
         actor = await acting_account(container)
@@ -106,10 +113,48 @@ async def token_create(name: str) -> None:
     click.echo(created.token)
 
 
+@token.command("list")
+@run_async
+async def token_list() -> None:
+    """The account's API tokens: id, name, prefix, when created, last used, revoked."""
+    async with open_container() as container:
+        actor = await acting_account(container)
+        tokens = await container.accounts.list_api_tokens(actor=actor)
+    if not tokens:
+        click.echo("no API tokens; create one with `workledger token create --name NAME`")
+    for listed in tokens:
+        used = f"{listed.last_used_at:%Y-%m-%d %H:%M}" if listed.last_used_at else "never"
+        revoked = f"  revoked {listed.revoked_at:%Y-%m-%d %H:%M}" if listed.revoked_at else ""
+        click.echo(
+            f"{listed.id}  {listed.name:<20} {listed.prefix}…  created "
+            f"{listed.created_at:%Y-%m-%d %H:%M}, last used {used}{revoked}"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="ID")
+@run_async
+async def token_revoke(token_id: str) -> None:
+    """Revoke the API token ID (see `workledger token list`): it stops working at once."""
+    import uuid
+
+    try:
+        wanted = uuid.UUID(token_id)
+    except ValueError:
+        raise click.UsageError(
+            f"{token_id!r} is not a token id: see `workledger token list`"
+        ) from None
+    async with open_container() as container:
+        actor = await acting_account(container)
+        revoked = await container.accounts.revoke_api_token(actor=actor, token_id=wanted)
+    click.echo(f"revoked API token {revoked.name!r} ({revoked.id})")
+
+
 # --- the status file and the archive -----------------------------------------------------
 
 cli.add_command(report)
 cli.add_command(import_file)
+cli.add_command(items)
 
 
 @cli.command()
@@ -147,6 +192,9 @@ async def journal() -> None:
 
     Reads the journal in the data directory only, so it answers during an outage too.
     Conflicts are dismissed with DELETE /api/v1/conflicts/{id}."""
+    from workledger.config import load_settings
+    from workledger.db.journal import JOURNAL_FILE, Journal
+
     settings = load_settings()
     path = settings.data_dir / JOURNAL_FILE
     if not path.exists():
@@ -176,9 +224,14 @@ async def journal() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
     """Serve workledger over HTTP (applies pending migrations first)."""
+    import gc
+    import logging
+
     import uvicorn
 
     from workledger.api.app import create_app
+    from workledger.config import Settings
+    from workledger.container import Container
 
     async def migrate_database() -> Settings:
         async with open_container() as container:
@@ -200,6 +253,8 @@ def serve(host: str, port: int) -> None:
 @run_async
 async def mcp() -> None:
     """Serve MCP over stdio as WORKLEDGER_ACCOUNT (stdout carries the protocol only)."""
+    import logging
+
     from workledger.mcp.server import run_stdio
 
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from workledger.config import LOCAL_ACCOUNT_EMAIL, Settings, load_settings
-from workledger.container import Container
-from workledger.db import migrate
 from workledger.errors import NotFound, SettingsError, WorkledgerError
-from workledger.schemas.common import Actor
+
+if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
+    from workledger.config import Settings
+    from workledger.container import Container
+    from workledger.schemas.common import Actor
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,6 +26,8 @@ def run_async(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import asyncio
+
         try:
             return asyncio.run(func(*args, **kwargs))
         except (SettingsError, WorkledgerError) as exc:
@@ -39,6 +39,10 @@ def run_async(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
 @asynccontextmanager
 async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Container]:
     """A container on a reachable database, migrated to head unless told otherwise."""
+    from workledger.config import load_settings
+    from workledger.container import Container
+    from workledger.db import migrate
+
     settings = load_settings()
     container = Container.from_settings(settings)
     try:
@@ -52,6 +56,9 @@ async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Contain
 
 async def _connect(settings: Settings, container: Container) -> None:
     """A first connection; failing, one line naming the variable, not a driver trace."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         async with container.db.engine.connect():
             pass
@@ -65,6 +72,9 @@ async def _connect(settings: Settings, container: Container) -> None:
 
 async def acting_account(container: Container) -> Actor:
     """``WORKLEDGER_ACCOUNT`` (which must exist) or the built-in local account."""
+    from workledger.config import LOCAL_ACCOUNT_EMAIL
+    from workledger.schemas.common import Actor
+
     email = container.settings.account_email
     if email == LOCAL_ACCOUNT_EMAIL:
         account = await container.accounts.ensure(email)

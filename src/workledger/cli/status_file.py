@@ -7,17 +7,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from workledger.cli.runtime import acting_account, open_container, run_async
-from workledger.schemas.status import StatusReport
-from workledger.services.importer import IMPORT_STEPS, ImportResult
-from workledger.status_file.document import StatusDocument
-from workledger.status_file.parser import read_status_file
-from workledger.status_file.write import write_atomically
+
+if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
+    from workledger.schemas.status import StatusReport
+    from workledger.services.importer import ImportResult
+    from workledger.status_file.document import StatusDocument
 
 RECORD_LABELS = {
     "vendors": "vendors",
@@ -59,6 +58,8 @@ async def _report() -> tuple[StatusReport, Path]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    from workledger.status_file.write import write_atomically
+
     try:
         write_atomically(path, text)
     except OSError as exc:
@@ -77,6 +78,8 @@ def import_file(file: Path, sessions: Path | None, dry_run: bool) -> None:
     """Import a .project_status.md (workledger's report or a hand-kept one) into the
     current account, which must be empty. Five reconciliation checks compare the file
     with the database; if one fails, nothing is kept (exit status 1). FILE is only read."""
+    from workledger.status_file.parser import read_status_file
+
     with _progress(file) as step, _few_collections():
         step("reading")
         try:
@@ -136,6 +139,11 @@ def _progress(file: Path) -> Iterator[Callable[[str], object]]:
     if not large or not sys.stderr.isatty():
         yield lambda step: None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from workledger.services.importer import IMPORT_STEPS
+
     steps = ("reading", *IMPORT_STEPS)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:

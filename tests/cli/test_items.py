@@ -1,0 +1,136 @@
+"""``workledger items`` and ``workledger token list|revoke`` as a person uses them: real
+subprocesses on both databases, their output read back (CONTRACT §11)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.process import run
+from workledger.container import Container
+from workledger.schemas.common import Actor
+
+
+@pytest.fixture
+def items(cli_env: dict[str, str], tmp_path: Path) -> Any:
+    """``items("add", "task", "x")``: a successful ``workledger items …``; its stdout."""
+
+    def call(*args: str) -> str:
+        done = run("items", *args, cwd=tmp_path, env=cli_env)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        return done.stdout
+
+    return call
+
+
+def rows(table: str) -> dict[str, list[str]]:
+    """A table's rows by short id, split on runs of two or more spaces."""
+    found = {}
+    for line in table.splitlines()[1:]:
+        cells = re.split(r"\s{2,}", line.strip())
+        if re.fullmatch(r"[0-9a-f]{8}", cells[0]):
+            found[cells[0]] = cells[1:]
+    return found
+
+
+def test_a_person_adds_lists_claims_and_completes_work(items: Any) -> None:
+    project = items("add", "project", "Invoices").strip()
+    assert re.fullmatch(r"[0-9a-f-]{36}", project), project
+    parse = items("add", "task", "Parse totals", "--parent", project[-8:], "--priority", "high")
+    docs = items("add", "task", "Write the docs", "--tag", "docs", "--due", "2027-01-15")
+    parse_id, docs_id = parse.strip()[-8:], docs.strip()[-8:]
+    changed = items("edit", docs_id, "--set", f"dependencies={parse_id}", "--set", "tags=docs,q1")
+    assert changed.startswith(f"{docs_id}  task · active · medium")
+
+    listed = items("list")
+    table = rows(listed)
+    assert table[docs_id][-2:] == ["Write the docs", f"waits on {parse_id}"]
+    assert table[parse_id] == ["task", "active", "high", "Parse totals", "ready"]
+    assert "3 of 3 work items" in listed
+    assert list(rows(items("list", "--ready"))) == [parse_id, project[-8:]]
+
+    claimed = items("claim", parse_id)
+    assert claimed.strip() == f"{parse_id}  task · active · high · cli  Parse totals"
+    shown = items("show", docs_id)
+    assert "Write the docs" in shown
+    assert f"waits on {parse_id}" in shown
+    assert re.search(rf"{parse_id}\s+active\s+Parse totals", shown)
+    assert "docs, q1" in shown
+    assert "2027-01-15" in shown
+
+    items("done", parse_id)
+    ready = json.loads(items("list", "--ready", "--json"))
+    assert [item["title"] for item in ready] == ["Write the docs", "Invoices"]
+    record = json.loads(items("show", parse_id, "--json"))
+    assert (record["status"], record["assignee"], record["updated_by"]) == (
+        "completed",
+        None,
+        "cli",
+    )
+
+
+def test_what_the_command_line_writes_every_other_door_sees(
+    items: Any, container: Container, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    made = items("add", "task", "From the terminal").strip()
+    report = run("report", "--output", "-", cwd=tmp_path, env=cli_env)
+    assert f"From the terminal · active · medium · `{made[-8:]}`" in report.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("show", "0badcafe"), "Error: work item 0badcafe not found"),
+        (("show", "nope"), "Error: invalid input: id: must be a work item id, or the short id"),
+        (("add", "bogus", "x"), "Error: invalid input: item_type: Input should be"),
+        (("edit", "0badcafe", "--set", "title=x"), "Error: work item 0badcafe not found"),
+        (("list", "--status", "open"), "Error: invalid input: status: Input should be"),
+    ],
+)
+def test_a_mistake_is_one_line_and_exit_status_1(
+    cli_env: dict[str, str], tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    done = run("items", *args, cwd=tmp_path, env=cli_env)
+    assert done.returncode == 1, done
+    assert done.stderr.startswith(says), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unknown_field_to_set_is_refused(
+    items: Any, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    made = items("add", "task", "x").strip()
+    done = run("items", "edit", made, "--set", "colour=red", cwd=tmp_path, env=cli_env)
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        "Error: invalid input: colour: unknown field",
+    )
+    shown = json.loads(items("show", made, "--json"))
+    assert shown["version"] == 1
+
+
+def test_tokens_are_listed_and_revoked(
+    cli_env: dict[str, str], tmp_path: Path, container: Container, actor: Actor
+) -> None:
+    created = run("token", "create", "--name", "laptop", cwd=tmp_path, env=cli_env)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip().splitlines()[-1]
+    listed = run("token", "list", cwd=tmp_path, env=cli_env)
+    [line] = [line for line in listed.stdout.splitlines() if "laptop" in line]
+    token_id = line.split()[0]
+    assert "last used never" in line
+    assert secret[:8] in line
+
+    revoked = run("token", "revoke", token_id, cwd=tmp_path, env=cli_env)
+    assert revoked.returncode == 0, revoked.stderr
+    assert "revoked API token 'laptop'" in revoked.stdout
+    assert "revoked " in run("token", "list", cwd=tmp_path, env=cli_env).stdout
+    wrong = run("token", "revoke", "laptop", cwd=tmp_path, env=cli_env)
+    assert wrong.returncode == 2
+    assert "is not a token id" in wrong.stderr
