@@ -27,7 +27,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_defaults_use_embedded_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     settings = load_settings()
-    assert settings.resolved_database_url == "sqlite+aiosqlite:///.workledger/workledger.db"
+    database = tmp_path.resolve() / ".workledger" / "workledger.db"
+    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{database}"
     assert stat.S_IMODE((tmp_path / ".workledger").stat().st_mode) == 0o700
     assert settings.account_email == LOCAL_ACCOUNT_EMAIL
     assert settings.access_token_minutes == 60

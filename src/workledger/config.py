@@ -14,6 +14,33 @@ from workledger.errors import SettingsError
 
 LOCAL_ACCOUNT_EMAIL = "local@workledger.invalid"
 MIN_SECRET_BYTES = 32
+DATA_DIR_NAME = ".workledger"
+STATUS_FILE_NAME = ".project_status.md"
+
+
+def project_root(start: Path | None = None) -> Path | None:
+    """The nearest directory, from ``start`` (the working directory) up, that holds a
+    ``.workledger/``: found as git finds ``.git`` (CONTRACT §11)."""
+    try:
+        here = (start or Path.cwd()).resolve()
+    except OSError:  # the working directory is gone
+        return None
+    for directory in (here, *here.parents):
+        if (directory / DATA_DIR_NAME).is_dir():
+            return directory
+    return None
+
+
+def _in_project(name: str) -> Path:
+    """``name`` in the project found from here, else in the working directory."""
+    root = project_root()
+    if root is None:
+        try:
+            root = Path.cwd()
+        except OSError:
+            return Path(name)
+    return root / name if name != "." else root
+
 
 _SCHEMES = {
     "sqlite": "sqlite+aiosqlite",
@@ -41,12 +68,14 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = None
-    data_dir: Path = Path(".workledger")
+    # Without WORKLEDGER_DATA_DIR: the nearest .workledger/ here or above, else ./.workledger;
+    # the repository and the status file default to that project's too.
+    data_dir: Path = Field(default_factory=lambda: _in_project(DATA_DIR_NAME))
     jwt_secret: str | None = Field(default=None, repr=False)
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     account: str | None = None
-    repo_dir: Path = Path(".")
-    status_file: Path = Path(".project_status.md")
+    repo_dir: Path = Field(default_factory=lambda: _in_project("."))
+    status_file: Path = Field(default_factory=lambda: _in_project(STATUS_FILE_NAME))
     # The outage fallback's mirror (CONTRACT §9) will read this; nothing does yet.
     cache_ttl_seconds: int = Field(default=1800, ge=0)
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -104,8 +133,20 @@ class Settings(BaseSettings):
         return secret
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(
+                f"WORKLEDGER_DATA_DIR: cannot create {self.data_dir}: {exc.strerror or exc}"
+            ) from None
         return self.data_dir
+
+    def where(self) -> str:
+        """Which database and account this process uses, for a line on stderr."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.resolved_database_url).render_as_string(hide_password=True)
+        return f"database {url} · account {self.account_email}"
 
 
 def load_settings(**overrides: object) -> Settings:

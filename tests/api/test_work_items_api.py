@@ -743,3 +743,15 @@ async def test_short_ids_work_in_paths_and_bodies(api: httpx.AsyncClient, alice:
     problem(await api.get(f"{BASE}/0badcafe", headers=alice), 404, "not_found")
     body = problem(await api.get(f"{BASE}/b8ea44", headers=alice), 422, "validation_error")
     assert "short id" in body["errors"][0]["message"]
+
+
+async def test_a_body_sent_without_a_json_content_type_says_so(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    response = await api.post(
+        BASE, content=b'{"item_type": "task", "title": "x"}', headers={**alice, "Content-Type": ""}
+    )
+    body = problem(response, 422, "validation_error")
+    assert body["errors"] == [
+        {"field": "body", "message": "send the body as JSON, with Content-Type: application/json"}
+    ]

@@ -111,7 +111,7 @@ def test_db_downgrade_and_upgrade_on_a_fresh_sqlite(tmp_path: Path) -> None:
     assert run("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
     assert (tmp_path / ".workledger" / "workledger.db").exists()
     assert "up to date" in run("db", "current", cwd=tmp_path, env=env).stdout
-    down = run("db", "downgrade", "base", cwd=tmp_path, env=env)
+    down = run("db", "downgrade", "base", "--yes", cwd=tmp_path, env=env)
     assert down.returncode == 0, down.stderr
     assert "pending" in run("db", "current", cwd=tmp_path, env=env).stdout
 

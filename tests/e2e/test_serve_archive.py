@@ -53,7 +53,7 @@ async def test_serve_archives_at_start_and_only_one_process_does_on_postgresql(
     finally:
         for server in servers:
             server.stop()
-    archived = [server for server in servers if "archived 1 work items" in server.log()]
+    archived = [server for server in servers if "archived 1 work item in 1 subtree" in server.log()]
     assert len(archived) == 1, [server.log_tail() for server in servers]
     if backend == "postgresql":  # the other never held the archiver's lock
         assert all("archived" not in s.log() for s in servers if s is not archived[0])

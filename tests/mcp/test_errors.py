@@ -366,3 +366,16 @@ async def test_the_same_deployment_in_two_accounts_is_two_records(
         assert pick(again, "id", "pr_title", "created") == (mine["id"], "mine", False)
         listed = await call(stranger, "list_deployments")
     assert [d["pr_title"] for d in listed["items"]] == ["theirs"]
+
+
+async def test_an_unknown_argument_names_the_one_it_likely_meant(
+    connect: Connect, actor: Actor
+) -> None:
+    async with connect(actor) as client:
+        made = await call(client, "create_work_item", item_type="task", title="x")
+        error = await refused(client, "query_work_item", item_id=made["id"])
+        assert {"field": "item_id", "message": "unknown field; did you mean id?"} in error["errors"]
+        typo = await refused(client, "list_work_items", staus="active")
+        assert {"field": "staus", "message": "unknown field; did you mean status?"} in typo[
+            "errors"
+        ]

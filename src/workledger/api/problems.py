@@ -89,8 +89,23 @@ def install(app: FastAPI) -> None:
                 "the body is not valid JSON",
                 errors=[{"field": "body", "message": "not valid JSON"}],
             )
+        if _body_not_sent_as_json(request, exc):
+            errors = [
+                FieldError("body", "send the body as JSON, with Content-Type: application/json")
+            ]
         refused = ValidationError(errors)
         return domain_problem(refused)
+
+    def _body_not_sent_as_json(request: Request, exc: RequestValidationError) -> bool:
+        """FastAPI reads a body without a JSON Content-Type as a string, then says it is
+        not "a valid dictionary": the fix is the header."""
+        content_type = request.headers.get("content-type", "")
+        wrong_type = any(
+            tuple(error.get("loc", ())) == ("body",)
+            and error.get("type") in ("model_attributes_type", "dict_type")
+            for error in exc.errors()
+        )
+        return wrong_type and "json" not in content_type
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:

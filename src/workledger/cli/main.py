@@ -44,12 +44,19 @@ async def db_upgrade(revision: str) -> None:
 
 @db.command("downgrade")
 @click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask before dropping tables and their data.")
 @run_async
-async def db_downgrade(revision: str) -> None:
+async def db_downgrade(revision: str, yes: bool) -> None:
     """Revert migrations down to REVISION ("base" empties the database)."""
     from workledger.db import migrate
 
     async with open_container(migrate_first=False) as container:
+        where = container.settings.where().split(" · ")[0]
+        if not yes and not click.confirm(
+            f"Downgrading {where} to {revision} drops tables and the data in them. Go on?",
+            err=True,
+        ):
+            raise click.ClickException("nothing was changed")
         await migrate.downgrade(container.db.engine, revision)
         click.echo(f"database at {await migrate.current(container.db.engine) or 'base'}")
 
@@ -180,8 +187,7 @@ async def archive(older_than_days: int, all_accounts: bool) -> None:
             older_than_days=older_than_days, account_id=account
         )
     click.echo(
-        f"archived {result.work_items} work items in {result.subtrees} subtrees "
-        f"(closed and untouched since {result.cutoff:%Y-%m-%d %H:%M} UTC)"
+        f"{result.summary()} (closed and untouched since {result.cutoff:%Y-%m-%d %H:%M} UTC)"
     )
 
 
@@ -239,14 +245,32 @@ def serve(host: str, port: int) -> None:
 
     # workledger's own messages (the daily archive, server errors) in uvicorn's style.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    _port_is_free(host, port)
     # The serving container is built afresh: its pool must belong to uvicorn's event loop.
     container = Container.from_settings(run_async(migrate_database)())
-    click.echo(f"workledger on http://{host}:{port} ({container.db.dialect.name})", err=True)
+    click.echo(f"workledger on http://{host}:{port} · {container.settings.where()}", err=True)
     # Everything loaded so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall requests for tens of milliseconds.
     gc.freeze()
     app = create_app(container, host=host, port=port)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """Refuse, in one line, an address another server holds, before saying we serve."""
+    import os
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.create_server((host, port), family=family):
+            pass
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}; "
+            "is another server "
+            "running there? Choose another with --port"
+        ) from None
 
 
 @cli.command()
@@ -260,6 +284,7 @@ async def mcp() -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     async with open_container() as container:
         actor = await acting_account(container)
+        click.echo(f"workledger mcp · {container.settings.where()}", err=True)
         await run_stdio(container, account_id=actor.account_id)
 
 

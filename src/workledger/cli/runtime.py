@@ -63,11 +63,31 @@ async def _connect(settings: Settings, container: Container) -> None:
         async with container.db.engine.connect():
             pass
     except (OSError, SQLAlchemyError) as exc:
-        where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-        reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise SettingsError(
-            f"WORKLEDGER_DATABASE_URL: cannot reach the database at {where} ({reason})"
-        ) from None
+        url = make_url(settings.resolved_database_url)
+        where = url.render_as_string(hide_password=True)
+        raise SettingsError(f"WORKLEDGER_DATABASE_URL: {_refusal(exc, url)} ({where})") from None
+
+
+# What the server's refusal means, by SQLSTATE, and what to do about it.
+_REFUSALS = {
+    "3D000": "the database {database} does not exist: create it (createdb {database})",
+    "28000": "the server refuses the role {username}: create it, or connect as another",
+    "28P01": "the password of the role {username} is wrong",
+    "57P03": "the server is starting up or shutting down: try again in a moment",
+    "53300": "the server has too many clients: try again, or raise max_connections",
+}
+
+
+def _refusal(exc: BaseException, url: Any) -> str:
+    """One line on why the first connection failed."""
+    found: BaseException | None = exc
+    while found is not None:
+        state = getattr(found, "sqlstate", None)
+        if isinstance(state, str) and state in _REFUSALS:
+            return _REFUSALS[state].format(database=url.database, username=url.username)
+        found = getattr(found, "orig", None) or found.__cause__
+    reason = type(getattr(exc, "orig", None) or exc).__name__
+    return f"cannot reach the database ({reason})"
 
 
 async def acting_account(container: Container) -> Actor:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -88,6 +88,11 @@ class WorkledgerMCP(MCPServer[Ledger]):
             **auth,
         )
         self._tool_names = frozenset(spec.name for spec in tools)
+        # Each tool's arguments, to suggest the one an unknown argument meant.
+        self._arguments = {
+            tool.name: frozenset(tool.fn_metadata.arg_model.model_fields)
+            for tool in self._tool_manager.list_tools()
+        }
         # Each tool's answer type, to leave out what is at its default.
         self._shapes = {
             tool.name: TypeAdapter(tool.fn_metadata.output_model)
@@ -126,7 +131,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
                 with anyio.CancelScope(shield=True):
                     result = await super().call_tool(name, arguments, context)
             except ToolError as exc:
-                error = _domain_error(exc, tool=name)
+                error = _domain_error(exc, tool=name, known=self._arguments.get(name, ()))
                 return _told(_error(error), served), isinstance(error, StorageUnavailable)
         return _told(_compact(result, self._shapes.get(name)), served), False
 
@@ -251,12 +256,12 @@ def _flat_arguments(tool: Tool) -> type[ArgModelBase]:
     )
 
 
-def _domain_error(exc: ToolError, *, tool: str) -> WorkledgerError:
+def _domain_error(exc: ToolError, *, tool: str, known: Collection[str]) -> WorkledgerError:
     cause = exc.__cause__
     if isinstance(cause, WorkledgerError):
         return cause
     if isinstance(cause, PydanticValidationError):
-        return ValidationError(field_errors(cause))
+        return ValidationError(field_errors(cause, known=known))
     log.error("tool %s failed", tool, exc_info=cause or exc)
     return _Internal("the tool failed on the server; the error was logged")
 

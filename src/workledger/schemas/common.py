@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
@@ -102,16 +103,26 @@ def _paths_with_nul(value: Any, path: str) -> list[str]:
     return []
 
 
-def field_errors(exc: pydantic.ValidationError) -> list[FieldError]:
-    """Pydantic's errors as contract ``{field, message}`` pairs with dotted field paths."""
+def field_errors(exc: pydantic.ValidationError, *, known: Collection[str] = ()) -> list[FieldError]:
+    """Pydantic's errors as contract ``{field, message}`` pairs with dotted field paths;
+    an unknown top-level field suggests the ``known`` one it most likely meant."""
     errors = []
     for error in exc.errors(include_url=False):
         loc = [str(part) for part in error["loc"] if not _is_wrapper(part)]
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = "unknown field"
+            meant = _meant(loc[-1], known) if len(loc) == 1 else None
+            message = "unknown field" + (f"; did you mean {meant}?" if meant else "")
         errors.append(FieldError(".".join(loc) or "body", message))
     return errors
+
+
+def _meant(name: str, known: Collection[str]) -> str | None:
+    """``item_id`` for ``id``; else a close spelling."""
+    if name.endswith("_id") and "id" in known:
+        return "id"
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _is_wrapper(part: Any) -> bool:
@@ -143,7 +154,7 @@ class StrictModel(BaseModel):
         try:
             return cls.model_validate(data)
         except pydantic.ValidationError as exc:
-            raise ValidationError(field_errors(exc)) from None
+            raise ValidationError(field_errors(exc, known=cls.model_fields)) from None
 
 
 class ChangeModel(StrictModel):

@@ -28,6 +28,11 @@ class ArchiveResult:
     work_items: int
     cutoff: datetime
 
+    def summary(self) -> str:
+        """``archived 1 work item in 1 subtree``, counted in words as people write them."""
+        items = f"{self.work_items} work item{'' if self.work_items == 1 else 's'}"
+        return f"archived {items} in {self.subtrees} subtree{'' if self.subtrees == 1 else 's'}"
+
 
 class ArchiveService(Service):
     async def archive(
@@ -81,9 +86,8 @@ class ArchiveService(Service):
                     log.exception("daily archive failed; trying again at the next run")
                 else:
                     log.info(
-                        "archived %d work items in %d subtrees (untouched since %s)",
-                        result.work_items,
-                        result.subtrees,
+                        "%s (untouched since %s)",
+                        result.summary(),
                         result.cutoff.isoformat(timespec="seconds"),
                     )
                 await asyncio.sleep(every.total_seconds())
