@@ -12,6 +12,8 @@ from workledger.container import Container
 from workledger.errors import Conflict, NotFound, ValidationError, VersionConflict
 from workledger.models import ids_ending_in
 from workledger.schemas.common import Actor
+from workledger.schemas.deployment import DeploymentCreate, DeploymentListQuery
+from workledger.schemas.project_configuration import ProjectConfigurationUpdate
 from workledger.schemas.work_item import (
     WorkItemCreate,
     WorkItemListQuery,
@@ -252,3 +254,33 @@ def test_a_short_id_is_eight_hex_digits_and_anything_else_is_refused() -> None:
     assert WorkItemListQuery.load({"parent_id": "ABCD1234"}).parent_id == "abcd1234"
     full = uuid.uuid4()
     assert WorkItemListQuery.load({"parent_id": str(full)}).parent_id == full
+
+
+async def test_deployments_and_the_configuration_take_short_ids_too(
+    container: Container, actor: Actor
+) -> None:
+    shipped = await make(container, actor, "shipped")
+    session = await make(container, actor, "session 1", item_type="session")
+    data = DeploymentCreate.load(
+        {
+            "pr_number": 7,
+            "pr_title": "Ship it",
+            "commit_hash": "ab" * 20,
+            "work_item_ids": [shipped.id.hex[-8:]],
+        }
+    )
+    recorded = await container.deployments.record(actor=actor, data=data)
+    assert recorded.work_item_ids == [shipped.id]
+    query = DeploymentListQuery.load({"work_item_id": shipped.id.hex[-8:]})
+    assert [d.id for d in (await container.deployments.list(actor=actor, query=query)).items] == [
+        recorded.id
+    ]
+    unknown = DeploymentListQuery.load({"work_item_id": "0badcafe"})
+    assert (await container.deployments.list(actor=actor, query=unknown)).total_count == 0
+
+    configuration = await container.configuration.get(actor=actor)
+    change = ProjectConfigurationUpdate.load(
+        {"version": configuration.version, "current_session_id": session.id.hex[-8:]}
+    )
+    changed = await container.configuration.update(actor=actor, data=change)
+    assert changed.current_session_id == session.id

@@ -17,7 +17,7 @@ from workledger.schemas.common import (
     Title,
 )
 from workledger.schemas.vendor import VendorName, VendorStatus
-from workledger.schemas.work_item import ItemStatus
+from workledger.schemas.work_item import ItemStatus, WorkItemRef
 
 TestName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 LinkList = Annotated[list[uuid.UUID], Field(max_length=200)]
@@ -32,7 +32,7 @@ class DeploymentCreate(StrictModel):
     constitutional_compliance: bool = False
     vendor_ids: LinkList = Field(default_factory=list)
     vendor_names: Annotated[list[VendorName], Field(max_length=200)] = Field(default_factory=list)
-    work_item_ids: LinkList = Field(default_factory=list)
+    work_item_ids: Annotated[list[WorkItemRef], Field(max_length=200)] = Field(default_factory=list)
 
     @field_validator("vendor_ids", "vendor_names", "work_item_ids")
     @classmethod
@@ -59,7 +59,7 @@ class DeploymentCreate(StrictModel):
 
 class DeploymentListQuery(StrictModel):
     vendor_id: uuid.UUID | None = None
-    work_item_id: uuid.UUID | None = None
+    work_item_id: WorkItemRef | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: PageLimit = 20

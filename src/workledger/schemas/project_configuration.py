@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, Field, StringConstraints
 
 from workledger.schemas.common import ChangeModel, ReadModel, WithVersion, WithVersionOrIfMatch
+from workledger.schemas.work_item import WorkItemRef
 
 TokenBudget = Annotated[int, Field(ge=1_000, le=1_000_000)]
 BudgetName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -35,7 +36,7 @@ class ProjectConfigurationChanges(ChangeModel):
     active_context_type: ContextType | None = None
     default_token_budget: TokenBudget | None = None
     token_budgets: Annotated[dict[BudgetName, TokenBudget], Field(max_length=100)] | None = None
-    current_session_id: uuid.UUID | None = None
+    current_session_id: WorkItemRef | None = None
 
     not_nullable: ClassVar[frozenset[str]] = frozenset(
         {"active_context_type", "default_token_budget", "token_budgets"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,19 +58,23 @@ class DeploymentService(Service):
     ) -> list[DeploymentRead | WorkledgerError]:
         async with self.db.transaction() as session:
             repo = DeploymentRepository(session, account_id=actor.account_id)
-            recorded = await repo.find_many([(d.pr_number, d.commit_hash) for d in items])
+            work_item_repo = WorkItemRepository(session, account_id=actor.account_id)
+            named = [await _with_item_ids(work_item_repo, data) for data in items]
+            valid = [d for d in named if not isinstance(d, WorkledgerError)]
+            recorded = await repo.find_many([(d.pr_number, d.commit_hash) for d in valid])
             links = _Links(
                 await VendorRepository(session, account_id=actor.account_id).get_many(
-                    ids=[i for d in items for i in d.vendor_ids],
-                    names=[n for d in items for n in d.vendor_names],
+                    ids=[i for d in valid for i in d.vendor_ids],
+                    names=[n for d in valid for n in d.vendor_names],
                 ),
-                await WorkItemRepository(session, account_id=actor.account_id).get_many(
-                    i for d in items for i in d.work_item_ids
-                ),
+                await work_item_repo.get_many(_ids(i for d in valid for i in d.work_item_ids)),
             )
             now = utcnow()
             results: list[_Recorded | Deployment | WorkledgerError] = []
-            for data in items:
+            for data in named:
+                if isinstance(data, WorkledgerError):
+                    results.append(data)
+                    continue
                 pair = (data.pr_number, data.commit_hash)
                 if pair in recorded:
                     results.append(recorded[pair])
@@ -110,6 +114,13 @@ class DeploymentService(Service):
     async def list(self, *, actor: Actor, query: DeploymentListQuery) -> Page[DeploymentRead]:
         async with self.db.transaction(write=False) as session:
             repo = DeploymentRepository(session, account_id=actor.account_id)
+            if isinstance(query.work_item_id, str):
+                work_items = WorkItemRepository(session, account_id=actor.account_id)
+                try:
+                    [item_id] = await work_items.resolve([query.work_item_id], field="work_item_id")
+                except NotFound:  # as for an id no item has: no deployment touched it
+                    return Page[DeploymentRead](items=[], total_count=0, has_more=False)
+                query = query.model_copy(update={"work_item_id": item_id})
             rows, total, has_more, next_cursor = await repo.list_page(
                 **query.model_dump(exclude={"limit", "cursor"}),
                 limit=query.limit,
@@ -122,6 +133,24 @@ class DeploymentService(Service):
                 has_more=has_more,
                 next_cursor=next_cursor,
             )
+
+
+async def _with_item_ids(
+    repo: WorkItemRepository, data: DeploymentCreate
+) -> DeploymentCreate | WorkledgerError:
+    """``data`` with the short ids of its work items resolved, or why they are not."""
+    if not any(isinstance(ref, str) for ref in data.work_item_ids):
+        return data
+    try:
+        ids = await repo.resolve(data.work_item_ids, field="work_item_ids")
+    except WorkledgerError as refused:
+        return refused
+    return data.model_copy(update={"work_item_ids": ids})
+
+
+def _ids(refs: Iterable[uuid.UUID | str]) -> list[uuid.UUID]:
+    """Work item refs already resolved (``_with_item_ids``): ids."""
+    return [ref for ref in refs if isinstance(ref, uuid.UUID)]
 
 
 @dataclass
@@ -152,10 +181,11 @@ class _Links:
             if absent:
                 raise NotFound("vendor", ", ".join(absent), field="vendor_ids", missing=absent)
             vendors = [self.by_id[i] for i in data.vendor_ids]
-        unknown = [str(i) for i in data.work_item_ids if i not in self.work_items]
+        wanted = _ids(data.work_item_ids)
+        unknown = [str(i) for i in wanted if i not in self.work_items]
         if unknown:
             raise NotFound("work item", ", ".join(unknown), field="work_item_ids", missing=unknown)
-        return vendors, [self.work_items[i] for i in data.work_item_ids]
+        return vendors, [self.work_items[i] for i in wanted]
 
 
 def _new_deployment(actor: Actor, data: DeploymentCreate, *, at: datetime) -> Deployment:

@@ -59,7 +59,11 @@ class ProjectConfigurationService(Service):
             check_version(configuration, requested=data.version, resource=RESOURCE)
             if changes.get("current_session_id") is not None:
                 items = WorkItemRepository(session, account_id=actor.account_id)
-                await _check_session(items, changes["current_session_id"])
+                [session_id] = await items.resolve(
+                    [changes["current_session_id"]], field="current_session_id"
+                )
+                await _check_session(items, session_id)
+                changes["current_session_id"] = session_id
             for name, value in changes.items():
                 setattr(configuration, name, dict(value) if name == "token_budgets" else value)
             stamp(configuration, client=actor.client, at=utcnow())
