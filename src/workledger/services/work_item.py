@@ -106,8 +106,8 @@ class WorkItemService(Service):
                     for target, kind in m[1]
                 ]
             )
-            blockers = await repo.blockers(
-                m[0].id for m in made if not isinstance(m, WorkledgerError)
+            blockers = await _blockers(
+                repo, {m[0].id: m[1] for m in made if not isinstance(m, WorkledgerError)}
             )
             return [
                 m if isinstance(m, WorkledgerError) else _read(m[0], m[1], blockers, actor)
@@ -120,8 +120,8 @@ class WorkItemService(Service):
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
             item = await _found(repo, item_id, include_deleted=include_deleted)
-            edges = await repo.dependencies_of([item.id])
-            return _read(item, edges[item.id], await repo.blockers([item.id]), actor)
+            edges = (await repo.dependencies_of([item.id]))[item.id]
+            return _read(item, edges, await _blockers(repo, {item.id: edges}), actor)
 
     async def query(
         self,
@@ -295,7 +295,7 @@ class WorkItemService(Service):
             await repo.flush()
             if edges is None:
                 edges = (await repo.dependencies_of([item.id]))[item.id]
-            return _read(item, edges, await repo.blockers([item.id]), actor)
+            return _read(item, edges, await _blockers(repo, {item.id: edges}), actor)
 
     async def recount(self, *, actor: Actor) -> None:
         """Rebuild the account's list totals from the table, after rows were bulk-loaded."""
@@ -405,6 +405,12 @@ class WorkItemService(Service):
             item, deleted_at=None, only_deleted_at=item.deleted_at, at=utcnow(), actor=actor
         )
         item.deleted_at = None
+
+
+async def _blockers(repo: WorkItemRepository, edges: dict[uuid.UUID, ItemEdges]) -> Edges:
+    """What holds back these items, whose edges are known: no query for those without."""
+    linked = [item_id for item_id, item_edges in edges.items() if item_edges]
+    return await repo.blockers(linked) if linked else Edges()
 
 
 def _claim(item: WorkItem, actor: Actor) -> None:
