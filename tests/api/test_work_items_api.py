@@ -755,3 +755,18 @@ async def test_a_body_sent_without_a_json_content_type_says_so(
     assert body["errors"] == [
         {"field": "body", "message": "send the body as JSON, with Content-Type: application/json"}
     ]
+
+
+async def test_an_unknown_field_or_parameter_names_the_one_it_likely_meant(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    body = problem(
+        await api.post(BASE, json={"item_type": "task", "titel": "x"}, headers=alice),
+        422,
+        "validation_error",
+    )
+    assert {"field": "titel", "message": "unknown field; did you mean title?"} in body["errors"]
+    query = problem(
+        await api.get(BASE, params={"staus": "active"}, headers=alice), 422, "validation_error"
+    )
+    assert {"field": "staus", "message": "unknown field; did you mean status?"} in query["errors"]

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from workledger.container import Container
 from workledger.errors import FieldError, Unauthorized, ValidationError
-from workledger.schemas.common import Actor
+from workledger.schemas.common import Actor, unknown_field
 from workledger.services.account import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
@@ -60,7 +60,7 @@ async def refuse_unknown_query(request: Request) -> None:
         known = _known_query[id(route)] = _query_names(route.dependant)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
-        raise ValidationError([FieldError(name, "unknown field") for name in unknown])
+        raise ValidationError([FieldError(name, unknown_field(name, known)) for name in unknown])
 
 
 _known_query: dict[int, set[str]] = {}  # by id(route): routes live as long as the app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -25,6 +27,7 @@ from workledger.errors import (
     VersionConflict,
     WorkledgerError,
 )
+from workledger.schemas.common import unknown_field
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:
-        errors = [_field_error(error) for error in exc.errors()]
+        known = _known_fields(request)
+        errors = [_field_error(error, known) for error in exc.errors()]
         if any(error.get("type") == "json_invalid" for error in exc.errors()):
             return problem(
                 400,
@@ -145,7 +149,7 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def _field_error(error: Any) -> FieldError:
+def _field_error(error: Any, known: Collection[str]) -> FieldError:
     loc = [
         str(part)
         for part in error.get("loc", ())
@@ -153,5 +157,16 @@ def _field_error(error: Any) -> FieldError:
     ]
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if error.get("type") == "extra_forbidden":
-        message = "unknown field"
+        message = unknown_field(loc[-1], known if len(loc) == 1 else ())
     return FieldError(".".join(loc) or "body", message)
+
+
+def _known_fields(request: Request) -> set[str]:
+    """The body fields of the matched route (query parameters: see deps.py)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    known: set[str] = set()
+    for param in getattr(dependant, "body_params", ()):
+        annotation = getattr(param.field_info, "annotation", None)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            known |= set(annotation.model_fields)
+    return known

@@ -111,14 +111,19 @@ def field_errors(exc: pydantic.ValidationError, *, known: Collection[str] = ()) 
         loc = [str(part) for part in error["loc"] if not _is_wrapper(part)]
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            meant = _meant(loc[-1], known) if len(loc) == 1 else None
-            message = "unknown field" + (f"; did you mean {meant}?" if meant else "")
+            message = unknown_field(loc[-1], known if len(loc) == 1 else ())
         errors.append(FieldError(".".join(loc) or "body", message))
     return errors
 
 
-def _meant(name: str, known: Collection[str]) -> str | None:
-    """``item_id`` for ``id``; else a close spelling."""
+def unknown_field(name: str, known: Collection[str]) -> str:
+    """What to say of an unknown field: with the ``known`` one it most likely meant."""
+    meant = _nearest(name, known)
+    return "unknown field" + (f"; did you mean {meant}?" if meant else "")
+
+
+def _nearest(name: str, known: Collection[str]) -> str | None:
+    """``id`` for ``item_id``, else a close spelling."""
     if name.endswith("_id") and "id" in known:
         return "id"
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
