@@ -124,3 +124,7 @@ async def test_items_made_before_short_ids_get_theirs(empty_database_url: str) -
         live: live.hex[-8:],
         archived: archived.hex[-8:],
     }
+
+
+def test_the_head_a_process_checks_without_alembic_is_alembics_head() -> None:
+    assert migrate.head() == migrate.HEAD

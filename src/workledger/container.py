@@ -9,29 +9,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from workledger.config import Settings
-from workledger.db.change_watcher import build_change_watcher
 from workledger.db.engine import build_engine
-from workledger.db.journal import JOURNAL_FILE, Journal
-from workledger.db.mirror import MIRROR_FILE, Mirror
 from workledger.db.unit_of_work import Database
-from workledger.services.account import AccountService
-from workledger.services.archive import ArchiveService
-from workledger.services.conflicts import ConflictService
-from workledger.services.deployment import DeploymentService
-from workledger.services.enhancement import EnhancementService
-from workledger.services.fallback import Fallback, StatusFile
-from workledger.services.health import HealthService
-from workledger.services.importer import ImportService
-from workledger.services.journaling import Replayer
-from workledger.services.project_configuration import ProjectConfigurationService
-from workledger.services.read_cache import ReadCache
-from workledger.services.status import StatusService
-from workledger.services.status_layers import StatusLayers
-from workledger.services.task import TaskService
-from workledger.services.vendor import VendorService
-from workledger.services.work_item import WorkItemService
+
+# Each service is built, and its module imported, when first asked for: a command that
+# needs one service does not pay for all of them (the command line starts in a blink).
+if TYPE_CHECKING:
+    from workledger.services.account import AccountService
+    from workledger.services.archive import ArchiveService
+    from workledger.services.conflicts import ConflictService
+    from workledger.services.deployment import DeploymentService
+    from workledger.services.enhancement import EnhancementService
+    from workledger.services.fallback import Fallback
+    from workledger.services.health import HealthService
+    from workledger.services.importer import ImportService
+    from workledger.services.project_configuration import ProjectConfigurationService
+    from workledger.services.read_cache import ReadCache
+    from workledger.services.status import StatusService
+    from workledger.services.task import TaskService
+    from workledger.services.vendor import VendorService
+    from workledger.services.work_item import WorkItemService
 
 
 @dataclass
@@ -49,6 +49,10 @@ class Container:
         journal, in the data directory."""
         if self.db.dialect.name != "postgresql" or self.db.mirror is not None:
             return
+        from workledger.db.journal import JOURNAL_FILE, Journal
+        from workledger.db.mirror import MIRROR_FILE, Mirror
+        from workledger.services.status_layers import StatusLayers
+
         data_dir = self.settings.ensure_data_dir()
         mirror = Mirror(data_dir / MIRROR_FILE, ttl_seconds=self.settings.cache_ttl_seconds)
         journal = Journal(data_dir / JOURNAL_FILE)
@@ -89,6 +93,10 @@ class Container:
         db = self.db
         if db.mirror is None or db.journal is None:
             return None
+        from workledger.db.change_watcher import build_change_watcher
+        from workledger.services.fallback import Fallback, StatusFile
+        from workledger.services.journaling import Replayer
+
         services = (
             self.work_items,
             self.vendors,
@@ -106,6 +114,8 @@ class Container:
 
     @cached_property
     def accounts(self) -> AccountService:
+        from workledger.services.account import AccountService
+
         return AccountService(
             self.db,
             signing_key=self.settings.signing_key,
@@ -114,10 +124,15 @@ class Container:
 
     @cached_property
     def work_items(self) -> WorkItemService:
+        from workledger.services.work_item import WorkItemService
+
         return WorkItemService(self.db, cache=self.read_cache)
 
     @cached_property
     def read_cache(self) -> ReadCache:
+        from workledger.db.change_watcher import build_change_watcher
+        from workledger.services.read_cache import ReadCache
+
         return ReadCache(
             build_change_watcher(self.settings.resolved_database_url),
             # Reads the mirror serves are not the database's, and its token cannot be read.
@@ -126,32 +141,46 @@ class Container:
 
     @cached_property
     def tasks(self) -> TaskService:
+        from workledger.services.task import TaskService
+
         return TaskService(self.db, work_items=self.work_items)
 
     @cached_property
     def vendors(self) -> VendorService:
+        from workledger.services.vendor import VendorService
+
         return VendorService(self.db, cache=self.read_cache)
 
     @cached_property
     def deployments(self) -> DeploymentService:
+        from workledger.services.deployment import DeploymentService
+
         return DeploymentService(self.db)
 
     @cached_property
     def enhancements(self) -> EnhancementService:
+        from workledger.services.enhancement import EnhancementService
+
         return EnhancementService(self.db)
 
     @cached_property
     def configuration(self) -> ProjectConfigurationService:
+        from workledger.services.project_configuration import ProjectConfigurationService
+
         return ProjectConfigurationService(
             self.db, repo_dir=self.settings.repo_dir, health=self.health
         )
 
     @cached_property
     def status(self) -> StatusService:
+        from workledger.services.status import StatusService
+
         return StatusService(self.db, cache=self.read_cache)
 
     @cached_property
     def importer(self) -> ImportService:
+        from workledger.services.importer import ImportService
+
         return ImportService(
             self.db,
             vendors=self.vendors,
@@ -162,20 +191,26 @@ class Container:
 
     @cached_property
     def archive(self) -> ArchiveService:
+        from workledger.services.archive import ArchiveService
+
         return ArchiveService(self.db)
 
     @cached_property
     def conflicts(self) -> ConflictService:
+        from workledger.services.conflicts import ConflictService
+
         return ConflictService(self.db)
 
     @cached_property
     def health(self) -> HealthService:
+        from workledger.services.health import HealthService
+
         return HealthService(self.db)
 
     async def close(self) -> None:
         if "read_cache" in self.__dict__:
             await self.read_cache.close()
         fallback = self.__dict__.get("fallback")
-        if isinstance(fallback, Fallback):
+        if fallback is not None:
             await fallback.watcher.close()
         await self.db.dispose()

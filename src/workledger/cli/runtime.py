@@ -47,7 +47,7 @@ async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Contain
     container = Container.from_settings(settings)
     try:
         await _connect(settings, container)
-        if migrate_first:
+        if migrate_first and not await migrate.is_current(container.db.engine):
             await migrate.upgrade(container.db.engine)
         yield container
     finally:

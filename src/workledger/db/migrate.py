@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workledger.errors import ValidationError
+
+if TYPE_CHECKING:  # Alembic loads when a migration runs, not for every command
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -23,12 +28,16 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from alembic import command
+
     _known(revision)
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
     _known(revision)
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
@@ -56,10 +65,27 @@ def _known(revision: str) -> None:
 
 
 async def current(engine: AsyncEngine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     async with engine.connect() as conn:
         return await conn.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
         )
+
+
+# The newest revision, named here so that a process can tell an up-to-date database
+# without loading Alembic (tests/test_migrations.py holds it to Alembic's own head).
+HEAD = "0003"
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """Whether the database is at HEAD: one query, no Alembic."""
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return [row[0] for row in found] == [HEAD]
+    except SQLAlchemyError:  # no table yet: a new database
+        return False
 
 
 def head() -> str | None:

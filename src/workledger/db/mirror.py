@@ -18,7 +18,6 @@ from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, select,
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workledger.db.engine import WRITE, build_engine
-from workledger.db.migrate import upgrade
 from workledger.db.types import UTCDateTime, utcnow
 from workledger.models import Account, Base
 
@@ -50,6 +49,8 @@ class Mirror:
     async def open(self) -> None:
         """Bring the file's schema to head and read when it was last synced (a process
         that restarts during an outage serves the copy its predecessor made)."""
+        from workledger.db.migrate import upgrade
+
         await upgrade(self.engine)
         async with self.engine.begin() as conn:
             await conn.run_sync(_state.create, checkfirst=True)

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from workledger.db.dialect import Dialect, dialect_named
 from workledger.db.engine import WRITE
 from workledger.db.failures import meaning
-from workledger.db.journal import Journal
-from workledger.db.mirror import Mirror
 from workledger.db.source import Source, note
 from workledger.errors import Conflict, StorageUnavailable, StorageUnreachable
+
+if TYPE_CHECKING:  # a SQLite ledger never loads the outage machinery
+    from workledger.db.journal import Journal
+    from workledger.db.mirror import Mirror
 
 log = logging.getLogger(__name__)
 
