@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
-import jwt
 from pwdlib import PasswordHash
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,10 +126,14 @@ class AccountService(Service):
             "iss": ISSUER,
             "aud": AUDIENCE,
         }
+        import jwt  # here, not at the top: PyJWT loads cryptography (0.1 s of a CLI start)
+
         token = jwt.encode(claims, self._key, algorithm=ALGORITHM)
         return AccessToken(access_token=token, expires_in=int(self._lifetime.total_seconds()))
 
     def verify_access_token(self, token: str) -> uuid.UUID:
+        import jwt  # loaded once; then a lookup in sys.modules
+
         try:
             claims = jwt.decode(
                 token,
