@@ -770,3 +770,14 @@ async def test_an_unknown_field_or_parameter_names_the_one_it_likely_meant(
         await api.get(BASE, params={"staus": "active"}, headers=alice), 422, "validation_error"
     )
     assert {"field": "staus", "message": "unknown field; did you mean status?"} in query["errors"]
+
+
+async def test_an_unknown_body_field_named_like_a_location_is_named(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    """Found by the fuzzer: a body field called "query" (or "path") is a field too."""
+    response = await api.post(
+        BASE, json={"item_type": "task", "title": "x", "query": None}, headers=alice
+    )
+    body = problem(response, 422, "validation_error")
+    assert body["errors"] == [{"field": "query", "message": "unknown field"}]

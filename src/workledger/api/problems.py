@@ -149,14 +149,17 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+# Where FastAPI found a value: the first part of an error's location, not a field name.
+LOCATIONS = frozenset({"body", "query", "path", "header"})
+
+
 def _field_error(error: Any, known: Collection[str]) -> FieldError:
-    loc = [
-        str(part)
-        for part in error.get("loc", ())
-        if part not in ("body", "query", "path", "header", "[key]")
-    ]
+    parts = list(error.get("loc", ()))
+    if parts and parts[0] in LOCATIONS:
+        parts = parts[1:]  # a body field may itself be called "query"
+    loc = [str(part) for part in parts if part != "[key]"]
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-    if error.get("type") == "extra_forbidden":
+    if error.get("type") == "extra_forbidden" and loc:
         message = unknown_field(loc[-1], known if len(loc) == 1 else ())
     return FieldError(".".join(loc) or "body", message)
 
