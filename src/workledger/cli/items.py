@@ -181,8 +181,10 @@ async def _update(
     return await container.work_items.update(actor=actor, item_id=current.id, data=data)
 
 
-def _short(item_id: object) -> str:
-    return str(item_id).replace("-", "")[-8:]
+def _short(item_id: uuid.UUID) -> str:
+    from workledger.models.work_item import short_id
+
+    return short_id(item_id)
 
 
 def _state(item: WorkItemBrief) -> str:

@@ -48,6 +48,11 @@ def due_or_last(due_date: ColumnElement[Any]) -> ColumnElement[Any]:
 PATH_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 
+def short_id(item_id: uuid.UUID) -> str:
+    """How the report (and every door) names a work item: the last 8 hex digits of its id."""
+    return item_id.hex[-8:]
+
+
 class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
     """The columns a work item has, live or archived."""
 

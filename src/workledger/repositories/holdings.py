@@ -31,8 +31,8 @@ class HoldingsRepository(AccountScopedRepository):
 
     async def work_item_short_ids(self) -> set[str]:
         """The report's short ids (last 8 hex digits) of the account's work items."""
-        stmt = select(WorkItem.id).where(WorkItem.account_id == self.account_id)
-        return {item_id.hex[-8:] for item_id in (await self.session.execute(stmt)).scalars()}
+        stmt = select(WorkItem.short_id).where(WorkItem.account_id == self.account_id)
+        return set((await self.session.execute(stmt)).scalars())
 
     async def enhancement_count(self) -> int:
         return await self._count(Enhancement)

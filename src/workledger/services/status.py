@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.models.vendor import stored_formats
+from workledger.models.work_item import short_id
 from workledger.repositories.status import StatusRepository
 from workledger.schemas.common import Actor
 from workledger.schemas.status import StatusCounts, StatusReport
@@ -19,11 +20,6 @@ from workledger.services.common import Service
 from workledger.services.read_cache import ReadCache
 
 LATEST_DEPLOYMENTS = 10
-
-
-def short_id(item_id: uuid.UUID) -> str:
-    """How the report names a work item: the last 8 hex digits of its id."""
-    return item_id.hex[-8:]
 
 
 def _oneline(text: str) -> str:

@@ -13,6 +13,7 @@ from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError, WorkledgerError
 from workledger.models import WorkItem, new_id
+from workledger.models.work_item import short_id
 from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.work_item import Edges, WorkItemRepository, path_segment
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
@@ -468,7 +469,7 @@ def _new_item(
     return WorkItem(
         id=item_id,
         account_id=actor.account_id,
-        short_id=item_id.hex[-8:],
+        short_id=short_id(item_id),
         item_type=data.item_type.value,
         title=data.title,
         description=data.description,
