@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -67,15 +68,27 @@ _known_query: dict[int, set[str]] = {}  # by id(route): routes live as long as t
 
 
 def _query_names(dependant: Dependant) -> set[str]:
+    names = _names(dependant.query_params)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def body_names(request: Request) -> set[str]:
+    """The body fields the matched route takes (for naming what a misspelt one meant)."""
+    route = request.scope.get("route")
+    return _names(route.dependant.body_params) if isinstance(route, APIRoute) else set()
+
+
+def _names(fields: Sequence[Any]) -> set[str]:
+    """The names these parameters take: a model's fields, or the parameter itself."""
     names: set[str] = set()
-    for field in dependant.query_params:
+    for field in fields:
         annotation: Any = field.field_info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             names |= {info.alias or name for name, info in annotation.model_fields.items()}
         else:
             names.add(field.alias)
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
     return names
 
 

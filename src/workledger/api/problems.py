@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from workledger.api.deps import body_names
 from workledger.errors import (
     Conflict,
     FieldError,
@@ -84,7 +84,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:
-        known = _known_fields(request)
+        known = body_names(request)
         errors = [_field_error(error, known) for error in exc.errors()]
         if any(error.get("type") == "json_invalid" for error in exc.errors()):
             return problem(
@@ -162,14 +162,3 @@ def _field_error(error: Any, known: Collection[str]) -> FieldError:
     if error.get("type") == "extra_forbidden" and loc:
         message = unknown_field(loc[-1], known if len(loc) == 1 else ())
     return FieldError(".".join(loc) or "body", message)
-
-
-def _known_fields(request: Request) -> set[str]:
-    """The body fields of the matched route (query parameters: see deps.py)."""
-    dependant = getattr(request.scope.get("route"), "dependant", None)
-    known: set[str] = set()
-    for param in getattr(dependant, "body_params", ()):
-        annotation = getattr(param.field_info, "annotation", None)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            known |= set(annotation.model_fields)
-    return known
