@@ -54,9 +54,14 @@ async def add_dependencies(app: App) -> int:
     async with app.container.db.transaction() as session:
         statement = text(sql).bindparams(bindparam("account", type_=Uuid()))
         added = await session.execute(statement, {"account": app.actor.account_id})
-        if app.backend == "postgresql":
-            await session.execute(text("ANALYZE work_item_dependencies"))
-        else:
+    await app.container.work_items.recount(actor=app.actor)  # the edges came in raw
+    if app.backend == "postgresql":
+        # Outside a transaction; VACUUM sets the visibility map, as autovacuum soon would.
+        async with app.container.db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM (ANALYZE) work_items, work_item_dependencies"))
+    else:
+        async with app.container.db.transaction() as session:
             await session.execute(text("ANALYZE"))
     return int(getattr(added, "rowcount", 0))
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import MetaData, Table, insert, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workledger.db import migrate
 from workledger.db.engine import build_engine
-from workledger.models import Account, ArchivedWorkItem, Base, WorkItem
+from workledger.models import Base
 
 EXPECTED_TABLES = {
     "accounts",
@@ -39,11 +42,17 @@ EXPECTED_TABLES = {
 EXPRESSION_INDEXES = ("ix_work_items_ready",)
 
 
-def _schema_diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+@contextmanager
+def _reflecting() -> Iterator[None]:
     with warnings.catch_warnings():
         for name in EXPRESSION_INDEXES:
             warnings.filterwarnings("ignore", f".*expression-based index '?{name}")
+        yield
+
+
+def _schema_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    with _reflecting():
         return list(compare_metadata(context, Base.metadata))
 
 
@@ -91,26 +100,68 @@ async def test_upgrade_downgrade_upgrade_matches_models(empty_database_url: str)
     } <= indexes
 
 
+async def _as_of_now(conn: AsyncConnection, name: str) -> Table:
+    """The table as the database has it at this revision (not as the models have it)."""
+    with _reflecting():
+        return await conn.run_sync(lambda sync: Table(name, MetaData(), autoload_with=sync))
+
+
+def _ids(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its ids as a reflected table takes them (SQLite keeps 32 hex digits)."""
+    if conn.dialect.name != "sqlite":
+        return row
+    return {k: v.hex if isinstance(v, uuid.UUID) else v for k, v in row.items()}
+
+
+def _item(account: uuid.UUID, item_id: uuid.UUID, **values: Any) -> dict[str, Any]:
+    at = datetime.now(UTC)
+    return {
+        "id": item_id,
+        "account_id": account,
+        "item_type": "task",
+        "title": "old",
+        "status": "completed",
+        "priority": "medium",
+        "priority_rank": 2,
+        "tags": "[]",
+        "metadata": "{}",
+        "depth": 0,
+        "path": item_id.hex + "/",
+        "version": 1,
+        "created_at": at,
+        "updated_at": at,
+        "created_by": "t",
+        "updated_by": "t",
+        **values,
+    }
+
+
+async def _account(conn: AsyncConnection) -> uuid.UUID:
+    account, at = uuid.uuid4(), datetime.now(UTC)
+    accounts = await _as_of_now(conn, "accounts")
+    await conn.execute(
+        insert(accounts),
+        _ids(conn, {"id": account, "email": "a@example.com", "created_at": at, "updated_at": at}),
+    )
+    return account
+
+
 async def test_items_made_before_short_ids_get_theirs(empty_database_url: str) -> None:
     """0003 gives every existing work item (live and archived) its short id."""
     engine = build_engine(empty_database_url)
-    account, live, archived = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    at = datetime.now(UTC)
-    audit = {"version": 1, "created_at": at, "updated_at": at, "created_by": "t", "updated_by": "t"}
-    item = {"account_id": account, "item_type": "task", "title": "old", "status": "completed"}
-    item |= {"priority": "medium", "priority_rank": 2, "tags": [], "depth": 0, "metadata": {}}
+    live, archived = uuid.uuid4(), uuid.uuid4()
     try:
         await migrate.upgrade(engine, "0002")
         async with engine.begin() as conn:
-            # The model's tables, for their column types: only the columns 0002 has are sent.
+            account = await _account(conn)
             await conn.execute(
-                insert(Account.__table__),
-                {"id": account, "email": "a@example.com", "created_at": at, "updated_at": at},
+                insert(await _as_of_now(conn, "work_items")), _ids(conn, _item(account, live))
             )
-            row = {**item, **audit, "id": live, "path": live.hex + "/"}
-            await conn.execute(insert(WorkItem.__table__), row)
-            row = {**item, **audit, "id": archived, "path": archived.hex + "/", "archived_at": at}
-            await conn.execute(insert(ArchivedWorkItem.__table__), {**row, "dependencies": []})
+            archived_row = _item(account, archived, archived_at=datetime.now(UTC))
+            await conn.execute(
+                insert(await _as_of_now(conn, "archived_work_items")),
+                _ids(conn, {**archived_row, "dependencies": "[]"}),
+            )
         await migrate.upgrade(engine)
         async with engine.connect() as conn:
             found = {
@@ -128,3 +179,52 @@ async def test_items_made_before_short_ids_get_theirs(empty_database_url: str) -
 
 def test_the_head_a_process_checks_without_alembic_is_alembics_head() -> None:
     assert migrate.head() == migrate.HEAD
+
+
+async def test_items_made_before_the_counter_count_their_open_dependencies(
+    empty_database_url: str,
+) -> None:
+    """0004 counts, for every existing item, the dependencies that still hold it back."""
+    engine = build_engine(empty_database_url)
+    waiting, open_one, done, gone = (uuid.uuid4() for _ in range(4))
+    try:
+        await migrate.upgrade(engine, "0003")
+        async with engine.begin() as conn:
+            account = await _account(conn)
+            items = await _as_of_now(conn, "work_items")
+            for item_id, status, deleted in [
+                (waiting, "active", None),
+                (open_one, "active", None),
+                (done, "completed", None),
+                (gone, "active", datetime.now(UTC)),
+            ]:
+                row = _item(account, item_id, status=status, deleted_at=deleted)
+                await conn.execute(insert(items), _ids(conn, {**row, "short_id": item_id.hex[-8:]}))
+            edges = await _as_of_now(conn, "work_item_dependencies")
+            await conn.execute(
+                insert(edges),
+                [
+                    _ids(
+                        conn,
+                        {
+                            "work_item_id": waiting,
+                            "depends_on_id": target,
+                            "dependency_type": "depends_on",
+                            "created_at": datetime.now(UTC),
+                        },
+                    )
+                    for target in (open_one, done, gone)
+                ],
+            )
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            found = {
+                uuid.UUID(str(item_id)): count
+                for item_id, count in await conn.execute(
+                    text("SELECT id, open_dependencies FROM work_items")
+                )
+            }
+    finally:
+        await engine.dispose()
+    # Only the active, live dependency holds it back; nothing holds back the others.
+    assert found == {waiting: 1, open_one: 0, done: 0, gone: 0}

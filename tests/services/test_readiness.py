@@ -72,6 +72,54 @@ async def test_an_item_is_ready_once_everything_it_depends_on_is_completed(
     assert await ready(container, actor) == ["api"]
 
 
+async def test_readiness_follows_every_write_that_changes_what_holds_an_item_back(
+    container: Container, actor: Actor
+) -> None:
+    epic = await make(container, actor, "epic", item_type="project")
+    schema = await make(container, actor, "schema", parent_id=str(epic.id))
+    api = await make(container, actor, "api", dependencies=depends_on(schema))
+    blocked = ["epic", "schema"]  # api waits on schema
+    assert await ready(container, actor) == blocked
+
+    async def now(item: WorkItemRead) -> WorkItemRead:
+        return await container.work_items.get(actor=actor, item_id=item.id, include_deleted=True)
+
+    # Completed, then reopened.
+    schema = await change(container, actor, schema, status="completed")
+    assert await ready(container, actor) == ["epic", "api"]
+    schema = await change(container, actor, schema, status="active")
+    assert await ready(container, actor) == blocked
+
+    # Deleted along with its parent, then restored along with it.
+    epic = await now(epic)
+    epic = await container.work_items.delete(
+        actor=actor, item_id=epic.id, version=epic.version, cascade=True
+    )
+    assert await ready(container, actor) == ["api"]
+    await container.work_items.restore(actor=actor, item_id=epic.id)
+    assert await ready(container, actor) == blocked
+
+    # Its dependencies replaced, then given back.
+    api = await change(container, actor, await now(api), dependencies=[])
+    assert await ready(container, actor) == ["epic", "schema", "api"]
+    api = await change(container, actor, api, dependencies=depends_on(await now(schema)))
+    assert await ready(container, actor) == blocked
+
+    # Archived when done, and brought back: its dependency still holds it back.
+    page = await container.work_items.list(actor=actor, query=WorkItemListQuery.load({}))
+    assert page.total_count == 3
+    api = await change(container, actor, api, status="completed")
+    assert (await container.archive.archive(older_than_days=0)).work_items == 1
+    api = await container.work_items.restore(actor=actor, item_id=api.id)
+    api = await change(container, actor, api, status="active")
+    assert (api.ready, api.blocked_by) == (False, [schema.id])
+    assert await ready(container, actor) == blocked
+    page = await container.work_items.list(
+        actor=actor, query=WorkItemListQuery.load({"ready": True})
+    )
+    assert page.total_count == len(blocked)
+
+
 async def test_blocked_completed_and_deleted_items_are_not_ready(
     container: Container, actor: Actor
 ) -> None:

@@ -89,6 +89,11 @@ class WorkItem(WorkItemColumns, Base):
     def parent_id(cls) -> Mapped[uuid.UUID | None]:
         return mapped_column(ForeignKey("work_items.id", ondelete="RESTRICT"), index=True)
 
+    # How many of its dependencies still hold it back (neither completed nor deleted).
+    # The repository recounts it next to every write that changes an edge or what an
+    # edge points at, so that the ready queue and its count are index ranges.
+    open_dependencies: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
     __table_args__ = (
         CheckConstraint(enum_check("item_type", ITEM_TYPES), name="item_type"),
         CheckConstraint(enum_check("status", ITEM_STATUSES), name="status"),
@@ -107,15 +112,22 @@ class WorkItem(WorkItemColumns, Base):
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
-        # The ready queue (CONTRACT §10): a page is the first rows of one range.
+        # The ready queue (CONTRACT §10): a page is the first rows of one range, and its
+        # count that range read from the index alone: the last three columns are there
+        # only for that (the filters a ready list takes most, and deleted_at, which SQLite
+        # checks again from the column even though the index holds live rows only).
         Index(
             "ix_work_items_ready",
             "account_id",
             "status",
+            "open_dependencies",
             "priority_rank",
             DUE_OR_LAST,
             "created_at",
             "id",
+            "assignee",
+            "item_type",
+            "deleted_at",
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),

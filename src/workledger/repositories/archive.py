@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.base import AccountScopedRepository
-from workledger.repositories.work_item import path_ids
+from workledger.repositories.work_item import path_ids, recount_open_dependencies
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
 from workledger.schemas.work_item import MAX_DEPTH
 
@@ -225,6 +225,9 @@ class ArchiveRepository(AccountScopedRepository):
         ]
         if links:
             await self.session.execute(insert(WorkItemDependency), links)
+            await recount_open_dependencies(
+                self.session, account_id=self.account_id, which=LIVE.c.id.in_(ids)
+            )
         for row in rows:
             self.counts.record(count_key(row), +1)
         await self.counts.apply()

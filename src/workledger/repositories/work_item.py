@@ -95,10 +95,39 @@ def subtree(path: str, *, include_self: bool) -> ColumnElement[bool]:
     return and_(lower, WorkItem.path < path[:-1] + "0")
 
 
+async def recount_open_dependencies(
+    session: AsyncSession, *, account_id: uuid.UUID, which: ColumnElement[bool] | None = None
+) -> None:
+    """Recount ``open_dependencies`` of the account's items (``which`` of them, or all),
+    writing only the rows whose count changed."""
+    target = WorkItem.__table__.alias("target")
+    edge = WorkItemDependency
+    still_open = (
+        select(func.count())
+        .select_from(edge)
+        .join(target, target.c.id == edge.depends_on_id)
+        .where(edge.work_item_id == WorkItem.id, *_holds_back(target))
+        .scalar_subquery()
+    )
+    conditions = [WorkItem.account_id == account_id, WorkItem.open_dependencies != still_open]
+    if which is not None:
+        conditions.append(which)
+    await session.execute(
+        update(WorkItem)
+        .where(*conditions)
+        .values(open_dependencies=still_open)
+        .execution_options(synchronize_session=False)
+    )
+
+
 class WorkItemRepository(AccountScopedRepository):
     def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
         super().__init__(session, account_id=account_id)
         self.counts = WorkItemCountRepository(session, account_id=account_id)
+        # Kept until flush(): items whose edges changed, and items whose status or
+        # deletion changed whether they hold their dependants back.
+        self._relinked: set[uuid.UUID] = set()
+        self._settled: set[uuid.UUID] = set()
 
     def _live(self) -> ColumnElement[bool]:
         return and_(WorkItem.account_id == self.account_id, WorkItem.deleted_at.is_(None))
@@ -185,9 +214,29 @@ class WorkItemRepository(AccountScopedRepository):
         self.session.add(item)
         self.counts.record(count_key(item), +1)
 
+    def record_change(self, item_id: uuid.UUID, before: CountKey, after: CountKey) -> None:
+        """``item_id`` went from ``before`` to ``after``: its tallies, and whether it holds
+        its dependants back."""
+        self.counts.record_change(before, after)
+        if _holds(before) != _holds(after):
+            self._settled.add(item_id)
+
     async def flush(self) -> None:
+        """Write what is pending: the rows, the tallies, the open dependency counts."""
         await self.counts.apply()
         await self.session.flush()
+        relinked, self._relinked = sorted(self._relinked), set()
+        settled, self._settled = sorted(self._settled), set()
+        edge = WorkItemDependency
+        for chunk in chunks(relinked):
+            await recount_open_dependencies(
+                self.session, account_id=self.account_id, which=WorkItem.id.in_(chunk)
+            )
+        for chunk in chunks(settled):
+            dependants = select(edge.work_item_id).where(edge.depends_on_id.in_(chunk))
+            await recount_open_dependencies(
+                self.session, account_id=self.account_id, which=WorkItem.id.in_(dependants)
+            )
 
     # --- tree -----------------------------------------------------------------------------
 
@@ -287,13 +336,14 @@ class WorkItemRepository(AccountScopedRepository):
                 updated_at=at,
                 updated_by=actor.client,
             )
-            .returning(WorkItem.item_type, WorkItem.status)
+            .returning(WorkItem.id, WorkItem.item_type, WorkItem.status)
             .execution_options(synchronize_session=False)
         )
         rows = list(changed)
         deleting = deleted_at is not None
-        for item_type, status in rows:  # descendants are never roots
-            self.counts.record_change(
+        for item_id, item_type, status in rows:  # descendants are never roots
+            self.record_change(
+                item_id,
                 CountKey(item_type, status, False, not deleting),
                 CountKey(item_type, status, False, deleting),
             )
@@ -343,6 +393,7 @@ class WorkItemRepository(AccountScopedRepository):
             WorkItemDependency(work_item_id=item_id, depends_on_id=target, dependency_type=kind)
             for target, kind in dependencies
         )
+        self._relinked.add(item_id)
 
     async def add_dependencies(self, edges: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> None:
         """New dependency edges (item, depends on, type), in one statement."""
@@ -354,6 +405,7 @@ class WorkItemRepository(AccountScopedRepository):
                     for item, target, kind in edges
                 ],
             )
+            self._relinked.update(item for item, _, _ in edges)
 
     async def dependency_reaches(self, *, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
         """Whether following dependency edges from ``starts`` arrives at ``target``."""
@@ -449,17 +501,11 @@ class WorkItemRepository(AccountScopedRepository):
     def _ready(c: Any, *, client: str) -> list[ColumnElement[bool]]:
         """Ready to work on (CONTRACT §10): active, live, unassigned or ``client``'s, and
         nothing it depends on still open."""
-        target = WorkItem.__table__.alias("target")
-        blocked = (
-            select(WorkItemDependency.work_item_id)
-            .join(target, target.c.id == WorkItemDependency.depends_on_id)
-            .where(WorkItemDependency.work_item_id == c.id, *_holds_back(target))
-        )
         return [
             c.status == "active",
             c.deleted_at.is_(None),
+            c.open_dependencies == 0,
             or_(c.assignee.is_(None), c.assignee == client),
-            ~blocked.exists(),
         ]
 
     @staticmethod
@@ -500,3 +546,8 @@ class WorkItemRepository(AccountScopedRepository):
 def _holds_back(target: Any) -> list[ColumnElement[bool]]:
     """A dependency ``target`` that keeps its dependants from being ready."""
     return [target.c.status != "completed", target.c.deleted_at.is_(None)]
+
+
+def _holds(key: CountKey) -> bool:
+    """_holds_back, of an item's tally key."""
+    return key.status != "completed" and not key.is_deleted

@@ -15,7 +15,12 @@ from workledger.errors import Conflict, NotFound, ValidationError, WorkledgerErr
 from workledger.models import WorkItem, new_id
 from workledger.models.work_item import short_id
 from workledger.repositories.archive import ArchiveRepository
-from workledger.repositories.work_item import Edges, WorkItemRepository, path_segment
+from workledger.repositories.work_item import (
+    Edges,
+    WorkItemRepository,
+    path_segment,
+    recount_open_dependencies,
+)
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
 from workledger.schemas.common import PRIORITY_RANK, Actor, Page, Priority
 from workledger.schemas.work_item import (
@@ -107,6 +112,7 @@ class WorkItemService(Service):
                     for target, kind in m[1]
                 ]
             )
+            await repo.flush()  # the new items' open dependencies
             blockers = await _blockers(
                 repo, {m[0].id: m[1] for m in made if not isinstance(m, WorkledgerError)}
             )
@@ -292,16 +298,18 @@ class WorkItemService(Service):
             if deleted is True:
                 await self._soft_delete(repo, item, cascade=cascade, actor=actor)
             stamp(item, client=actor.client, at=utcnow())
-            repo.counts.record_change(counted_as, count_key(item))
+            repo.record_change(item.id, counted_as, count_key(item))
             await repo.flush()
             if edges is None:
                 edges = (await repo.dependencies_of([item.id]))[item.id]
             return _read(item, edges, await _blockers(repo, {item.id: edges}), actor)
 
     async def recount(self, *, actor: Actor) -> None:
-        """Rebuild the account's list totals from the table, after rows were bulk-loaded."""
+        """Rebuild the account's list totals and open dependency counts from the tables,
+        after rows were bulk-loaded."""
         async with self.db.transaction() as session:
             await WorkItemCountRepository(session, account_id=actor.account_id).rebuild()
+            await recount_open_dependencies(session, account_id=actor.account_id)
 
     # --- rules ----------------------------------------------------------------------------
 
