@@ -15,13 +15,15 @@ import logging
 import sqlite3
 import time
 from abc import ABC, abstractmethod
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import aiosqlite
-import asyncpg
 from sqlalchemy.engine import make_url
 
 from workledger.db.engine import CONNECT_TIMEOUT_SECONDS
+
+if TYPE_CHECKING:  # imported by the PostgreSQL watcher when made: SQLite never loads it
+    import asyncpg
 
 # The token is one trivial statement: a database slower than this to answer it is in
 # trouble, and reads do not wait on the cache for it.
@@ -112,16 +114,19 @@ class SQLiteChangeWatcher(_DedicatedConnectionWatcher[aiosqlite.Connection]):
         await conn.close()
 
 
-class PostgresChangeWatcher(_DedicatedConnectionWatcher[asyncpg.Connection]):
+class PostgresChangeWatcher(_DedicatedConnectionWatcher["asyncpg.Connection"]):
     """``pg_current_snapshot()`` changes when any transaction that wrote completes."""
 
-    errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
-
     def __init__(self, dsn: str) -> None:
+        import asyncpg
+
         super().__init__()
         self._dsn = dsn
+        self.errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
     async def _open(self) -> asyncpg.Connection:
+        import asyncpg
+
         return await asyncpg.connect(
             self._dsn,
             timeout=CONNECT_TIMEOUT_SECONDS,

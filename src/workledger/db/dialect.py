@@ -1,5 +1,6 @@
 """The few statements whose SQL differs by database, chosen once when the database is
-built: one small class per dialect, as Prefect's server keeps them."""
+built: one small class per dialect, as Prefect's server keeps them. Each imports its
+SQLAlchemy dialect when first used: a command on SQLite never loads PostgreSQL's."""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Insert, exists, func, select, true, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workledger.errors import SettingsError
 
@@ -50,7 +48,9 @@ class SQLite(Dialect):
         return exists(select(true()).select_from(each).where(each.c.value == value))
 
     def insert(self, model: Any) -> Any:
-        return sqlite_insert(model)
+        from sqlalchemy.dialects.sqlite import insert
+
+        return insert(model)
 
 
 class PostgreSQL(Dialect):
@@ -58,10 +58,14 @@ class PostgreSQL(Dialect):
     locks = True
 
     def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
+        from sqlalchemy.dialects.postgresql import JSONB
+
         return type_coerce(column, JSONB).contains([value])
 
     def insert(self, model: Any) -> Any:
-        return postgresql_insert(model)
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert(model)
 
 
 _DIALECTS: dict[str, Dialect] = {d.name: d for d in (SQLite(), PostgreSQL())}
