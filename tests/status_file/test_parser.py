@@ -288,6 +288,25 @@ def test_the_work_item_tree_keeps_depth_parents_and_dependencies() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("after", "assignee"),
+    [
+        (" · assigned to agent-a", "agent-a"),
+        (" · assigned to ops · night shift", "ops · night shift"),
+        (" · assigned to ops · night shift · waiting on `bbbb0002` (active)", "ops · night shift"),
+        (" · waiting on `bbbb0002` (blocked)", None),
+        ("", None),
+    ],
+)
+def test_the_assignee_is_read_back_as_the_report_writes_it(
+    after: str, assignee: str | None
+) -> None:
+    doc = parse(f"## Work items\n- [task] Ship · it · active · high · `bbbb0001`{after}\n")
+
+    assert [(item.title, item.assignee) for item in doc.work_items] == [("Ship · it", assignee)]
+    assert messages(doc) == []
+
+
 def test_deployments_in_full_and_earlier_one_liners_come_in_document_order() -> None:
     doc = parse(RICH_REPORT)
 

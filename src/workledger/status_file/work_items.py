@@ -15,7 +15,8 @@ _WORK_ITEM = re.compile(
     r" · (?P<status>active|completed|blocked) · (?P<priority>low|medium|high|critical)"
     rf" · `(?P<short_id>[0-9a-f]{{8}})`"
     rf"(?: · depends on (?P<dependencies>{_DEPENDENCY}(?:, {_DEPENDENCY})*))?"
-    r"(?: · assigned to (?P<assignee>(?:(?! · ).)+))?"
+    # As short as it can be, but it may hold " · " too: the end of the line decides.
+    r"(?: · assigned to (?P<assignee>.+?))?"
     # What it waits on follows from the dependencies' status: read past, not kept.
     rf"(?: · waiting on {_SHORT_ID} \([a-z]+\)(?:, {_SHORT_ID} \([a-z]+\))*)?$"
 )
