@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -49,6 +50,10 @@ async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Contain
         await _connect(settings, container)
         if migrate_first and not await migrate.is_current(container.db.engine):
             await migrate.upgrade(container.db.engine)
+        # Start-up is over (main() turned the collector off for it): what it loaded lives
+        # as long as the process, so it is frozen out of every later collection.
+        gc.freeze()
+        gc.enable()
         yield container
     finally:
         await container.close()
