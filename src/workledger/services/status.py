@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -31,7 +33,8 @@ def _refs(items: list[Any]) -> str:
     return ", ".join(f"`{short_id(i.id)}` {_oneline(i.title)}" for i in ordered) or "none"
 
 
-def _supported(vendor: Any) -> str:
+def supported_formats(vendor: Any) -> str:
+    """The formats a vendor row supports, comma-separated, as the report writes them."""
     formats = [name for name, supported in stored_formats(vendor).items() if supported]
     return ", ".join(formats) or "none"
 
@@ -45,7 +48,7 @@ _templates = Environment(
     autoescape=False,  # markdown, not HTML
 )
 _templates.filters.update(
-    supported=_supported,
+    supported=supported_formats,
     tally=lambda summary: (
         ", ".join(f"{name} {count}" for name, count in sorted(summary.items())) or "none"
     ),
@@ -59,6 +62,36 @@ _report = _templates.get_template("status.md.j2")
 
 # Stands for the generation time in a cached render; NUL never occurs in stored text.
 _GENERATED = "\x00generated\x00"
+
+
+@dataclass(frozen=True)
+class StatusData:
+    """What the report shows, read in one transaction: the rows, as plain tuples."""
+
+    counts: StatusCounts
+    vendors: list[Any]
+    # Every live item, in tree order, and the (item, depends on, type) of their edges.
+    work_items: list[Any]
+    edges: list[Any]
+    deployments: list[Any]
+    earlier_deployments: list[Any]
+    linked_vendors: dict[uuid.UUID, list[str]]
+    linked_items: dict[uuid.UUID, list[Any]]
+    enhancements: list[Any]
+
+    @cached_property
+    def waiting_on(self) -> dict[uuid.UUID, list[Any]]:
+        """What holds each active item back (CONTRACT §10): the rows of its dependencies
+        not completed yet, by short id."""
+        rows = {row.id: row for row in self.work_items}
+        waiting: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for item_id, target, _ in sorted(self.edges, key=lambda edge: short_id(edge[1])):
+            item, blocker = rows.get(item_id), rows.get(target)
+            if item is None or blocker is None or item.status != "active":
+                continue
+            if blocker.status != "completed":
+                waiting[item_id].append(blocker)
+        return dict(waiting)
 
 
 class StatusService(Service):
@@ -78,9 +111,16 @@ class StatusService(Service):
         markdown = body.replace(_GENERATED, f"{generated_at:%Y-%m-%d %H:%M:%S} UTC", 1)
         return StatusReport(markdown=markdown, generated_at=generated_at, counts=counts)
 
-    async def _render(self, actor: Actor) -> tuple[str, StatusCounts]:
-        """Plain rows of just the shown columns go straight to the template: the report
-        reads nearly everything, so it skips the ORM objects and read models."""
+    async def data(self, *, actor: Actor) -> StatusData:
+        """The report's rows (for the web overview, tree and board), cached like the
+        render until the next commit."""
+        return await self._cache.get_or_load(
+            ("status-data", actor.account_id), lambda: self._read(actor)
+        )
+
+    async def _read(self, actor: Actor) -> StatusData:
+        """Plain rows of just the shown columns: the report reads nearly everything, so
+        it skips the ORM objects and read models."""
         async with self.db.transaction(write=False) as session:
             repo = StatusRepository(session, account_id=actor.account_id)
             vendors = await repo.vendors()
@@ -89,21 +129,37 @@ class StatusService(Service):
             latest = history[:LATEST_DEPLOYMENTS]
             linked_vendors, linked_items = await repo.deployment_links([d.id for d in latest])
             enhancements = await repo.pending_enhancements()
-        counts = _counts(vendors, tree, len(history), len(enhancements))
-        body = _report.render(
-            generated_at=_GENERATED,
-            counts=counts,
+        return StatusData(
+            counts=_counts(vendors, tree, len(history), len(enhancements)),
             vendors=vendors,
             work_items=tree,
-            depends_on=_depends_on(edges, live={row.id for row in tree}),
-            waiting_on=_waiting_on(tree, edges),
+            edges=edges,
             deployments=latest,
+            earlier_deployments=history[LATEST_DEPLOYMENTS:],
             linked_vendors=linked_vendors,
             linked_items=linked_items,
-            earlier_deployments=history[LATEST_DEPLOYMENTS:],
             enhancements=enhancements,
         )
-        return body, counts
+
+    async def _render(self, actor: Actor) -> tuple[str, StatusCounts]:
+        data = await self.data(actor=actor)
+        body = _report.render(
+            generated_at=_GENERATED,
+            counts=data.counts,
+            vendors=data.vendors,
+            work_items=data.work_items,
+            depends_on=_depends_on(data.edges, live={row.id for row in data.work_items}),
+            waiting_on={
+                item_id: ", ".join(f"`{short_id(row.id)}` ({row.status})" for row in rows)
+                for item_id, rows in data.waiting_on.items()
+            },
+            deployments=data.deployments,
+            linked_vendors=data.linked_vendors,
+            linked_items=data.linked_items,
+            earlier_deployments=data.earlier_deployments,
+            enhancements=data.enhancements,
+        )
+        return body, data.counts
 
 
 def _counts(vendors: list[Any], tree: list[Any], deployments: int, pending: int) -> StatusCounts:
@@ -121,17 +177,6 @@ def _counts(vendors: list[Any], tree: list[Any], deployments: int, pending: int)
         enhancements_pending=pending,
         session_prompts=sum(row.item_type == "session" for row in tree),
     )
-
-
-def _waiting_on(tree: list[Any], edges: list[Any]) -> dict[uuid.UUID, str]:
-    """What holds each active item back (CONTRACT §10): its dependencies not completed
-    yet, with their status, as the report writes them."""
-    status = {row.id: row.status for row in tree}
-    waiting: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for item_id, target, _ in sorted(edges, key=lambda edge: short_id(edge[1])):
-        if status.get(item_id) == "active" and status.get(target, "completed") != "completed":
-            waiting[item_id].append(f"`{short_id(target)}` ({status[target]})")
-    return {item_id: ", ".join(targets) for item_id, targets in waiting.items()}
 
 
 def _depends_on(edges: list[Any], *, live: set[uuid.UUID]) -> dict[uuid.UUID, str]:
