@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from workledger.services.task import TaskService
     from workledger.services.vendor import VendorService
     from workledger.services.work_item import WorkItemService
+    from workledger.web.changes import Changes
 
 
 @dataclass
@@ -202,6 +203,14 @@ class Container:
         return ConflictService(self.db)
 
     @cached_property
+    def page_changes(self) -> Changes:
+        """What tells open web pages that something was committed."""
+        from workledger.db.change_watcher import build_change_watcher
+        from workledger.web.changes import Changes
+
+        return Changes(build_change_watcher(self.settings.resolved_database_url))
+
+    @cached_property
     def health(self) -> HealthService:
         from workledger.services.health import HealthService
 
@@ -210,6 +219,8 @@ class Container:
     async def close(self) -> None:
         if "read_cache" in self.__dict__:
             await self.read_cache.close()
+        if "page_changes" in self.__dict__:
+            await self.page_changes.close()
         fallback = self.__dict__.get("fallback")
         if fallback is not None:
             await fallback.watcher.close()

@@ -1,4 +1,5 @@
-"""The ASGI application served by ``workledger serve``: REST under /api, MCP at /mcp."""
+"""The ASGI application served by ``workledger serve``: REST under /api, MCP at /mcp,
+and the web pages for people at /."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from workledger.api.served import ServedBy
 from workledger.container import Container
 from workledger.mcp.server import http_app
 from workledger.services.health import Health
+from workledger.web import pages
 
 
 def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 8000) -> FastAPI:
@@ -78,6 +80,7 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
         """Whether the database answers: ``ok`` or ``degraded``."""
         return await container.health.check()
 
+    pages.install(app)
     # The MCP app routes /mcp itself (behind its bearer-token middleware); as a plain route
     # here, unknown paths and methods still get FastAPI's 404 and 405 problems.
     app.router.routes.append(Route("/mcp", endpoint=mcp.app))

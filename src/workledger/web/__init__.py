@@ -1,0 +1,1 @@
+"""The people's door: web pages served by ``workledger serve`` (CONTRACT §11)."""

@@ -1,0 +1,63 @@
+"""Telling open pages that something changed, from the database's own change signal.
+
+One watcher per process reads the change token (``PRAGMA data_version`` on SQLite,
+``pg_current_snapshot()`` on PostgreSQL, which moves when a transaction of any server
+process commits a write) a few times a second while at least one page listens, and wakes
+every listener when it moves. Nothing is read while no page is open."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from workledger.db.change_watcher import ChangeWatcher
+
+# How often the token is read while pages listen: a change reaches them well within 2 s.
+INTERVAL_SECONDS = 0.25
+
+
+class Changes:
+    def __init__(self, watcher: ChangeWatcher, *, interval: float = INTERVAL_SECONDS) -> None:
+        self._watcher = watcher
+        self._interval = interval
+        self._listeners = 0
+        self._moved = asyncio.Condition()
+        self._generation = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def listen(self) -> AsyncIterator[int]:
+        """Yield once per change for as long as the caller keeps iterating."""
+        self._listeners += 1
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._watch(), name="workledger-page-changes")
+        try:
+            seen = self._generation
+            while True:
+                async with self._moved:
+                    while self._generation == seen:
+                        await self._moved.wait()
+                    seen = self._generation
+                yield seen
+        finally:
+            self._listeners -= 1
+
+    async def _watch(self) -> None:
+        last = await self._watcher.token()
+        while self._listeners > 0:
+            await asyncio.sleep(self._interval)
+            token = await self._watcher.token()
+            if token is None:  # cannot tell now; the next read will
+                continue
+            if last is not None and token != last:
+                async with self._moved:
+                    self._generation += 1
+                    self._moved.notify_all()
+            last = token
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._watcher.close()
