@@ -73,10 +73,12 @@ class Account:
     actor: Actor
 
 
-async def new_account(container: Container, label: str) -> Account:
-    """A fresh account in the servers' database, with an access JWT and an API token."""
+async def new_account(container: Container, label: str, *, password: str | None = None) -> Account:
+    """A fresh account in the servers' database, with an access JWT and an API token
+    (and ``password``, to sign in to the web pages with)."""
     email = f"{unique(label)}@example.com"
-    created = await container.accounts.create(AccountCreate.load({"email": email}))
+    fields = {"email": email} | ({"password": password} if password else {})
+    created = await container.accounts.create(AccountCreate.load(fields))
     actor = Actor(account_id=created.id, client="e2e-setup")
     api = await container.accounts.create_api_token(actor=actor, name=f"{label}-token")
     jwt = container.accounts.issue_access_token(created.id).access_token

@@ -1,0 +1,93 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, against a real
+`workledger serve` on the test's database (the e2e servers), as a fresh account.
+
+Without Chromium these tests skip with a notice; under WORKLEDGER_REQUIRE_BROWSER=1
+(as .ci/run sets it) a missing browser fails them instead."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.support.servers import Account, HttpServer, HttpServers, new_account
+from workledger.container import Container
+
+CHROMIUM = os.environ.get("WORKLEDGER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# As the machine notes say: no sandbox as root, and nothing that reaches for the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+# What the live-update tests wait for at most (CONTRACT §11: within 2 s).
+LIVE_TIMEOUT_MS = 2000
+
+
+def _require_browser() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = f"Chromium not found at {CHROMIUM}: apt-get install -y chromium"
+    if os.environ.get("WORKLEDGER_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"WORKLEDGER_REQUIRE_BROWSER=1 but {message}")
+    pytest.skip(f"BROWSER TESTS SKIPPED: {message}")
+
+
+@pytest.fixture(scope="module")
+def http_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServers]:
+    servers = HttpServers(tmp_path_factory.mktemp("serve"))
+    try:
+        yield servers
+    finally:
+        servers.stop_all()
+
+
+@pytest.fixture
+def server(http_servers: HttpServers, database_url: str, container: Container) -> HttpServer:
+    return http_servers.get(database_url)
+
+
+@pytest.fixture
+async def person(container: Container) -> Account:
+    """A fresh account with a password, to sign in as."""
+    return await new_account(container, "person", password=PASSWORD)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    _require_browser()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, server: HttpServer) -> AsyncIterator[Page]:
+    context = await browser.new_context(
+        base_url=server.base_url, viewport={"width": 1280, "height": 800}
+    )
+    opened = await context.new_page()
+    try:
+        yield opened
+    finally:
+        await context.close()
+
+
+async def sign_in(page: Page, account: Account, *, path: str = "/") -> None:
+    await page.goto(path)
+    await page.get_by_label("Email").fill(account.email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(lambda url: "/sign-in" not in url)
