@@ -138,7 +138,8 @@ async def overview(request: Request, container: AppContainer, actor: PageActor) 
     data = await container.status.data(actor=actor)
     ready = await _list(container, actor, {"ready": True, "limit": READY_ON_OVERVIEW})
     vendors = sorted(data.vendors, key=lambda v: (v.status == "operational", v.name.lower()))
-    return render(request, "overview.html", data=data, vendors=vendors, ready=ready)
+    links = await repository_links(container.settings.repo_dir)
+    return render(request, "overview.html", data=data, vendors=vendors, ready=ready, links=links)
 
 
 # --- work items ----------------------------------------------------------------------------
