@@ -67,6 +67,39 @@ async def test_printed_token_authenticates_as_its_account(
     assert (principal.account_id, principal.token_name) == (local.id, "ci")
 
 
+async def test_account_password_lets_the_local_account_sign_in(
+    cli_env: dict[str, str], container: Container, tmp_path: Path
+) -> None:
+    """The account the CLI and stdio MCP act as gets a password, for the web pages."""
+    short = run("account", "password", "--password-stdin", cwd=tmp_path, env=cli_env, stdin="x\n")
+    assert short.returncode == 1
+    assert short.stderr.count("\n") == 1
+    assert "password" in short.stderr
+
+    done = run(
+        "account", "password", "--password-stdin", cwd=tmp_path, env=cli_env, stdin="s3cret-pass\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "password set for local@workledger.invalid"
+    account = await container.accounts.authenticate(
+        email="local@workledger.invalid", password="s3cret-pass"
+    )
+    assert account.email == "local@workledger.invalid"
+
+    nobody = run(
+        "account",
+        "password",
+        "nobody@example.com",
+        "--password-stdin",
+        cwd=tmp_path,
+        env=cli_env,
+        stdin="s3cret-pass\n",
+    )
+    assert nobody.returncode == 1
+    assert "nobody@example.com" in nobody.stderr
+    assert "Traceback" not in nobody.stderr
+
+
 def test_user_errors_exit_1_with_one_line(cli_env: dict[str, str], tmp_path: Path) -> None:
     short = run(
         "account",

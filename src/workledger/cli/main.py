@@ -101,6 +101,29 @@ async def account_create(email: str, password_stdin: bool) -> None:
     click.echo(f"created account {created.email} ({created.id})")
 
 
+@account.command("password")
+@click.argument("email", required=False)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@run_async
+async def account_password(email: str | None, password_stdin: bool) -> None:
+    """Set the password of EMAIL (default: WORKLEDGER_ACCOUNT), to sign in to the web
+    pages as the account the command line and stdio MCP act as."""
+    from workledger.schemas.account import AccountCreate
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    async with open_container() as container:
+        if email is None:
+            email = (
+                await container.accounts.get((await acting_account(container)).account_id)
+            ).email
+        data = AccountCreate.load({"email": email, "password": password})
+        updated = await container.accounts.set_password(data)
+    click.echo(f"password set for {updated.email}")
+
+
 @cli.group()
 def token() -> None:
     """API tokens of the current account (WORKLEDGER_ACCOUNT)."""

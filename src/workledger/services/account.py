@@ -82,6 +82,18 @@ class AccountService(Service):
         except IntegrityError:
             raise Conflict(f"an account for {data.email} already exists", field="email") from None
 
+    async def set_password(self, data: AccountCreate) -> AccountRead:
+        """Give the account for ``data.email`` the password ``data.password`` (to sign in
+        to the web pages as the account the CLI and stdio MCP act as, say)."""
+        password_hash = self._passwords.hash(data.password) if data.password else None
+        async with self.db.transaction() as session:
+            account = await AccountRepository(session).get_by_email(data.email)
+            if account is None:
+                raise NotFound("account", data.email, field="email")
+            account.password_hash = password_hash
+            account.updated_at = utcnow()
+            return AccountRead.model_validate(account)
+
     async def ensure(self, email: str) -> AccountRead:
         """The account for ``email``, created without a password on first use (CLI, stdio)."""
         try:
