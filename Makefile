@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench clean
+.PHONY: serve test lint format bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all --json bench/results.json
 	$(BIN)/python -m bench.readme_table --results bench/results.json --readme README.md
+
+# The README's pictures of the web pages, taken by the browser tests.
+screenshots: $(STAMP)
+	WORKLEDGER_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/web -k "sqlite and (overview or board or saved)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
