@@ -3,8 +3,9 @@
     python -m bench.run_all [--items 1000000] [--list-database-url URL] [--skip-list]
                             [--json bench/results.json]
 
-vendor_query, mcp_query, hierarchy_query, report (at 1x and 10x the design's data) and
-import_file (a 5 MB status file) run on SQLite and PostgreSQL; list_scale runs on PostgreSQL
+vendor_query, mcp_query, hierarchy_query, report (at 1x and 10x the design's data),
+import_file (a 5 MB status file), ready_queue (100,000 items) and web_pages (1,000 items)
+run on SQLite and PostgreSQL; list_scale runs on PostgreSQL
 with ``--items`` generated work items (or on ``--list-database-url``).
 """
 
@@ -21,8 +22,10 @@ from bench import (
     list_scale,
     mcp_query,
     readme_table,
+    ready_queue,
     report,
     vendor_query,
+    web_pages,
 )
 from bench.common import Stats, banner, command_line
 
@@ -36,6 +39,8 @@ async def run(args: argparse.Namespace) -> list[Stats]:
     )
     results += await report.run(report.parser().parse_args(["--backend", "both"]))
     results += await import_file.run(import_file.parser().parse_args(["--backend", "both"]))
+    results += await ready_queue.run(ready_queue.parser().parse_args(["--backend", "both"]))
+    results += await web_pages.run(web_pages.parser().parse_args(["--backend", "both"]))
     if not args.skip_list:
         list_args = ["--backend", "postgresql", "--items", str(args.items)]
         if args.list_database_url:
