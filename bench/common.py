@@ -9,12 +9,13 @@ import os
 import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -173,6 +174,31 @@ async def open_app(url: str) -> AsyncIterator[App]:
     finally:
         await container.close()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def served(database_url: str, home: Path, *, secret: str = BENCH_SECRET) -> Iterator[str]:
+    """A real ``workledger serve`` on ``database_url`` (its log in ``home/serve.log``);
+    its base URL as soon as it is started: callers wait for /health themselves."""
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "WORKLEDGER_DATABASE_URL": database_url,
+        "WORKLEDGER_JWT_SECRET": secret,
+        "WORKLEDGER_DATA_DIR": str(home / ".workledger"),
+        "WORKLEDGER_REPO_DIR": str(home),
+    }
+    command = [str(Path(sys.executable).with_name("workledger")), "serve", "--port", str(port)]
+    with (home / "serve.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=log)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 # --- timing ---------------------------------------------------------------------------------

@@ -25,12 +25,11 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import banner, command_line, free_port, percentiles
+from bench.common import banner, command_line, free_port, percentiles, served
 
 WORK_ITEMS = "/api/v1/work-items"
 PASSWORD = "correct horse battery"
@@ -103,30 +102,6 @@ class Cluster:
             )
         finally:
             await conn.close()
-
-
-@contextmanager
-def served(cluster: Cluster, home: Path) -> Iterator[str]:
-    """``workledger serve`` on the cluster; its base URL."""
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "WORKLEDGER_DATABASE_URL": cluster.url,
-        "WORKLEDGER_JWT_SECRET": SECRET,
-        "WORKLEDGER_DATA_DIR": str(home / ".workledger"),
-        "WORKLEDGER_REPO_DIR": str(home),
-    }
-    command = [str(Path(sys.executable).with_name("workledger")), "serve", "--port", str(port)]
-    with (home / "serve.log").open("wb") as log:
-        process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=log)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @dataclass
@@ -316,7 +291,7 @@ async def run(args: argparse.Namespace) -> None:
     cluster = Cluster(directory / "cluster")
     cluster.start()
     try:
-        with served(cluster, directory) as base_url:
+        with served(cluster.url, directory, secret=SECRET) as base_url:
             async with signed_in(base_url) as api:
                 tally, nemesis = Tally(), Nemesis(cluster, args.seed)
                 until = time.monotonic() + args.seconds
