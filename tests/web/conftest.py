@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.support.servers import Account, HttpServer, HttpServers, new_account
+# The same real `workledger serve` per database as the end-to-end tests.
+from tests.e2e.conftest import http_server, http_servers  # noqa: F401
+from tests.support.servers import Account, HttpServer, new_account
 from workledger.container import Container
+from workledger.web.session import SESSION_COOKIE
 
 CHROMIUM = os.environ.get("WORKLEDGER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # As the machine notes say: no sandbox as root, and nothing that reaches for the network.
@@ -42,20 +45,6 @@ def _require_browser() -> None:
     pytest.skip(f"BROWSER TESTS SKIPPED: {message}")
 
 
-@pytest.fixture(scope="module")
-def http_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServers]:
-    servers = HttpServers(tmp_path_factory.mktemp("serve"))
-    try:
-        yield servers
-    finally:
-        servers.stop_all()
-
-
-@pytest.fixture
-def server(http_servers: HttpServers, database_url: str, container: Container) -> HttpServer:
-    return http_servers.get(database_url)
-
-
 @pytest.fixture
 async def person(container: Container) -> Account:
     """A fresh account with a password, to sign in as."""
@@ -74,9 +63,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(browser: Browser, server: HttpServer) -> AsyncIterator[Page]:
+async def page(browser: Browser, http_server: HttpServer) -> AsyncIterator[Page]:  # noqa: F811
     context = await browser.new_context(
-        base_url=server.base_url, viewport={"width": 1280, "height": 800}
+        base_url=http_server.base_url, viewport={"width": 1280, "height": 800}
     )
     opened = await context.new_page()
     try:
@@ -86,8 +75,19 @@ async def page(browser: Browser, server: HttpServer) -> AsyncIterator[Page]:
 
 
 async def sign_in(page: Page, account: Account, *, path: str = "/") -> None:
+    """Open ``path`` signed in as ``account``, its session cookie set as signing in sets
+    it. (The sign-in form has tests of its own: going through it every time would spend
+    the per-address budget that sign-in shares with the token route.)"""
+    await page.goto("/sign-in")  # the server's address, for the cookie
+    await page.context.add_cookies(
+        [
+            {
+                "name": SESSION_COOKIE,
+                "value": account.jwt,
+                "url": page.url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
     await page.goto(path)
-    await page.get_by_label("Email").fill(account.email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(lambda url: "/sign-in" not in url)

@@ -128,14 +128,14 @@ async def test_the_overview_shows_counts_vendors_deployments_enhancements_and_re
 
 
 async def test_a_change_made_over_mcp_appears_on_an_open_board_within_two_seconds(
-    page: Page, server: HttpServer, container: Container, person: Account
+    page: Page, http_server: HttpServer, container: Container, person: Account
 ) -> None:
     first = await make(container, person, "Already there")
     await sign_in(page, person, path="/board")
     active = page.get_by_role("region", name=re.compile("^Active"))
     await expect(active.get_by_role("link", name="Already there")).to_be_visible()
 
-    async with server.connect(person.api_token, "agent-a", "auto") as agent:
+    async with http_server.connect(person.api_token, "agent-a", "auto") as agent:
         await call(agent, "create_work_item", item_type="task", title="Made by an agent")
         await expect(active.get_by_role("link", name="Made by an agent")).to_be_visible(
             timeout=LIVE_TIMEOUT_MS
@@ -147,6 +147,38 @@ async def test_a_change_made_over_mcp_appears_on_an_open_board_within_two_second
         )
     await expect(active.get_by_role("link", name="Already there")).to_have_count(0)
     await screenshot(page, "board")
+
+
+async def test_a_change_by_another_process_reaches_open_pages(
+    page: Page, container: Container, person: Account
+) -> None:
+    """The test process writes straight to the database: only the database's own change
+    signal can tell the server (on PostgreSQL, another server process would be the same)."""
+    await sign_in(page, person, path="/items")
+    await expect(page.get_by_text("No work items yet")).to_be_visible()
+    await make(container, person, "Written elsewhere")
+    await expect(page.get_by_role("link", name="Written elsewhere")).to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    await page.get_by_role("link", name="Overview").click()
+    await make(container, person, "Also elsewhere", priority="critical")
+    ready = page.get_by_role("region", name="Ready to work on").get_by_role("row")
+    await expect(ready.nth(1)).to_contain_text("Also elsewhere", timeout=LIVE_TIMEOUT_MS)
+
+
+async def test_the_pages_work_from_the_keyboard(page: Page, person: Account) -> None:
+    await page.goto("/")
+    await page.get_by_label("Email").focus()
+    await page.keyboard.type(person.email)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Project status")).to_be_visible()
+    for _ in range(3):  # workledger, Overview, Work items
+        await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Work items")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Work items")).to_be_visible()
 
 
 async def test_an_edit_saved_from_an_items_page(
@@ -182,6 +214,11 @@ async def test_a_stale_edit_is_refused_naming_who_changed_it_and_keeping_the_inp
     agent = Actor(account_id=person.id, client="agent-b")
     data = WorkItemUpdate.load({"version": item.version, "title": "Their title"})
     await container.work_items.update(actor=agent, item_id=item.id, data=data)
+    # The page follows (another process's commit), but leaves the form as typed.
+    header = page.locator("#item-head")
+    await expect(header).to_contain_text("changed by agent-b", timeout=LIVE_TIMEOUT_MS)
+    await expect(header.get_by_role("heading", level=1)).to_have_text("Their title")
+    await expect(page.get_by_label("Title")).to_have_value("My title")
 
     await page.get_by_role("button", name="Save").click()
     alert = page.get_by_role("alert")
@@ -230,11 +267,17 @@ async def test_another_accounts_item_answers_404_and_never_appears_in_lists(
 
 
 async def test_a_change_without_this_browsers_form_token_is_refused(
-    server: HttpServer, container: Container, person: Account
+    http_server: HttpServer, container: Container, person: Account
 ) -> None:
     item = await make(container, person, "Untouchable")
     cookies = {"workledger_session": person.jwt, "workledger_csrf": "mine"}
-    async with httpx.AsyncClient(base_url=server.base_url, cookies=cookies) as http:
+    async with httpx.AsyncClient(base_url=http_server.base_url, cookies=cookies) as http:
+        shown = await http.get(item_url(item))
+        assert shown.status_code == 200
+        policy = shown.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert shown.headers["cache-control"] == "no-store"
         for token in ("", "someone-elses"):
             answer = await http.post(
                 item_url(item),
@@ -295,3 +338,35 @@ async def test_pages_fit_a_phone_width_screen(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at 390 px"
+
+
+async def test_sign_in_spends_the_token_routes_rate_budget(
+    database_url: str, container: Container, person: Account, tmp_path: Path
+) -> None:
+    """Ten tries a minute from one address, shared with POST /api/v1/auth/token: a
+    password guesser gains nothing by switching doors. (A server of its own, so that the
+    other tests keep their budget.)"""
+    server = HttpServer(database_url, tmp_path / "limited")
+    server.wait_until_up()
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            form = await http.get("/sign-in")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf is not None
+            wrong = {"csrf": csrf[1], "email": person.email, "password": "guess"}
+            for _ in range(5):
+                answer = await http.post("/sign-in", data=wrong)
+                assert answer.status_code == 401
+            for _ in range(5):
+                answer = await http.post(
+                    "/api/v1/auth/token", json={"email": person.email, "password": "guess"}
+                )
+                assert answer.status_code == 401
+            right = {**wrong, "password": PASSWORD}
+            refused = await http.post("/sign-in", data=right)
+            assert refused.status_code == 429
+            assert "Too many attempts" in refused.text
+            assert int(refused.headers["Retry-After"]) > 0
+            assert "workledger_session" not in refused.cookies
+    finally:
+        server.stop()
