@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.support.mcp import call
 from tests.support.servers import Account, HttpServer, new_account
@@ -370,3 +370,26 @@ async def test_sign_in_spends_the_token_routes_rate_budget(
             assert "workledger_session" not in refused.cookies
     finally:
         server.stop()
+
+
+async def test_the_pages_work_without_javascript(
+    browser: Browser, http_server: HttpServer, container: Container, person: Account
+) -> None:
+    item = await make(container, person, "Plain HTML")
+    context = await browser.new_context(base_url=http_server.base_url, java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        await page.goto(item_url(item))
+        await page.get_by_label("Email").fill(person.email)
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_label("Status").select_option("completed")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status")).to_have_text("Saved.")
+        await page.get_by_role("link", name="Board").click()
+        done = page.get_by_role("region", name=re.compile("^Completed"))
+        await expect(done.get_by_role("link", name="Plain HTML")).to_be_visible()
+    finally:
+        await context.close()
+    stored = await container.work_items.get(actor=person.actor, item_id=item.id)
+    assert stored.status == "completed"
