@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,7 +39,14 @@ async def assert_unavailable(url: str, *, before: Callable[[], object] = lambda:
 async def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path: Path) -> None:
     # Built (its folder made), then the folder goes.
     url = f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'x.db'}"
+    running = set(threading.enumerate())
     await assert_unavailable(url, before=lambda: shutil.rmtree(tmp_path / "gone"))
+    # aiosqlite stops the worker thread of a connection that failed to open without
+    # waiting for it: wait here, while this test's event loop can still hear it finish
+    # (a server's loop outlives it; a test's closes at once, and the thread then fails).
+    started = [thread for thread in threading.enumerate() if thread not in running]
+    await asyncio.to_thread(lambda: [thread.join(timeout=5) for thread in started])
+    assert not any(thread.is_alive() for thread in started)
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
