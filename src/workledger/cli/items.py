@@ -62,12 +62,7 @@ async def show(item_id: str, as_json: bool) -> None:
         item = await container.work_items.get(
             actor=actor, item_id=_ref(item_id), include_deleted=True
         )
-        linked = [
-            await container.work_items.get(
-                actor=actor, item_id=edge.depends_on_id, include_deleted=True
-            )
-            for edge in item.dependencies
-        ]
+        linked = await container.work_items.dependencies(actor=actor, item=item)
     if as_json:
         click.echo(item.model_dump_json(indent=2))
         return
@@ -225,7 +220,7 @@ def _table(rows: Sequence[WorkItemBrief], *, shown: int, total: int) -> None:
     console.print(f"{shown} of {total} work items", style="dim", highlight=False)
 
 
-def _details(item: WorkItemRead, linked: list[WorkItemRead]) -> None:
+def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:
     from rich.console import Console
 
     console = Console(soft_wrap=True, highlight=False)
@@ -252,12 +247,14 @@ def _details(item: WorkItemRead, linked: list[WorkItemRead]) -> None:
             console.print(f"  {name:<13}{value}", markup=False)
     for key, value in item.metadata.items():
         console.print(f"  {key:<13}{value}", markup=False)
-    if linked:
+    if item.dependencies:
         console.print("  depends on", markup=False)
-        for edge, other in zip(item.dependencies, linked, strict=True):
+        for edge in item.dependencies:
             kind = " (blocks)" if edge.dependency_type == "blocks" else ""
+            other = linked.get(edge.depends_on_id)
+            status, title = (other.status, other.title) if other else ("archived", "")
             console.print(
-                f"    {_short(other.id)}  {other.status:<10} {other.title}{kind}", markup=False
+                f"    {_short(edge.depends_on_id)}  {status:<10} {title}{kind}", markup=False
             )
     if item.description:
         console.print(f"\n{item.description}", markup=False)

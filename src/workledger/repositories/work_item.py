@@ -153,10 +153,13 @@ class WorkItemRepository(AccountScopedRepository):
                 .with_for_update()
             )
 
-    async def get_many(self, ids: Iterable[uuid.UUID]) -> list[WorkItem]:
+    async def get_many(
+        self, ids: Iterable[uuid.UUID], *, include_deleted: bool = False
+    ) -> list[WorkItem]:
         found: list[WorkItem] = []
+        scope = WorkItem.account_id == self.account_id if include_deleted else self._live()
         for chunk in chunks(list(set(ids))):
-            stmt = select(WorkItem).where(self._live(), WorkItem.id.in_(chunk))
+            stmt = select(WorkItem).where(scope, WorkItem.id.in_(chunk))
             found += (await self.session.execute(stmt)).scalars()
         return found
 

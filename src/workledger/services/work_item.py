@@ -130,6 +130,19 @@ class WorkItemService(Service):
             edges = (await repo.dependencies_of([item.id]))[item.id]
             return _read(item, edges, await _blockers(repo, {item.id: edges}), actor)
 
+    async def dependencies(
+        self, *, actor: Actor, item: WorkItemRead
+    ) -> dict[uuid.UUID, WorkItemRead]:
+        """The items ``item`` depends on, deleted ones too, by id, read together (what a
+        person's view of one item shows beside it)."""
+        async with self.db.transaction(write=False) as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            wanted = [edge.depends_on_id for edge in item.dependencies]
+            targets = await repo.get_many(wanted, include_deleted=True) if wanted else []
+            edges = await repo.dependencies_of([target.id for target in targets])
+            blockers = await _blockers(repo, {t.id: edges[t.id] for t in targets})
+            return {t.id: _read(t, edges[t.id], blockers, actor) for t in targets}
+
     async def query(
         self,
         *,

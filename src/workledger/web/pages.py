@@ -304,15 +304,8 @@ async def _item(
     conflict: bool = False,
     errors: list[Any] | None = None,
 ) -> Response:
-    dependencies = []
-    for edge in item.dependencies:
-        try:
-            target = await container.work_items.get(
-                actor=actor, item_id=edge.depends_on_id, include_deleted=True
-            )
-        except NotFound:  # archived since
-            target = None
-        dependencies.append((edge, target))
+    linked = await container.work_items.dependencies(actor=actor, item=item)
+    dependencies = [(edge, linked.get(edge.depends_on_id)) for edge in item.dependencies]
     shown = _form_values(item)
     return render(
         request,
