@@ -18,6 +18,7 @@ from workledger.db.unit_of_work import Database
 # Each service is built, and its module imported, when first asked for: a command that
 # needs one service does not pay for all of them (the command line starts in a blink).
 if TYPE_CHECKING:
+    from workledger.db.change_watcher import ChangeWatcher
     from workledger.services.account import AccountService
     from workledger.services.archive import ArchiveService
     from workledger.services.conflicts import ConflictService
@@ -130,12 +131,19 @@ class Container:
         return WorkItemService(self.db, cache=self.read_cache)
 
     @cached_property
-    def read_cache(self) -> ReadCache:
+    def change_watcher(self) -> ChangeWatcher:
+        """The database's change token, on a connection of its own: what the read cache
+        and the open web pages go by."""
         from workledger.db.change_watcher import build_change_watcher
+
+        return build_change_watcher(self.settings.resolved_database_url)
+
+    @cached_property
+    def read_cache(self) -> ReadCache:
         from workledger.services.read_cache import ReadCache
 
         return ReadCache(
-            build_change_watcher(self.settings.resolved_database_url),
+            self.change_watcher,
             # Reads the mirror serves are not the database's, and its token cannot be read.
             bypass=lambda: self.db.in_transaction or self.db.degraded,
         )
@@ -205,10 +213,9 @@ class Container:
     @cached_property
     def page_changes(self) -> Changes:
         """What tells open web pages that something was committed."""
-        from workledger.db.change_watcher import build_change_watcher
         from workledger.web.changes import Changes
 
-        return Changes(build_change_watcher(self.settings.resolved_database_url))
+        return Changes(self.change_watcher)
 
     @cached_property
     def health(self) -> HealthService:
@@ -217,10 +224,12 @@ class Container:
         return HealthService(self.db)
 
     async def close(self) -> None:
-        if "read_cache" in self.__dict__:
-            await self.read_cache.close()
         if "page_changes" in self.__dict__:
             await self.page_changes.close()
+        if "read_cache" in self.__dict__:
+            self.read_cache.clear()
+        if "change_watcher" in self.__dict__:
+            await self.change_watcher.close()
         fallback = self.__dict__.get("fallback")
         if fallback is not None:
             await fallback.watcher.close()

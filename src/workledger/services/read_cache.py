@@ -50,6 +50,6 @@ class ReadCache:
             self._entries.popitem(last=False)
         return value
 
-    async def close(self) -> None:
+    def clear(self) -> None:
+        """Forget every entry (the watcher belongs to whoever made it)."""
         self._entries.clear()
-        await self._watcher.close()
