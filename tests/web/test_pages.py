@@ -4,12 +4,13 @@ they check is what a person sees."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from tests.support.mcp import call
 from tests.support.servers import Account, HttpServer, new_account
@@ -164,6 +165,27 @@ async def test_a_change_by_another_process_reaches_open_pages(
     await make(container, person, "Also elsewhere", priority="critical")
     ready = page.get_by_role("region", name="Ready to work on").get_by_role("row")
     await expect(ready.nth(1)).to_contain_text("Also elsewhere", timeout=LIVE_TIMEOUT_MS)
+
+
+async def test_a_change_made_while_a_page_loads_is_not_missed(
+    page: Page, container: Container, person: Account
+) -> None:
+    """The change lands after the page was made but before its change stream connects:
+    the stream, told the token the page was made at, reports it at once."""
+    released = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await released.wait()
+        await route.continue_()
+
+    await page.route("**/changes*", hold)
+    await sign_in(page, person, path="/items")
+    await expect(page.get_by_text("No work items yet")).to_be_visible()
+    await make(container, person, "Written while loading")
+    released.set()
+    await expect(page.get_by_role("link", name="Written while loading")).to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
 
 
 async def test_the_pages_work_from_the_keyboard(page: Page, person: Account) -> None:

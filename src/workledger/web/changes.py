@@ -1,9 +1,10 @@
 """Telling open pages that something changed, from the database's own change signal.
 
-One watcher per process reads the change token (``PRAGMA data_version`` on SQLite,
-``pg_current_snapshot()`` on PostgreSQL, which moves when a transaction of any server
-process commits a write) a few times a second while at least one page listens, and wakes
-every listener when it moves. Nothing is read while no page is open."""
+The process's change watcher (the one the read cache goes by) reads the change token
+(``PRAGMA data_version`` on SQLite, ``pg_current_snapshot()`` on PostgreSQL, which moves
+when a transaction of any server process commits a write) a few times a second while at
+least one page listens, and wakes every listener when it moves. Nothing is read while no
+page is open."""
 
 from __future__ import annotations
 
@@ -26,13 +27,16 @@ class Changes:
         self._generation = 0
         self._task: asyncio.Task[None] | None = None
 
-    async def listen(self) -> AsyncIterator[int]:
-        """Yield once per change for as long as the caller keeps iterating."""
+    async def listen(self, *, since: str | None = None) -> AsyncIterator[int]:
+        """Yield once per change for as long as the caller keeps iterating; at once if
+        the token is no longer ``since`` (what the listener saw last)."""
         self._listeners += 1
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._watch(), name="workledger-page-changes")
         try:
             seen = self._generation
+            if since is not None and await self._watcher.token() not in (None, since):
+                yield seen
             while True:
                 async with self._moved:
                     while self._generation == seen:
@@ -56,8 +60,8 @@ class Changes:
             last = token
 
     async def close(self) -> None:
+        """Stop watching (the watcher belongs to whoever made it)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._watcher.close()

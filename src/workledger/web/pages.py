@@ -77,7 +77,8 @@ PAGE_HEADERS = {
 
 
 def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
-    context |= {"csrf": session.csrf_token(request), "path": request.url.path}
+    since = getattr(request.state, "since", None)
+    context |= {"csrf": session.csrf_token(request), "path": request.url.path, "since": since}
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     session.remember(request, response)
     response.headers.update(PAGE_HEADERS)
@@ -339,12 +340,15 @@ def _form_values(item: WorkItemRead) -> dict[str, str]:
 
 
 @router.get("/changes")
-async def changes(request: Request, container: AppContainer, actor: PageActor) -> Response:
-    """Server-sent events: ``ledger-change`` whenever the database commits a change."""
+async def changes(
+    request: Request, container: AppContainer, actor: PageActor, since: str | None = None
+) -> Response:
+    """Server-sent events: ``ledger-change`` whenever the database commits a change, and
+    at once if it did since the page was made (its token, ``since``)."""
     hub = container.page_changes
 
     async def stream() -> Any:
-        async for generation in hub.listen():
+        async for generation in hub.listen(since=since):
             yield {"event": "ledger-change", "data": str(generation)}
 
     return EventSourceResponse(stream(), ping=15)

@@ -43,7 +43,11 @@ class CsrfRefused(Exception):
 
 
 async def page_actor(request: Request, container: AppContainer) -> Actor:
-    """The signed-in person, acting as the client "web"; else SignInRequired."""
+    """The signed-in person, acting as the client "web"; else SignInRequired.
+
+    Also notes the database's change token before the page reads anything, so that its
+    change stream can tell at once of a commit made while the page was being made."""
+    request.state.since = await container.change_watcher.token()
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         try:
