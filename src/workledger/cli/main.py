@@ -116,9 +116,8 @@ async def account_password(email: str | None, password_stdin: bool) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     async with open_container() as container:
         if email is None:
-            email = (
-                await container.accounts.get((await acting_account(container)).account_id)
-            ).email
+            await acting_account(container)  # the built-in local account exists once used
+            email = container.settings.account_email
         data = AccountCreate.load({"email": email, "password": password})
         updated = await container.accounts.set_password(data)
     click.echo(f"password set for {updated.email}")
