@@ -1,110 +1,77 @@
-"""REST under load: a real server on a loopback port, driven by an asyncio httpx client.
+"""REST under load: real servers on loopback, driven by wrk, held against the one-query ceiling.
 
-    python -m bench.rest_load [--backend sqlite|postgresql|both] [--workers 1 2]
-                              [--seconds 4] [--clients 16 64] [--items 200] [--tasks 50]
+    python -m bench.rest_load [--backend sqlite|postgresql|both] [--workers 1]
+                              [--seconds 4] [--connections 16] [--rounds 2] [--items 200]
 
-Measured: ``GET /api/v1/work-items/{id}`` (random ids among ``--items``) and the todo
-list ``GET /api/{user_id}/tasks`` (``--tasks`` tasks, the whole list every time; skipped
-with a note when the server answers 404). For each backend, server setup and endpoint:
+Each server runs pinned to CPU 0 and wrk (Debian's package, ``wrk -t1``) to CPU 1, as in
+issue 14's side-by-side measure; the database's own processes go where the kernel puts
+them. Every phase runs ``--seconds`` with ``--connections`` keep-alive connections, each
+sending its next request as soon as the last one answered, after a one-second warm-up.
 
-1. saturation: closed loop, ``--clients`` concurrent clients, each sending its next
-   request as soon as the last one answered, ``--seconds`` per level; the best level's
-   requests/s is the saturation throughput;
-2. latency at half of it: open loop, requests started on a fixed schedule at half the
-   saturation rate for ``--seconds``, whatever the answers' pace; p50/p95/p99 in ms,
-   timed from each request's scheduled start, so waiting in the client counts too.
+Measured, for each backend:
 
-Server setups (``--workers``): 1 is ``workledger serve`` itself, one process. The project
-exposes no app factory for ``uvicorn --workers``, so N > 1 runs N uvicorn worker processes
-on ``app_factory`` here, which builds the app as ``workledger serve`` does (same settings,
-container, ``gc.freeze()``). Not through ``uvicorn --workers`` itself: the socket it binds
-for its workers leaves ``proto`` at 0, so asyncio never sets TCP_NODELAY on accepted
-connections and each keep-alive request waits ~40 ms for a delayed ACK (uvicorn issue
-#3149); ``serve_workers`` binds the socket as TCP instead.
+* ``ceiling`` (PostgreSQL): ``bench.ceiling``, a FastAPI route that runs one asyncpg
+  ``SELECT`` by primary key on the same stack, random ids among ``--items``;
+* ``GET one``: ``GET /api/v1/work-items/{id}``, the same ids, authenticated;
+* ``GET list of 50``: ``GET /api/v1/work-items?limit=50``;
+* ``POST create``: ``POST /api/v1/work-items``, a new task each time, all on one account;
+* SQLite: 8 writers alone, then 8 writers beside 4 readers (two wrk processes at once).
 
-Client and server share this machine's CPUs, and so does anything else running: each line
-shows the CPU the client and the server used (100 % = one core), so a client-bound figure
-shows as such, and the section titles show the load average. Everything stays on
-127.0.0.1; every phase is bounded in time and in requests.
+``--rounds`` alternates ceiling and workledger (A/B/A/B) and keeps each figure's best
+round; the ratios to the ceiling are taken within that one run. Each line shows the
+requests/s, wrk's latency percentiles, non-2xx answers and the server's CPU (100 % = one
+core); the goals of issue 14 are printed beside the figures.
+
+Server setups (``--workers``): ``workledger serve --workers N``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
+import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
 
 from bench.common import (
     BENCH_SECRET,
     add_backend_arguments,
+    asyncpg_dsn,
     banner,
     free_port,
     open_app,
-    percentiles,
     scratch_database,
     selected_backends,
 )
-from workledger.config import load_settings
-from workledger.container import Container
 from workledger.schemas.work_item import WorkItemCreate
 
 HOST = "127.0.0.1"
-PORT_ENV = "WORKLEDGER_BENCH_PORT"
+SERVER_CPU, CLIENT_CPU = "0", "1"
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
-WARMUP_SECONDS = 1.0
-KEEPALIVE_SECONDS = 3.0
-MAX_REQUESTS_PER_PHASE = 200_000
+WARMUP_SECONDS = 1
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+LIST_LIMIT = 50
+SQLITE_WRITERS, SQLITE_READERS = 8, 4
 
-
-def app_factory() -> FastAPI:
-    """The app of ``workledger serve``, for ``uvicorn --factory`` (settings from the
-    environment; the database must already be migrated)."""
-    from workledger.api.app import create_app
-
-    container = Container.from_settings(load_settings())
-    gc.freeze()
-    return create_app(container, host=HOST, port=int(os.environ.get(PORT_ENV, "8000")))
-
-
-def serve_workers(workers: int, port: int) -> None:
-    """``uvicorn --workers`` on ``app_factory``, with a listening socket bound as TCP."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(
-        f"{__name__}:app_factory",
-        factory=True,
-        host=HOST,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
+# issue 14's goals: share of the ceiling's requests/s, and POST's p99 at 16 writers.
+GOALS = {"GET one": 0.25, "GET list of 50": 0.11, "POST create": 0.17}
+POST_P99_GOAL_MS = 50.0
+SQLITE_WRITERS_P99_GOAL_MS = 50.0
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -113,12 +80,11 @@ def serve_workers(workers: int, port: int) -> None:
 @dataclass(frozen=True)
 class Seeded:
     token: str
-    account_id: uuid.UUID
     item_ids: list[uuid.UUID]
 
 
-async def seed(url: str, *, items: int, tasks: int) -> Seeded:
-    """Migrate, then give the bench account ``items`` work items and ``tasks`` tasks."""
+async def seed(url: str, *, items: int) -> Seeded:
+    """Migrate, then give the bench account ``items`` work items."""
     async with open_app(url) as app:
         kinds = ("project", "research", "session")
         ids = []
@@ -127,14 +93,11 @@ async def seed(url: str, *, items: int, tasks: int) -> Seeded:
                 {"item_type": kinds[i % 3], "title": f"item {i}", "tags": ["bench"]}
             )
             ids.append((await app.container.work_items.create(actor=app.actor, data=data)).id)
-        for i in range(tasks):
-            data = WorkItemCreate.load({"item_type": "task", "title": f"task {i}"})
-            await app.container.work_items.create(actor=app.actor, data=data)
         token = app.container.accounts.issue_access_token(app.actor.account_id).access_token
-        return Seeded(token=token, account_id=app.actor.account_id, item_ids=ids)
+        return Seeded(token=token, item_ids=ids)
 
 
-# --- the server -----------------------------------------------------------------------------
+# --- servers --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -142,6 +105,7 @@ class Server:
     process: subprocess.Popen[bytes]
     base_url: str
     log_path: Path
+    health: str
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
@@ -177,31 +141,26 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
-def server_command(workers: int, port: int) -> list[str]:
-    if workers == 1:
-        return [sys.executable, "-m", "workledger", "serve", "--host", HOST, "--port", str(port)]
-    code = f"from bench.rest_load import serve_workers; serve_workers({workers}, {port})"
-    return [sys.executable, "-c", code]
-
-
 @contextmanager
-def running_server(url: str, *, workers: int) -> Iterator[Server]:
+def running(command: list[str], *, env: dict[str, str], port: int, health: str) -> Iterator[Server]:
+    """``command`` pinned to the server's CPU, until it answers ``health``."""
     home = Path(tempfile.mkdtemp(prefix="workledger_bench_serve_"))
-    port = free_port(HOST)
     env = {
         "PATH": os.environ.get("PATH", os.defpath),
-        "WORKLEDGER_DATABASE_URL": url,
-        "WORKLEDGER_JWT_SECRET": BENCH_SECRET,
         "WORKLEDGER_DATA_DIR": str(home / ".workledger"),
         "WORKLEDGER_REPO_DIR": str(home),
-        PORT_ENV: str(port),
+        **env,
     }
     log_path = home / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            server_command(workers, port), cwd=REPO_ROOT, env=env, stdout=log, stderr=log
+            ["taskset", "-c", SERVER_CPU, *command],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
-    server = Server(process, f"http://{HOST}:{port}", log_path)
+    server = Server(process, f"http://{HOST}:{port}", log_path, health)
     try:
         wait_until_up(server)
         yield server
@@ -215,13 +174,34 @@ def running_server(url: str, *, workers: int) -> Iterator[Server]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@contextmanager
+def workledger_server(url: str, *, workers: int) -> Iterator[Server]:
+    port = free_port(HOST)
+    command = [sys.executable, "-m", "workledger", "serve", "--host", HOST, "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    env = {"WORKLEDGER_DATABASE_URL": url, "WORKLEDGER_JWT_SECRET": BENCH_SECRET}
+    with running(command, env=env, port=port, health="/health") as server:
+        yield server
+
+
+@contextmanager
+def ceiling_server(url: str) -> Iterator[Server]:
+    port = free_port(HOST)
+    command = [sys.executable, "-m", "bench.ceiling", "--host", HOST, "--port", str(port)]
+    env = {"WORKLEDGER_BENCH_DSN": asyncpg_dsn(url), "PYTHONPATH": str(REPO_ROOT)}
+    with running(command, env=env, port=port, health="/docs") as server:
+        yield server
+
+
 def wait_until_up(server: Server) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise SystemExit(f"the server exited:\n{server.log_tail()}")
         try:
-            if httpx.get(f"{server.base_url}/health", timeout=2, trust_env=False).is_success:
+            response = httpx.get(f"{server.base_url}{server.health}", timeout=2, trust_env=False)
+            if response.is_success:
                 return
         except httpx.HTTPError:
             pass
@@ -229,230 +209,302 @@ def wait_until_up(server: Server) -> None:
     raise SystemExit(f"the server did not answer within {START_TIMEOUT_SECONDS:g} s")
 
 
-# --- load -----------------------------------------------------------------------------------
+# --- wrk ------------------------------------------------------------------------------------
+
+# wrk runs this script once per thread. ``PATHS`` and the headers are filled in; ``done``
+# prints one machine-readable line (latencies in microseconds).
+WRK_SCRIPT = """
+local paths = {%(paths)s}
+local method = "%(method)s"
+local index = 0
+%(headers)s
+request = function()
+  index = index + 1
+  local body = nil
+  if method == "POST" then
+    body = string.format('{"item_type": "task", "title": "load %%d-%%d"}', %(salt)d, index)
+  end
+  return wrk.format(method, paths[(index %% #paths) + 1], nil, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK_RESULT %%d %%d %%d %%d %%d %%d %%d %%d\\n",
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
 
 
 @dataclass(frozen=True)
-class Phase:
-    """What one timed phase did: requests, failures, wall time, and CPU used."""
+class Load:
+    """What one wrk phase saw."""
 
     requests: int
-    errors: int
     seconds: float
-    client_cpu: float
+    non_2xx: int
+    socket_errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
     server_cpu: float
-    latencies_ms: list[float]
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
 
-    def cpu(self) -> str:
-        client = 100 * self.client_cpu / self.seconds
-        server = 100 * self.server_cpu / self.seconds
-        return f"CPU client {client:3.0f} % server {server:3.0f} %"
-
-
-@asynccontextmanager
-async def measured(server: Server) -> AsyncIterator[Callable[[int, int, list[float]], Phase]]:
-    """Times the block; the block ends by calling the yielded function with its counts."""
-    pids = server.pids()
-    wall, client, served = time.perf_counter(), time.process_time(), cpu_seconds(pids)
-
-    def finish(requests: int, errors: int, latencies: list[float]) -> Phase:
-        return Phase(
-            requests,
-            errors,
-            time.perf_counter() - wall,
-            time.process_time() - client,
-            cpu_seconds(pids) - served,
-            latencies,
+    def line(self) -> str:
+        return (
+            f"{self.rate:7.0f} req/s  p50={self.p50_ms:6.2f}  p95={self.p95_ms:6.2f}  "
+            f"p99={self.p99_ms:6.2f}  max={self.max_ms:7.2f} ms  non-2xx={self.non_2xx} "
+            f"socket errors={self.socket_errors}  server CPU {100 * self.server_cpu:3.0f} %"
         )
 
-    yield finish
 
-
-def http_client(server: Server, token: str, connections: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=server.base_url,
-        headers={"Authorization": f"Bearer {token}"},
-        # uvicorn closes connections idle for 5 s; httpx keeps them 5 s too, and reusing one
-        # the server is closing fails (ReadError). Drop idle ones first.
-        limits=httpx.Limits(
-            max_connections=connections,
-            max_keepalive_connections=connections,
-            keepalive_expiry=KEEPALIVE_SECONDS,
-        ),
-        timeout=30,
-        trust_env=False,  # never a proxy: loopback only
+def wrk_command(
+    server: Server,
+    paths: list[str],
+    *,
+    token: str | None,
+    method: str = "GET",
+    connections: int,
+    seconds: float,
+    script_dir: Path,
+) -> list[str]:
+    headers = ['wrk.headers["Content-Type"] = "application/json"']
+    if token is not None:
+        headers.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
+    script = script_dir / f"load-{uuid.uuid4().hex}.lua"
+    script.write_text(
+        WRK_SCRIPT
+        % {
+            "paths": ", ".join(json.dumps(path) for path in paths),
+            "method": method,
+            "headers": "\n".join(headers),
+            "salt": random.randrange(1 << 30),
+        }
     )
+    return [
+        "taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}",
+        f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script), server.base_url,
+    ]  # fmt: skip
 
 
-FAILURES: dict[str, int] = {}
+def parse_wrk(output: str, server_cpu: float) -> Load:
+    for line in output.splitlines():
+        if line.startswith("WRK_RESULT "):
+            requests, micros, status, sockets, p50, p95, p99, top = map(int, line.split()[1:])
+            seconds = micros / 1e6
+            return Load(
+                requests=requests,
+                seconds=seconds,
+                non_2xx=status,
+                socket_errors=sockets,
+                p50_ms=p50 / 1000,
+                p95_ms=p95 / 1000,
+                p99_ms=p99 / 1000,
+                max_ms=top / 1000,
+                server_cpu=server_cpu / seconds,
+            )
+    raise SystemExit(f"wrk printed no result:\n{output}")
 
 
-async def get(client: httpx.AsyncClient, path: str) -> bool:
-    """One request; False (and the reason counted in FAILURES) unless it answered 200."""
-    try:
-        response = await client.get(path)
-    except httpx.HTTPError as exc:
-        reason = type(exc).__name__
-    else:
-        if response.status_code == 200:
-            return True
-        reason = f"HTTP {response.status_code}"
-    FAILURES[reason] = FAILURES.get(reason, 0) + 1
-    return False
+def load(server: Server, commands: list[list[str]]) -> list[Load]:
+    """Run the wrk ``commands`` at once; what each saw, with the server's CPU share."""
+    pids = server.pids()
+    served = cpu_seconds(pids)
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for command in commands
+    ]
+    outputs = [process.communicate()[0] for process in processes]
+    used = cpu_seconds(pids) - served
+    return [parse_wrk(output, used) for output in outputs]
 
 
-async def closed_loop(
-    client: httpx.AsyncClient, server: Server, paths: list[str], *, clients: int, seconds: float
-) -> Phase:
-    deadline = time.monotonic() + seconds
-    counts = [0, 0]  # requests, errors
-
-    async def one_client(offset: int) -> None:
-        index = offset
-        while time.monotonic() < deadline and counts[0] < MAX_REQUESTS_PER_PHASE:
-            ok = await get(client, paths[index % len(paths)])
-            index += clients
-            counts[0] += 1
-            counts[1] += not ok
-
-    async with measured(server) as finish:
-        await asyncio.gather(*(one_client(i) for i in range(clients)))
-        return finish(counts[0], counts[1], [])
+# --- phases ---------------------------------------------------------------------------------
 
 
-async def open_loop(
-    client: httpx.AsyncClient, server: Server, paths: list[str], *, rate: float, seconds: float
-) -> Phase:
-    total = min(int(rate * seconds), MAX_REQUESTS_PER_PHASE)
-    latencies: list[float] = []
-    errors = [0]
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    paths: list[str]
+    method: str = "GET"
+    connections: int | None = None  # None: --connections
+    authenticated: bool = True
 
-    async def one(path: str, scheduled: float) -> None:
-        ok = await get(client, path)
-        latencies.append((time.perf_counter() - scheduled) * 1000)
-        errors[0] += not ok
 
-    async with measured(server) as finish:
-        start = time.perf_counter()
-        tasks = []
-        for i in range(total):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(paths[i % len(paths)], scheduled)))
-        await asyncio.gather(*tasks)
-        return finish(total, errors[0], latencies)
+def phase_loads(
+    server: Server,
+    phases: list[Phase],
+    *,
+    token: str,
+    args: argparse.Namespace,
+    script_dir: Path,
+) -> dict[str, Load]:
+    found = {}
+    for phase in phases:
+
+        def command(seconds: float, phase: Phase = phase) -> list[str]:
+            return wrk_command(
+                server,
+                phase.paths,
+                token=token if phase.authenticated else None,
+                method=phase.method,
+                connections=phase.connections or args.connections,
+                seconds=seconds,
+                script_dir=script_dir,
+            )
+
+        if phase.method == "GET":  # a warm-up: connections open, caches and plans made
+            load(server, [command(WARMUP_SECONDS)])
+        (found[phase.name],) = load(server, [command(args.seconds)])
+        print(f"  {phase.name:<34} {found[phase.name].line()}", flush=True)
+    return found
+
+
+def best(rounds: list[dict[str, Load]]) -> dict[str, Load]:
+    """Each figure's best round (highest requests/s)."""
+    return {name: max((r[name] for r in rounds), key=lambda x: x.rate) for name in rounds[0]}
 
 
 @dataclass(frozen=True)
 class Result:
-    endpoint: str
     backend: str
     workers: int
-    saturation: Phase
-    clients: int
-    half: Phase
+    loads: dict[str, Load]
+    ceiling: Load | None
 
     def lines(self) -> list[str]:
-        label = f"{self.endpoint:<32} {self.backend:<10} workers={self.workers}"
-        sat, half = self.saturation, self.half
-        p50, p95, p99 = percentiles(half.latencies_ms)
-        return [
-            f"{label}  saturation {sat.rate:7.0f} req/s  ({self.clients} clients, "
-            f"n={sat.requests}, errors={sat.errors}, {sat.cpu()})",
-            f"{label}  at {half.rate:5.0f} req/s  n={half.requests:<6} p50={p50:8.2f}  "
-            f"p95={p95:8.2f}  p99={p99:8.2f} ms  (errors={half.errors}, {half.cpu()})",
-        ]
+        lines = []
+        for name, found in self.loads.items():
+            label = f"{name:<34} {self.backend:<10} workers={self.workers}"
+            verdict = ""
+            goal = GOALS.get(name)
+            if self.ceiling is not None and goal is not None:
+                share = found.rate / self.ceiling.rate
+                verdict = f"  {100 * share:5.1f} % of the ceiling (goal >= {100 * goal:.0f} %: "
+                verdict += "PASS)" if share >= goal else "MISS)"
+            if name == "POST create":
+                verdict += f"  p99 goal < {POST_P99_GOAL_MS:g} ms: "
+                verdict += "PASS" if found.p99_ms < POST_P99_GOAL_MS else "MISS"
+            if name.startswith("SQLite") and "writers" in name and "readers" not in name:
+                verdict += f"  p99 goal < {SQLITE_WRITERS_P99_GOAL_MS:g} ms: "
+                verdict += "PASS" if found.p99_ms < SQLITE_WRITERS_P99_GOAL_MS else "MISS"
+            lines.append(f"{label}  {found.line()}{verdict}")
+        return lines
 
 
-async def measure_endpoint(
-    server: Server,
-    token: str,
-    paths: list[str],
-    *,
-    name: str,
-    backend: str,
-    workers: int,
-    levels: list[int],
-    seconds: float,
-) -> Result:
-    async with http_client(server, token, max(levels)) as client:
-        await closed_loop(client, server, paths, clients=max(levels), seconds=WARMUP_SECONDS)
-        best: tuple[Phase, int] | None = None
-        for clients in levels:
-            phase = await closed_loop(client, server, paths, clients=clients, seconds=seconds)
-            print(
-                f"  {name} {backend} workers={workers}: {clients:3d} clients "
-                f"{phase.rate:7.0f} req/s (errors={phase.errors}, {phase.cpu()})",
-                flush=True,
+def workledger_phases(seeded: Seeded, backend: str) -> list[Phase]:
+    picks = random.Random(42).choices(seeded.item_ids, k=2000)
+    phases = [
+        Phase("GET one", [f"/api/v1/work-items/{item_id}" for item_id in picks]),
+        Phase("GET list of 50", [f"/api/v1/work-items?limit={LIST_LIMIT}"]),
+        Phase("POST create", ["/api/v1/work-items"], method="POST"),
+    ]
+    if backend == "sqlite":
+        phases.append(
+            Phase(
+                f"SQLite {SQLITE_WRITERS} writers",
+                ["/api/v1/work-items"],
+                method="POST",
+                connections=SQLITE_WRITERS,
             )
-            if best is None or phase.rate > best[0].rate:
-                best = (phase, clients)
-        assert best is not None
-        half = await open_loop(client, server, paths, rate=best[0].rate / 2, seconds=seconds)
-    result = Result(name, backend, workers, best[0], best[1], half)
-    for line in result.lines():
-        print(line, flush=True)
-    if FAILURES:
-        print(f"  failed requests: {FAILURES}; the server's log ends with:\n{server.log_tail()}")
-        FAILURES.clear()
-    return result
+        )
+    return phases
 
 
-async def tasks_route_exists(server: Server, token: str, path: str) -> bool:
-    async with http_client(server, token, 1) as client:
-        response = await client.get(path)
-    if response.status_code == 404:
-        print(f"  note: GET {path} answers 404: the tasks route is not there, skipped")
-        return False
-    if response.status_code != 200:
-        raise SystemExit(f"GET {path} answered {response.status_code}: {response.text[:300]}")
-    return True
+def mixed_sqlite(
+    server: Server, seeded: Seeded, *, args: argparse.Namespace, script_dir: Path
+) -> dict[str, Load]:
+    """8 writers and 4 readers at once: two wrk processes, the same seconds."""
+    picks = random.Random(7).choices(seeded.item_ids, k=2000)
+    commands = [
+        wrk_command(
+            server,
+            ["/api/v1/work-items"],
+            token=seeded.token,
+            method="POST",
+            connections=SQLITE_WRITERS,
+            seconds=args.seconds,
+            script_dir=script_dir,
+        ),
+        wrk_command(
+            server,
+            [f"/api/v1/work-items/{item_id}" for item_id in picks],
+            token=seeded.token,
+            connections=SQLITE_READERS,
+            seconds=args.seconds,
+            script_dir=script_dir,
+        ),
+    ]
+    writers, readers = load(server, commands)
+    found = {
+        f"SQLite {SQLITE_WRITERS} writers beside readers": writers,
+        f"SQLite {SQLITE_READERS} readers beside writers": readers,
+    }
+    for name, figures in found.items():
+        print(f"  {name:<34} {figures.line()}", flush=True)
+    return found
 
 
 async def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
     results = []
     async with scratch_database(backend, keep=args.keep) as url:
-        seeded = await seed(url, items=args.items, tasks=args.tasks)
-        picks = random.Random(args.seed).choices(seeded.item_ids, k=10_000)
-        item_paths = [f"/api/v1/work-items/{item_id}" for item_id in picks]
-        task_path = f"/api/{seeded.account_id}/tasks"
-        for workers in args.workers:
-            with running_server(url, workers=workers) as server:
-                endpoints = [("GET /api/v1/work-items/{id}", item_paths)]
-                if await tasks_route_exists(server, seeded.token, task_path):
-                    endpoints.append((f"GET /api/{{user_id}}/tasks ({args.tasks})", [task_path]))
-                for name, paths in endpoints:
-                    results.append(
-                        await measure_endpoint(
+        seeded = await seed(url, items=args.items)
+        script_dir = Path(tempfile.mkdtemp(prefix="workledger_bench_wrk_"))
+        picks = random.Random(42).choices(seeded.item_ids, k=2000)
+        ceiling_phase = Phase("ceiling", [f"/items/{i}" for i in picks], authenticated=False)
+        try:
+            for workers in args.workers:
+                ceilings, rounds = [], []
+                for round_number in range(1, args.rounds + 1):
+                    print(f" round {round_number}, workers={workers}", flush=True)
+                    if backend == "postgresql":
+                        with ceiling_server(url) as server:
+                            ceilings.append(
+                                phase_loads(
+                                    server,
+                                    [ceiling_phase],
+                                    token=seeded.token,
+                                    args=args,
+                                    script_dir=script_dir,
+                                )
+                            )
+                    with workledger_server(url, workers=workers) as server:
+                        found = phase_loads(
                             server,
-                            seeded.token,
-                            paths,
-                            name=name,
-                            backend=backend,
-                            workers=workers,
-                            levels=args.clients,
-                            seconds=args.seconds,
+                            workledger_phases(seeded, backend),
+                            token=seeded.token,
+                            args=args,
+                            script_dir=script_dir,
                         )
-                    )
+                        if backend == "sqlite":
+                            found |= mixed_sqlite(server, seeded, args=args, script_dir=script_dir)
+                        rounds.append(found)
+                ceiling = best(ceilings)["ceiling"] if ceilings else None
+                results.append(Result(backend, workers, best(rounds), ceiling))
+        finally:
+            shutil.rmtree(script_dir, ignore_errors=True)
     return results
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
     banner(
-        f"rest_load: {args.items} work items, {args.tasks} tasks, workers {args.workers}, "
-        f"clients {args.clients}, {args.seconds:g} s per phase"
+        f"rest_load: wrk -t1 -c{args.connections} on CPU {CLIENT_CPU}, server on CPU "
+        f"{SERVER_CPU}; {args.items} work items, workers {args.workers}, "
+        f"{args.rounds} rounds of {args.seconds:g} s per phase"
     )
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
     results: list[Result] = []
     for backend in selected_backends(args.backend):
         results += await bench_backend(backend, args)
-    banner("rest_load summary")
+    banner("rest_load summary (each figure's best round)")
     for result in results:
+        if result.ceiling is not None:
+            print(f"{'ceiling (one asyncpg SELECT)':<34} {result.backend:<10} "
+                  f"workers=1  {result.ceiling.line()}")  # fmt: skip
         for line in result.lines():
             print(line)
     return results
@@ -472,12 +524,11 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_backend_arguments(p)
-    p.add_argument("--workers", type=positive_int, nargs="+", default=[1, 2])
-    p.add_argument("--clients", type=positive_int, nargs="+", default=[16, 64])
+    p.add_argument("--workers", type=positive_int, nargs="+", default=[1])
+    p.add_argument("--connections", type=positive_int, default=16)
     p.add_argument("--seconds", type=float, default=4.0, help="length of each timed phase")
+    p.add_argument("--rounds", type=positive_int, default=2)
     p.add_argument("--items", type=positive_int, default=200)
-    p.add_argument("--tasks", type=int, default=50)
-    p.add_argument("--seed", type=int, default=42)
     return p
 
 
