@@ -9,6 +9,7 @@ the database look away in the three ways seen in production:
 - ``reset()``: every open connection is cut (a restart, or terminated backends).
 
 ``heal()`` lets traffic flow again; frozen connections resume where they stopped.
+``delay`` (seconds, 0 by default) holds back every chunk that way: a slow network.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class FaultProxy:
         self._flowing = asyncio.Event()
         self._flowing.set()
         self._links: set[asyncio.Task[None]] = set()
+        self.delay = 0.0
 
     def url_for(self, database_url: str) -> str:
         """``database_url`` with its host and port replaced by the proxy's."""
@@ -90,6 +92,8 @@ class FaultProxy:
         while True:
             data = await reader.read(CHUNK)
             await self._flowing.wait()
+            if self.delay:
+                await asyncio.sleep(self.delay)
             if not data:
                 with contextlib.suppress(OSError):
                     writer.write_eof()

@@ -51,8 +51,28 @@ class _DedicatedConnectionWatcher(ABC, Generic[C]):
         self._conn: C | None = None
         self._lock = asyncio.Lock()  # one statement at a time on the connection
         self._failed_at: float | None = None
+        # The read under way, and the one that starts when it ends.
+        self._reading: asyncio.Task[str | None] | None = None
+        self._next: asyncio.Task[str | None] | None = None
 
     async def token(self) -> str | None:
+        """Callers share reads: a caller joins the next read to start, never one already
+        under way, which may have begun before a commit the caller has seen."""
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_task(self._read_next(self._reading))
+        return await asyncio.shield(self._next)
+
+    async def _read_next(self, after: asyncio.Task[str | None] | None) -> str | None:
+        if after is not None:
+            await asyncio.wait([after])
+        self._reading, self._next = self._next, None
+        try:
+            return await self._read_now()
+        finally:
+            if self._reading is asyncio.current_task():
+                self._reading = None
+
+    async def _read_now(self) -> str | None:
         async with self._lock:
             # After a failure the readers queued behind it, and those of the next second,
             # go straight to the database rather than each wait for another failure.
@@ -75,6 +95,9 @@ class _DedicatedConnectionWatcher(ABC, Generic[C]):
             return token
 
     async def close(self) -> None:
+        pending = [task for task in (self._reading, self._next) if task is not None]
+        if pending:  # they would open the connection again
+            await asyncio.wait(pending)
         async with self._lock:
             await self._drop()
 
