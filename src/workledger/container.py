@@ -120,6 +120,7 @@ class Container:
 
         return AccountService(
             self.db,
+            cache=self.read_cache,
             signing_key=self.settings.signing_key,
             token_minutes=self.settings.access_token_minutes,
         )

@@ -33,6 +33,7 @@ from workledger.schemas.account import (
 )
 from workledger.schemas.common import Actor
 from workledger.services.common import Service
+from workledger.services.read_cache import ReadCache
 
 ISSUER = AUDIENCE = "workledger"
 ALGORITHM = "HS256"
@@ -54,8 +55,11 @@ def hash_api_token(token: str) -> str:
 
 
 class AccountService(Service):
-    def __init__(self, db: Database, *, signing_key: str, token_minutes: int) -> None:
+    def __init__(
+        self, db: Database, *, cache: ReadCache, signing_key: str, token_minutes: int
+    ) -> None:
         super().__init__(db)
+        self._cache = cache
         self._key = signing_key
         self._lifetime = timedelta(minutes=token_minutes)
         self._passwords = PasswordHash.recommended()
@@ -162,18 +166,29 @@ class AccountService(Service):
             raise Unauthorized("the access token is invalid") from None
 
     async def resolve_bearer(self, token: str) -> Principal:
-        """The account behind an access JWT or an API token; Unauthorized otherwise."""
+        """The account behind an access JWT or an API token; Unauthorized otherwise.
+
+        What the database said stays cached until its change token moves: every request
+        carries a bearer, and an account or a token changes seldom."""
         if token.startswith(API_TOKEN_PREFIX):
-            return await self._verify_api_token(token)
+            digest = hash_api_token(token)
+            return await self._cache.get_or_load(
+                ("api token", digest), lambda: self._api_token_principal(digest)
+            )
         account_id = self.verify_access_token(token)
+        return await self._cache.get_or_load(
+            ("account", account_id), lambda: self._account_principal(account_id)
+        )
+
+    async def _account_principal(self, account_id: uuid.UUID) -> Principal:
         async with self.db.transaction(write=False) as session:
             if await AccountRepository(session).get(account_id) is None:
                 raise _unknown(session, "the access token's account no longer exists")
         return Principal(account_id=account_id)
 
-    async def _verify_api_token(self, token: str) -> Principal:
+    async def _api_token_principal(self, digest: str) -> Principal:
         async with self.db.transaction(write=False) as session:
-            found = await AccountRepository(session).token_by_hash(hash_api_token(token))
+            found = await AccountRepository(session).token_by_hash(digest)
             if found is None or found.revoked_at is not None:
                 raise _unknown(session, "the API token is invalid or revoked")
         return Principal(account_id=found.account_id, token_name=found.name)

@@ -159,8 +159,22 @@ class WorkItemService(Service):
                 max_depth=options.max_depth,
                 include_deleted=options.include_deleted,
             )
-        item = await self.get(actor=actor, item_id=item_id, include_deleted=options.include_deleted)
-        return WorkItemHierarchy.model_validate(item.model_dump())
+        return await self._cache.get_or_load(
+            ("item", actor, item_id, options.include_deleted),
+            lambda: self._item(
+                actor=actor, item_id=item_id, include_deleted=options.include_deleted
+            ),
+        )
+
+    async def _item(
+        self, *, actor: Actor, item_id: ItemRef, include_deleted: bool
+    ) -> WorkItemHierarchy:
+        async with self.db.transaction(write=False) as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            item = await _found(repo, item_id, include_deleted=include_deleted)
+            edges = (await repo.dependencies_of([item.id]))[item.id]
+            blockers = await _blockers(repo, {item.id: edges})
+            return WorkItemHierarchy.model_validate(_fields(item, edges, blockers, actor))
 
     async def get_hierarchy(
         self,
@@ -598,11 +612,14 @@ def _columns(item: WorkItem, names: tuple[str, ...]) -> dict[str, object]:
 
 
 def _read(item: WorkItem, edges: ItemEdges, blockers: Edges, actor: Actor) -> WorkItemRead:
-    return WorkItemRead.model_validate(
-        {
-            **_columns(item, _READ_COLUMNS),
-            **_readiness(item, blockers, actor),
-            "metadata": item.item_metadata,
-            "dependencies": _edges_out(edges),
-        }
-    )
+    return WorkItemRead.model_validate(_fields(item, edges, blockers, actor))
+
+
+def _fields(item: WorkItem, edges: ItemEdges, blockers: Edges, actor: Actor) -> dict[str, Any]:
+    """What a full read of ``item`` holds."""
+    return {
+        **_columns(item, _READ_COLUMNS),
+        **_readiness(item, blockers, actor),
+        "metadata": item.item_metadata,
+        "dependencies": _edges_out(edges),
+    }
