@@ -17,6 +17,8 @@ class Dialect(ABC):
     # Whether rows can be locked (SELECT … FOR UPDATE) and sessions can hold advisory
     # locks; SQLite has one writer per file, which makes both unnecessary there.
     locks: ClassVar[bool]
+    # One write transaction at a time per database: this process queues its writers.
+    single_writer: ClassVar[bool]
 
     @abstractmethod
     def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
@@ -42,6 +44,7 @@ class Dialect(ABC):
 class SQLite(Dialect):
     name = "sqlite"
     locks = False
+    single_writer = True
 
     def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
         each = func.json_each(column).table_valued("value")
@@ -56,6 +59,7 @@ class SQLite(Dialect):
 class PostgreSQL(Dialect):
     name = "postgresql"
     locks = True
+    single_writer = False
 
     def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
         from sqlalchemy.dialects.postgresql import JSONB

@@ -81,6 +81,10 @@ class Database:
         self._outer: ContextVar[AsyncSession | None] = ContextVar(
             f"workledger_transaction_{id(self)}", default=None
         )
+        # SQLite has one writer per file. Left to the file's lock, waiting writers sleep
+        # and retry in its busy handler, and the unlucky ones wait seconds; queued here,
+        # the process's writers take their turns first come, first served.
+        self._write_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     def fall_back_on(
         self, mirror: Mirror, journal: Journal, status_layers: ReadOnlyLayers | None = None
@@ -156,6 +160,21 @@ class Database:
 
     @asynccontextmanager
     async def _primary_transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        if write and self.dialect.single_writer:
+            async with self._write_turn(), self._transaction_on_primary(write=True) as session:
+                yield session
+            return
+        async with self._transaction_on_primary(write=write) as session:
+            yield session
+
+    def _write_turn(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._write_turns is None or self._write_turns[0] is not loop:
+            self._write_turns = (loop, asyncio.Lock())
+        return self._write_turns[1]
+
+    @asynccontextmanager
+    async def _transaction_on_primary(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         factory = self._writes if write else self._reads
         try:
             async with factory() as session, session.begin():
