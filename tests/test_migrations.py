@@ -228,3 +228,44 @@ async def test_items_made_before_the_counter_count_their_open_dependencies(
         await engine.dispose()
     # Only the active, live dependency holds it back; nothing holds back the others.
     assert found == {waiting: 1, open_one: 0, done: 0, gone: 0}
+
+
+async def test_tallies_keep_their_counts_through_slots_and_back(empty_database_url: str) -> None:
+    """0005 keeps each tally as slot 0; its downgrade adds a key's slots back together."""
+    engine = build_engine(empty_database_url)
+    key = {"item_type": "task", "status": "planned", "is_root": True, "is_deleted": False}
+    try:
+        await migrate.upgrade(engine, "0004")
+        async with engine.begin() as conn:
+            account = await _account(conn)
+            counts = await _as_of_now(conn, "work_item_counts")
+            await conn.execute(
+                insert(counts), _ids(conn, {"account_id": account, **key, "item_count": 7})
+            )
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:
+            counts = await _as_of_now(conn, "work_item_counts")
+            slots = [tuple(row) for row in await conn.execute(text(SLOTS_SQL))]
+            assert slots == [(0, 7)]
+            done = {**key, "status": "completed"}
+            await conn.execute(
+                insert(counts),
+                [
+                    _ids(conn, {"account_id": account, **key, "slot": 3, "item_count": 2}),
+                    _ids(conn, {"account_id": account, **done, "slot": 5, "item_count": 4}),
+                ],
+            )
+        await migrate.downgrade(engine, "0004")
+        async with engine.connect() as conn:
+            found = sorted(
+                tuple(row)
+                for row in await conn.execute(
+                    text("SELECT status, item_count FROM work_item_counts")
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert found == [("completed", 4), ("planned", 9)]
+
+
+SLOTS_SQL = "SELECT slot, item_count FROM work_item_counts ORDER BY slot"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -12,6 +13,9 @@ from workledger.container import Container
 from workledger.errors import ValidationError
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import WorkItemCreate, WorkItemListQuery, WorkItemUpdate
+
+
+TASK = {"item_type": "task", "title": "a task"}
 
 
 async def counted(container: Container, actor: Actor, **filters: Any) -> int:
@@ -99,3 +103,45 @@ async def test_deep_offsets_point_to_the_cursor() -> None:
         WorkItemListQuery.load({"offset": 10_001})
     assert refused.value.errors[0].field == "offset"
     assert WorkItemListQuery.load({"offset": 10_000}).offset == 10_000
+
+
+# SQLite has one writer at a time: there the second create waits its turn by design.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_writers_on_other_connections_do_not_wait_for_an_open_writers_tally(
+    container: Container, actor: Actor
+) -> None:
+    """A create whose transaction is still open holds its tally row; a second create
+    beside it (another connection) still finishes, and both count once committed."""
+    items = container.work_items
+    second_done = asyncio.Event()
+
+    async def first() -> None:
+        async with container.db.transaction():
+            await items.create(actor=actor, data=WorkItemCreate.load(TASK))
+            await asyncio.wait_for(second_done.wait(), 10)
+
+    holder = asyncio.create_task(first())
+    await asyncio.sleep(0.2)  # the first create has flushed, its transaction stays open
+    await asyncio.wait_for(items.create(actor=actor, data=WorkItemCreate.load(TASK)), 5)
+    second_done.set()
+    await holder
+    page = await items.list(actor=actor, query=WorkItemListQuery.load({"item_type": "task"}))
+    assert page.total_count == 2
+
+
+async def test_totals_stay_exact_under_concurrent_writers(
+    container: Container, actor: Actor
+) -> None:
+    items = container.work_items
+    made = await asyncio.gather(
+        *(items.create(actor=actor, data=WorkItemCreate.load(TASK)) for _ in range(24))
+    )
+    await asyncio.gather(
+        *(
+            items.update(
+                actor=actor, item_id=item.id, data=WorkItemUpdate(version=1, status="active")
+            )
+            for item in made[:10]
+        )
+    )
+    await assert_totals_match(container, actor)

@@ -147,7 +147,9 @@ class WorkItemCount(Base):
     """How many work items each (type, status, root?, deleted?) of an account holds.
 
     Kept by the repository next to every write, so that a list's ``total_count`` for the
-    common filters is a lookup instead of counting up to a million rows."""
+    common filters is a lookup instead of counting up to a million rows. A key's count is
+    the sum of its slots: each database connection adds to a slot of its own, so writers
+    on different connections never wait for each other's tally row."""
 
     __tablename__ = "work_item_counts"
 
@@ -156,10 +158,11 @@ class WorkItemCount(Base):
     status: Mapped[str] = mapped_column(String(20))
     is_root: Mapped[bool] = mapped_column(Boolean)
     is_deleted: Mapped[bool] = mapped_column(Boolean)
+    slot: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     item_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        PrimaryKeyConstraint("account_id", "item_type", "status", "is_root", "is_deleted"),
+        PrimaryKeyConstraint("account_id", "item_type", "status", "is_root", "is_deleted", "slot"),
     )
 
 

@@ -3,10 +3,16 @@
 They turn a list's ``total_count`` for the common filters into a lookup. Every write that
 adds an item or changes one of those four properties records a delta here; the deltas are
 applied once per flush, in key order, so concurrent writers lock tally rows in the same
-order and never deadlock on them."""
+order and never deadlock on them.
+
+Each key is counted in slots: a database connection adds to its own slot, so that the
+writers of one account, each on a connection of its own, never queue on one tally row;
+a total sums the slots. SQLite has one writer at a time anyway and counts in slot 0."""
 
 from __future__ import annotations
 
+import itertools
+import random
 import uuid
 from collections import Counter
 from datetime import datetime
@@ -17,6 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.models import WorkItem, WorkItemCount
 from workledger.repositories.base import AccountScopedRepository
+
+SLOTS = 16
+# A process numbers its connections from a random start, so that two processes' first
+# connections seldom share slots; within a process, 16 connections never do.
+_next_slot = itertools.count(random.randrange(SLOTS))
+_SLOT_INFO = "workledger_tally_slot"
 
 
 class CountKey(NamedTuple):
@@ -60,21 +72,31 @@ class WorkItemCountRepository(AccountScopedRepository):
 
     async def apply(self) -> None:
         pending, self._pending = self._pending, Counter()
-        for key in sorted(pending):
-            delta = pending[key]
-            if delta:
-                await self.session.execute(
-                    self.dialect.upsert(
-                        WorkItemCount,
-                        values={
-                            "account_id": self.account_id,
-                            **key._asdict(),
-                            "item_count": delta,
-                        },
-                        conflict=["account_id", "item_type", "status", "is_root", "is_deleted"],
-                        increment="item_count",
-                    )
+        changed = sorted(key for key, delta in pending.items() if delta)
+        if not changed:
+            return
+        slot = await self._slot()
+        for key in changed:
+            await self.session.execute(
+                self.dialect.upsert(
+                    WorkItemCount,
+                    values={
+                        "account_id": self.account_id,
+                        **key._asdict(),
+                        "slot": slot,
+                        "item_count": pending[key],
+                    },
+                    conflict=["account_id", *CountKey._fields, "slot"],
+                    increment="item_count",
                 )
+            )
+
+    async def _slot(self) -> int:
+        if self.dialect.single_writer:
+            return 0
+        info = (await self.session.connection()).info  # the driver connection's, pooled
+        slot: int = info.setdefault(_SLOT_INFO, next(_next_slot) % SLOTS)
+        return slot
 
     async def rebuild(self) -> None:
         """Recount the account's items from the table (after a bulk load or an import)."""
