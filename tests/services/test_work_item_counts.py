@@ -14,7 +14,6 @@ from workledger.errors import ValidationError
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import WorkItemCreate, WorkItemListQuery, WorkItemUpdate
 
-
 TASK = {"item_type": "task", "title": "a task"}
 
 
