@@ -6,6 +6,8 @@ token is issued in-process by the test's container, exactly as the server would 
 
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
 import time
 from pathlib import Path
@@ -123,3 +125,56 @@ async def test_sigterm_shuts_down_within_seconds(
     assert status in (0, -signal.SIGTERM), log
     assert "Application shutdown complete" in log
     assert "Traceback" not in log
+
+
+def worker_pids(server: HttpServer) -> set[int]:
+    """The server's worker processes (uvicorn's supervisor spawns them)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(stat[1]) == server.process.pid and b"spawn_main" in command:
+            found.add(int(entry.name))
+    return found
+
+
+async def eventually_workers(server: HttpServer, count: int) -> set[int]:
+    deadline = time.monotonic() + 30
+    while len(found := worker_pids(server)) != count:
+        assert time.monotonic() < deadline, f"workers {found}:\n{server.log_tail()}"
+        await asyncio.sleep(0.2)
+    return found
+
+
+@pytest.mark.timeout(120)
+async def test_serve_with_workers_shares_the_port_and_outlives_a_dead_worker(
+    database_url: str, container: Container, actor: Actor, tmp_path: Path
+) -> None:
+    server = HttpServer(database_url, tmp_path / "workers", workers=2)
+    headers = bearer(container, actor)
+    try:
+        server.wait_until_up()
+        first = await eventually_workers(server, 2)
+
+        async def create(title: str) -> None:
+            # A new connection each time: the kernel hands it to either worker.
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+                made = await client.post(
+                    WORK_ITEMS, json={"item_type": "task", "title": title}, headers=headers
+                )
+                assert made.status_code == 201, made.text
+
+        await asyncio.gather(*(create(f"before {i}") for i in range(20)))
+        os.kill(min(first), signal.SIGKILL)
+        await asyncio.gather(*(create(f"after {i}") for i in range(20)))
+        again = await eventually_workers(server, 2)
+        assert min(first) not in again  # the supervisor started another one
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+            listed = await client.get(WORK_ITEMS, params={"limit": 100}, headers=headers)
+    finally:
+        server.stop()
+    assert listed.json()["total_count"] == 40
+    assert "Traceback" not in server.log()

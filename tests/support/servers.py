@@ -126,14 +126,21 @@ def free_port() -> int:
 class HttpServer:
     """`workledger serve` on a free port, its output in a log file."""
 
-    def __init__(self, database_url: str, home: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        home: Path,
+        *,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+    ) -> None:
         """``env``: settings beside the test's own (server_env)."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.mcp_url = f"{self.base_url}/mcp"
         self.log_path = home / "serve.log"
         command = [WORKLEDGER, "serve"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         env = {**server_env(database_url, home), **(env or {})}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(

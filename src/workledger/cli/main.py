@@ -251,15 +251,18 @@ async def journal() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the address (one per CPU core is a good start).",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Serve workledger over HTTP (applies pending migrations first)."""
     import logging
 
-    import uvicorn
-
-    from workledger.api.app import create_app
     from workledger.config import Settings
-    from workledger.container import Container
 
     async def migrate_database() -> Settings:
         async with open_container() as container:
@@ -268,14 +271,17 @@ def serve(host: str, port: int) -> None:
     # workledger's own messages (the daily archive, server errors) in uvicorn's style.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     _port_is_free(host, port)
-    # The serving container is built afresh: its pool must belong to uvicorn's event loop.
-    container = Container.from_settings(run_async(migrate_database)())
-    click.echo(f"workledger on http://{host}:{port} · {container.settings.where()}", err=True)
-    # Everything loaded so far lives as long as the process: keep it out of the garbage
-    # collector's full passes, which otherwise stall requests for tens of milliseconds.
-    gc.freeze()
-    app = create_app(container, host=host, port=port)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    settings = run_async(migrate_database)()
+    processes = f" · {workers} processes" if workers > 1 else ""
+    click.echo(f"workledger on http://{host}:{port} · {settings.where()}{processes}", err=True)
+    if workers == 1:
+        from workledger.api.serving import serve_one
+
+        serve_one(settings, host=host, port=port)
+    else:
+        from workledger.api.serving import serve_many
+
+        serve_many(host=host, port=port, workers=workers)
 
 
 def _port_is_free(host: str, port: int) -> None:

@@ -1,0 +1,67 @@
+"""``workledger serve`` under uvicorn: one process, or several sharing one listening socket."""
+
+from __future__ import annotations
+
+import gc
+import os
+import socket
+
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
+
+from workledger.api.app import create_app
+from workledger.config import Settings, load_settings
+from workledger.container import Container
+
+# Where the workers of ``serve_many`` serve, for their app's MCP endpoint (which checks
+# the Host and Origin it is reached by).
+_HOST_ENV, _PORT_ENV = "WORKLEDGER_SERVE_HOST", "WORKLEDGER_SERVE_PORT"
+
+
+def build(settings: Settings, *, host: str, port: int) -> FastAPI:
+    # The serving container is built afresh: its pool must belong to uvicorn's event loop.
+    container = Container.from_settings(settings)
+    # Everything loaded so far lives as long as the process: keep it out of the garbage
+    # collector's full passes, which otherwise stall requests for tens of milliseconds.
+    gc.freeze()
+    return create_app(container, host=host, port=port)
+
+
+def serve_one(settings: Settings, *, host: str, port: int) -> None:
+    app = build(settings, host=host, port=port)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+def worker_app() -> FastAPI:
+    """The app of one of ``serve_many``'s workers (uvicorn's factory, in the worker)."""
+    host, port = os.environ[_HOST_ENV], int(os.environ[_PORT_ENV])
+    return build(load_settings(), host=host, port=port)
+
+
+def serve_many(*, host: str, port: int, workers: int) -> None:
+    """``workers`` processes on one socket, each with its own container and pool; uvicorn's
+    supervisor restarts a worker that dies. The database must already be migrated."""
+    os.environ[_HOST_ENV], os.environ[_PORT_ENV] = host, str(port)
+    config = uvicorn.Config(
+        f"{__name__}:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="info",
+    )
+    Multiprocess(config, sockets=[_listening(host, port)]).run()
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    """The workers' socket, made as TCP explicitly: uvicorn's own leaves ``proto`` at 0,
+    so asyncio never sets TCP_NODELAY on accepted connections and every keep-alive
+    answer waits ~40 ms for a delayed ACK (uvicorn issue #3149)."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
