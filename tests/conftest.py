@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import socket
 import uuid
@@ -132,9 +133,15 @@ async def _admin_execute(admin: str, statement: str) -> None:
 
 
 async def truncate_all(container: Container) -> None:
+    """Every table as a fresh migration leaves it: empty, but for the credentials' version
+    (a new one, as if the database were made anew)."""
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     async with container.db.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await conn.execute(
+            text("INSERT INTO credential_changes (id, version) VALUES (1, :version)"),
+            {"version": secrets.randbits(48)},
+        )
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:

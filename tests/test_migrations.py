@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "accounts",
     "api_tokens",
     "applied_operations",
+    "credential_changes",
     "work_items",
     "work_item_dependencies",
     "work_item_counts",

@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from tests.api.conftest import PASSWORD, auth_headers, signup_and_login
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, make_settings
 from workledger.api.rate_limit import RateLimited, SlidingWindowLimiter
 from workledger.container import Container
 from workledger.schemas.common import Actor
@@ -403,3 +405,45 @@ def test_a_flood_of_addresses_does_not_grow_the_limiter_without_bound() -> None:
     assert len(limiter._hits) == 50
     with pytest.raises(RateLimited):  # the newest are remembered: this one had its turn
         limiter.hit("10.0.3.231")
+
+
+async def test_a_token_revoked_by_another_process_is_refused_at_once(
+    api: httpx.AsyncClient, container: Container, actor: Actor, database_url: str, tmp_path: Path
+) -> None:
+    """The server keeps what a bearer resolves to; another process's revocation (its own
+    container, pool and cache) ends that on the server's next request."""
+    headers = auth_headers(container, actor)
+    token = (await api.post(f"{AUTH}/api-tokens", json={"name": "ci"}, headers=headers)).json()
+    assert (await api.get("/api/v1/work-items", headers=bearer(token["token"]))).status_code == 200
+    other = Container.from_settings(make_settings(database_url, tmp_path / "other"))
+    try:
+        await other.accounts.revoke_api_token(actor=actor, token_id=uuid.UUID(token["id"]))
+    finally:
+        await other.close()
+    refused = await api.get("/api/v1/work-items", headers=bearer(token["token"]))
+    problem_of(refused, 401, "unauthorized")
+
+
+async def test_a_commit_that_changes_no_credentials_does_not_re_read_the_bearers_account(
+    api: httpx.AsyncClient, container: Container, actor: Actor
+) -> None:
+    headers = auth_headers(container, actor)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = container.db.engine.sync_engine
+    assert (await api.get("/api/v1/work-items", headers=headers)).status_code == 200
+    made = await api.post(
+        "/api/v1/work-items", json={"item_type": "task", "title": "t"}, headers=headers
+    )
+    assert made.status_code == 201
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        listed = await api.get("/api/v1/work-items", headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert listed.json()["total_count"] == 1  # the commit is seen
+    assert statements, "the list after a commit is read from the database"
+    assert not [s for s in statements if "accounts" in s or "api_tokens" in s], statements

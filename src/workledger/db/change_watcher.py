@@ -5,6 +5,10 @@ since the cached value was loaded — by this process or any other — so a cach
 exactly what the database would say. SQLite reports commits by other connections through
 ``PRAGMA data_version``; PostgreSQL's ``pg_current_snapshot()`` changes when any
 transaction that wrote something completes.
+
+The same statement reads the credentials' version (``credential_changes``, moved by
+triggers whenever an account or an API token changes): what a bearer token resolves to
+stays cached across commits that touch neither.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import sqlite3
 import time
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
 import aiosqlite
 from sqlalchemy.engine import make_url
@@ -33,10 +37,26 @@ QUIET_AFTER_FAILURE = 1.0
 log = logging.getLogger(__name__)
 C = TypeVar("C")
 
+_CREDENTIALS = "(SELECT version FROM credential_changes WHERE id = 1)"
+SQLITE_TOKENS = f"SELECT (SELECT data_version FROM pragma_data_version()), {_CREDENTIALS}"
+POSTGRES_TOKENS = f"SELECT pg_current_snapshot()::text, {_CREDENTIALS}"
+
+
+def _tokens(data: object, credentials: object) -> Tokens:
+    return Tokens(str(data), None if credentials is None else str(credentials))
+
+
+class Tokens(NamedTuple):
+    data: str  # moves with every commit
+    credentials: str | None  # moves with changes to accounts and API tokens; None: unknown
+
 
 class ChangeWatcher(Protocol):
     async def token(self) -> str | None:
         """The current token, or None when it cannot be told (then nothing is cached)."""
+
+    async def tokens(self) -> Tokens | None:
+        """Both tokens, read together; None when they cannot be told."""
 
     async def close(self) -> None: ...
 
@@ -52,17 +72,21 @@ class _DedicatedConnectionWatcher(ABC, Generic[C]):
         self._lock = asyncio.Lock()  # one statement at a time on the connection
         self._failed_at: float | None = None
         # The read under way, and the one that starts when it ends.
-        self._reading: asyncio.Task[str | None] | None = None
-        self._next: asyncio.Task[str | None] | None = None
+        self._reading: asyncio.Task[Tokens | None] | None = None
+        self._next: asyncio.Task[Tokens | None] | None = None
 
     async def token(self) -> str | None:
+        found = await self.tokens()
+        return None if found is None else found.data
+
+    async def tokens(self) -> Tokens | None:
         """Callers share reads: a caller joins the next read to start, never one already
         under way, which may have begun before a commit the caller has seen."""
         if self._next is None:
             self._next = asyncio.get_running_loop().create_task(self._read_next(self._reading))
         return await asyncio.shield(self._next)
 
-    async def _read_next(self, after: asyncio.Task[str | None] | None) -> str | None:
+    async def _read_next(self, after: asyncio.Task[Tokens | None] | None) -> Tokens | None:
         if after is not None:
             await asyncio.wait([after])
         self._reading, self._next = self._next, None
@@ -72,7 +96,7 @@ class _DedicatedConnectionWatcher(ABC, Generic[C]):
             if self._reading is asyncio.current_task():
                 self._reading = None
 
-    async def _read_now(self) -> str | None:
+    async def _read_now(self) -> Tokens | None:
         async with self._lock:
             # After a failure the readers queued behind it, and those of the next second,
             # go straight to the database rather than each wait for another failure.
@@ -111,7 +135,7 @@ class _DedicatedConnectionWatcher(ABC, Generic[C]):
     async def _open(self) -> C: ...
 
     @abstractmethod
-    async def _read(self, conn: C) -> str: ...
+    async def _read(self, conn: C) -> Tokens: ...
 
     @abstractmethod
     async def _close(self, conn: C) -> None: ...
@@ -129,9 +153,9 @@ class SQLiteChangeWatcher(_DedicatedConnectionWatcher[aiosqlite.Connection]):
     async def _open(self) -> aiosqlite.Connection:
         return await aiosqlite.connect(self._path)
 
-    async def _read(self, conn: aiosqlite.Connection) -> str:
-        rows = list(await conn.execute_fetchall("PRAGMA data_version"))
-        return str(rows[0][0])
+    async def _read(self, conn: aiosqlite.Connection) -> Tokens:
+        rows = list(await conn.execute_fetchall(SQLITE_TOKENS))
+        return _tokens(*rows[0])
 
     async def _close(self, conn: aiosqlite.Connection) -> None:
         await conn.close()
@@ -156,11 +180,12 @@ class PostgresChangeWatcher(_DedicatedConnectionWatcher["asyncpg.Connection"]):
             server_settings={"application_name": "workledger-watch"},
         )
 
-    async def _read(self, conn: asyncpg.Connection) -> str:
+    async def _read(self, conn: asyncpg.Connection) -> Tokens:
         if conn.is_closed():
             raise OSError("watch connection closed")
-        query = "SELECT pg_current_snapshot()::text"
-        return str(await conn.fetchval(query, timeout=WATCH_TIMEOUT_SECONDS))
+        row = await conn.fetchrow(POSTGRES_TOKENS, timeout=WATCH_TIMEOUT_SECONDS)
+        assert row is not None
+        return _tokens(*row)
 
     async def _close(self, conn: asyncpg.Connection) -> None:
         conn.terminate()
@@ -170,6 +195,9 @@ class NoWatcher:
     """For databases no other connection can see (in-memory SQLite): never cache."""
 
     async def token(self) -> str | None:
+        return None
+
+    async def tokens(self) -> Tokens | None:
         return None
 
     async def close(self) -> None:

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one entity per module. Importing this package registers them all."""
 
-from workledger.models.account import Account
+from workledger.models.account import Account, CredentialChanges
 from workledger.models.api_token import ApiToken
 from workledger.models.applied_operation import AppliedOperation
 from workledger.models.base import Base, ids_ending_in, new_id
@@ -21,6 +21,7 @@ __all__ = [
     "AppliedOperation",
     "ArchivedWorkItem",
     "Base",
+    "CredentialChanges",
     "Deployment",
     "Enhancement",
     "EnhancementDependency",

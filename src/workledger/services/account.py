@@ -168,16 +168,20 @@ class AccountService(Service):
     async def resolve_bearer(self, token: str) -> Principal:
         """The account behind an access JWT or an API token; Unauthorized otherwise.
 
-        What the database said stays cached until its change token moves: every request
-        carries a bearer, and an account or a token changes seldom."""
+        What the database said stays cached until an account or an API token changes:
+        every request carries a bearer, and those change seldom."""
         if token.startswith(API_TOKEN_PREFIX):
             digest = hash_api_token(token)
             return await self._cache.get_or_load(
-                ("api token", digest), lambda: self._api_token_principal(digest)
+                ("api token", digest),
+                lambda: self._api_token_principal(digest),
+                scope="credentials",
             )
         account_id = self.verify_access_token(token)
         return await self._cache.get_or_load(
-            ("account", account_id), lambda: self._account_principal(account_id)
+            ("account", account_id),
+            lambda: self._account_principal(account_id),
+            scope="credentials",
         )
 
     async def _account_principal(self, account_id: uuid.UUID) -> Principal:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from workledger.db.change_watcher import ChangeWatcher
 
 T = TypeVar("T")
 DEFAULT_ENTRIES = 4096
+# What an entry depends on: anything in the database, or only accounts and API tokens.
+Scope = Literal["data", "credentials"]
 
 
 class ReadCache:
@@ -17,7 +19,10 @@ class ReadCache:
 
     The token is read before loading, so a value is never newer than its stamp claims;
     a hit needs the token to be unchanged, i.e. no commit anywhere since the load.
-    Keys must include the account id. Values must be immutable (frozen models)."""
+    Keys must include the account id. Values must be immutable (frozen models).
+
+    An entry of scope ``credentials`` is stamped with the credentials' token instead, and
+    outlives commits that change no account or API token."""
 
     def __init__(
         self,
@@ -33,12 +38,17 @@ class ReadCache:
         self._bypass = bypass
         self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
 
-    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    async def get_or_load(
+        self, key: Hashable, load: Callable[[], Awaitable[T]], *, scope: Scope = "data"
+    ) -> T:
         if self._bypass():
             return await load()
-        token = await self._watcher.token()
-        if token is None:
+        tokens = await self._watcher.tokens()
+        if tokens is None:
             return await load()
+        token = tokens.data
+        if scope == "credentials" and tokens.credentials is not None:
+            token = "credentials " + tokens.credentials
         hit = self._entries.get(key)
         if hit is not None and hit[0] == token:
             self._entries.move_to_end(key)
