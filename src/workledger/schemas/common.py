@@ -203,7 +203,10 @@ class ReadModel(BaseModel):
 
 
 class Page(BaseModel, Generic[T]):
-    """The list envelope: one page of items, the total, and how to get the next page."""
+    """The list envelope: one page of items, the total, and how to get the next page.
+    Frozen, so one page can be shared (and cached) safely."""
+
+    model_config = ConfigDict(frozen=True)
 
     items: list[T]
     total_count: int

@@ -234,6 +234,14 @@ class WorkItemService(Service):
         )
 
     async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
+        """One page; served from the read cache while nothing in the database changed."""
+        return await self._cache.get_or_load(
+            # Readiness depends on who asks (their claimed items are ready for them).
+            ("list", actor, query.model_dump_json()),
+            lambda: self._list(actor=actor, query=query),
+        )
+
+    async def _list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
             if query.parent_id is not None:
