@@ -7,7 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Insert, exists, func, select, true, type_coerce
+from sqlalchemy import ColumnElement, Insert, bindparam, exists, func, select, true, type_coerce
 
 from workledger.errors import SettingsError
 
@@ -29,11 +29,12 @@ class Dialect(ABC):
         """An INSERT that can say what to do ON CONFLICT."""
 
     def upsert(
-        self, model: Any, *, values: dict[str, Any], conflict: list[str], increment: str
+        self, model: Any, *, columns: list[str], conflict: list[str], increment: str
     ) -> Insert:
-        """Insert a row of ``model``, or add ``values[increment]`` to the existing row's
-        column."""
-        stmt = self.insert(model).values(**values)
+        """Insert a row of ``model`` (its ``columns`` bound by name at execution), or add
+        the new row's ``increment`` to the existing row's. Made once and executed with
+        parameters, it is compiled once."""
+        stmt = self.insert(model).values({name: bindparam(name) for name in columns})
         column = getattr(model, increment)
         result: Insert = stmt.on_conflict_do_update(
             index_elements=conflict, set_={increment: column + stmt.excluded[increment]}

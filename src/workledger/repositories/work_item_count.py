@@ -11,6 +11,7 @@ a total sums the slots. SQLite has one writer at a time anyway and counts in slo
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import uuid
@@ -18,9 +19,10 @@ from collections import Counter
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, Insert, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workledger.db.dialect import Dialect
 from workledger.models import WorkItem, WorkItemCount
 from workledger.repositories.base import AccountScopedRepository
 
@@ -57,6 +59,14 @@ def count_key(item: Counted) -> CountKey:
     )
 
 
+@functools.cache
+def _upsert(dialect: Dialect) -> Insert:
+    key = ["account_id", *CountKey._fields, "slot"]
+    return dialect.upsert(
+        WorkItemCount, columns=[*key, "item_count"], conflict=key, increment="item_count"
+    )
+
+
 class WorkItemCountRepository(AccountScopedRepository):
     def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
         super().__init__(session, account_id=account_id)
@@ -76,20 +86,16 @@ class WorkItemCountRepository(AccountScopedRepository):
         if not changed:
             return
         slot = await self._slot()
-        for key in changed:
-            await self.session.execute(
-                self.dialect.upsert(
-                    WorkItemCount,
-                    values={
-                        "account_id": self.account_id,
-                        **key._asdict(),
-                        "slot": slot,
-                        "item_count": pending[key],
-                    },
-                    conflict=["account_id", *CountKey._fields, "slot"],
-                    increment="item_count",
-                )
-            )
+        rows = [
+            {
+                "account_id": self.account_id,
+                **key._asdict(),
+                "slot": slot,
+                "item_count": pending[key],
+            }
+            for key in changed
+        ]
+        await self.session.execute(_upsert(self.dialect), rows if len(rows) > 1 else rows[0])
 
     async def _slot(self) -> int:
         if self.dialect.single_writer:
