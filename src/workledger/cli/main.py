@@ -266,6 +266,10 @@ def serve(host: str, port: int, workers: int) -> None:
 
     async def migrate_database() -> Settings:
         async with open_container() as container:
+            if workers > 1:
+                # Workers starting together would each bring the outage mirror's file to
+                # head at once, and SQLite refuses all but one: it is done here, first.
+                await container.start()
             return container.settings
 
     # workledger's own messages (the daily archive, server errors) in uvicorn's style.
