@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,6 +22,7 @@ from workledger.db.source import Source, note
 from workledger.errors import Conflict, StorageUnavailable, StorageUnreachable
 
 if TYPE_CHECKING:  # a SQLite ledger never loads the outage machinery
+    from workledger.db.checkpoint import WalCheckpointer
     from workledger.db.journal import Journal
     from workledger.db.mirror import Mirror
 
@@ -85,6 +87,7 @@ class Database:
         # and retry in its busy handler, and the unlucky ones wait seconds; queued here,
         # the process's writers take their turns first come, first served.
         self._write_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._checkpoints = _background_checkpoints(engine) if layer is None else None
 
     def fall_back_on(
         self, mirror: Mirror, journal: Journal, status_layers: ReadOnlyLayers | None = None
@@ -160,6 +163,8 @@ class Database:
 
     @asynccontextmanager
     async def _primary_transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        if self._checkpoints is not None:
+            self._checkpoints.ensure_running()
         if write and self.dialect.single_writer:
             async with self._write_turn(), self._transaction_on_primary(write=True) as session:
                 yield session
@@ -276,6 +281,8 @@ class Database:
             )
 
     async def dispose(self) -> None:
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         await self.engine.dispose()
         if self.mirror is not None:
             await self.mirror.dispose()
@@ -283,6 +290,24 @@ class Database:
             await self.journal.close()
         if self.status_layers is not None:
             await self.status_layers.close()
+
+
+def _background_checkpoints(engine: AsyncEngine) -> WalCheckpointer | None:
+    """For a SQLite file: its connections leave the log to a checkpointer of their own
+    (see db/checkpoint.py). Fallback layers and other files keep SQLite's default."""
+    url = engine.url
+    path = url.database or ""
+    if url.get_backend_name() != "sqlite" or path in ("", ":memory:") or url.query:
+        return None
+    from workledger.db.checkpoint import WalCheckpointer
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_checkpoint_in_commits(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
+
+    return WalCheckpointer(path)
 
 
 @dataclass(frozen=True)
