@@ -256,7 +256,12 @@ class WorkItemService(Service):
             return Page[WorkItemSummary](
                 items=[
                     WorkItemSummary.model_validate(
-                        {**row._mapping, **_readiness(row, blockers, actor)}
+                        {
+                            **row._mapping,
+                            **_readiness(
+                                row, blockers, actor, archived=row.archived_at is not None
+                            ),
+                        }
                     )
                     for row in result.rows
                 ],
@@ -601,14 +606,16 @@ _READ_COLUMNS = tuple(
 )
 
 
-def _readiness(row: Any, blockers: Edges, actor: Actor) -> dict[str, object]:
+def _readiness(
+    row: Any, blockers: Edges, actor: Actor, *, archived: bool = False
+) -> dict[str, object]:
     """``ready`` and ``blocked_by`` of a work item (a row or a record) for ``actor``
     (CONTRACT §10); ``blockers`` holds the open dependencies of each item."""
     blocked_by = [target for target, _ in blockers.get(row.id, ())]
     ready = (
         row.status == "active"
         and row.deleted_at is None
-        and getattr(row, "archived_at", None) is None
+        and not archived
         and row.assignee in (None, actor.client)
         and not blocked_by
     )
