@@ -7,7 +7,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Insert, bindparam, exists, func, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    bindparam,
+    exists,
+    func,
+    select,
+    true,
+    type_coerce,
+)
 
 from workledger.errors import SettingsError
 
@@ -29,15 +39,15 @@ class Dialect(ABC):
         """An INSERT that can say what to do ON CONFLICT."""
 
     def upsert(
-        self, model: Any, *, columns: list[str], conflict: list[str], increment: str
+        self, table: Table, *, columns: list[str], conflict: list[str], increment: str
     ) -> Insert:
-        """Insert a row of ``model`` (its ``columns`` bound by name at execution), or add
+        """Insert a row of ``table`` (its ``columns`` bound by name at execution), or add
         the new row's ``increment`` to the existing row's. Made once and executed with
-        parameters, it is compiled once."""
-        stmt = self.insert(model).values({name: bindparam(name) for name in columns})
-        column = getattr(model, increment)
+        parameters, it is compiled once; on a table, not a model, it skips the ORM."""
+        stmt = self.insert(table).values({name: bindparam(name) for name in columns})
         result: Insert = stmt.on_conflict_do_update(
-            index_elements=conflict, set_={increment: column + stmt.excluded[increment]}
+            index_elements=conflict,
+            set_={increment: table.c[increment] + stmt.excluded[increment]},
         )
         return result
 

@@ -19,7 +19,7 @@ from collections import Counter
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, Insert, delete, func, insert, select
+from sqlalchemy import ColumnElement, Insert, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.db.dialect import Dialect
@@ -62,9 +62,9 @@ def count_key(item: Counted) -> CountKey:
 @functools.cache
 def _upsert(dialect: Dialect) -> Insert:
     key = ["account_id", *CountKey._fields, "slot"]
-    return dialect.upsert(
-        WorkItemCount, columns=[*key, "item_count"], conflict=key, increment="item_count"
-    )
+    table = WorkItemCount.__table__
+    assert isinstance(table, Table)
+    return dialect.upsert(table, columns=[*key, "item_count"], conflict=key, increment="item_count")
 
 
 class WorkItemCountRepository(AccountScopedRepository):
