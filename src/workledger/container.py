@@ -147,6 +147,7 @@ class Container:
             self.change_watcher,
             # Reads the mirror serves are not the database's, and its token cannot be read.
             bypass=lambda: self.db.in_transaction or self.db.degraded,
+            commits=lambda: self.db.commits,
         )
 
     @cached_property

@@ -14,8 +14,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from tests.api.conftest import PASSWORD, auth_headers, signup_and_login
-from tests.conftest import TEST_SECRET, make_settings
+from tests.api.conftest import BASE_URL, PASSWORD, auth_headers, signup_and_login
+from tests.conftest import TEST_SECRET, make_settings, new_actor
+from tests.support.fault_proxy import fault_proxy
+from workledger.api.app import create_app
 from workledger.api.rate_limit import RateLimited, SlidingWindowLimiter
 from workledger.container import Container
 from workledger.schemas.common import Actor
@@ -447,3 +449,36 @@ async def test_a_commit_that_changes_no_credentials_does_not_re_read_the_bearers
     assert listed.json()["total_count"] == 1  # the commit is seen
     assert statements, "the list after a commit is read from the database"
     assert not [s for s in statements if "accounts" in s or "api_tokens" in s], statements
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_get_of_one_item_after_a_commit_takes_two_round_trips(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The change token, then the item with its dependencies in one statement: the
+    bearer's account is not read again, and no BEGIN or COMMIT is sent."""
+    async with fault_proxy(database_url) as (proxy, proxied):
+        container = Container.from_settings(make_settings(proxied, tmp_path))
+        try:
+            actor = await new_actor(container, "rt@example.com")
+            headers = auth_headers(container, actor)
+            transport = httpx.ASGITransport(app=create_app(container))
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as api:
+                made = await api.post(
+                    "/api/v1/work-items", json={"item_type": "task", "title": "t"}, headers=headers
+                )
+                path = f"/api/v1/work-items/{made.json()['id']}"
+                sent = []
+                for title in ("a", "b", "c"):  # the first ones prepare the statements
+                    version = (await api.get(path, headers=headers)).json()["version"]
+                    changed = await api.patch(
+                        path, json={"title": title, "version": version}, headers=headers
+                    )
+                    assert changed.status_code == 200, changed.text
+                    before = proxy.sent
+                    read = await api.get(path, headers=headers)
+                    sent.append(proxy.sent - before)
+                    assert read.json()["title"] == title
+        finally:
+            await container.close()
+    assert sent[-1] <= 2, sent

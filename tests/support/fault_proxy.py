@@ -10,6 +10,7 @@ the database look away in the three ways seen in production:
 
 ``heal()`` lets traffic flow again; frozen connections resume where they stopped.
 ``delay`` (seconds, 0 by default) holds back every chunk that way: a slow network.
+``sent`` counts the chunks the app sent to the server: its round trips, near enough.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class FaultProxy:
         self._flowing.set()
         self._links: set[asyncio.Task[None]] = set()
         self.delay = 0.0
+        self.sent = 0
 
     def url_for(self, database_url: str) -> str:
         """``database_url`` with its host and port replaced by the proxy's."""
@@ -80,7 +82,9 @@ class FaultProxy:
             writer.close()
             return
         try:
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+            await asyncio.gather(
+                self._pipe(reader, up_writer, upstream=True), self._pipe(up_reader, writer)
+            )
         except (asyncio.CancelledError, OSError):
             pass
         finally:
@@ -88,9 +92,13 @@ class FaultProxy:
             for end in (writer, up_writer):
                 end.transport.abort()  # a reset, not a polite close
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, upstream: bool = False
+    ) -> None:
         while True:
             data = await reader.read(CHUNK)
+            if upstream and data:
+                self.sent += 1
             await self._flowing.wait()
             if self.delay:
                 await asyncio.sleep(self.delay)

@@ -61,7 +61,7 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
     app.state.container = container
     problems.install(app)
     app.add_middleware(BodyLimit)
-    app.add_middleware(ServedBy, db=container.db)
+    app.add_middleware(ServedBy, db=container.db, cache=container.read_cache)
     for routes in (
         auth,
         tasks,

@@ -12,20 +12,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workledger.db.source import Served, serving
 from workledger.db.unit_of_work import Database
+from workledger.services.read_cache import ReadCache
 
 API_PREFIX = "/api/"
 READS = frozenset({"GET", "HEAD"})
 
 
 class ServedBy:
-    def __init__(self, app: ASGIApp, *, db: Database) -> None:
+    def __init__(self, app: ASGIApp, *, db: Database, cache: ReadCache) -> None:
         self.app = app
         self.db = db
+        self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return
+        with self.cache.one_request():  # the bearer and the answer read the token once
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] in READS and self.db.mirror is not None:
             with serving() as served:
                 unavailable = _Swallow503(send, served)

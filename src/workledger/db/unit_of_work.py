@@ -76,6 +76,16 @@ class Database:
         self._writes = async_sessionmaker(
             engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False, info=info
         )
+        self._statements = self._reads
+        if self.dialect.autocommit_statements:
+            self._statements = async_sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                autoflush=False,
+                info=info,
+            )
+        # Write transactions committed on the database by this process.
+        self.commits = 0
         # Whether the last unit of work found the database away: the change either way is
         # logged once, not per request.
         self.away = False
@@ -118,7 +128,7 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, write: bool = True, layer: Layer = "auto"
+        self, *, write: bool = True, layer: Layer = "auto", single_statement: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """Commit on success, roll back on any error; a lost database is StorageUnavailable.
 
@@ -129,7 +139,10 @@ class Database:
         or its replay makes one.
 
         ``layer``: ``auto`` reads from a fallback layer while degraded (and when the
-        database cannot be reached); ``database`` and ``cache`` choose."""
+        database cannot be reached); ``database`` and ``cache`` choose.
+
+        ``single_statement``: a read that runs one statement, which is consistent by
+        itself: where the dialect can, it runs without BEGIN and COMMIT."""
         outer = self._outer.get()
         if outer is not None:
             if not write:
@@ -145,7 +158,9 @@ class Database:
             fallback = await self._read_fallback()
         if fallback is None:
             try:
-                async with self._primary_transaction(write=write) as session:
+                async with self._primary_transaction(
+                    write=write, single_statement=single_statement and not write
+                ) as session:
                     yield session
                 return
             except _Unreachable as failed:
@@ -162,15 +177,22 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def _primary_transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+    async def _primary_transaction(
+        self, *, write: bool, single_statement: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         if self._checkpoints is not None:
             self._checkpoints.ensure_running()
         if write and self.dialect.single_writer:
             async with self._write_turn(), self._transaction_on_primary(write=True) as session:
                 yield session
-            return
-        async with self._transaction_on_primary(write=write) as session:
-            yield session
+        else:
+            factory = self._statements if single_statement else self._reads
+            async with self._transaction_on_primary(
+                write=write, factory=self._writes if write else factory
+            ) as session:
+                yield session
+        if write:
+            self.commits += 1
 
     def _write_turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -179,8 +201,10 @@ class Database:
         return self._write_turns[1]
 
     @asynccontextmanager
-    async def _transaction_on_primary(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        factory = self._writes if write else self._reads
+    async def _transaction_on_primary(
+        self, *, write: bool, factory: async_sessionmaker[AsyncSession] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        factory = factory or (self._writes if write else self._reads)
         try:
             async with factory() as session, session.begin():
                 try:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import FromClause
 
@@ -139,6 +141,31 @@ class WorkItemRepository(AccountScopedRepository):
         if not include_deleted:
             stmt = stmt.where(WorkItem.deleted_at.is_(None))
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def read(self, item_id: uuid.UUID, *, include_deleted: bool = False) -> ItemRead | None:
+        """The item's row with its dependencies and what holds it back, in one statement:
+        a read of one item in one round trip."""
+        t, edge = WorkItem.__table__, WorkItemDependency.__table__
+        target = t.alias("target")
+        pairs = self.dialect.json_rows(
+            edge.c.depends_on_id, edge.c.dependency_type, edge.c.created_at
+        )
+        edges = select(pairs).where(edge.c.work_item_id == t.c.id).scalar_subquery()
+        blocking = (
+            select(pairs)
+            .select_from(edge.join(target, target.c.id == edge.c.depends_on_id))
+            .where(edge.c.work_item_id == t.c.id, *_holds_back(target))
+            .scalar_subquery()
+        )
+        stmt = select(t, edges.label("_edges"), blocking.label("_blocking")).where(
+            t.c.id == item_id, t.c.account_id == self.account_id
+        )
+        if not include_deleted:
+            stmt = stmt.where(t.c.deleted_at.is_(None))
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            return None
+        return ItemRead(row, _pairs(row._edges), _pairs(row._blocking))
 
     async def lock(self, ids: Iterable[uuid.UUID]) -> None:
         """Row-lock these items (deleted ones too) in id order, so that two transactions
@@ -544,6 +571,21 @@ class WorkItemRepository(AccountScopedRepository):
             decoders=(key[1], as_uuid),
             descending=descending,
         )
+
+
+class ItemRead(NamedTuple):
+    """What ``read`` finds: the item's row (its columns, by name), its dependencies and
+    the ones of them that hold it back, each in the order they were made."""
+
+    row: Row[Any]
+    edges: list[tuple[uuid.UUID, str]]
+    blocking: list[tuple[uuid.UUID, str]]
+
+
+def _pairs(found: str | list[Any] | None) -> list[tuple[uuid.UUID, str]]:
+    """``json_rows`` of (depends_on_id, dependency_type, created_at), oldest first."""
+    rows = json.loads(found) if isinstance(found, str) else found or []
+    return [(uuid.UUID(str(target)), kind) for target, kind, _ in sorted(rows, key=lambda r: r[2])]
 
 
 def _holds_back(target: Any) -> list[ColumnElement[bool]]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
-from workledger.db.change_watcher import ChangeWatcher
+from workledger.db.change_watcher import ChangeWatcher, Tokens
 
 T = TypeVar("T")
 DEFAULT_ENTRIES = 4096
@@ -22,7 +24,11 @@ class ReadCache:
     Keys must include the account id. Values must be immutable (frozen models).
 
     An entry of scope ``credentials`` is stamped with the credentials' token instead, and
-    outlives commits that change no account or API token."""
+    outlives commits that change no account or API token.
+
+    Inside ``one_request()`` the tokens are read once and shared by the request's reads
+    (its bearer, then what it asks for): whatever committed before the request began is
+    seen either way, and a commit of this process since makes them be read again."""
 
     def __init__(
         self,
@@ -30,20 +36,44 @@ class ReadCache:
         *,
         max_entries: int = DEFAULT_ENTRIES,
         bypass: Callable[[], bool] = lambda: False,
+        commits: Callable[[], int] = lambda: 0,
     ) -> None:
         self._watcher = watcher
         self._max_entries = max_entries
         # True inside an open write transaction: what it reads may yet roll back, and
         # what it has written is not in the cache yet; it neither reads nor fills it.
         self._bypass = bypass
+        self._commits = commits  # how many write transactions this process committed
         self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
+        # The current request's tokens, and the commit count they were read at.
+        self._request: ContextVar[list[tuple[int, Tokens]] | None] = ContextVar(
+            f"workledger_request_tokens_{id(self)}", default=None
+        )
+
+    @contextmanager
+    def one_request(self) -> Iterator[None]:
+        reset = self._request.set([])
+        try:
+            yield
+        finally:
+            self._request.reset(reset)
+
+    async def _tokens(self) -> Tokens | None:
+        shared = self._request.get()
+        commits = self._commits()
+        if shared and shared[0][0] == commits:
+            return shared[0][1]
+        tokens = await self._watcher.tokens()
+        if shared is not None and tokens is not None:
+            shared[:] = [(commits, tokens)]
+        return tokens
 
     async def get_or_load(
         self, key: Hashable, load: Callable[[], Awaitable[T]], *, scope: Scope = "data"
     ) -> T:
         if self._bypass():
             return await load()
-        tokens = await self._watcher.tokens()
+        tokens = await self._tokens()
         if tokens is None:
             return await load()
         token = tokens.data
