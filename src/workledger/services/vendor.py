@@ -96,7 +96,7 @@ class VendorService(Service):
     async def _get(
         self, *, actor: Actor, vendor_id: uuid.UUID | None, name: str | None
     ) -> VendorRead:
-        async with self.db.transaction(write=False) as session:
+        async with self.db.transaction(write=False, single_statement=True) as session:
             repo = VendorRepository(session, account_id=actor.account_id)
             return vendor_read(await _find(repo, vendor_id=vendor_id, name=name))
 
