@@ -124,11 +124,9 @@ class WorkItemService(Service):
     async def get(
         self, *, actor: Actor, item_id: ItemRef, include_deleted: bool = False
     ) -> WorkItemRead:
-        async with self.db.transaction(write=False) as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
-            item = await _found(repo, item_id, include_deleted=include_deleted)
-            edges = (await repo.dependencies_of([item.id]))[item.id]
-            return _read(item, edges, await _blockers(repo, {item.id: edges}), actor)
+        return WorkItemRead.model_validate(
+            await self._one(actor=actor, item_id=item_id, include_deleted=include_deleted)
+        )
 
     async def dependencies(
         self, *, actor: Actor, item: WorkItemRead
@@ -169,7 +167,15 @@ class WorkItemService(Service):
     async def _item(
         self, *, actor: Actor, item_id: ItemRef, include_deleted: bool
     ) -> WorkItemHierarchy:
-        # By its id, one statement (one round trip); a short id is looked up first.
+        return WorkItemHierarchy.model_validate(
+            await self._one(actor=actor, item_id=item_id, include_deleted=include_deleted)
+        )
+
+    async def _one(
+        self, *, actor: Actor, item_id: ItemRef, include_deleted: bool
+    ) -> dict[str, Any]:
+        """The fields of one item's full read. By its id, one statement (one round trip);
+        a short id is looked up first."""
         by_id = isinstance(item_id, uuid.UUID)
         async with self.db.transaction(write=False, single_statement=by_id) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
@@ -179,14 +185,12 @@ class WorkItemService(Service):
             raise NotFound(RESOURCE, found_id)
         row, columns = found.row, found.row._mapping
         blockers = {row.id: found.blocking} if found.blocking else {}
-        return WorkItemHierarchy.model_validate(
-            {
-                **{name: columns[name] for name in _READ_COLUMNS},
-                **_readiness(row, blockers, actor),
-                "metadata": columns["metadata"],
-                "dependencies": _edges_out(found.edges),
-            }
-        )
+        return {
+            **{name: columns[name] for name in _READ_COLUMNS},
+            **_readiness(row, blockers, actor),
+            "metadata": columns["metadata"],
+            "dependencies": _edges_out(found.edges),
+        }
 
     async def get_hierarchy(
         self,
