@@ -182,17 +182,18 @@ class Database:
     ) -> AsyncIterator[AsyncSession]:
         if self._checkpoints is not None:
             self._checkpoints.ensure_running()
-        if write and self.dialect.single_writer:
-            async with self._write_turn(), self._transaction_on_primary(write=True) as session:
+        if not write:
+            factory = self._statements if single_statement else self._reads
+            async with self._transaction_on_primary(factory) as session:
+                yield session
+            return
+        if self.dialect.single_writer:
+            async with self._write_turn(), self._transaction_on_primary(self._writes) as session:
                 yield session
         else:
-            factory = self._statements if single_statement else self._reads
-            async with self._transaction_on_primary(
-                write=write, factory=self._writes if write else factory
-            ) as session:
+            async with self._transaction_on_primary(self._writes) as session:
                 yield session
-        if write:
-            self.commits += 1
+        self.commits += 1
 
     def _write_turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -202,9 +203,9 @@ class Database:
 
     @asynccontextmanager
     async def _transaction_on_primary(
-        self, *, write: bool, factory: async_sessionmaker[AsyncSession] | None = None
+        self, factory: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[AsyncSession]:
-        factory = factory or (self._writes if write else self._reads)
+        write = factory is self._writes  # a write joins nested units of work to it
         try:
             async with factory() as session, session.begin():
                 try:
