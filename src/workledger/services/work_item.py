@@ -643,14 +643,11 @@ def _columns(item: WorkItem, names: tuple[str, ...]) -> dict[str, object]:
 
 
 def _read(item: WorkItem, edges: ItemEdges, blockers: Edges, actor: Actor) -> WorkItemRead:
-    return WorkItemRead.model_validate(_fields(item, edges, blockers, actor))
-
-
-def _fields(item: WorkItem, edges: ItemEdges, blockers: Edges, actor: Actor) -> dict[str, Any]:
-    """What a full read of ``item`` holds."""
-    return {
-        **_columns(item, _READ_COLUMNS),
-        **_readiness(item, blockers, actor),
-        "metadata": item.item_metadata,
-        "dependencies": _edges_out(edges),
-    }
+    return WorkItemRead.model_validate(
+        {
+            **_columns(item, _READ_COLUMNS),
+            **_readiness(item, blockers, actor),
+            "metadata": item.item_metadata,
+            "dependencies": _edges_out(edges),
+        }
+    )
