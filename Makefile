@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench screenshots clean
+.PHONY: serve test lint format install bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
+
+# `workledger` on the PATH from this checkout: uv (from .venv) installs it as a tool of
+# its own, in ~/.local/bin; run it again after pulling. `uv tool uninstall workledger` removes it.
+install: $(STAMP)
+	$(BIN)/uv tool install --reinstall --python $(PYTHON) .
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
