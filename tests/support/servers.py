@@ -87,13 +87,15 @@ async def new_account(container: Container, label: str, *, password: str | None 
 
 @dataclass(frozen=True)
 class StdioServer:
-    """How to launch `workledger mcp`; every client gets a process of its own."""
+    """How to launch `workledger mcp`; every client gets a process of its own.
+    ``program``: another installation's `workledger`."""
 
     env: dict[str, str]
     cwd: Path
+    program: str = WORKLEDGER
 
     def command(self) -> list[str]:
-        return [WORKLEDGER, "mcp"]
+        return [self.program, "mcp"]
 
     @asynccontextmanager
     async def connect(
@@ -133,13 +135,15 @@ class HttpServer:
         *,
         env: dict[str, str] | None = None,
         workers: int = 1,
+        program: str = WORKLEDGER,
     ) -> None:
-        """``env``: settings beside the test's own (server_env)."""
+        """``env``: settings beside the test's own (server_env); ``program``: another
+        installation's `workledger`."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.mcp_url = f"{self.base_url}/mcp"
         self.log_path = home / "serve.log"
-        command = [WORKLEDGER, "serve"]
+        command = [program, "serve"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         env = {**server_env(database_url, home), **(env or {})}
         with self.log_path.open("wb") as log:
