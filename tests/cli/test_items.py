@@ -115,6 +115,22 @@ def test_an_unknown_field_to_set_is_refused(
     assert shown["version"] == 1
 
 
+def test_numbers_and_booleans_are_read_from_the_text_typed_but_dates_only_in_iso(
+    items: Any, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """What a person types is text: pr_number=12 is the number 12 (JSON doors refuse
+    "12"), but due_date=0 is no date."""
+    made = items("add", "task", "x").strip()
+    items("edit", made, "--set", "pr_number=12", "--set", "due_date=2027-01-15")
+    done = run("items", "edit", made, "--set", "due_date=0", cwd=tmp_path, env=cli_env)
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        "Error: invalid input: due_date: must be an ISO 8601 date (YYYY-MM-DD)",
+    )
+    shown = json.loads(items("show", made, "--json"))
+    assert (shown["pr_number"], shown["due_date"], shown["version"]) == (12, "2027-01-15", 2)
+
+
 def test_tokens_are_listed_and_revoked(
     cli_env: dict[str, str], tmp_path: Path, container: Container, actor: Actor
 ) -> None:

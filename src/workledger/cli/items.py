@@ -84,7 +84,9 @@ async def add(item_type: str, title: str, tags: tuple[str, ...], **fields: Any) 
     from workledger.schemas.work_item import WorkItemCreate
 
     given = {k: v for k, v in fields.items() if v is not None}
-    data = WorkItemCreate.load({"item_type": item_type, "title": title, "tags": tags, **given})
+    data = WorkItemCreate.load(
+        {"item_type": item_type, "title": title, "tags": tags, **given}, text=True
+    )
     async with open_container() as container:
         actor = await acting_account(container)
         created = await container.work_items.create(actor=actor, data=data)
@@ -172,7 +174,7 @@ async def _update(
     from workledger.schemas.work_item import WorkItemUpdate
 
     current = await container.work_items.get(actor=actor, item_id=_ref(item_id))
-    data = WorkItemUpdate.load({**fields, "version": current.version})
+    data = WorkItemUpdate.load({**fields, "version": current.version}, text=True)
     return await container.work_items.update(actor=actor, item_id=current.id, data=data)
 
 

@@ -1,12 +1,22 @@
-"""Shared schema pieces: strict input models, field types, paging envelope, the actor."""
+"""Shared schema pieces: strict input models, field types, paging envelope, the actor.
+
+Input is taken as JSON means it (CONTRACT §8): a number is not a string, a date or a
+boolean, a string is not a number. ``StrictModel`` validates strictly, and the few types
+that JSON can only spell as strings (ids, dates and times, enum values) say so: they take
+their text form, in ISO 8601 for dates and times. Query strings, where every value is
+text, are read by ``QueryModel``; the MCP door also takes integers written as digits."""
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import types
+import typing
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
@@ -14,11 +24,16 @@ import pydantic
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    Strict,
     StringConstraints,
+    ValidationInfo,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from workledger.errors import FieldError, ValidationError
 
@@ -40,7 +55,45 @@ class Actor:
         object.__setattr__(self, "client", name)
 
 
-class Priority(StrEnum):
+class WireEnum(StrEnum):
+    """An enum whose JSON form is its value: strict models take the value's text."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        schema = dict(handler(source))
+        schema["strict"] = False
+        return typing.cast(core_schema.CoreSchema, schema)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+
+def _iso(pattern: re.Pattern[str], what: str) -> Any:
+    def only_iso_text(value: Any) -> Any:
+        # Not a number either: pydantic would read 0 or "0" as a Unix time.
+        if isinstance(value, str) and not pattern.fullmatch(value.strip()):
+            raise ValueError(f"must be an ISO 8601 {what}")
+        if not isinstance(value, str | date):
+            raise ValueError(f"must be an ISO 8601 {what}, as a string")
+        return value
+
+    return BeforeValidator(only_iso_text)
+
+
+# Ids, dates and times as JSON carries them: as text.
+Uuid = Annotated[uuid.UUID, Strict(False)]
+IsoDate = Annotated[date, Strict(False), _iso(_ISO_DATE, "date (YYYY-MM-DD)")]
+IsoDateTime = Annotated[
+    datetime, Strict(False), _iso(_ISO_TIME, "date and time (YYYY-MM-DDTHH:MM:SSZ)")
+]
+
+
+class Priority(WireEnum):
     low = "low"
     medium = "medium"
     high = "high"
@@ -112,8 +165,28 @@ def field_errors(exc: pydantic.ValidationError, *, known: Collection[str] = ()) 
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = unknown_field(loc[-1], known if len(loc) == 1 else ())
+        elif error["type"] in _TYPE_ERRORS:
+            expected = "Input should be an object" if "model" in error["type"] else message
+            message = f"{expected}, not {_json_kind(error['input'])}"
         errors.append(FieldError(".".join(loc) or "body", message))
     return errors
+
+
+# Errors of a value of the wrong JSON type: the message also says what was sent.
+_TYPE_ERRORS = frozenset(
+    {"int_type", "float_type", "bool_type", "string_type", "list_type"}
+    | {"dict_type", "model_type", "model_attributes_type"}
+)
+
+
+def _json_kind(value: Any) -> str:
+    kinds = ((bool, "a boolean"), (str, "a string"), (int, "a number"), (float, "a decimal number"))
+    for kind, name in kinds:
+        if isinstance(value, kind):
+            return name
+    if isinstance(value, Mapping):
+        return "an object"
+    return "an array" if isinstance(value, list | tuple) else "null"
 
 
 def unknown_field(name: str, known: Collection[str]) -> str:
@@ -137,10 +210,28 @@ def _is_wrapper(part: Any) -> bool:
     )
 
 
-class StrictModel(BaseModel):
-    """Input: unknown fields are refused, never ignored."""
+# Validation context key: integers may come as strings of digits (the MCP door).
+DIGITS_AS_INTEGERS = "digits_as_integers"
+_DIGITS = re.compile(r"-?\d{1,18}")
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+class StrictModel(BaseModel):
+    """Input: unknown fields are refused, never ignored; JSON types are taken as they are."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _digits_as_integers(cls, data: Any, info: ValidationInfo) -> Any:
+        if info.context and info.context.get(DIGITS_AS_INTEGERS) and isinstance(data, Mapping):
+            integers = _integer_fields(cls)
+            return {
+                name: int(value)
+                if name in integers and isinstance(value, str) and _DIGITS.fullmatch(value)
+                else value
+                for name, value in data.items()
+            }
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -154,12 +245,39 @@ class StrictModel(BaseModel):
         return data
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> Self:
-        """Validate raw input; failures become the domain's ``ValidationError``."""
+    def load(cls, data: Mapping[str, Any], *, text: bool = False) -> Self:
+        """Validate raw input; failures become the domain's ``ValidationError``.
+        ``text``: the values were typed as text (a form, a command line), so numbers and
+        booleans are read from it."""
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, strict=False if text else None)
         except pydantic.ValidationError as exc:
             raise ValidationError(field_errors(exc, known=cls.model_fields)) from None
+
+
+@functools.cache
+def _integer_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for name, field in model.model_fields.items() if _is_integer(field.annotation)
+    )
+
+
+def _is_integer(annotation: Any) -> bool:
+    """``int``, optional or annotated (never ``bool``)."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return len(members) == 1 and _is_integer(members[0])
+    return annotation is int
+
+
+class QueryModel(StrictModel):
+    """Query-string input: every value arrives as text, so numbers and booleans are read
+    from it (``limit=50``, ``ready=true``); ids, dates and times still only in their own
+    form."""
+
+    model_config = ConfigDict(strict=False)
 
 
 class ChangeModel(StrictModel):

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import Field
 
-from workledger.schemas.common import PageLimit, ReadModel, StrictModel
+from workledger.schemas.common import PageLimit, QueryModel, ReadModel
 
 
-class ConflictListQuery(StrictModel):
+class ConflictListQuery(QueryModel):
     limit: PageLimit = 50
     cursor: str | None = Field(
         default=None, pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page"

@@ -10,24 +10,27 @@ from workledger.errors import ValidationError
 from workledger.schemas.common import (
     CommitHash,
     Count,
+    IsoDateTime,
     PageLimit,
     PrNumber,
+    QueryModel,
     ReadModel,
     StrictModel,
     Title,
+    Uuid,
 )
 from workledger.schemas.vendor import VendorName, VendorStatus
 from workledger.schemas.work_item import ItemStatus, WorkItemRef
 
 TestName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-LinkList = Annotated[list[uuid.UUID], Field(max_length=200)]
+LinkList = Annotated[list[Uuid], Field(max_length=200)]
 
 
 class DeploymentCreate(StrictModel):
     pr_number: PrNumber
     pr_title: Title
     commit_hash: CommitHash
-    deployed_at: datetime | None = Field(default=None, description="default: now")
+    deployed_at: IsoDateTime | None = Field(default=None, description="default: now")
     test_summary: dict[TestName, Count] = Field(default_factory=dict)
     constitutional_compliance: bool = False
     vendor_ids: LinkList = Field(default_factory=list)
@@ -57,11 +60,11 @@ class DeploymentCreate(StrictModel):
         return self
 
 
-class DeploymentListQuery(StrictModel):
-    vendor_id: uuid.UUID | None = None
+class DeploymentListQuery(QueryModel):
+    vendor_id: Uuid | None = None
     work_item_id: WorkItemRef | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
     limit: PageLimit = 20
     cursor: str | None = None
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints, model_validator
@@ -15,18 +14,21 @@ from workledger.schemas.common import (
     Principles,
     Priority,
     Quarter,
+    QueryModel,
     ReadModel,
     StrictModel,
     Title,
+    Uuid,
+    WireEnum,
     WithVersion,
     WithVersionOrIfMatch,
 )
 
 EnhancementDescription = Annotated[str, StringConstraints(max_length=5000)]
-DependsOn = Annotated[list[uuid.UUID], Field(max_length=100)]
+DependsOn = Annotated[list[Uuid], Field(max_length=100)]
 
 
-class EnhancementStatus(StrEnum):
+class EnhancementStatus(WireEnum):
     planned = "planned"
     approved = "approved"
     implementing = "implementing"
@@ -68,11 +70,11 @@ class EnhancementPatch(EnhancementChanges, WithVersionOrIfMatch):
 class UpdateEnhancement(EnhancementUpdate):
     """update_enhancement's arguments: which enhancement, and its update."""
 
-    id: uuid.UUID
+    id: Uuid
     addressing: ClassVar[frozenset[str]] = EnhancementUpdate.addressing | {"id"}
 
 
-class EnhancementListQuery(StrictModel):
+class EnhancementListQuery(QueryModel):
     priority: Priority | None = None
     status: EnhancementStatus | None = None
     target_quarter: Quarter | None = None

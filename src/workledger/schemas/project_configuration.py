@@ -2,19 +2,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from workledger.schemas.common import ChangeModel, ReadModel, WithVersion, WithVersionOrIfMatch
+from workledger.schemas.common import (
+    ChangeModel,
+    ReadModel,
+    WireEnum,
+    WithVersion,
+    WithVersionOrIfMatch,
+)
 from workledger.schemas.work_item import WorkItemRef
 
 TokenBudget = Annotated[int, Field(ge=1_000, le=1_000_000)]
 BudgetName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
-class ContextType(StrEnum):
+class ContextType(WireEnum):
     feature = "feature"
     maintenance = "maintenance"
     research = "research"

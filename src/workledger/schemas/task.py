@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from workledger.schemas.common import ReadModel, StrictModel, Title, Version
+from workledger.schemas.common import (
+    IsoDate,
+    QueryModel,
+    ReadModel,
+    StrictModel,
+    Title,
+    Version,
+    WireEnum,
+)
 from workledger.schemas.work_item import Description
 
-# true or false only: "yes" or 1 meaning true would surprise whoever sent "no" or 0.
-Completed = Annotated[bool, Field(strict=True)]
 
-
-class TaskStatusFilter(StrEnum):
+class TaskStatusFilter(WireEnum):
     all = "all"
     pending = "pending"
     completed = "completed"
 
 
-class TaskSort(StrEnum):
+class TaskSort(WireEnum):
     created = "created"
     title = "title"  # type: ignore[assignment]  # shadows str.title, harmlessly
     due_date = "due_date"
 
 
-class TaskListQuery(StrictModel):
+class TaskListQuery(QueryModel):
     status: TaskStatusFilter = Field(
         default=TaskStatusFilter.all, description="pending: not completed"
     )
@@ -43,21 +47,21 @@ class TaskListQuery(StrictModel):
 class TaskCreate(StrictModel):
     title: Title
     description: Description | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
 
 
 class TaskReplace(TaskCreate):
     """PUT: ``title`` always; ``description``, ``due_date`` and ``completed`` when sent
     (null clears the first two); fields left out keep their values."""
 
-    completed: Completed | None = None
+    completed: bool | None = None
     version: Version | None = Field(default=None, description="optional; or If-Match")
 
 
 class TaskCompletion(StrictModel):
     """Without ``completed`` the task's completion is toggled."""
 
-    completed: Completed | None = None
+    completed: bool | None = None
     version: Version | None = Field(default=None, description="optional; or If-Match")
 
 

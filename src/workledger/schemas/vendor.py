@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
@@ -10,8 +9,11 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from workledger.schemas.common import (
     ChangeModel,
     Count,
+    QueryModel,
     ReadModel,
     StrictModel,
+    Uuid,
+    WireEnum,
     WithVersion,
     WithVersionOrIfMatch,
 )
@@ -20,7 +22,7 @@ VendorName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ExtractorVersion = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 
 
-class VendorStatus(StrEnum):
+class VendorStatus(WireEnum):
     operational = "operational"
     broken = "broken"
 
@@ -80,18 +82,18 @@ class VendorLookup(StrictModel):
     """One vendor, by its name or by its id."""
 
     name: VendorName | None = None
-    vendor_id: uuid.UUID | None = None
+    vendor_id: Uuid | None = None
 
 
 class UpdateVendorStatus(VendorUpdate):
     """update_vendor_status's arguments: which vendor (by id or name), and its update."""
 
-    vendor_id: uuid.UUID | None = None
+    vendor_id: Uuid | None = None
     name: VendorName | None = Field(default=None, description="the vendor, unless vendor_id")
     addressing: ClassVar[frozenset[str]] = VendorUpdate.addressing | {"vendor_id", "name"}
 
 
-class VendorListQuery(StrictModel):
+class VendorListQuery(QueryModel):
     status: VendorStatus | None = Field(default=None, description="only the vendors in it")
 
 

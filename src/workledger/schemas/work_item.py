@@ -6,7 +6,6 @@ import contextlib
 import re
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
@@ -25,14 +24,17 @@ from workledger.schemas.common import (
     ChangeModel,
     CommitHash,
     Count,
+    IsoDate,
     PageLimit,
     Principles,
     Priority,
     PrNumber,
     Quarter,
+    QueryModel,
     ReadModel,
     StrictModel,
     Title,
+    WireEnum,
     WithVersion,
     WithVersionOrIfMatch,
     field_errors,
@@ -83,25 +85,25 @@ BranchName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 
 
-class ItemType(StrEnum):
+class ItemType(WireEnum):
     project = "project"
     session = "session"
     task = "task"
     research = "research"
 
 
-class ItemStatus(StrEnum):
+class ItemStatus(WireEnum):
     active = "active"
     completed = "completed"
     blocked = "blocked"
 
 
-class DependencyType(StrEnum):
+class DependencyType(WireEnum):
     blocks = "blocks"
     depends_on = "depends_on"
 
 
-class WorkItemSort(StrEnum):
+class WorkItemSort(WireEnum):
     created = "created"
     updated = "updated"
     title = "title"  # type: ignore[assignment]  # shadows str.title, harmlessly
@@ -214,7 +216,7 @@ class WorkItemFields(StrictModel):
     """What create and update share."""
 
     description: Description | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     branch_name: BranchName | None = None
     commit_hash: CommitHash | None = None
     pr_number: PrNumber | None = None
@@ -280,7 +282,7 @@ class ClaimWorkItem(StrictModel, WithVersion):
     id: WorkItemRef
 
 
-class WorkItemReadOptions(StrictModel):
+class WorkItemReadOptions(QueryModel):
     """How much of an item to read besides its own fields."""
 
     include_hierarchy: bool = Field(
@@ -298,7 +300,7 @@ class WorkItemQuery(WorkItemReadOptions):
     id: WorkItemRef
 
 
-class WorkItemListQuery(StrictModel):
+class WorkItemListQuery(QueryModel):
     item_type: ItemType | None = None
     status: ItemStatus | None = None
     ready: bool = Field(

@@ -276,7 +276,7 @@ async def save_item(
     if "tags" in change:
         change["tags"] = [t.strip() for t in change["tags"].split(",") if t.strip()]
     try:
-        data = WorkItemUpdate.load({"version": form.get("version"), **change})
+        data = WorkItemUpdate.load({"version": form.get("version"), **change}, text=True)
         item = await container.work_items.update(actor=actor, item_id=ref, data=data)
     except VersionConflict:
         current = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
