@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import anyio
 from mcp.server.auth.provider import AccessToken
@@ -28,6 +28,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.config import ExtraValues
 from starlette.applications import Starlette
 
 from workledger import __version__
@@ -38,7 +39,7 @@ from workledger.mcp import lean
 from workledger.mcp.context import UNVERIFIED, Ledger
 from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
-from workledger.schemas.common import StrictModel, field_errors
+from workledger.schemas.common import DIGITS_AS_INTEGERS, StrictModel, field_errors
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ INSTRUCTIONS = (
     "claim_work_item find and take the next task. Work item ids may be given as the short "
     "ids the report shows (the last 8 hex digits). Every change names the version you "
     "read; on version_conflict re-read the record, re-apply your change and retry. "
+    # Said once here, not in every input schema (TARGETS' budget for them), nor as a type
+    # union there, which would tell a model that any string will do.
+    "Integers may be sent as digit strings. "
     "Lists leave out each item's null and empty fields and defaults: an item without "
     "status is active, without priority medium, without ready not ready."
 )
@@ -228,9 +232,33 @@ def _tool(spec: ToolSpec) -> Tool:
 
 
 class _FlatArguments(ArgModelBase):
-    """An arguments model whose validated instance reaches the tool as one value."""
+    """An arguments model whose validated instance reaches the tool as one value. Strict
+    as JSON bodies are (lists' filters too), but integers may come as strings of digits,
+    as some clients send every number."""
 
     parameter: ClassVar[str | None] = None
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        return super().model_validate(
+            obj,
+            strict=strict,
+            extra=extra,
+            from_attributes=from_attributes,
+            context={DIGITS_AS_INTEGERS: True, **(context or {})},
+            by_alias=by_alias,
+            by_name=by_name,
+        )
 
     def model_dump_one_level(self) -> dict[str, Any]:
         return {} if self.parameter is None else {self.parameter: self}
@@ -252,7 +280,11 @@ def _flat_arguments(tool: Tool) -> type[ArgModelBase]:
     return type(
         f"{tool.name}Arguments",
         (model, _FlatArguments),
-        {"parameter": parameter, "__module__": __name__},
+        {
+            "parameter": parameter,
+            "__module__": __name__,
+            "model_config": {**model.model_config, "strict": True},
+        },
     )
 
 
