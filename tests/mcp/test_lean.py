@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from tests.conftest import make_settings
 from tests.support.mcp import Connect, call, task
@@ -129,9 +131,9 @@ async def test_workledger_tools_picks_what_is_offered(
         async with Client(WorkledgerMCP(container, account_id=actor.account_id)) as client:
             offered = {tool.name for tool in (await client.list_tools()).tools}
             assert offered == expected
-            refused = await client.call_tool("list_vendors", {})
-            assert refused.is_error
-            assert json.loads(refused.content[0].text)["error"] == "not_found"
+            with pytest.raises(MCPError) as refused:
+                await client.call_tool("list_vendors", {})
+            assert refused.value.error.code == INVALID_PARAMS
     finally:
         await container.close()
 

@@ -25,7 +25,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.config import ExtraValues
@@ -116,7 +117,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
         self, name: str, arguments: dict[str, Any], context: Context[Ledger, Any] | None = None
     ) -> Any:
         if name not in self._tool_names:
-            return _error(NotFound("tool", name))
+            raise _unknown("tool", name)
         answer, unavailable = await self._call(name, arguments, context)
         if unavailable and name in self._reads and self._db.mirror_serves:
             # The call met the database going away: the mirror can answer it now.
@@ -138,6 +139,16 @@ class WorkledgerMCP(MCPServer[Ledger]):
                 error = _domain_error(exc, tool=name, known=self._arguments.get(name, ()))
                 return _told(_error(error), served), isinstance(error, StorageUnavailable)
         return _told(_compact(result, self._shapes.get(name)), served), False
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        context: Context[Ledger, Any] | None = None,
+    ) -> Any:
+        if self._prompt_manager.get_prompt(name) is None:
+            raise _unknown("prompt", name)
+        return await super().get_prompt(name, arguments, context)
 
     async def read_resource(self, uri: Any, context: Context[Ledger, Any] | None = None) -> Any:
         try:
@@ -296,6 +307,12 @@ def _domain_error(exc: ToolError, *, tool: str, known: Collection[str]) -> Workl
         return ValidationError(field_errors(cause, known=known))
     log.error("tool %s failed", tool, exc_info=cause or exc)
     return _Internal("the tool failed on the server; the error was logged")
+
+
+def _unknown(kind: str, name: str) -> MCPError:
+    """A name the server does not have: the client's mistake, -32602 as the specification
+    says (unknown resources get it from the SDK), and nothing for the log to trace."""
+    return MCPError(code=INVALID_PARAMS, message=f"Unknown {kind}: {name}", data={"name": name})
 
 
 class _Internal(WorkledgerError):
