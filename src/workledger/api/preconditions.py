@@ -21,7 +21,8 @@ from workledger.errors import (
 )
 from workledger.schemas.common import StrictModel, WithVersion, WithVersionOrIfMatch
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
+ETAG_PATTERN = r'^\s*(?:W/)?"(\d{1,10})"\s*$'
+_ETAG = re.compile(ETAG_PATTERN)
 U = TypeVar("U", bound=WithVersion)
 
 
@@ -52,7 +53,12 @@ class VersionPrecondition:
 
 
 async def _precondition(
-    if_match: Annotated[str | None, Header(description='the ETag you read, e.g. "3"')] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='the ETag you read, e.g. "3"', json_schema_extra={"pattern": ETAG_PATTERN}
+        ),
+    ] = None,
 ) -> AsyncIterator[VersionPrecondition]:
     version = None
     if if_match is not None:

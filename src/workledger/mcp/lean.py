@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from workledger.schemas.common import MAX_PAGE, ChangeModel
+from workledger.schemas.common import CURSOR_PATTERN, MAX_PAGE, ChangeModel, refused_nulls
 
 NULL = {"type": "null"}
 # Noise for a model: what pydantic adds that no client needs to call the tool.
@@ -83,7 +83,7 @@ def _clearable(model: type[BaseModel]) -> set[str]:
     """The fields an explicit null clears: a change's, bar the ones that refuse null."""
     if not issubclass(model, ChangeModel):
         return set()
-    return set(model.model_fields) - model.not_nullable - model.addressing - _keys(model)
+    return set(model.model_fields) - refused_nulls(model) - model.addressing - _keys(model)
 
 
 def _keys(model: type[BaseModel]) -> set[str]:
@@ -171,6 +171,8 @@ def _noise_for_input(node: dict[str, Any], key: str, value: Any) -> bool:
         return value is False  # the server refuses unknown fields, naming them
     if key == "format":
         return bool(value == "uuid")  # a work item takes a short id too
+    if key == "pattern":
+        return bool(value == CURSOR_PATTERN)  # a model passes next_cursor on unread
     if key == "default":
         # false, or an enum's usual value: what the name or the description implies
         return value is False or isinstance(value, str)

@@ -28,11 +28,13 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     Strict,
     StringConstraints,
     ValidationInfo,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from workledger.errors import FieldError, ValidationError
@@ -124,6 +126,19 @@ Principles = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(max_length=50)
 ]
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+# The cursors the server issues are URL-safe base64 without padding (repositories.paging).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,2000}$"
+
+
+def _issued_cursor(value: str) -> str:
+    if not re.fullmatch(CURSOR_PATTERN, value):
+        raise ValueError("is not a cursor this server issued: pass next_cursor unchanged")
+    return value
+
+
+Cursor = Annotated[
+    str, AfterValidator(_issued_cursor), Field(json_schema_extra={"pattern": CURSOR_PATTERN})
+]
 INT32_MAX = 2_147_483_647  # integer columns are 32-bit on PostgreSQL
 PrNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
@@ -216,9 +231,32 @@ _DIGITS = re.compile(r"-?\d{1,18}")
 
 
 class StrictModel(BaseModel):
-    """Input: unknown fields are refused, never ignored; JSON types are taken as they are."""
+    """Input: unknown fields are refused, never ignored; JSON types are taken as they are.
+    A field in ``not_nullable`` (here or in any base class) may be left out but not sent
+    as null, and the JSON schema does not offer null for it: null is offered only where it
+    means something (clearing a field)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
+    not_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nulls(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            nulls = sorted(n for n in refused_nulls(cls) if n in data and data[n] is None)
+            if nulls:
+                raise ValidationError([FieldError(name, "cannot be null") for name in nulls])
+        return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        properties = handler.resolve_ref_schema(json_schema).get("properties", {})
+        for name in refused_nulls(cls) & properties.keys():
+            properties[name] = _without_null(properties[name])
+        return json_schema
 
     @model_validator(mode="before")
     @classmethod
@@ -256,6 +294,22 @@ class StrictModel(BaseModel):
 
 
 @functools.cache
+def refused_nulls(model: type[BaseModel]) -> frozenset[str]:
+    """The ``not_nullable`` fields of ``model`` and of every class it is made of."""
+    declared = (vars(base).get("not_nullable", frozenset()) for base in model.__mro__)
+    return frozenset().union(*declared) & model.model_fields.keys()
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A property's schema without its null branch, nor the default null that came with it."""
+    branches = [b for b in schema.get("anyOf", []) if b != {"type": "null"}]
+    lean = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
+    if not branches:
+        return lean
+    return {**branches[0], **lean} if len(branches) == 1 else {**lean, "anyOf": branches}
+
+
+@functools.cache
 def _integer_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         name for name, field in model.model_fields.items() if _is_integer(field.annotation)
@@ -283,19 +337,8 @@ class QueryModel(StrictModel):
 class ChangeModel(StrictModel):
     """A partial change: only the fields sent are applied."""
 
-    # Fields that may be left out but not cleared with an explicit null.
-    not_nullable: ClassVar[frozenset[str]] = frozenset()
     # Fields that say which record and which version the change is for, not what changes.
     addressing: ClassVar[frozenset[str]] = frozenset({"version"})
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nulls(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            nulls = sorted(name for name in cls.not_nullable if name in data and data[name] is None)
-            if nulls:
-                raise ValidationError([FieldError(name, "cannot be null") for name in nulls])
-        return data
 
     def changes(self) -> dict[str, Any]:
         """The fields the caller sent (the addressing aside), with their validated values."""
@@ -309,7 +352,9 @@ class WithVersion(BaseModel):
 
 
 class WithVersionOrIfMatch(BaseModel):
-    """A REST body: the version read comes here or as If-Match."""
+    """A REST body: the version read comes here or as If-Match (not as null)."""
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"version"})
 
     version: Version | None = Field(default=None, description="the version you read, or If-Match")
 

@@ -10,6 +10,7 @@ from workledger.errors import ValidationError
 from workledger.schemas.common import (
     CommitHash,
     Count,
+    Cursor,
     IsoDateTime,
     PageLimit,
     PrNumber,
@@ -66,7 +67,7 @@ class DeploymentListQuery(QueryModel):
     since: IsoDateTime | None = None
     until: IsoDateTime | None = None
     limit: PageLimit = 20
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 class AffectedVendor(ReadModel):

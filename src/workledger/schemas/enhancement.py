@@ -10,6 +10,7 @@ from workledger.errors import ValidationError
 from workledger.schemas.common import (
     ChangeModel,
     Count,
+    Cursor,
     PageLimit,
     Principles,
     Priority,
@@ -80,7 +81,7 @@ class EnhancementListQuery(QueryModel):
     target_quarter: Quarter | None = None
     limit: PageLimit = 50
     offset: Count = 0
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
     @model_validator(mode="after")
     def _one_paging_style(self) -> EnhancementListQuery:

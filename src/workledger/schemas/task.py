@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -57,12 +57,16 @@ class TaskReplace(TaskCreate):
     completed: bool | None = None
     version: Version | None = Field(default=None, description="optional; or If-Match")
 
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"completed", "version"})
+
 
 class TaskCompletion(StrictModel):
     """Without ``completed`` the task's completion is toggled."""
 
     completed: bool | None = None
     version: Version | None = Field(default=None, description="optional; or If-Match")
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"completed", "version"})
 
 
 class TaskRead(ReadModel):

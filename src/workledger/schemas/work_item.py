@@ -24,6 +24,7 @@ from workledger.schemas.common import (
     ChangeModel,
     CommitHash,
     Count,
+    Cursor,
     IsoDate,
     PageLimit,
     Principles,
@@ -324,7 +325,7 @@ class WorkItemListQuery(QueryModel):
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = Field(
         default=0, description=f"at most {MAX_OFFSET:,}"
     )
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
     @model_validator(mode="after")
     def _one_paging_style(self) -> WorkItemListQuery:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from workledger.api.deps import AppContainer, CurrentActor, set_etag
 from workledger.api.openapi import errors
-from workledger.api.preconditions import Precondition
+from workledger.api.preconditions import Precondition, VersionBody
 from workledger.errors import Forbidden
-from workledger.schemas.common import Actor, Version
+from workledger.schemas.common import Actor
 from workledger.schemas.task import (
     TaskCompletion,
     TaskCreate,
@@ -96,10 +96,10 @@ async def delete_task(
     owner: Owner,
     task_id: uuid.UUID,
     precondition: Precondition,
-    version: Annotated[Version | None, Body(embed=True)] = None,
+    body: VersionBody | None = None,
 ) -> None:
     """Soft delete."""
-    expected = precondition.optional_version(version)
+    expected = precondition.optional_version(body.version if body else None)
     await tasks.delete(actor=owner, task_id=task_id, version=expected)
 
 
