@@ -19,7 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from workledger.schemas.common import CURSOR_PATTERN, MAX_PAGE, ChangeModel, refused_nulls
+from workledger.schemas.common import (
+    CURSOR_PATTERN,
+    MAX_PAGE,
+    NOT_BLANK_PATTERN,
+    ChangeModel,
+    refused_nulls,
+)
+from workledger.schemas.work_item import WORK_ITEM_REF_PATTERN
 
 NULL = {"type": "null"}
 # Noise for a model: what pydantic adds that no client needs to call the tool.
@@ -172,7 +179,8 @@ def _noise_for_input(node: dict[str, Any], key: str, value: Any) -> bool:
     if key == "format":
         return bool(value == "uuid")  # a work item takes a short id too
     if key == "pattern":
-        return bool(value == CURSOR_PATTERN)  # a model passes next_cursor on unread
+        # A model passes next_cursor on unread; the instructions say what an id may be.
+        return value in (CURSOR_PATTERN, WORK_ITEM_REF_PATTERN, NOT_BLANK_PATTERN)
     if key == "default":
         # false, or an enum's usual value: what the name or the description implies
         return value is False or isinstance(value, str)

@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from workledger.schemas.common import ReadModel, StrictModel
 
-Email = Annotated[str, StringConstraints(min_length=3, max_length=320, strip_whitespace=True)]
+# What _plausible takes: something, an @, then a domain with a dot; no spaces.
+EMAIL_PATTERN = r"^\s*[^ ]+@[^@ ]*\.[^@ ]*\s*$"
+Email = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=320, strip_whitespace=True),
+    Field(json_schema_extra={"pattern": EMAIL_PATTERN}),
+]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
 TokenName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 

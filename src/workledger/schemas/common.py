@@ -105,17 +105,26 @@ class Priority(WireEnum):
 PRIORITY_RANK = {Priority.critical: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}
 
 
+# Something besides whitespace, as JSON Schema's (ECMAScript's) \s counts it; Python's
+# str.strip would also strip the control characters U+001C to U+001F.
+NOT_BLANK_PATTERN = "[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_NOT_BLANK = re.compile(NOT_BLANK_PATTERN)
+
+
 def not_blank(value: str) -> str:
-    if not value.strip():
+    if not _NOT_BLANK.search(value):
         raise ValueError("must not be blank")
     return value
+
+
+NotBlank = (AfterValidator(not_blank), Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN}))
 
 
 def _lower(value: str) -> str:
     return value.lower()
 
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), *NotBlank]
 CommitHash = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9a-fA-F]{40}$"),

@@ -26,7 +26,8 @@ from workledger.schemas.common import (
 )
 
 EnhancementDescription = Annotated[str, StringConstraints(max_length=5000)]
-DependsOn = Annotated[list[Uuid], Field(max_length=100)]
+# Refused when it names one enhancement twice: uniqueItems says so.
+DependsOn = Annotated[list[Uuid], Field(max_length=100, json_schema_extra={"uniqueItems": True})]
 
 
 class EnhancementStatus(WireEnum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from datetime import date, datetime
@@ -10,7 +9,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
 from pydantic import (
-    AfterValidator,
     Field,
     PlainValidator,
     StringConstraints,
@@ -26,6 +24,7 @@ from workledger.schemas.common import (
     Count,
     Cursor,
     IsoDate,
+    NotBlank,
     PageLimit,
     Principles,
     Priority,
@@ -39,25 +38,26 @@ from workledger.schemas.common import (
     WithVersion,
     WithVersionOrIfMatch,
     field_errors,
-    not_blank,
 )
 
 MAX_DEPTH = 4  # depth of the fifth level; a root is at depth 0
 # Counting past this many rows to skip them costs more than any page is worth: use cursor.
 MAX_OFFSET = 10_000
 
-SHORT_ID = re.compile(r"[0-9a-fA-F]{8}")
+# A work item id as text (8-4-4-4-12 hex digits), or its short id (the last 8).
+_HEX = "[0-9a-fA-F]"
+WORK_ITEM_REF_PATTERN = (
+    rf"^(?:{_HEX}{{8}}|{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}})$"
+)
+_WORK_ITEM_REF = re.compile(WORK_ITEM_REF_PATTERN)
 
 
 def item_ref(value: Any) -> uuid.UUID | str:
     """An id (given as one or as its text), or a short id in lower case."""
     if isinstance(value, uuid.UUID):
         return value
-    if isinstance(value, str):
-        if SHORT_ID.fullmatch(value):
-            return value.lower()
-        with contextlib.suppress(ValueError):
-            return uuid.UUID(value)
+    if isinstance(value, str) and _WORK_ITEM_REF.match(value):
+        return value.lower() if len(value) == 8 else uuid.UUID(value)
     raise ValueError(
         "must be a work item id, or the short id the report shows (its last 8 hex digits)"
     )
@@ -68,16 +68,12 @@ def item_ref(value: Any) -> uuid.UUID | str:
 WorkItemRef = Annotated[
     uuid.UUID | str,
     PlainValidator(item_ref, json_schema_input_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-        }
-    ),
+    WithJsonSchema({"type": "string", "pattern": WORK_ITEM_REF_PATTERN}),
 ]
 Assignee = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
-    AfterValidator(not_blank),
+    *NotBlank,
     Field(description="client name of who works on it"),
 ]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
@@ -115,13 +111,23 @@ class WorkItemSort(WireEnum):
 # --- typed metadata, one model per item type ---------------------------------------------
 
 
-class ProjectMetadata(StrictModel):
+class _Metadata(StrictModel):
+    """A metadata shape: every key may be left out, none sent as null (which would mean
+    nothing: metadata keeps no nulls)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.not_nullable = frozenset(cls.model_fields)
+
+
+class ProjectMetadata(_Metadata):
     description: Annotated[str, StringConstraints(max_length=1000)] | None = None
     target_quarter: Quarter | None = None
     constitutional_principles: Principles | None = None
 
 
-class SessionMetadata(StrictModel):
+class SessionMetadata(_Metadata):
     token_budget: Annotated[int, Field(ge=1_000, le=1_000_000)] | None = None
     prompts_count: Count | None = None
     yaml_frontmatter: dict[str, Any] | None = None
@@ -137,19 +143,19 @@ class SessionMetadata(StrictModel):
 Hours = Annotated[float, Field(ge=0, le=1000)]
 
 
-class TaskMetadata(StrictModel):
+class TaskMetadata(_Metadata):
     estimated_hours: Hours | None = None
     actual_hours: Hours | None = None
     blocked_reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
-class ResearchMetadata(StrictModel):
+class ResearchMetadata(_Metadata):
     research_questions: list[str] | None = None
     findings_summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
     references: list[str] | None = None
 
 
-METADATA_MODELS: dict[ItemType, type[StrictModel]] = {
+METADATA_MODELS: dict[ItemType, type[_Metadata]] = {
     ItemType.project: ProjectMetadata,
     ItemType.session: SessionMetadata,
     ItemType.task: TaskMetadata,
@@ -180,7 +186,8 @@ def validate_metadata(item_type: ItemType | str, raw: dict[str, Any] | None) -> 
     model = METADATA_MODELS[ItemType(item_type)]
     try:
         parsed = model.model_validate(raw or {})
-    except pydantic.ValidationError as exc:
+    except (pydantic.ValidationError, ValidationError) as exc:
+        found = field_errors(exc) if isinstance(exc, pydantic.ValidationError) else exc.errors
         errors = [
             FieldError(
                 f"metadata.{e.field}" if e.field != "body" else "metadata",
@@ -188,7 +195,7 @@ def validate_metadata(item_type: ItemType | str, raw: dict[str, Any] | None) -> 
                 if e.message == "unknown field"
                 else e.message,
             )
-            for e in field_errors(exc)
+            for e in found
         ]
         raise ValidationError(errors) from None
     return parsed.model_dump(exclude_none=True, mode="json")
