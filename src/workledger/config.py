@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from workledger.errors import SettingsError
 
@@ -62,6 +64,12 @@ def normalize_database_url(url: str) -> str:
     return f"{_SCHEMES[scheme]}://{rest}"
 
 
+# scheme://host[:port], as a browser sends it in Origin.
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="WORKLEDGER_", env_file=".env", extra="ignore", frozen=True
@@ -83,6 +91,22 @@ class Settings(BaseSettings):
     archive_after_days: int = Field(default=365, ge=1)
     # The MCP tools offered: all, core, read-only, or tool names separated by commas.
     tools: str = "all"
+    # Browser front ends on other origins that may call /api: exact origins, by commas.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _exact_origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        origins = tuple(part.strip() for part in value.split(",") if part.strip())
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://app.example.com or "
+                    "http://localhost:3000 (exact origins separated by commas; no *, no path)"
+                )
+        return origins
 
     @field_validator("database_url")
     @classmethod

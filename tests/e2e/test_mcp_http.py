@@ -305,6 +305,27 @@ async def test_revoking_an_api_token_locks_its_client_out(
     assert_unauthorized(response)
 
 
+async def test_an_origin_let_in_to_the_rest_api_is_still_foreign_to_mcp(
+    database_url: str, container: Container, tmp_path: Path
+) -> None:
+    """WORKLEDGER_CORS_ORIGINS opens /api to a front end, not /mcp (issue 17)."""
+    front_end = "https://app.example.test"
+    server = HttpServer(database_url, tmp_path, env={"WORKLEDGER_CORS_ORIGINS": front_end})
+    try:
+        server.wait_until_up()
+        alice = await new_account(container, "alice")
+        headers = {"Authorization": f"Bearer {alice.api_token}", "Origin": front_end}
+        refused = await post_initialize(server, headers)
+        assert refused.status_code == 403, refused.text
+        assert "access-control-allow-origin" not in refused.headers
+        async with httpx2.AsyncClient(timeout=30) as http:
+            rest = await http.get(f"{server.base_url}/api/v1/work-items", headers=headers)
+        assert rest.status_code == 200, rest.text
+        assert rest.headers["access-control-allow-origin"] == front_end
+    finally:
+        server.stop()
+
+
 async def test_foreign_origin_is_403(http_server: HttpServer, container: Container) -> None:
     alice = await new_account(container, "alice")
     headers = {"Authorization": f"Bearer {alice.jwt}", "Origin": "http://evil.example"}

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from workledger import __version__
 from workledger.api import problems
+from workledger.api.cors import ApiCors
 from workledger.api.deps import refuse_unknown_query
 from workledger.api.limits import BodyLimit
 from workledger.api.routes import (
@@ -62,6 +63,9 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
     problems.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(ServedBy, db=container.db, cache=container.read_cache)
+    if container.settings.cors_origins:
+        # Outermost: preflights are answered first, and refusals (401, 413, …) are readable too.
+        app.add_middleware(ApiCors, origins=container.settings.cors_origins)
     for routes in (
         auth,
         tasks,
