@@ -201,3 +201,27 @@ async def test_a_hand_edited_tree_imports_what_it_can_and_says_what_it_could_not
     # A parent that depends on its own child leaves no creation order: linked afterwards.
     assert [d.depends_on_id for d in parent.dependencies] == [by_title["Child"].id]
     assert by_title["Child"].status == "blocked"
+
+
+async def test_session_counts_are_read_as_people_write_them_in_yaml(
+    container: Container, actor: Actor
+) -> None:
+    """Quoted, with a decimal point, or left empty: a count in a prompt's frontmatter is
+    taken as the number it says, or left out (issue 16 made metadata strict)."""
+    prompts = "\n".join(
+        f"---\nschema_version: 1\ntitle: {title}\ntoken_budget: {budget}\nprompts_count: {count}"
+        f"\n---\nThe prompt.\n"
+        for title, budget, count in [("Quoted", '"8000"', ""), ("Decimal", "9000.0", "2")]
+    )
+    document = parse_status_file(f"# Status\n\n## Session prompts\n\n{prompts}", source="x.md")
+    result = await run_import(container, actor, document)
+    assert result.committed, [c for c in result.checks if not c.passed]
+    listed = await container.work_items.list(
+        actor=actor, query=WorkItemListQuery.load({"item_type": "session"})
+    )
+    found = {}
+    for brief in listed.items:
+        session = await container.work_items.get(actor=actor, item_id=brief.id)
+        metadata = session.metadata or {}
+        found[session.title] = (metadata.get("token_budget"), metadata.get("prompts_count"))
+    assert found == {"Quoted": (8000, None), "Decimal": (9000, 2)}

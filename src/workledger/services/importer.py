@@ -8,6 +8,7 @@ it is a dry run) the whole import rolls back."""
 from __future__ import annotations
 
 import graphlib
+import re
 import uuid
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -224,9 +225,9 @@ class ImportService(Service):
         for prompt in prompts:
             frontmatter = prompt.frontmatter
             metadata = {"yaml_frontmatter": frontmatter} | {
-                key: frontmatter[key]
+                key: _whole_number(frontmatter[key])
                 for key in ("token_budget", "prompts_count")
-                if key in frontmatter
+                if frontmatter.get(key) is not None  # `key:` with nothing after it
             }
             status = frontmatter.get("status")
             if len(prompt.body) > MAX_DESCRIPTION:
@@ -303,6 +304,16 @@ class ImportService(Service):
         made = await self.enhancements.create_many(actor=run.actor, items=[d for *_, d in loaded])
         for (line, source, _), result in zip(loaded, made, strict=True):
             run.settle(result, "enhancements", line, source)
+
+
+def _whole_number(value: Any) -> Any:
+    """A count as a person writes it in YAML (8000, 8000.0 or "8000") as the number; any
+    other value as it is, for the metadata check to refuse naming its key."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
+        return int(value)
+    return value
 
 
 def _vendor_data(vendor: SourceVendor) -> dict[str, Any]:
