@@ -20,6 +20,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "ACCOUNT",
         "ACCESS_TOKEN_MINUTES",
         "CACHE_TTL_SECONDS",
+        "REPO_DIR",
+        "STATUS_FILE",
     ):
         monkeypatch.delenv(f"WORKLEDGER_{name}", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -32,6 +34,19 @@ def test_defaults_use_embedded_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / ".workledger").stat().st_mode) == 0o700
     assert settings.account_email == LOCAL_ACCOUNT_EMAIL
     assert settings.access_token_minutes == 60
+
+
+def test_a_named_data_dir_brings_its_project_along(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A client that starts elsewhere (Claude Desktop) names only the data directory: the
+    repository whose git state is reported, and the status file, are that project's."""
+    project = tmp_path / "myproject"
+    monkeypatch.setenv("WORKLEDGER_DATA_DIR", str(project / ".workledger"))
+    monkeypatch.chdir(tmp_path / "..")
+    settings = load_settings()
+    assert settings.repo_dir == project
+    assert settings.status_file == project / ".project_status.md"
 
 
 @pytest.mark.parametrize(

@@ -33,15 +33,15 @@ def project_root(start: Path | None = None) -> Path | None:
     return None
 
 
-def _in_project(name: str) -> Path:
-    """``name`` in the project found from here, else in the working directory."""
+def _data_dir() -> Path:
+    """The data directory of the project found from here, else in the working directory."""
     root = project_root()
     if root is None:
         try:
             root = Path.cwd()
         except OSError:
-            return Path(name)
-    return root / name if name != "." else root
+            return Path(DATA_DIR_NAME)
+    return root / DATA_DIR_NAME
 
 
 _SCHEMES = {
@@ -78,12 +78,14 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Without WORKLEDGER_DATA_DIR: the nearest .workledger/ here or above, else ./.workledger;
     # the repository and the status file default to that project's too.
-    data_dir: Path = Field(default_factory=lambda: _in_project(DATA_DIR_NAME))
+    data_dir: Path = Field(default_factory=_data_dir)
     jwt_secret: str | None = Field(default=None, repr=False)
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     account: str | None = None
-    repo_dir: Path = Field(default_factory=lambda: _in_project("."))
-    status_file: Path = Field(default_factory=lambda: _in_project(STATUS_FILE_NAME))
+    # Without them: the directory that holds the data directory (the project's root), and
+    # the status file there, also when WORKLEDGER_DATA_DIR names the data directory.
+    repo_dir: Path = Field(default_factory=lambda fields: fields["data_dir"].parent)
+    status_file: Path = Field(default_factory=lambda fields: fields["repo_dir"] / STATUS_FILE_NAME)
     # The outage fallback's mirror (CONTRACT §9) will read this; nothing does yet.
     cache_ttl_seconds: int = Field(default=1800, ge=0)
     db_pool_size: int = Field(default=10, ge=1, le=200)
