@@ -23,7 +23,7 @@ WRONG_TYPES = [
     (WORK_ITEMS, {"item_type": "task", "title": "t", "due_date": 0}, "due_date"),
     (WORK_ITEMS, {"item_type": "task", "title": "t", "due_date": "0"}, "due_date"),
     (WORK_ITEMS, {"item_type": "task", "title": "t", "pr_number": "12"}, "pr_number"),
-    (WORK_ITEMS, {"item_type": "task", "title": "t", "pr_number": 12.0}, "pr_number"),
+    (WORK_ITEMS, {"item_type": "task", "title": "t", "pr_number": 12.5}, "pr_number"),
     (WORK_ITEMS, {"item_type": "task", "title": 5}, "title"),
     (WORK_ITEMS, {"item_type": "task", "title": "t", "tags": "api"}, "tags"),
     (

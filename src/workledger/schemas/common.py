@@ -69,16 +69,17 @@ class WireEnum(StrEnum):
         return typing.cast(core_schema.CoreSchema, schema)
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?)?"
 )
 
 
 def _iso(pattern: re.Pattern[str], what: str) -> Any:
     def only_iso_text(value: Any) -> Any:
         # Not a number either: pydantic would read 0 or "0" as a Unix time.
-        if isinstance(value, str) and not pattern.fullmatch(value.strip()):
+        if isinstance(value, str) and not pattern.fullmatch(value):
             raise ValueError(f"must be an ISO 8601 {what}")
         if not isinstance(value, str | date):
             raise ValueError(f"must be an ISO 8601 {what}, as a string")
@@ -135,6 +136,8 @@ Principles = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=500)]], Field(max_length=50)
 ]
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+# For a list whose validation refuses an entry twice: the JSON schema says so.
+UNIQUE_ITEMS: dict[str, Any] = {"uniqueItems": True}
 # The cursors the server issues are URL-safe base64 without padding (repositories.paging).
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,2000}$"
 
@@ -210,7 +213,9 @@ def _json_kind(value: Any) -> str:
             return name
     if isinstance(value, Mapping):
         return "an object"
-    return "an array" if isinstance(value, list | tuple) else "null"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return "null" if value is None else type(value).__name__
 
 
 def unknown_field(name: str, known: Collection[str]) -> str:
@@ -236,7 +241,7 @@ def _is_wrapper(part: Any) -> bool:
 
 # Validation context key: integers may come as strings of digits (the MCP door).
 DIGITS_AS_INTEGERS = "digits_as_integers"
-_DIGITS = re.compile(r"-?\d{1,18}")
+_DIGITS = re.compile(r"-?[0-9]{1,18}")
 
 
 class StrictModel(BaseModel):
@@ -269,16 +274,17 @@ class StrictModel(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _digits_as_integers(cls, data: Any, info: ValidationInfo) -> Any:
-        if info.context and info.context.get(DIGITS_AS_INTEGERS) and isinstance(data, Mapping):
-            integers = _integer_fields(cls)
-            return {
-                name: int(value)
-                if name in integers and isinstance(value, str) and _DIGITS.fullmatch(value)
-                else value
-                for name, value in data.items()
-            }
-        return data
+    def _integers(cls, data: Any, info: ValidationInfo) -> Any:
+        """2.0 is an integer to JSON Schema, so it is one here; "12" only where the door
+        takes digits (the context says so)."""
+        integers = _integer_fields(cls)
+        if not integers or not isinstance(data, Mapping):
+            return data
+        digits = bool(info.context and info.context.get(DIGITS_AS_INTEGERS))
+        return {
+            name: _integer(value, digits) if name in integers else value
+            for name, value in data.items()
+        }
 
     @model_validator(mode="before")
     @classmethod
@@ -316,6 +322,14 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     if not branches:
         return lean
     return {**branches[0], **lean} if len(branches) == 1 else {**lean, "anyOf": branches}
+
+
+def _integer(value: Any, digits: bool) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if digits and isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    return value
 
 
 @functools.cache

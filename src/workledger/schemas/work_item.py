@@ -56,7 +56,7 @@ def item_ref(value: Any) -> uuid.UUID | str:
     """An id (given as one or as its text), or a short id in lower case."""
     if isinstance(value, uuid.UUID):
         return value
-    if isinstance(value, str) and _WORK_ITEM_REF.match(value):
+    if isinstance(value, str) and _WORK_ITEM_REF.fullmatch(value):
         return value.lower() if len(value) == 8 else uuid.UUID(value)
     raise ValueError(
         "must be a work item id, or the short id the report shows (its last 8 hex digits)"
@@ -168,9 +168,9 @@ def _metadata_schema() -> dict[str, Any]:
     shapes = []
     for model in METADATA_MODELS.values():
         properties = {}
+        # No null branches: metadata takes no nulls (_Metadata).
         for name, schema in model.model_json_schema()["properties"].items():
-            branches = [b for b in schema.get("anyOf", [schema]) if b != {"type": "null"}]
-            properties[name] = {k: v for k, v in branches[0].items() if k != "title"}
+            properties[name] = {k: v for k, v in schema.items() if k != "title"}
         shapes.append({"type": "object", "properties": properties, "additionalProperties": False})
     return {
         "description": "one shape per item_type: " + ", ".join(METADATA_MODELS),
