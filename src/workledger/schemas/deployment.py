@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 
 from workledger.errors import ValidationError
 from workledger.schemas.common import (
+    UNIQUE_ITEMS,
     CommitHash,
     Count,
     Cursor,
@@ -24,9 +25,9 @@ from workledger.schemas.vendor import VendorName, VendorStatus
 from workledger.schemas.work_item import ItemStatus, WorkItemRef
 
 TestName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-# Lists that must not name one entry twice (refused below), and say so as uniqueItems.
-UNIQUE = {"uniqueItems": True}
-LinkList = Annotated[list[Uuid], Field(max_length=200, json_schema_extra=UNIQUE)]
+LinkList = Annotated[list[Uuid], Field(max_length=200, json_schema_extra=UNIQUE_ITEMS)]
+VendorNames = Annotated[list[VendorName], Field(max_length=200, json_schema_extra=UNIQUE_ITEMS)]
+WorkItemRefs = Annotated[list[WorkItemRef], Field(max_length=200, json_schema_extra=UNIQUE_ITEMS)]
 
 
 class DeploymentCreate(StrictModel):
@@ -37,12 +38,8 @@ class DeploymentCreate(StrictModel):
     test_summary: dict[TestName, Count] = Field(default_factory=dict)
     constitutional_compliance: bool = False
     vendor_ids: LinkList = Field(default_factory=list)
-    vendor_names: Annotated[list[VendorName], Field(max_length=200, json_schema_extra=UNIQUE)] = (
-        Field(default_factory=list)
-    )
-    work_item_ids: Annotated[list[WorkItemRef], Field(max_length=200, json_schema_extra=UNIQUE)] = (
-        Field(default_factory=list)
-    )
+    vendor_names: VendorNames = Field(default_factory=list)
+    work_item_ids: WorkItemRefs = Field(default_factory=list)
 
     @field_validator("vendor_ids", "vendor_names", "work_item_ids")
     @classmethod

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from workledger.errors import ValidationError
 from workledger.schemas.common import (
+    UNIQUE_ITEMS,
     ChangeModel,
     Count,
     Cursor,
@@ -26,8 +27,7 @@ from workledger.schemas.common import (
 )
 
 EnhancementDescription = Annotated[str, StringConstraints(max_length=5000)]
-# Refused when it names one enhancement twice: uniqueItems says so.
-DependsOn = Annotated[list[Uuid], Field(max_length=100, json_schema_extra={"uniqueItems": True})]
+DependsOn = Annotated[list[Uuid], Field(max_length=100, json_schema_extra=UNIQUE_ITEMS)]
 
 
 class EnhancementStatus(WireEnum):
