@@ -66,7 +66,8 @@ def normalize_database_url(url: str) -> str:
 
 # scheme://host[:port], as a browser sends it in Origin.
 _ORIGIN = re.compile(
-    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?",
+    re.IGNORECASE,
 )
 
 
@@ -108,7 +109,9 @@ class Settings(BaseSettings):
                     f"{origin!r} is not an origin like https://app.example.com or "
                     "http://localhost:3000 (exact origins separated by commas; no *, no path)"
                 )
-        return origins
+        # As a browser writes it in Origin: in lower case, without its scheme's own port.
+        lowered = (origin.lower() for origin in origins)
+        return tuple(o.removesuffix(":443" if o.startswith("https") else ":80") for o in lowered)
 
     @field_validator("database_url")
     @classmethod

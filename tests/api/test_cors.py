@@ -112,3 +112,18 @@ async def test_by_default_no_origin_gets_a_grant(
 def test_a_setting_that_is_no_exact_origin_stops_the_server(value: str, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"WORKLEDGER_CORS_ORIGINS: .* is not an origin"):
         make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", tmp_path, cors_origins=value)
+
+
+def test_origins_are_kept_as_a_browser_writes_them(tmp_path: Path) -> None:
+    """A browser sends Origin in lower case and without its scheme's own port; the grant
+    is compared as text, so the setting is kept the same way."""
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        tmp_path,
+        cors_origins="HTTPS://App.Example.test:443, http://localhost:80, http://localhost:3000",
+    )
+    assert settings.cors_origins == (
+        "https://app.example.test",
+        "http://localhost",
+        "http://localhost:3000",
+    )
