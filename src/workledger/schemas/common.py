@@ -278,8 +278,10 @@ class StrictModel(BaseModel):
         """2.0 is an integer to JSON Schema, so it is one here; "12" only where the door
         takes digits (the context says so)."""
         integers = _integer_fields(cls)
-        if not integers or not isinstance(data, Mapping):
-            return data
+        if not isinstance(data, Mapping) or not any(
+            isinstance(data.get(name), float | str) for name in integers
+        ):
+            return data  # the common case: nothing to read, nothing copied
         digits = bool(info.context and info.context.get(DIGITS_AS_INTEGERS))
         return {
             name: _integer(value, digits) if name in integers else value
