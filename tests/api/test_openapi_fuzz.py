@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from tests.conftest import make_settings
 from tests.support.servers import HttpServers
@@ -155,6 +155,7 @@ class Target:
     base_url: str
     account_id: uuid.UUID
     headers: dict[str, str]
+    settings: Settings
 
 
 async def _fresh_account(settings: Settings) -> tuple[uuid.UUID, str]:
@@ -192,8 +193,9 @@ def target(
     fixture = "fuzz_sqlite_url" if backend == "sqlite" else "database_url"
     url = str(request.getfixturevalue(fixture))
     server = servers.get(url)
-    account_id, token = asyncio.run(_fresh_account(make_settings(url, tmp_path)))
-    return Target(server.base_url, account_id, {"Authorization": f"Bearer {token}"})
+    settings_ = make_settings(url, tmp_path)
+    account_id, token = asyncio.run(_fresh_account(settings_))
+    return Target(server.base_url, account_id, {"Authorization": f"Bearer {token}"}, settings_)
 
 
 # CONTRACT §8: the error code each status may carry (429 is the auth routes' rate limit).
@@ -261,15 +263,25 @@ def test_operation_conforms_on_postgresql(case: schemathesis.Case, target: Targe
 # work item, then read, change, claim and delete that one), on both databases.
 SCENARIOS = 25
 STEPS = 8
+# Without sign-up and sign-in: their rate limit is the server's, not a scenario's, so a
+# replayed scenario could meet a 429 the first run did not (each route is fuzzed above).
+STATEFUL = valid_coverage.exclude(path_regex="^/api/v1/auth/")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_sequences_of_calls_conform(target: Target) -> None:
-    class Sequences(valid_coverage.as_state_machine()):  # type: ignore[misc]
+    class Sequences(STATEFUL.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            """Each scenario as an account of its own: what one left behind would change
+            the next one's answers, and Hypothesis replays a scenario to report it."""
+            account_id, token = asyncio.run(_fresh_account(target.settings))
+            self.account_id = account_id
+            self.headers = {"Authorization": f"Bearer {token}"}
+
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
             if case.path_parameters and "user_id" in case.path_parameters:
-                case.path_parameters["user_id"] = str(target.account_id)
-            return {"base_url": target.base_url, "headers": target.headers}
+                case.path_parameters["user_id"] = str(self.account_id)
+            return {"base_url": target.base_url, "headers": self.headers}
 
         def validate_response(
             self,
@@ -289,5 +301,8 @@ def test_sequences_of_calls_conform(target: Target) -> None:
             database=None,
             deadline=None,
             suppress_health_check=list(HealthCheck),
+            # A failure is reported as found: shrinking replays scenarios against a server
+            # whose ids and times differ from the first run's.
+            phases=(Phase.explicit, Phase.generate),
         )
     )
