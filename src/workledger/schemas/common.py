@@ -284,7 +284,7 @@ class StrictModel(BaseModel):
             return data  # the common case: nothing to read, nothing copied
         digits = bool(info.context and info.context.get(DIGITS_AS_INTEGERS))
         return {
-            name: _integer(value, digits) if name in integers else value
+            name: as_integer(value, digits=digits) if name in integers else value
             for name, value in data.items()
         }
 
@@ -326,7 +326,10 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**branches[0], **lean} if len(branches) == 1 else {**lean, "anyOf": branches}
 
 
-def _integer(value: Any, digits: bool) -> Any:
+def as_integer(value: Any, *, digits: bool) -> Any:
+    """``value`` as the integer it means, when it means one: a float without a fraction,
+    or with ``digits`` a string of digits; anything else as it is, for validation to
+    refuse naming its field."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     if digits and isinstance(value, str) and _DIGITS.fullmatch(value):

@@ -8,7 +8,6 @@ it is a dry run) the whole import rolls back."""
 from __future__ import annotations
 
 import graphlib
-import re
 import uuid
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from workledger.errors import Conflict, FieldError, ValidationError, WorkledgerE
 from workledger.models import Vendor, ids_ending_in
 from workledger.models.vendor import stored_formats
 from workledger.repositories.holdings import HoldingsRepository
-from workledger.schemas.common import Actor
+from workledger.schemas.common import Actor, as_integer
 from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.enhancement import EnhancementCreate
 from workledger.schemas.vendor import VendorCreate
@@ -225,7 +224,8 @@ class ImportService(Service):
         for prompt in prompts:
             frontmatter = prompt.frontmatter
             metadata = {"yaml_frontmatter": frontmatter} | {
-                key: _whole_number(frontmatter[key])
+                # A count as a person writes it in YAML: 8000, 8000.0 or "8000".
+                key: as_integer(frontmatter[key], digits=True)
                 for key in ("token_budget", "prompts_count")
                 if frontmatter.get(key) is not None  # `key:` with nothing after it
             }
@@ -304,16 +304,6 @@ class ImportService(Service):
         made = await self.enhancements.create_many(actor=run.actor, items=[d for *_, d in loaded])
         for (line, source, _), result in zip(loaded, made, strict=True):
             run.settle(result, "enhancements", line, source)
-
-
-def _whole_number(value: Any) -> Any:
-    """A count as a person writes it in YAML (8000, 8000.0 or "8000") as the number; any
-    other value as it is, for the metadata check to refuse naming its key."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
-        return int(value)
-    return value
 
 
 def _vendor_data(vendor: SourceVendor) -> dict[str, Any]:
