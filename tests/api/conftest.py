@@ -1,4 +1,5 @@
-"""REST fixtures: the ASGI app over the test container, and callers with bearer headers."""
+"""REST fixtures: the ASGI app over the test container, callers with bearer headers, and
+the real servers of the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+# The same real `workledger serve` per database as the end-to-end tests (the fuzz's).
+from tests.e2e.conftest import http_servers  # noqa: F401
 from workledger.api.app import create_app
 from workledger.container import Container
 from workledger.schemas.common import Actor

@@ -25,7 +25,6 @@ import asyncio
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,17 +167,6 @@ async def _fresh_account(settings: Settings) -> tuple[uuid.UUID, str]:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServers]:
-    """A real `workledger serve` per database, for the module: the checks that probe
-    without credentials, or with other methods, send requests of their own."""
-    running = HttpServers(tmp_path_factory.mktemp("fuzz-serve"))
-    try:
-        yield running
-    finally:
-        running.stop_all()
-
-
-@pytest.fixture(scope="module")
 def fuzz_sqlite_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("fuzz-db") / "workledger.db"
     shutil.copyfile(sqlite_template, path)
@@ -187,12 +175,14 @@ def fuzz_sqlite_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def target(
-    backend: str, request: pytest.FixtureRequest, servers: HttpServers, tmp_path: Path
+    backend: str, request: pytest.FixtureRequest, http_servers: HttpServers, tmp_path: Path
 ) -> Target:
-    """The server of the test's database, acting as a fresh account of its own."""
+    """The real `workledger serve` of the test's database (the checks that probe without
+    credentials, or with other methods, send requests of their own), acting as a fresh
+    account of its own."""
     fixture = "fuzz_sqlite_url" if backend == "sqlite" else "database_url"
     url = str(request.getfixturevalue(fixture))
-    server = servers.get(url)
+    server = http_servers.get(url)
     settings_ = make_settings(url, tmp_path)
     account_id, token = asyncio.run(_fresh_account(settings_))
     return Target(server.base_url, account_id, {"Authorization": f"Bearer {token}"}, settings_)
