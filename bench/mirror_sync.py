@@ -30,9 +30,9 @@ from bench.common import (
     scratch_database,
 )
 from bench.generate import load_work_items
-from workledger.db.mirror import MIRROR_FILE, Mirror
+from workledger.fallback.loop import COPY_SHARE, TICK_SECONDS
+from workledger.fallback.mirror import MIRROR_FILE, Mirror
 from workledger.schemas.work_item import WorkItemListQuery
-from workledger.services.fallback import COPY_SHARE, TICK_SECONDS
 
 
 def parser() -> argparse.ArgumentParser:

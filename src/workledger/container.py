@@ -19,12 +19,13 @@ from workledger.db.unit_of_work import Database
 # needs one service does not pay for all of them (the command line starts in a blink).
 if TYPE_CHECKING:
     from workledger.db.change_watcher import ChangeWatcher
+    from workledger.fallback.journaling import Replayer
+    from workledger.fallback.loop import FallbackLoop
     from workledger.services.account import AccountService
     from workledger.services.archive import ArchiveService
     from workledger.services.conflicts import ConflictService
     from workledger.services.deployment import DeploymentService
     from workledger.services.enhancement import EnhancementService
-    from workledger.services.fallback import Fallback
     from workledger.services.health import HealthService
     from workledger.services.importer import ImportService
     from workledger.services.project_configuration import ProjectConfigurationService
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 class Container:
     settings: Settings
     db: Database
+    # What replays the journal (a PostgreSQL ledger, after ``start``).
+    replayer: Replayer | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Container:
@@ -47,13 +50,15 @@ class Container:
         return cls(settings=settings, db=Database(engine))
 
     async def start(self) -> None:
-        """Open what a PostgreSQL ledger falls back on (CONTRACT §9): the mirror and the
-        journal, in the data directory."""
-        if self.db.dialect.name != "postgresql" or self.db.mirror is not None:
+        """Open what a PostgreSQL ledger falls back on while its database is away: the
+        mirror and the journal in the data directory, then the status file."""
+        outage = self.db.outage
+        if self.db.dialect.name != "postgresql" or outage.has_layers:
             return
-        from workledger.db.journal import JOURNAL_FILE, Journal
-        from workledger.db.mirror import MIRROR_FILE, Mirror
-        from workledger.services.status_layers import StatusLayers
+        from workledger.fallback.journal import JOURNAL_FILE, Journal
+        from workledger.fallback.journaling import Replayer
+        from workledger.fallback.mirror import MIRROR_FILE, Mirror
+        from workledger.fallback.status_layers import StatusLayers
 
         data_dir = self.settings.ensure_data_dir()
         mirror = Mirror(data_dir / MIRROR_FILE, ttl_seconds=self.settings.cache_ttl_seconds)
@@ -72,7 +77,13 @@ class Container:
             data_dir=data_dir,
             account=account,
         )
-        self.db.fall_back_on(mirror, journal, status_layers)
+        self.replayer = Replayer(self.db, journal, handlers=self)
+        outage.open(
+            mirror=mirror,
+            journal=journal,
+            status=status_layers,
+            catch_up=self.replayer.catch_up_mirror,
+        )
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -90,28 +101,18 @@ class Container:
                 await keeper
 
     @cached_property
-    def fallback(self) -> Fallback | None:
+    def fallback(self) -> FallbackLoop | None:
         """What keeps the mirror current and replays the journal (after ``start``)."""
-        db = self.db
-        if db.mirror is None or db.journal is None:
+        mirror = self.db.outage.mirror
+        if mirror is None or self.replayer is None:
             return None
         from workledger.db.change_watcher import build_change_watcher
-        from workledger.services.fallback import Fallback, StatusFile
-        from workledger.services.journaling import Replayer
+        from workledger.fallback.loop import FallbackLoop, StatusFile
 
-        services = (
-            self.work_items,
-            self.vendors,
-            self.deployments,
-            self.enhancements,
-            self.configuration,
-        )
-        replayer = Replayer(db, db.journal, services)
-        db.catch_up = replayer.catch_up_mirror
         watcher = build_change_watcher(self.settings.resolved_database_url)
         status_file = StatusFile(self.settings.status_file, self.settings.account_email)
-        return Fallback(
-            db, db.mirror, replayer, watcher, status=self.status, status_file=status_file
+        return FallbackLoop(
+            self.db, mirror, self.replayer, watcher, status=self.status, status_file=status_file
         )
 
     @cached_property
@@ -146,7 +147,7 @@ class Container:
         return ReadCache(
             self.change_watcher,
             # Reads the mirror serves are not the database's, and its token cannot be read.
-            bypass=lambda: self.db.in_transaction or self.db.degraded,
+            bypass=lambda: self.db.in_transaction or self.db.outage.degraded,
             commits=lambda: self.db.commits,
         )
 

@@ -74,7 +74,7 @@ def said(caplog: pytest.LogCaptureFixture, words: str) -> int:
 async def test_a_refused_database_answers_503_then_recovers_saying_so_once(
     outage: Outage, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="workledger.db.unit_of_work")
+    caplog.set_level(logging.WARNING, logger="workledger.fallback.outage")
     assert (await outage.get(WORK_ITEMS)).status_code == 200
     outage.proxy.refuse()
     assert_unavailable(await outage.get(WORK_ITEMS))

@@ -222,7 +222,7 @@ async def journal() -> None:
     Reads the journal in the data directory only, so it answers during an outage too.
     Conflicts are dismissed with DELETE /api/v1/conflicts/{id}."""
     from workledger.config import load_settings
-    from workledger.db.journal import JOURNAL_FILE, Journal
+    from workledger.fallback.journal import JOURNAL_FILE, Journal
 
     settings = load_settings()
     path = settings.data_dir / JOURNAL_FILE

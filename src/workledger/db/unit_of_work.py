@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,20 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from workledger.db.dialect import Dialect, dialect_named
 from workledger.db.engine import WRITE
 from workledger.db.failures import meaning
-from workledger.db.source import Source, note
 from workledger.errors import Conflict, StorageUnavailable, StorageUnreachable
+from workledger.fallback.outage import Layer as FallbackLayer
+from workledger.fallback.outage import Outage
+from workledger.fallback.source import Source, note
 
-if TYPE_CHECKING:  # a SQLite ledger never loads the outage machinery
+if TYPE_CHECKING:  # a SQLite ledger never loads the checkpointer's machinery
     from workledger.db.checkpoint import WalCheckpointer
-    from workledger.db.journal import Journal
-    from workledger.db.mirror import Mirror
-
-log = logging.getLogger(__name__)
 
 
 Layer = Literal["auto", "database", "cache"]
-# How long a journaled write waits for the mirror to catch up before it is refused (503).
-CATCH_UP_WAIT_SECONDS = 2.0
 _DRIVER_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 
@@ -39,37 +32,17 @@ class _Unreachable(Exception):
     """No connection: raised from the driver's error, before anything was sent."""
 
 
-class ReadOnlyLayers(Protocol):
-    """Layers 3 and 4 (the status file from git, or on disk), as a database to read."""
-
-    async def database(self) -> tuple[Database, Source, datetime] | None: ...
-
-    async def close(self) -> None: ...
-
-    @property
-    def serving(self) -> Source | None: ...
-
-
 class Database:
     """Owns the engine and hands out sessions, one transaction each.
 
-    Given a mirror and a journal (PostgreSQL only), reads fall back to the mirror while the
-    database is away and the mirror is fresh, then to the status file; journaled writes
-    are applied to the mirror (CONTRACT §9). ``layer`` names a read-only fallback layer
-    this database is (its sessions say so in ``info["layer"]``)."""
+    ``outage`` (fallback/outage.py) says where a read goes while the database is away,
+    and this reports to it what each transaction met. ``layer`` names the fallback layer
+    this database is, if it is one (its sessions say so in ``info["layer"]``)."""
 
     def __init__(self, engine: AsyncEngine, *, layer: Source | None = None) -> None:
         self.engine = engine
         self.dialect: Dialect = dialect_named(engine.dialect.name)
-        self.mirror: Mirror | None = None
-        self.journal: Journal | None = None
-        self.status_layers: ReadOnlyLayers | None = None
-        # Writes this process made on the database that the mirror may not hold yet, and
-        # what applies them to it (see services/journaling.py).
-        self.unmirrored: list[Any] = []
-        self.catch_up: Callable[[], Coroutine[Any, Any, None]] | None = None
-        self._catching_up: asyncio.Task[None] | None = None
-        self._on_mirror: Database | None = None
+        self.outage = Outage(self.dialect.name)
         # Repositories find the dialect in their session's info.
         info: dict[str, object] = {"dialect": self.dialect, "layer": layer}
         self._reads = async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
@@ -86,9 +59,6 @@ class Database:
             )
         # Write transactions committed on the database by this process.
         self.commits = 0
-        # Whether the last unit of work found the database away: the change either way is
-        # logged once, not per request.
-        self.away = False
         # The write transaction this task is inside of, if any (see ``transaction``).
         self._outer: ContextVar[AsyncSession | None] = ContextVar(
             f"workledger_transaction_{id(self)}", default=None
@@ -99,32 +69,9 @@ class Database:
         self._write_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._checkpoints = _background_checkpoints(engine) if layer is None else None
 
-    def fall_back_on(
-        self, mirror: Mirror, journal: Journal, status_layers: ReadOnlyLayers | None = None
-    ) -> None:
-        """Serve from ``mirror`` (then ``status_layers``) and write to ``journal`` while
-        the database is away."""
-        self.mirror, self.journal = mirror, journal
-        self.status_layers = status_layers
-        self._on_mirror = Database(mirror.engine, layer="cache")
-
     @property
     def in_transaction(self) -> bool:
         return self._outer.get() is not None
-
-    @property
-    def degraded(self) -> bool:
-        """The database was away at the last try, or journaled writes still wait for it."""
-        return self.away or (self.journal is not None and self.journal.pending > 0)
-
-    @property
-    def mirror_serves(self) -> bool:
-        return self._on_mirror is not None and self.mirror is not None and self.mirror.fresh()
-
-    @property
-    def journals(self) -> bool:
-        """Whether a write made now goes to the journal (and the mirror)."""
-        return self.journal is not None and self.degraded and self.mirror_serves
 
     @asynccontextmanager
     async def transaction(
@@ -153,9 +100,9 @@ class Database:
             return
         fallback = None
         if layer == "cache":
-            fallback = self._mirror_layer()
-        elif layer == "auto" and not write and self.degraded:
-            fallback = await self._read_fallback()
+            fallback = self.outage.mirror_layer()
+        elif layer == "auto" and not write and self.outage.degraded:
+            fallback = await self.outage.read_layer()
         if fallback is None:
             try:
                 async with self._primary_transaction(
@@ -166,9 +113,9 @@ class Database:
             except _Unreachable as failed:
                 cause = failed.__cause__
                 assert cause is not None
-                self.went_away(cause)
+                self.outage.went_away(cause)
                 if not write and layer == "auto":
-                    fallback = await self._read_fallback()
+                    fallback = await self.outage.read_layer()
                 if fallback is None:
                     raise StorageUnreachable(
                         "the database is unavailable; retry shortly"
@@ -225,59 +172,15 @@ class Database:
                     "a concurrent change to the same records collided with this one; retry"
                 ) from exc
             if found == "unavailable":
-                self.went_away(exc)
+                self.outage.went_away(exc)
                 raise StorageUnavailable("the database is unavailable; retry shortly") from exc
             raise
         note("database")
-        if self.away:
-            self.away = False
-            log.warning("the %s database is back", self.dialect.name)
-
-    def _mirror_layer(self) -> _Fallback:
-        assert self._on_mirror is not None
-        assert self.mirror is not None
-        return _Fallback(self._on_mirror, "cache", self.mirror.synced_at)
-
-    async def mirror_caught_up(self, *, wait: bool = True) -> None:
-        """Bring the mirror up to this process's own writes before it serves: on a task
-        of its own, which a journaled write waits for (its version must be the true
-        one; after CATCH_UP_WAIT_SECONDS it is refused as storage_unavailable) and a read
-        does not (it says how old its data is anyway)."""
-        if self.catch_up is None:
-            return
-        if self.unmirrored and (self._catching_up is None or self._catching_up.done()):
-            self._catching_up = asyncio.create_task(self._catch_up(), name="workledger-catch-up")
-        if wait and self._catching_up is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._catching_up), CATCH_UP_WAIT_SECONDS)
-            except TimeoutError:
-                # Bounded like every wait on storage; the write is not made against a
-                # version the mirror may not have yet.
-                raise StorageUnavailable(
-                    "the local copy is still catching up with the database; retry shortly"
-                ) from None
-
-    async def _catch_up(self) -> None:
-        assert self.catch_up is not None
-        try:
-            await self.catch_up()
-        except Exception:  # the mirror is a cache: it serves what it has
-            log.exception("the mirror could not catch up with this process's writes")
-
-    async def _read_fallback(self) -> _Fallback | None:
-        """The first layer after the database that can answer a read now."""
-        if self.mirror_serves:
-            await self.mirror_caught_up(wait=False)
-            return self._mirror_layer()
-        if self.status_layers is not None:
-            found = await self.status_layers.database()
-            if found is not None:
-                return _Fallback(*found)
-        return None
+        self.outage.came_back()
 
     @asynccontextmanager
     async def _fallback_transaction(
-        self, fallback: _Fallback, *, write: bool
+        self, fallback: FallbackLayer, *, write: bool
     ) -> AsyncIterator[AsyncSession]:
         async with fallback.db.transaction(write=write) as session:
             with self._joinable(session, write=write):  # a journaled write's calls join it
@@ -296,25 +199,11 @@ class Database:
         finally:
             self._outer.reset(token)
 
-    def went_away(self, exc: BaseException) -> None:
-        if not self.away:
-            self.away = True
-            log.warning(
-                "the %s database is away (%s): answering storage_unavailable until it is back",
-                self.dialect.name,
-                type(exc).__name__,
-            )
-
     async def dispose(self) -> None:
         if self._checkpoints is not None:
             await self._checkpoints.close()
         await self.engine.dispose()
-        if self.mirror is not None:
-            await self.mirror.dispose()
-        if self.journal is not None:
-            await self.journal.close()
-        if self.status_layers is not None:
-            await self.status_layers.close()
+        await self.outage.close()
 
 
 def _background_checkpoints(engine: AsyncEngine) -> WalCheckpointer | None:
@@ -333,10 +222,3 @@ def _background_checkpoints(engine: AsyncEngine) -> WalCheckpointer | None:
         cursor.close()
 
     return WalCheckpointer(path)
-
-
-@dataclass(frozen=True)
-class _Fallback:
-    db: Database
-    source: Source
-    as_of: datetime | None

@@ -34,8 +34,9 @@ from starlette.applications import Starlette
 
 from workledger import __version__
 from workledger.container import Container
-from workledger.db.source import Served, serving
 from workledger.errors import NotFound, StorageUnavailable, ValidationError, WorkledgerError
+from workledger.fallback.retry import read_with_fallback
+from workledger.fallback.source import Served, serving
 from workledger.mcp import lean
 from workledger.mcp.context import UNVERIFIED, Ledger
 from workledger.mcp.registry import ToolSpec, offered
@@ -105,7 +106,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
             if tool.fn_metadata.output_model is not None and not tool.fn_metadata.wrap_output
         }
         self._reads = frozenset(spec.name for spec in tools if spec.read_only)
-        self._db = container.db
+        self._outage = container.db.outage
         self.resource("workledger://status", name="status", mime_type="text/markdown")(
             status_markdown(ledger)
         )
@@ -118,11 +119,10 @@ class WorkledgerMCP(MCPServer[Ledger]):
     ) -> Any:
         if name not in self._tool_names:
             raise _unknown("tool", name)
-        answer, unavailable = await self._call(name, arguments, context)
-        if unavailable and name in self._reads and self._db.mirror_serves:
-            # The call met the database going away: the mirror can answer it now.
+        if name not in self._reads:
             answer, _ = await self._call(name, arguments, context)
-        return answer
+            return answer
+        return await read_with_fallback(self._outage, lambda: self._call(name, arguments, context))
 
     async def _call(
         self, name: str, arguments: dict[str, Any], context: Context[Ledger, Any] | None

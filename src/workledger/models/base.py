@@ -12,7 +12,6 @@ import uuid_utils.compat as uuid_utils
 from sqlalchemy import ForeignKey, Integer, MetaData, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from workledger.db import replay
 from workledger.db.types import JSONDocument, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -25,9 +24,8 @@ NAMING_CONVENTION = {
 
 
 def new_id() -> uuid.UUID:
-    """Time-ordered (v7) UUIDs: index-friendly, and sorting by id follows creation. A
-    replayed write gets the ids it got when it was journaled."""
-    return replay.next_id(uuid_utils.uuid7())
+    """Time-ordered (v7) UUIDs: index-friendly, and sorting by id follows creation."""
+    return uuid_utils.uuid7()
 
 
 def ids_ending_in(tails: Sequence[str]) -> list[uuid.UUID]:

@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
-from workledger.db import replay
 from workledger.db.unit_of_work import Database
 from workledger.errors import VersionConflict
 
@@ -18,10 +17,7 @@ class Versioned(Protocol):
 
 def check_version(record: Versioned, *, requested: int | None, resource: str) -> None:
     """Refuse a change made against a version that is no longer current (``None``: made
-    against whatever is current, where an endpoint does not require a precondition; a
-    replayed write is checked against the version it was made against)."""
-    if requested is None:
-        requested = replay.expected_version(record.id)
+    against whatever is current, where an endpoint does not require a precondition)."""
     if requested is not None and record.version != requested:
         raise VersionConflict(
             resource,

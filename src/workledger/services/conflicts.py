@@ -19,7 +19,7 @@ class ConflictService:
 
     async def list(self, *, actor: Actor, query: ConflictListQuery) -> Page[ConflictRead]:
         """Oldest first. Without a journal (SQLite needs none) there are none."""
-        journal = self.db.journal
+        journal = self.db.outage.journal
         if journal is None:
             return Page[ConflictRead](items=[], total_count=0, has_more=False)
         after = int(query.cursor or 0)
@@ -36,6 +36,6 @@ class ConflictService:
         )
 
     async def dismiss(self, *, actor: Actor, conflict_id: uuid.UUID) -> None:
-        journal = self.db.journal
+        journal = self.db.outage.journal
         if journal is None or not await journal.dismiss(actor.account_id, conflict_id):
             raise NotFound(RESOURCE, conflict_id)

@@ -6,12 +6,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import zip_longest
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from workledger.db.types import utcnow
 from workledger.errors import NotFound, WorkledgerError
+from workledger.fallback import commands
+from workledger.fallback.journaling import journaled
 from workledger.models import Deployment, Vendor, WorkItem, new_id
 from workledger.repositories.deployment import DeploymentRepository
 from workledger.repositories.vendor import VendorRepository
@@ -25,36 +28,44 @@ from workledger.schemas.deployment import (
     RelatedWorkItem,
 )
 from workledger.services.common import Service
-from workledger.services.journaling import journaled
 
 RESOURCE = "deployment"
 
 
 class DeploymentService(Service):
-    record_type = "deployment"
-
-    @journaled(creates=True)
-    async def record(self, *, actor: Actor, data: DeploymentCreate) -> DeploymentRead:
-        """Store a deployment with its links; the same PR and commit again returns the first."""
-        [recorded] = await self.record_many(actor=actor, items=[data])
+    @journaled(commands.RecordDeployment)
+    async def record(
+        self, *, actor: Actor, data: DeploymentCreate, deployment_id: uuid.UUID | None = None
+    ) -> DeploymentRead:
+        """Store a deployment with its links; the same PR and commit again returns the
+        first. ``deployment_id`` chooses a new one's (fresh, v7) id."""
+        [recorded] = await self.record_many(actor=actor, items=[data], ids=[deployment_id])
         if isinstance(recorded, WorkledgerError):
             raise recorded
         return recorded
 
     async def record_many(
-        self, *, actor: Actor, items: Sequence[DeploymentCreate]
+        self,
+        *,
+        actor: Actor,
+        items: Sequence[DeploymentCreate],
+        ids: Sequence[uuid.UUID | None] = (),
     ) -> list[DeploymentRead | WorkledgerError]:
         """Record deployments in one transaction and a few statements: each as ``record``
         describes, or answered with the error that refused it (a vendor or work item
         that is not there)."""
         try:
-            return await self._record_many(actor=actor, items=items)
+            return await self._record_many(actor=actor, items=items, ids=ids)
         except IntegrityError:
             # A concurrent call recorded the same PR and commit first: answer with it.
-            return await self._record_many(actor=actor, items=items)
+            return await self._record_many(actor=actor, items=items, ids=ids)
 
     async def _record_many(
-        self, *, actor: Actor, items: Sequence[DeploymentCreate]
+        self,
+        *,
+        actor: Actor,
+        items: Sequence[DeploymentCreate],
+        ids: Sequence[uuid.UUID | None],
     ) -> list[DeploymentRead | WorkledgerError]:
         async with self.db.transaction() as session:
             repo = DeploymentRepository(session, account_id=actor.account_id)
@@ -71,7 +82,7 @@ class DeploymentService(Service):
             )
             now = utcnow()
             results: list[_Recorded | Deployment | WorkledgerError] = []
-            for data in named:
+            for data, given in zip_longest(named, ids):
                 if isinstance(data, WorkledgerError):
                     results.append(data)
                     continue
@@ -84,7 +95,7 @@ class DeploymentService(Service):
                 except NotFound as missing:
                     results.append(missing)
                     continue
-                deployment = _new_deployment(actor, data, at=now)
+                deployment = _new_deployment(actor, data, at=now, deployment_id=given)
                 recorded[pair] = deployment
                 results.append(_Recorded(deployment, vendors, work_items))
             new = [r for r in results if isinstance(r, _Recorded)]
@@ -188,9 +199,11 @@ class _Links:
         return vendors, [self.work_items[i] for i in wanted]
 
 
-def _new_deployment(actor: Actor, data: DeploymentCreate, *, at: datetime) -> Deployment:
+def _new_deployment(
+    actor: Actor, data: DeploymentCreate, *, at: datetime, deployment_id: uuid.UUID | None
+) -> Deployment:
     return Deployment(
-        id=new_id(),
+        id=deployment_id or new_id(),
         account_id=actor.account_id,
         deployed_at=(data.deployed_at or at).astimezone(UTC),
         pr_number=data.pr_number,

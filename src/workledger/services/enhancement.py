@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import zip_longest
 from typing import Any
 
 from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound, ValidationError, WorkledgerError
-from workledger.models import Enhancement
+from workledger.fallback import commands
+from workledger.fallback.journaling import journaled
+from workledger.models import Enhancement, new_id
 from workledger.repositories.enhancement import EnhancementRepository
 from workledger.repositories.paging import decode_offset, encode_offset
 from workledger.schemas.common import PRIORITY_RANK, Actor, Page
@@ -20,23 +23,27 @@ from workledger.schemas.enhancement import (
     EnhancementUpdate,
 )
 from workledger.services.common import Service, check_version, stamp
-from workledger.services.journaling import journaled
 
 RESOURCE = "enhancement"
 
 
 class EnhancementService(Service):
-    record_type = "enhancement"
-
-    @journaled(creates=True)
-    async def create(self, *, actor: Actor, data: EnhancementCreate) -> EnhancementRead:
-        [made] = await self.create_many(actor=actor, items=[data])
+    @journaled(commands.CreateEnhancement)
+    async def create(
+        self, *, actor: Actor, data: EnhancementCreate, enhancement_id: uuid.UUID | None = None
+    ) -> EnhancementRead:
+        """A new enhancement; ``enhancement_id`` chooses its (fresh, v7) id."""
+        [made] = await self.create_many(actor=actor, items=[data], ids=[enhancement_id])
         if isinstance(made, WorkledgerError):
             raise made
         return made
 
     async def create_many(
-        self, *, actor: Actor, items: Sequence[EnhancementCreate]
+        self,
+        *,
+        actor: Actor,
+        items: Sequence[EnhancementCreate],
+        ids: Sequence[uuid.UUID | None] = (),
     ) -> list[EnhancementRead | WorkledgerError]:
         """Many enhancements in one transaction and a few statements (for imports):
         each is created as ``create`` would, or answered with the error that refused
@@ -46,13 +53,14 @@ class EnhancementService(Service):
             found = await repo.existing_ids(list({t for data in items for t in data.depends_on}))
             now = utcnow()
             made: list[tuple[Enhancement, EnhancementCreate] | WorkledgerError] = []
-            for data in items:
+            for data, given in zip_longest(items, ids):
                 try:
                     _check_targets(data.depends_on, found)
                 except WorkledgerError as refused:
                     made.append(refused)
                     continue
-                made.append((enhancement := _new_enhancement(actor, data, at=now), data))
+                enhancement = _new_enhancement(actor, data, at=now, enhancement_id=given)
+                made.append((enhancement, data))
                 repo.add(enhancement)
             await repo.flush()
             for entry in made:
@@ -76,7 +84,7 @@ class EnhancementService(Service):
                 enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
             )
 
-    @journaled()
+    @journaled(commands.UpdateEnhancement)
     async def update(
         self, *, actor: Actor, enhancement_id: uuid.UUID, data: EnhancementUpdate
     ) -> EnhancementRead:
@@ -94,7 +102,7 @@ class EnhancementService(Service):
                 enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
             )
 
-    @journaled(key="enhancement_id")
+    @journaled(commands.DeleteEnhancement)
     async def delete(self, *, actor: Actor, enhancement_id: uuid.UUID, version: int) -> None:
         async with self.db.transaction() as session:
             repo = EnhancementRepository(session, account_id=actor.account_id)
@@ -132,8 +140,11 @@ async def _found(
     return enhancement
 
 
-def _new_enhancement(actor: Actor, data: EnhancementCreate, *, at: datetime) -> Enhancement:
+def _new_enhancement(
+    actor: Actor, data: EnhancementCreate, *, at: datetime, enhancement_id: uuid.UUID | None
+) -> Enhancement:
     enhancement = Enhancement(
+        id=enhancement_id or new_id(),
         account_id=actor.account_id,
         version=1,
         created_at=at,

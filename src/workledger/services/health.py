@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from workledger.db.source import Source
 from workledger.db.unit_of_work import Database
 from workledger.errors import StorageUnavailable
+from workledger.fallback.source import Source
 from workledger.repositories.health import ping
 from workledger.services.common import Service
 
@@ -55,26 +55,22 @@ class HealthService(Service):
     def last_known(self) -> Health:
         """What the latest unit of work of this process found, without asking again: for
         answers that have just read the database anyway."""
-        return self._health(not self.db.away)
+        return self._health(not self.db.outage.away)
 
     def _health(self, answering: bool) -> Health:
-        db = self.db
-        journal = JournalCounts(
-            pending=db.journal.pending if db.journal else 0,
-            conflicts=db.journal.conflicts if db.journal else 0,
+        outage = self.db.outage
+        journal, mirror = outage.journal, outage.mirror
+        counts = JournalCounts(
+            pending=journal.pending if journal else 0,
+            conflicts=journal.conflicts if journal else 0,
         )
-        source: Source = "database"
-        if db.degraded and db.mirror_serves:
-            source = "cache"
-        elif db.degraded and db.status_layers is not None:
-            source = db.status_layers.serving or "database"
         return Health(
             status="ok" if answering else "degraded",
             database="ok" if answering else "unavailable",
-            backend=db.dialect.name,
-            source=source,
-            journal=journal,
-            mirror_synced_at=db.mirror.synced_at if db.mirror else None,
+            backend=self.db.dialect.name,
+            source=outage.serving,
+            journal=counts,
+            mirror_synced_at=mirror.synced_at if mirror else None,
         )
 
     async def _ping(self) -> bool:

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound, ValidationError
+from workledger.fallback import commands
+from workledger.fallback.journaling import journaled
 from workledger.models import ProjectConfiguration
 from workledger.repositories.project_configuration import ProjectConfigurationRepository
 from workledger.repositories.work_item import WorkItemRepository
@@ -23,14 +25,11 @@ from workledger.schemas.work_item import ItemType
 from workledger.services.common import Service, check_version, stamp
 from workledger.services.git_state import read_git_state
 from workledger.services.health import HealthService
-from workledger.services.journaling import journaled
 
 RESOURCE = "project configuration"
 
 
 class ProjectConfigurationService(Service):
-    record_type = "project_configuration"
-
     def __init__(self, db: Database, *, repo_dir: Path, health: HealthService) -> None:
         super().__init__(db)
         self.repo_dir = repo_dir
@@ -49,7 +48,7 @@ class ProjectConfigurationService(Service):
     async def current(self, *, actor: Actor, record_id: uuid.UUID) -> ProjectConfigurationRead:
         return await self.get(actor=actor)
 
-    @journaled()
+    @journaled(commands.UpdateConfiguration)
     async def update(
         self, *, actor: Actor, data: ProjectConfigurationUpdate
     ) -> ProjectConfigurationRead:

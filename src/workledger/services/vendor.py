@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from itertools import zip_longest
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError
+from workledger.fallback import commands
+from workledger.fallback.journaling import journaled
 from workledger.models import Vendor, new_id
 from workledger.models.vendor import format_columns, stored_formats
 from workledger.repositories.vendor import VendorRepository
@@ -25,23 +28,23 @@ from workledger.schemas.vendor import (
     VendorUpdate,
 )
 from workledger.services.common import Service, check_version, stamp
-from workledger.services.journaling import journaled
 from workledger.services.read_cache import ReadCache
 
 RESOURCE = "vendor"
 
 
 class VendorService(Service):
-    record_type = "vendor"
-
     def __init__(self, db: Database, *, cache: ReadCache) -> None:
         super().__init__(db)
         self._cache = cache
 
-    @journaled(creates=True)
-    async def create(self, *, actor: Actor, data: VendorCreate) -> VendorRead:
+    @journaled(commands.CreateVendor)
+    async def create(
+        self, *, actor: Actor, data: VendorCreate, vendor_id: uuid.UUID | None = None
+    ) -> VendorRead:
+        """A new vendor; ``vendor_id`` chooses its (fresh, v7) id."""
         try:
-            [made] = await self.create_many(actor=actor, items=[data])
+            [made] = await self.create_many(actor=actor, items=[data], ids=[vendor_id])
         except IntegrityError:
             # Two creates of one name raced past the check: the unique index decided.
             raise _duplicate(data.name) from None
@@ -50,7 +53,11 @@ class VendorService(Service):
         return made
 
     async def create_many(
-        self, *, actor: Actor, items: Sequence[VendorCreate]
+        self,
+        *,
+        actor: Actor,
+        items: Sequence[VendorCreate],
+        ids: Sequence[uuid.UUID | None] = (),
     ) -> list[VendorRead | Conflict]:
         """Many vendors in one transaction and a few statements (for imports): each is
         created as ``create`` would, or answered with the Conflict that refused it."""
@@ -59,14 +66,14 @@ class VendorService(Service):
             taken = {v.name for v in await repo.get_many(names=[d.name for d in items])}
             now = utcnow()
             made: list[VendorRead | Conflict] = []
-            for data in items:
+            for data, given in zip_longest(items, ids):
                 if data.name in taken:
                     made.append(_duplicate(data.name))
                     continue
                 taken.add(data.name)
                 made.append(
                     VendorRead.model_construct(  # every value is already validated
-                        id=new_id(),
+                        id=given or new_id(),
                         **dict(data),
                         version=1,
                         created_at=now,
@@ -114,7 +121,7 @@ class VendorService(Service):
     async def current(self, *, actor: Actor, record_id: uuid.UUID) -> VendorRead:
         return await self._get(actor=actor, vendor_id=record_id, name=None)
 
-    @journaled()
+    @journaled(commands.UpdateVendor)
     async def update(
         self,
         *,

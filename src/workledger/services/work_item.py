@@ -12,6 +12,8 @@ from typing import Any
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError, WorkledgerError
+from workledger.fallback import commands
+from workledger.fallback.journaling import journaled
 from workledger.models import WorkItem, new_id
 from workledger.models.work_item import short_id
 from workledger.repositories.archive import ArchiveRepository
@@ -36,7 +38,6 @@ from workledger.schemas.work_item import (
     validate_metadata,
 )
 from workledger.services.common import Service, check_version, stamp
-from workledger.services.journaling import journaled
 from workledger.services.read_cache import ReadCache
 
 ItemEdges = list[tuple[uuid.UUID, str]]
@@ -54,13 +55,11 @@ PLAIN_FIELDS = (
 
 
 class WorkItemService(Service):
-    record_type = "work_item"
-
     def __init__(self, db: Database, *, cache: ReadCache) -> None:
         super().__init__(db)
         self._cache = cache
 
-    @journaled(creates=True)
+    @journaled(commands.CreateWorkItem)
     async def create(
         self, *, actor: Actor, data: WorkItemCreate, item_id: uuid.UUID | None = None
     ) -> WorkItemRead:
@@ -289,17 +288,17 @@ class WorkItemService(Service):
     async def current(self, *, actor: Actor, record_id: uuid.UUID) -> WorkItemRead:
         return await self.get(actor=actor, item_id=record_id, include_deleted=True)
 
-    @journaled()
+    @journaled(commands.UpdateWorkItem)
     async def update(self, *, actor: Actor, item_id: ItemRef, data: WorkItemUpdate) -> WorkItemRead:
         return await self._change(actor, item_id, data.changes(), requested=data.version)
 
-    @journaled()
+    @journaled(commands.ClaimWorkItem)
     async def claim(self, *, actor: Actor, item_id: ItemRef, version: int) -> WorkItemRead:
         """Assign the item to the caller's client name, unless another client has it (a
         conflict naming who); of two racing claims exactly one wins."""
         return await self._change(actor, item_id, {"claim": True}, requested=version)
 
-    @journaled()
+    @journaled(commands.DeleteWorkItem)
     async def delete(
         self, *, actor: Actor, item_id: ItemRef, version: int, cascade: bool = False
     ) -> WorkItemRead:
@@ -307,7 +306,7 @@ class WorkItemService(Service):
         changes = {"deleted": True, "cascade": cascade}
         return await self._change(actor, item_id, changes, requested=version)
 
-    @journaled()
+    @journaled(commands.RestoreWorkItem)
     async def restore(
         self, *, actor: Actor, item_id: ItemRef, version: int | None = None
     ) -> WorkItemRead:

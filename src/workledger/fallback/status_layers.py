@@ -1,4 +1,4 @@
-"""Layers 3 and 4 of CONTRACT §9, for when the database is away and the mirror is stale:
+"""Layers 3 and 4 of the outage path, for when the database is away and the mirror is stale:
 the newest committed version of the status file in the git history of
 ``WORKLEDGER_REPO_DIR`` (``git``), else the file on disk (``file``).
 

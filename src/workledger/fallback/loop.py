@@ -1,5 +1,6 @@
-"""The background half of CONTRACT §9: keep the mirror close behind PostgreSQL while it
-answers; while it does not, watch for its return and then replay the journal."""
+"""The outage path's background work: keep the mirror close behind PostgreSQL while it
+answers; while it does not, re-render the status file and watch for its return, then
+replay the journal."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from workledger.db.change_watcher import ChangeWatcher
 from workledger.db.failures import meaning
-from workledger.db.mirror import Mirror
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, StorageUnavailable
+from workledger.fallback.journaling import Replayer
+from workledger.fallback.mirror import Mirror
 from workledger.repositories.health import ping
 from workledger.schemas.common import Actor
-from workledger.services.journaling import Replayer
 from workledger.services.status import StatusService
 from workledger.status_file.write import write_atomically
 
@@ -43,7 +44,7 @@ class StatusFile:
     email: str
 
 
-class Fallback:
+class FallbackLoop:
     def __init__(
         self,
         db: Database,
@@ -73,7 +74,7 @@ class Fallback:
                 # A step that hangs (a driver waiting on a half-dead connection) is given
                 # up and tried again: replay must not stop for good.
                 async with asyncio.timeout(STEP_TIMEOUT_SECONDS):
-                    if self.db.degraded:
+                    if self.db.outage.degraded:
                         await self.render()
                         await self.recover()
                     else:
@@ -109,17 +110,17 @@ class Fallback:
         except (SQLAlchemyError, OSError) as exc:
             if meaning(exc) != "unavailable":
                 raise
-            self.db.went_away(exc)
+            self.db.outage.went_away(exc)
             return TICK_SECONDS
         self._copied_token = token
-        copied_from = self.mirror.synced_at
-        self.db.unmirrored = [w for w in self.db.unmirrored if copied_from and w.at >= copied_from]
+        if self.mirror.synced_at is not None:
+            self.db.outage.copied(self.mirror.synced_at)
         return max(TICK_SECONDS, self.mirror.last_copy_seconds / COPY_SHARE)
 
     async def render(self) -> None:
         """Re-render the status file from the mirror after journaled writes, so that the
         file (layer 4, and what people read) shows them too."""
-        journal = self.db.journal
+        journal = self.db.outage.journal
         if journal is None or journal.appended == self._rendered_after:
             return
         appended = journal.appended

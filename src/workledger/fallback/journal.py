@@ -1,7 +1,11 @@
-"""The write journal of CONTRACT §9: writes accepted while PostgreSQL was away, kept in a
+"""The write journal: writes accepted while PostgreSQL was away, kept as commands in a
 SQLite file of their own in the data directory until they are replayed, and the conflicts
 replay found. Every append is durable (``synchronous=FULL``) before it returns: an entry
-the client was told about survives a ``kill -9`` and a power cut."""
+the client was told about survives a ``kill -9`` and a power cut.
+
+An entry's ``format`` says how its command is stored: 1, the command's own JSON (see
+commands.py); 0, the release before commands (a service method's name, its arguments,
+the ids it made and the version it was made against, in columns of their own)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from workledger.fallback import commands
+from workledger.fallback.commands import Command
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -47,23 +54,39 @@ CREATE TABLE IF NOT EXISTS conflicts (
 );
 CREATE INDEX IF NOT EXISTS ix_conflicts_account ON conflicts (account_id, seq);
 """
+# How entries are written now; a journal made before formats holds format 0 only.
+FORMAT = 1
+_ADD_FORMAT = "ALTER TABLE entries ADD COLUMN format INTEGER NOT NULL DEFAULT 0"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One journaled write: the service operation and its arguments (as JSON), the ids it
-    made (replay makes the same ones), and the version of the record it was made against."""
+    """One journaled write: the command, who made it, and the record it changed."""
 
     id: uuid.UUID
     account_id: uuid.UUID
     client: str
-    operation: str
+    command: Command
+    record_id: str | None
+    journaled_at: datetime
+
+    @property
+    def record_type(self) -> str:
+        return self.command.record_type
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored entry this release cannot read as a command: it becomes a conflict."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    client: str
     record_type: str
     record_id: str | None
-    base_version: int | None
-    arguments: dict[str, Any]
-    ids: list[str]
     journaled_at: datetime
+    change: dict[str, Any]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,9 @@ class Journal:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=FULL")
         await conn.executescript(_SCHEMA)
+        columns = {row[1] for row in await conn.execute_fetchall("PRAGMA table_info(entries)")}
+        if "format" not in columns:
+            await conn.execute(_ADD_FORMAT)
         self._conn = conn
         self.pending = await self._count("entries")
         self.conflicts = await self._count("conflicts")
@@ -110,50 +136,36 @@ class Journal:
         async with self._lock:
             await self._db.execute(
                 "INSERT INTO entries (id, account_id, client, operation, record_type,"
-                " record_id, base_version, arguments, ids, journaled_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " record_id, base_version, arguments, ids, journaled_at, format)"
+                " VALUES (?, ?, ?, ?, ?, ?, NULL, ?, '[]', ?, ?)",
                 (
                     str(entry.id),
                     str(entry.account_id),
                     entry.client,
-                    entry.operation,
+                    entry.command.type,
                     entry.record_type,
                     entry.record_id,
-                    entry.base_version,
-                    _json(entry.arguments),
-                    _json(entry.ids),
+                    entry.command.dump(),
                     entry.journaled_at.isoformat(),
+                    FORMAT,
                 ),
             )
             self.pending += 1
             self.appended += 1
             self.drained.clear()
 
-    async def oldest(self, limit: int = 100) -> list[Entry]:
+    async def oldest(self, limit: int = 100) -> list[Entry | Unreadable]:
         """Pending entries in the order they were journaled."""
         async with self._lock:
             rows = await self._db.execute_fetchall(
                 "SELECT id, account_id, client, operation, record_type, record_id,"
-                " base_version, arguments, ids, journaled_at FROM entries ORDER BY seq LIMIT ?",
+                " base_version, arguments, ids, journaled_at, format"
+                " FROM entries ORDER BY seq LIMIT ?",
                 (limit,),
             )
-        return [
-            Entry(
-                id=uuid.UUID(row[0]),
-                account_id=uuid.UUID(row[1]),
-                client=row[2],
-                operation=row[3],
-                record_type=row[4],
-                record_id=row[5],
-                base_version=row[6],
-                arguments=json.loads(row[7]),
-                ids=json.loads(row[8]),
-                journaled_at=datetime.fromisoformat(row[9]),
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
 
-    async def settle(self, settled: list[tuple[Entry, Conflict | None]]) -> None:
+    async def settle(self, settled: list[tuple[Entry | Unreadable, Conflict | None]]) -> None:
         """Cross entries off, keeping a conflict in the place of each one replay refused."""
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
@@ -227,7 +239,10 @@ class Journal:
         return int(count)
 
 
-def new_conflict(entry: Entry, *, reason: str, current: dict[str, Any] | None) -> Conflict:
+def new_conflict(
+    entry: Entry | Unreadable, *, reason: str, current: dict[str, Any] | None
+) -> Conflict:
+    change = entry.change if isinstance(entry, Unreadable) else json.loads(entry.command.dump())
     return Conflict(
         id=uuid.uuid4(),
         journal_id=entry.id,
@@ -235,10 +250,39 @@ def new_conflict(entry: Entry, *, reason: str, current: dict[str, Any] | None) -
         record_id=entry.record_id,
         actor=entry.client,
         journaled_at=entry.journaled_at,
-        change=entry.arguments,
+        change=change,
         reason=reason,
         current=current,
     )
+
+
+def _entry(row: Sequence[Any]) -> Entry | Unreadable:
+    entry_id, account_id, client, operation, record_type, record_id = row[:6]
+    base_version, arguments, ids, journaled_at, stored_format = row[6:]
+    at = datetime.fromisoformat(journaled_at)
+    try:
+        if stored_format == 0:
+            command = commands.legacy(
+                operation, json.loads(arguments), ids=json.loads(ids), base_version=base_version
+            )
+        else:
+            command = commands.load(arguments)
+    except ValueError as unknown:  # pydantic's ValidationError is one
+        return Unreadable(
+            id=uuid.UUID(entry_id),
+            account_id=uuid.UUID(account_id),
+            client=client,
+            record_type=record_type,
+            record_id=record_id,
+            journaled_at=at,
+            change=json.loads(arguments),
+            reason=f"internal_error: this release cannot read the write ({_first_line(unknown)})",
+        )
+    return Entry(uuid.UUID(entry_id), uuid.UUID(account_id), client, command, record_id, at)
+
+
+def _first_line(error: ValueError) -> str:
+    return str(error).splitlines()[0]
 
 
 def _conflict(row: Sequence[Any]) -> Conflict:

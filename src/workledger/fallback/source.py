@@ -1,4 +1,4 @@
-"""Which layer answered (CONTRACT §9): each door opens a ``Served`` for one request or
+"""Which layer answered: each door opens a ``Served`` for one request or
 tool call, units of work note on it where they read or wrote, and the door tells the
 client (REST headers, MCP ``_meta``)."""
 
