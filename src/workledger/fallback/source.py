@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 Source = Literal["database", "cache", "git", "file", "journal"]
 # A request that touched several layers reports the furthest from the database.
@@ -47,6 +50,11 @@ def serving() -> Iterator[Served]:
         yield served
     finally:
         _current.reset(token)
+
+
+def served_by_fallback(session: AsyncSession) -> bool:
+    """Whether ``session`` reads a fallback layer (a copy), not the database."""
+    return session.info.get("layer") is not None
 
 
 def note(source: Source, *, as_of: datetime | None = None, journal_id: str | None = None) -> None:

@@ -22,6 +22,7 @@ from workledger.errors import (
     Unauthorized,
     WorkledgerError,
 )
+from workledger.fallback.source import served_by_fallback
 from workledger.models import Account, ApiToken
 from workledger.repositories.account import AccountRepository, ApiTokenRepository
 from workledger.schemas.account import (
@@ -232,8 +233,10 @@ class AccountService(Service):
 
 
 def _unknown(session: AsyncSession, why: str) -> WorkledgerError:
-    """Unauthorized; but a status file read while the database is away holds one account
-    and no tokens: what it does not know, it cannot refuse (CONTRACT §9: 503)."""
-    if session.info.get("layer") in ("git", "file"):
+    """Unauthorized, when the database says so. A fallback layer read while it is away is
+    a copy: the mirror may not hold an account or a token made since its last copy, and
+    the status file holds one account and no tokens. What a copy does not know, it cannot
+    refuse: a valid bearer gets storage_unavailable, never a sign-out."""
+    if served_by_fallback(session):
         return StorageUnavailable("the database is unavailable; retry shortly")
     return Unauthorized(why)
