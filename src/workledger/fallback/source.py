@@ -52,9 +52,37 @@ def serving() -> Iterator[Served]:
         _current.reset(token)
 
 
+# How an answer names the layer it came from, to a person or a model.
+LAYER_NAMES: dict[Source, str] = {
+    "database": "the database",
+    "cache": "the local mirror",
+    "git": "the git history of the status file",
+    "file": "the status file",
+    "journal": "the journal",
+}
+
+
+def fallback_notice(served: Served) -> str:
+    """One line saying that the database is away and what answered instead."""
+    as_of = "" if served.as_of is None else f" as of {served.as_of.isoformat(timespec='seconds')}"
+    if served.journal_id is not None:
+        return (
+            f"warning: the database is away; this write was journaled ({served.journal_id}) "
+            f"and will be applied when it is back (read{as_of} from the local mirror)"
+        )
+    return (
+        f"warning: the database is away; this answer comes from {LAYER_NAMES[served.source]}{as_of}"
+    )
+
+
 def served_by_fallback(session: AsyncSession) -> bool:
     """Whether ``session`` reads a fallback layer (a copy), not the database."""
     return session.info.get("layer") is not None
+
+
+def served_now() -> Served | None:
+    """What the request under way has been served from so far, if a door is serving one."""
+    return _current.get()
 
 
 def note(source: Source, *, as_of: datetime | None = None, journal_id: str | None = None) -> None:

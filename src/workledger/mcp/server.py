@@ -36,7 +36,7 @@ from workledger import __version__
 from workledger.container import Container
 from workledger.errors import NotFound, StorageUnavailable, ValidationError, WorkledgerError
 from workledger.fallback.retry import read_with_fallback
-from workledger.fallback.source import Served, serving
+from workledger.fallback.source import Served, fallback_notice, serving
 from workledger.mcp import lean
 from workledger.mcp.context import UNVERIFIED, Ledger
 from workledger.mcp.registry import ToolSpec, offered
@@ -336,27 +336,8 @@ def _told(result: Any, served: Served) -> Any:
         meta["workledger/journal_id"] = served.journal_id
     content = list(result.content)
     if served.fallback:
-        content.append(TextContent(type="text", text=_warning(served)))
+        content.append(TextContent(type="text", text=fallback_notice(served)))
     return result.model_copy(update={"meta": meta, "content": content})
-
-
-def _warning(served: Served) -> str:
-    as_of = "" if served.as_of is None else f" as of {served.as_of.isoformat(timespec='seconds')}"
-    if served.journal_id is not None:
-        return (
-            f"warning: the database is away; this write was journaled ({served.journal_id}) "
-            f"and will be applied when it is back (read{as_of} from the local mirror)"
-        )
-    return f"warning: the database is away; this answer comes from {_LAYERS[served.source]}{as_of}"
-
-
-_LAYERS = {
-    "database": "the database",
-    "cache": "the local mirror",
-    "git": "the git history of the status file",
-    "file": "the status file",
-    "journal": "the journal",
-}
 
 
 def _compact(result: Any, shape: TypeAdapter[Any] | None) -> Any:

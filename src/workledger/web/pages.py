@@ -29,6 +29,7 @@ from workledger.errors import (
     VersionConflict,
     WorkledgerError,
 )
+from workledger.fallback.source import fallback_notice, served_now
 from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor, Priority
 from workledger.schemas.work_item import (
@@ -78,7 +79,14 @@ PAGE_HEADERS = {
 
 def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
     since = getattr(request.state, "since", None)
-    context |= {"csrf": session.csrf_token(request), "path": request.url.path, "since": since}
+    served = served_now()
+    outage = fallback_notice(served) if served is not None and served.fallback else None
+    context |= {
+        "csrf": session.csrf_token(request),
+        "path": request.url.path,
+        "since": since,
+        "outage": outage,
+    }
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     session.remember(request, response)
     response.headers.update(PAGE_HEADERS)
