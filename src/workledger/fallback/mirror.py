@@ -1,4 +1,4 @@
-"""Layer 2 of CONTRACT §9: a SQLite copy of the PostgreSQL database, in the data directory.
+"""Layer 2 of the outage path: a SQLite copy of the PostgreSQL database, in the data directory.
 
 It has the same schema (the same migrations) and is refreshed by copying every table from
 one consistent PostgreSQL snapshot. It serves reads, and takes journaled writes, while

@@ -196,10 +196,6 @@ class Outage:
         """The mirror copied the database as of ``since``: writes before it are in it."""
         self._unmirrored = [w for w in self._unmirrored if w.at >= since]
 
-    def forget_unmirrored(self) -> None:
-        """The mirror is about to be copied afresh from the database."""
-        self._unmirrored = []
-
     async def mirror_caught_up(self, *, refuse_when_late: bool = True) -> None:
         """Bring the mirror up to this process's own writes, on a task of its own. A
         journaled write waits for it (its version must be the true one) and is refused as
