@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import make_settings
 from tests.support.fault_proxy import FaultProxy, fault_proxy
 from tests.support.mcp import call, refused
+from tests.support.outage import eventually
 from tests.support.servers import HttpServer, new_account
 from workledger.api.app import create_app
 from workledger.container import Container
@@ -146,9 +147,15 @@ async def test_a_served_process_answers_503_on_a_live_connection_and_mcp_never_4
                     assert error["error"] == "storage_unavailable", error
                     proxy.heal()
                     assert (await call(client, "list_vendors"))["vendors"] == []
-            log = server.log()
-            assert log.count("database is away") == log.count("database is back") == 3, log
-            assert "Traceback" not in log, log
+
+            # Said once when it went away and once when it was confirmed back, however
+            # many requests met it in between.
+            async def confirmed() -> bool:
+                log = server.log()
+                return log.count("database is away") == log.count("database is back") >= 1
+
+            await eventually(confirmed, "the database to be confirmed back")
+            assert "Traceback" not in server.log(), server.log()
         finally:
             proxy.heal()
             await asyncio.to_thread(server.stop)

@@ -278,6 +278,46 @@ async def test_without_a_serving_mirror_a_write_is_refused_and_stored_nowhere(
         assert git(home, "status", "--porcelain", ".project_status.md") == ""
 
 
+async def test_connections_that_outlive_the_outage_take_no_writes(
+    database_url: str, container: Container, local: Actor, tmp_path: Path
+) -> None:
+    """New connections refused, pooled ones still answering (a server shutting down lets
+    its open sessions finish): reads come from the status file, and a write is refused
+    rather than sent down an old connection, where later reads would not show it."""
+    home = tmp_path / "project"
+    await add_items(container, local, "Before")
+    await keep_status_file(database_url, home, committed=True)
+    token = container.accounts.issue_access_token(local.account_id).access_token
+    async with away_from(database_url, home, token, env=STALE) as away:
+        await away.copied()
+        await asyncio.gather(*(away.rest.get(WORK_ITEMS) for _ in range(8)))  # pooled
+        away.proxy.refuse_new()
+        # The database still answers on an open connection: this write is taken, and the
+        # copy it sets off cannot connect.
+        taken = await away.rest.post(WORK_ITEMS, json={"item_type": "task", "title": "Taken"})
+        assert taken.status_code == 201, taken.text
+
+        async def from_git() -> bool:
+            return (await away.rest.get(WORK_ITEMS)).headers["Workledger-Source"] == "git"
+
+        await eventually(from_git, "reads from the status file")
+        for _ in range(5):
+            write = await away.rest.post(WORK_ITEMS, json={"item_type": "task", "title": "No"})
+            assert_unavailable(write)
+            read = await away.rest.get(WORK_ITEMS)
+            assert read.headers["Workledger-Source"] == "git", read.headers
+
+        away.proxy.heal()
+
+        async def back() -> bool:
+            return (await away.rest.get(WORK_ITEMS)).headers["Workledger-Source"] == "database"
+
+        await eventually(back, "the database")
+        after = (await away.rest.get(WORK_ITEMS)).json()["items"]
+        assert sorted(i["title"] for i in after) == ["Before", "Taken"]
+        away.log_is_clean()
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_with_a_serving_mirror_a_write_is_journaled_and_lands_once(
     fault: str, database_url: str, account: Account, tmp_path: Path

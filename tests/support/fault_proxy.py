@@ -6,7 +6,9 @@ the database look away in the three ways seen in production:
 - ``refuse()``: new connections are closed at once (PostgreSQL down, or not yet up);
 - ``freeze()``: bytes stop flowing both ways while every connection stays open (a frozen
   or unreachable server: the client waits, nothing fails by itself);
-- ``reset()``: every open connection is cut (a restart, or terminated backends).
+- ``reset()``: every open connection is cut (a restart, or terminated backends);
+- ``refuse_new()``: new connections are closed at once while open ones keep flowing (a
+  server shutting down lets its open sessions finish).
 
 ``heal()`` lets traffic flow again; frozen connections resume where they stopped.
 ``delay`` (seconds, 0 by default) holds back every chunk that way: a slow network.
@@ -56,6 +58,9 @@ class FaultProxy:
     def refuse(self) -> None:
         self._refusing = True
         self.reset()
+
+    def refuse_new(self) -> None:
+        self._refusing = True
 
     def freeze(self) -> None:
         self._flowing.clear()

@@ -99,6 +99,8 @@ class Database:
                 yield outer
             return
         fallback = None
+        if write and layer == "auto" and self.outage.refuses_writes:
+            raise StorageUnreachable("the database is unavailable; retry shortly")
         if layer == "cache":
             fallback = self.outage.mirror_layer()
         elif layer == "auto" and not write and self.outage.degraded:
@@ -176,7 +178,7 @@ class Database:
                 raise StorageUnavailable("the database is unavailable; retry shortly") from exc
             raise
         note("database")
-        self.outage.came_back()
+        self.outage.answered()
 
     @asynccontextmanager
     async def _fallback_transaction(

@@ -11,8 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.db.change_watcher import ChangeWatcher
+from workledger.db.engine import build_engine
 from workledger.db.failures import meaning
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
@@ -117,6 +119,20 @@ class FallbackLoop:
             self.db.outage.copied(self.mirror.synced_at)
         return max(TICK_SECONDS, self.mirror.last_copy_seconds / COPY_SHARE)
 
+    async def _connects(self) -> bool:
+        """Whether a new connection to the database can be made and answers."""
+        engine = build_engine(self.primary_url, pool_size=1)
+        try:
+            async with AsyncSession(engine) as session:
+                await ping(session)
+        except (SQLAlchemyError, OSError) as exc:
+            if meaning(exc) != "unavailable":
+                raise
+            return False
+        finally:
+            await engine.dispose()
+        return True
+
     async def render(self) -> None:
         """Re-render the status file from the mirror after journaled writes, so that the
         file (layer 4, and what people read) shows them too."""
@@ -134,8 +150,13 @@ class FallbackLoop:
         self._rendered_after = appended
 
     async def recover(self) -> None:
-        """Is the database back? Then replay the journal (which ends degraded mode)."""
-        async with self.db.transaction(write=False, layer="database") as session:
-            await ping(session)
+        """Is the database back? Confirmed on a new connection (an open one may outlive
+        the outage), it is; then replay the journal (which ends degraded mode)."""
+        if self.db.outage.away:
+            if not await self._connects():
+                return
+            async with self.db.transaction(write=False, layer="database") as session:
+                await ping(session)
+            self.db.outage.came_back()
         await self.replayer.drain()
         self._copied_token = None  # the mirror has the journal's writes: copy afresh

@@ -5,7 +5,14 @@ Reads fall back through the mirror (while its last copy is younger than the TTL)
 the status file from git history or from disk. A write goes to the database; while the
 database is away and the mirror serves, to the journal (and the mirror); otherwise it is
 refused. Nothing outside this package changes this state: the unit of work reports what
-it met (``went_away``, ``came_back``), the composition root opens the layers once."""
+it met (``went_away``, ``answered``), the composition root opens the layers once.
+
+Going away takes one failure; coming back takes a confirmation. With layers, only the
+background loop says the database is back (``came_back``), after a new connection and a
+statement succeeded: a pooled connection that outlived the outage (a server shutting
+down lets its open sessions finish) answering one request is no proof, and letting it
+flip the state would make answers alternate between the database and the status file,
+and take writes that later reads do not show."""
 
 from __future__ import annotations
 
@@ -157,7 +164,20 @@ class Outage:
                 type(exc).__name__,
             )
 
+    @property
+    def refuses_writes(self) -> bool:
+        """A write to the database now is refused without trying: the database is away,
+        and only a confirmation (``came_back``) ends that."""
+        return self._away and self._layers is not None
+
+    def answered(self) -> None:
+        """A unit of work was answered by the database. Without layers nothing else could
+        tell that it is back; with them, the background loop confirms it."""
+        if self._layers is None:
+            self.came_back()
+
     def came_back(self) -> None:
+        """The database answers again, confirmed."""
         if self._away:
             self._away = False
             log.warning("the %s database is back", self._name)
