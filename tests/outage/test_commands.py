@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from workledger.container import Container
+from workledger.db.types import utcnow
 from workledger.fallback import commands
 from workledger.fallback.commands import Command
-from workledger.fallback.journal import Journal, Unreadable
+from workledger.fallback.journal import Entry, Journal, Unreadable
 from workledger.fallback.journaling import Replayer
+from workledger.models import new_id
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate, DeploymentListQuery
 from workledger.schemas.enhancement import (
@@ -64,6 +66,7 @@ def samples() -> list[Command]:
                     {
                         "pr_number": 7,
                         "pr_title": "Ship",
+                        "deployed_at": "2026-05-01T12:00:00Z",
                         "commit_hash": "a" * 40,
                         "vendor_names": ["Acme"],
                         "work_item_ids": [str(ITEM)],
@@ -112,9 +115,61 @@ def test_a_restore_without_a_version_is_replayed_against_the_one_it_was_made_on(
     }
 
 
+def test_a_deployment_keeps_the_time_it_was_recorded_at_when_replayed_later() -> None:
+    data = DeploymentCreate.load({"pr_number": 7, "pr_title": "Ship", "commit_hash": "a" * 40})
+    command = commands.RecordDeployment.of({"data": data})
+    stored = commands.load(command.dump())
+    assert isinstance(stored, commands.RecordDeployment)
+    assert stored.data.deployed_at is not None
+    assert stored.data.deployed_at == command.data.deployed_at
+
+
+def test_a_legacy_deployment_that_made_no_id_names_the_one_it_found() -> None:
+    """The release before kept no id for a deployment recorded twice (it made none)."""
+    arguments = {"data": {"pr_number": 7, "pr_title": "Ship", "commit_hash": "a" * 40}}
+    command = commands.legacy(
+        "DeploymentService.record",
+        arguments,
+        ids=[],
+        record_id=str(DEPLOYMENT),
+        base_version=None,
+    )
+    assert command.record_id() == DEPLOYMENT
+
+
 def test_an_unknown_type_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"work_item\.rename"):
         commands.load('{"type": "work_item.rename", "item_id": "x"}')
+
+
+async def test_an_entry_this_release_cannot_read_becomes_a_conflict_and_holds_up_nothing(
+    container: Container, actor: Actor, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    await journal.open()
+    try:
+        readable = commands.CreateVendor.of({"data": VendorCreate.load({"name": "Behind"})})
+        for command in (
+            commands.CreateVendor.of({"data": VendorCreate.load({"name": "x"})}),
+            readable,
+        ):
+            entry = Entry(new_id(), actor.account_id, "agent", command, None, utcnow())
+            await journal.append(entry)
+        await journal.close()
+        with sqlite3.connect(tmp_path / "journal.sqlite3") as conn:  # from a later release
+            conn.execute(
+                "UPDATE entries SET arguments = ? WHERE seq = 1",
+                ('{"type": "project_configuration.rename", "name": "x"}',),
+            )
+        await journal.open()
+        assert await Replayer(container.db, journal, handlers=container).drain() == 2
+        [(_, conflict)], total = await journal.conflicts_of(actor.account_id, limit=10)
+        assert total == 1
+        assert conflict.reason.startswith("internal_error: this release cannot read the write")
+        assert conflict.change == {"type": "project_configuration.rename", "name": "x"}
+    finally:
+        await journal.close()
+    assert (await container.vendors.get(actor=actor, name="Behind")).id == readable.vendor_id
 
 
 # --- the release before commands ---------------------------------------------------------

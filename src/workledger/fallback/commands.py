@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, S
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from workledger.db.types import utcnow
 from workledger.models import new_id
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
@@ -207,6 +208,15 @@ class RecordDeployment(Command):
     deployment_id: uuid.UUID
     data: DeploymentCreate
 
+    @classmethod
+    def of(cls, arguments: dict[str, Any]) -> Self:
+        """Deployed now, unless the call says when: a replay hours later keeps the time."""
+        command = super().of(arguments)
+        if command.data.deployed_at is not None:
+            return command
+        data = command.data.model_copy(update={"deployed_at": utcnow()})
+        return command.model_copy(update={"data": data})
+
     async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
         return await handlers.deployments.record(
             actor=actor, data=self.data, deployment_id=self.deployment_id
@@ -308,14 +318,20 @@ _LEGACY: dict[str, type[Command]] = {
 
 
 def legacy(
-    operation: str, arguments: dict[str, Any], *, ids: list[str], base_version: int | None
+    operation: str,
+    arguments: dict[str, Any],
+    *,
+    ids: list[str],
+    record_id: str | None,
+    base_version: int | None,
 ) -> Command:
     """An entry of the release before commands, as the command it stood for."""
     kind = _LEGACY.get(operation)
     if kind is None:
         raise ValueError(f"unknown operation {operation}")
     given = dict(arguments)
-    if kind.new_id_field is not None and ids:
-        given[kind.new_id_field] = ids[0]
+    if kind.new_id_field is not None:
+        # The id it made; none when it made nothing (a deployment recorded before).
+        given.setdefault(kind.new_id_field, ids[0] if ids else record_id)
     command = kind.model_validate_json(json.dumps(given))
     return command.settled(record_id=None, version=base_version)

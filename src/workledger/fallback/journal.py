@@ -154,6 +154,25 @@ class Journal:
             self.appended += 1
             self.drained.clear()
 
+    async def withdraw(self, entry_id: uuid.UUID) -> None:
+        """Take back an entry whose write failed before anyone was told of it."""
+        async with self._lock:
+            cursor = await self._db.execute("DELETE FROM entries WHERE id = ?", (str(entry_id),))
+            if cursor.rowcount > 0:
+                self.pending -= 1
+                self.appended -= 1
+                if self.pending == 0:
+                    self.drained.set()
+
+    async def recount(self) -> None:
+        """Count the pending entries again: another process sharing this data directory
+        (``serve --workers``) may have replayed some of this one's."""
+        async with self._lock:
+            self.pending = await self._count("entries")
+            self.conflicts = await self._count("conflicts")
+            if self.pending == 0:
+                self.drained.set()
+
     async def oldest(self, limit: int = 100) -> list[Entry | Unreadable]:
         """Pending entries in the order they were journaled."""
         async with self._lock:
@@ -263,11 +282,16 @@ def _entry(row: Sequence[Any]) -> Entry | Unreadable:
     try:
         if stored_format == 0:
             command = commands.legacy(
-                operation, json.loads(arguments), ids=json.loads(ids), base_version=base_version
+                operation,
+                json.loads(arguments),
+                ids=json.loads(ids),
+                record_id=record_id,
+                base_version=base_version,
             )
         else:
             command = commands.load(arguments)
-    except ValueError as unknown:  # pydantic's ValidationError is one
+    except Exception as unreadable:  # one entry must not hold up the ones behind it
+        why = _first_line(unreadable)
         return Unreadable(
             id=uuid.UUID(entry_id),
             account_id=uuid.UUID(account_id),
@@ -275,14 +299,22 @@ def _entry(row: Sequence[Any]) -> Entry | Unreadable:
             record_type=record_type,
             record_id=record_id,
             journaled_at=at,
-            change=json.loads(arguments),
-            reason=f"internal_error: this release cannot read the write ({_first_line(unknown)})",
+            change=_change(arguments),
+            reason=f"internal_error: this release cannot read the write ({why})",
         )
     return Entry(uuid.UUID(entry_id), uuid.UUID(account_id), client, command, record_id, at)
 
 
-def _first_line(error: ValueError) -> str:
-    return str(error).splitlines()[0]
+def _change(arguments: str) -> dict[str, Any]:
+    try:
+        found = json.loads(arguments)
+    except ValueError:
+        return {"stored": arguments}
+    return found if isinstance(found, dict) else {"stored": found}
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _conflict(row: Sequence[Any]) -> Conflict:

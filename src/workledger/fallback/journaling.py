@@ -33,9 +33,10 @@ from workledger.db.failures import meaning
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import StorageUnavailable, StorageUnreachable, WorkledgerError
+from workledger.fallback.catch_up import Unmirrored
 from workledger.fallback.commands import Command, Handlers
 from workledger.fallback.journal import Conflict, Entry, Journal, Unreadable, new_conflict
-from workledger.fallback.outage import Outage, Unmirrored
+from workledger.fallback.outage import Outage
 from workledger.fallback.source import note
 from workledger.models import (
     AppliedOperation,
@@ -144,21 +145,27 @@ async def _journal(
     journal = outage.journal
     assert journal is not None
     await outage.mirror_caught_up()
-    entry_id = new_id()
-    async with db.transaction(layer="cache"):
-        result = await run()
-        record_id, version = _changed(command, result)
-        entry = Entry(
-            id=entry_id,
-            account_id=actor.account_id,
-            client=actor.client,
-            command=command.settled(record_id=record_id, version=version),
-            record_id=None if record_id is None else str(record_id),
-            journaled_at=utcnow(),
-        )
-        # Durable before the mirror commits and before anyone is told.
-        await journal.append(entry)
-    note("journal", journal_id=str(entry.id))
+    entry_id, appended = new_id(), False
+    try:
+        async with db.transaction(layer="cache"):
+            result = await run()
+            record_id, version = _changed(command, result)
+            entry = Entry(
+                id=entry_id,
+                account_id=actor.account_id,
+                client=actor.client,
+                command=command.settled(record_id=record_id, version=version),
+                record_id=None if record_id is None else str(record_id),
+                journaled_at=utcnow(),
+            )
+            # Durable before the mirror commits and before anyone is told.
+            await journal.append(entry)
+            appended = True
+    except BaseException:
+        if appended:  # the mirror did not commit it, and the client is told it failed
+            await journal.withdraw(entry_id)
+        raise
+    note("journal", journal_id=str(entry_id))
     return result
 
 
@@ -188,6 +195,7 @@ class Replayer:
         while entries := await self.journal.oldest(REPLAY_BATCH):
             await self.journal.settle(await self._replay(entries))
             settled += len(entries)
+        await self.journal.recount()
         if settled:
             log.warning("journal replayed: %d writes settled", settled)
         return settled

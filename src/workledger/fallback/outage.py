@@ -16,31 +16,27 @@ and take writes that later reads do not show."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from workledger.errors import StorageUnavailable
+from workledger.fallback.catch_up import Apply, CatchUp, Unmirrored
 from workledger.fallback.source import Source
 
 if TYPE_CHECKING:  # a SQLite ledger never loads the outage machinery
     from workledger.db.unit_of_work import Database
-    from workledger.fallback.commands import Command
     from workledger.fallback.journal import Journal
     from workledger.fallback.mirror import Mirror
-    from workledger.schemas.common import Actor
 
 log = logging.getLogger(__name__)
 
-# How long a journaled write (or a read) waits for the mirror to take this process's own
-# latest writes before it is refused (a write) or served what the mirror has (a read).
+# How long a journaled write waits for the mirror to take this process's own latest
+# writes before it is refused (its version must be the true one), and how long a read
+# waits before it is served what the mirror has (it says how old that is anyway).
 CATCH_UP_WAIT_SECONDS = 2.0
-# Writes remembered for the mirror between two copies, at most.
-MAX_UNMIRRORED = 10_000
+CATCH_UP_READ_WAIT_SECONDS = 0.5
 
 
 class ReadOnlyLayers(Protocol):
@@ -64,19 +60,6 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class Unmirrored:
-    """A write the database took that the mirror may not hold yet."""
-
-    at: datetime  # when it committed
-    command: Command
-    actor: Actor
-    record_id: uuid.UUID | None
-
-
-CatchUp = Callable[[list[Unmirrored]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
 class _Layers:
     mirror: Mirror
     on_mirror: Database
@@ -91,8 +74,6 @@ class Outage:
         self._name = name
         self._away = False
         self._layers: _Layers | None = None
-        self._unmirrored: list[Unmirrored] = []
-        self._catching_up: asyncio.Task[None] | None = None
 
     def open(
         self,
@@ -100,7 +81,7 @@ class Outage:
         mirror: Mirror,
         journal: Journal,
         status: ReadOnlyLayers | None,
-        catch_up: CatchUp,
+        catch_up: Apply,
     ) -> None:
         """Fall back on ``mirror`` (then ``status``) and journal to ``journal``; ``catch_up``
         applies this process's unmirrored writes to the mirror. Once, at start."""
@@ -109,7 +90,7 @@ class Outage:
         if self._layers is not None:
             raise RuntimeError("the outage layers are open already")
         on_mirror = Database(mirror.engine, layer="cache")
-        self._layers = _Layers(mirror, on_mirror, journal, status, catch_up)
+        self._layers = _Layers(mirror, on_mirror, journal, status, CatchUp(catch_up))
 
     # --- the state -------------------------------------------------------------------------
 
@@ -195,7 +176,7 @@ class Outage:
             return None
         if layers.mirror.fresh():
             # What this process wrote a moment ago is read back, not a stale 404.
-            await self.mirror_caught_up(refuse_when_late=False)
+            await layers.catch_up.done(within=CATCH_UP_READ_WAIT_SECONDS)
             return self.mirror_layer()
         if layers.status is not None:
             found = await layers.status.database()
@@ -206,43 +187,30 @@ class Outage:
     # --- writes ----------------------------------------------------------------------------
 
     def remember(self, write: Unmirrored) -> None:
-        """A write the database took: the mirror gets it before it serves, unless its next
-        copy holds it."""
-        if len(self._unmirrored) >= MAX_UNMIRRORED:
-            del self._unmirrored[0]  # the copy is long overdue: the oldest is most likely in it
-        self._unmirrored.append(write)
+        """A write the database took: the mirror gets it before it serves, unless a copy
+        taken after it does."""
+        if self._layers is not None:
+            self._layers.catch_up.remember(write)
 
     def copied(self, since: datetime) -> None:
-        """The mirror copied the database as of ``since``: writes before it are in it."""
-        self._unmirrored = [w for w in self._unmirrored if w.at >= since]
+        """The mirror copied the database as of ``since``."""
+        if self._layers is not None:
+            self._layers.catch_up.copied(since)
 
-    async def mirror_caught_up(self, *, refuse_when_late: bool = True) -> None:
-        """Bring the mirror up to this process's own writes, on a task of its own. A
-        journaled write waits for it (its version must be the true one) and is refused as
-        storage_unavailable after CATCH_UP_WAIT_SECONDS; a read is then served what the
-        mirror has (it says how old that is anyway)."""
-        layers = self._layers
-        if layers is None:
-            return
-        if self._unmirrored and (self._catching_up is None or self._catching_up.done()):
-            writes, self._unmirrored = self._unmirrored, []
-            self._catching_up = asyncio.create_task(
-                _catch_up(layers.catch_up, writes), name="workledger-catch-up"
+    async def mirror_caught_up(self) -> None:
+        """Bring the mirror up to this process's own writes before a journaled write is
+        checked against it; storage_unavailable after CATCH_UP_WAIT_SECONDS."""
+        layers = self._opened()
+        if not await layers.catch_up.done(within=CATCH_UP_WAIT_SECONDS):
+            raise StorageUnavailable(
+                "the local copy is still catching up with the database; retry shortly"
             )
-        if self._catching_up is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._catching_up), CATCH_UP_WAIT_SECONDS)
-        except TimeoutError:
-            if refuse_when_late:
-                raise StorageUnavailable(
-                    "the local copy is still catching up with the database; retry shortly"
-                ) from None
 
     async def close(self) -> None:
         layers, self._layers = self._layers, None
         if layers is None:
             return
+        await layers.catch_up.close()
         await layers.mirror.dispose()  # the engine the mirror's Database uses
         await layers.journal.close()
         if layers.status is not None:
@@ -252,10 +220,3 @@ class Outage:
         if self._layers is None:
             raise RuntimeError("the outage layers are not open")
         return self._layers
-
-
-async def _catch_up(catch_up: CatchUp, writes: list[Unmirrored]) -> None:
-    try:
-        await catch_up(writes)
-    except Exception:  # the mirror is a cache: it serves what it has
-        log.exception("the mirror could not catch up with this process's writes")
