@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 WORK_ITEMS = "/api/v1/work-items"
 FAULTS = ["refuse", "freeze"]
 STALE = {"WORKLEDGER_CACHE_TTL_SECONDS": "0"}  # the mirror never serves
+PASSWORD = "correct horse battery staple"
 
 
 class Away:
@@ -117,11 +119,14 @@ async def test_a_token_newer_than_the_mirror_is_never_refused_as_unknown(
     answer is 503, never 401, over REST, MCP and the web pages, for both kinds of token."""
     async with away_from(database_url, tmp_path / "home", account.jwt) as away:
         await away.copied()
-        newer = await new_account(container, "newer")
+        newer = await new_account(container, "newer", password=PASSWORD)
         away.fault(fault)
         for token in (newer.jwt, newer.api_token):
             headers = {"Authorization": f"Bearer {token}"}
             assert_unavailable(await away.rest.get(WORK_ITEMS, headers=headers))
+        # Nor is the right password called wrong.
+        credentials = {"email": newer.email, "password": PASSWORD}
+        assert_unavailable(await away.rest.post("/api/v1/auth/token", json=credentials))
         page = await away.page("/items", newer.jwt)
         assert page.status_code == 503, page.text  # not a redirect to the sign-in page
         async with away.server.connect(newer.jwt, "scenario-agent", "auto") as client:
@@ -175,6 +180,9 @@ async def test_answers_after_the_database_went_away_say_cache_on_every_door(
                 assert read.status_code == 200, read.text
                 assert_from_cache(read)
                 assert read.json()["title"] == item["title"]
+            missing = await rest.get(f"{WORK_ITEMS}/{uuid.uuid4()}")
+            assert missing.status_code == 404, missing.text
+            assert_from_cache(missing)  # the mirror does not have it: not the database's word
             listed = await client.call_tool("list_work_items", {})
             assert not listed.is_error, listed.content
             assert source_of(listed) == "cache"

@@ -184,10 +184,11 @@ class Database:
     async def _fallback_transaction(
         self, fallback: FallbackLayer, *, write: bool
     ) -> AsyncIterator[AsyncSession]:
+        # Noted first: a refusal read from a copy (a 404, a 503) says so too.
+        note(fallback.source, as_of=fallback.as_of)
         async with fallback.db.transaction(write=write) as session:
             with self._joinable(session, write=write):  # a journaled write's calls join it
                 yield session
-        note(fallback.source, as_of=fallback.as_of)
 
     @contextmanager
     def _joinable(self, session: AsyncSession, *, write: bool) -> Iterator[None]:
