@@ -58,7 +58,7 @@ async def copies(app: App, mirror: Mirror, n: int) -> list[float]:
 
 
 async def paced_copies(app: App, mirror: Mirror) -> None:
-    """Copy for ever, paced as services/fallback.py paces it."""
+    """Copy for ever, paced as fallback/loop.py paces it."""
     while True:
         await mirror.copy_from(app.url)
         await asyncio.sleep(max(TICK_SECONDS, mirror.last_copy_seconds / COPY_SHARE))

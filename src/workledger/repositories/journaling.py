@@ -1,4 +1,4 @@
-"""The two reads of replay and the mirror's catch-up (services/journaling.py)."""
+"""The two reads of replay and the mirror's catch-up (fallback/journaling.py)."""
 
 from __future__ import annotations
 
