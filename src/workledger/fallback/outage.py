@@ -184,6 +184,14 @@ class Outage:
                 return Layer(*found)
         return None
 
+    async def serves_reads(self) -> bool:
+        """Whether a fallback layer can answer a read now (the mirror is only looked at:
+        the read itself waits for its catch-up, not this question too)."""
+        layers = self._layers
+        if layers is None:
+            return False
+        return layers.mirror.fresh() or await self.read_layer() is not None
+
     # --- writes ----------------------------------------------------------------------------
 
     def remember(self, write: Unmirrored) -> None:

@@ -20,6 +20,6 @@ async def read_with_fallback(outage: Outage, attempt: Callable[[], Awaitable[tup
     """``attempt``'s answer; ``attempt`` says whether it was storage_unavailable, and is
     then made again if a fallback layer can serve it."""
     answer, unavailable = await attempt()
-    if unavailable and outage.degraded and await outage.read_layer() is not None:
+    if unavailable and outage.degraded and await outage.serves_reads():
         answer, _ = await attempt()
     return answer
