@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from workledger.db.unit_of_work import Database
-from workledger.errors import VersionConflict
+from workledger.errors import VersionConflict, WorkledgerError
 
 
 class Versioned(Protocol):
@@ -32,6 +33,17 @@ def stamp(record: Versioned, *, client: str, at: datetime) -> None:
     """Mark who changed the record and when; the ORM bumps ``version`` on flush."""
     record.updated_by = client
     record.updated_at = at
+
+
+R = TypeVar("R")
+
+
+def the_one(made: Sequence[R | WorkledgerError]) -> R:
+    """The result of a batch of one: the record, or the error that refused it, raised."""
+    [one] = made
+    if isinstance(one, WorkledgerError):
+        raise one
+    return one
 
 
 class Service:

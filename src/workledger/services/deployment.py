@@ -27,7 +27,7 @@ from workledger.schemas.deployment import (
     DeploymentRead,
     RelatedWorkItem,
 )
-from workledger.services.common import Service
+from workledger.services.common import Service, the_one
 
 RESOURCE = "deployment"
 
@@ -39,10 +39,7 @@ class DeploymentService(Service):
     ) -> DeploymentRead:
         """Store a deployment with its links; the same PR and commit again returns the
         first. ``deployment_id`` chooses a new one's (fresh, v7) id."""
-        [recorded] = await self.record_many(actor=actor, items=[data], ids=[deployment_id])
-        if isinstance(recorded, WorkledgerError):
-            raise recorded
-        return recorded
+        return the_one(await self.record_many(actor=actor, items=[data], ids=[deployment_id]))
 
     async def record_many(
         self,

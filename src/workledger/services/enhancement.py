@@ -22,7 +22,7 @@ from workledger.schemas.enhancement import (
     EnhancementRead,
     EnhancementUpdate,
 )
-from workledger.services.common import Service, check_version, stamp
+from workledger.services.common import Service, check_version, stamp, the_one
 
 RESOURCE = "enhancement"
 
@@ -33,10 +33,7 @@ class EnhancementService(Service):
         self, *, actor: Actor, data: EnhancementCreate, enhancement_id: uuid.UUID | None = None
     ) -> EnhancementRead:
         """A new enhancement; ``enhancement_id`` chooses its (fresh, v7) id."""
-        [made] = await self.create_many(actor=actor, items=[data], ids=[enhancement_id])
-        if isinstance(made, WorkledgerError):
-            raise made
-        return made
+        return the_one(await self.create_many(actor=actor, items=[data], ids=[enhancement_id]))
 
     async def create_many(
         self,

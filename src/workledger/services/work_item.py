@@ -37,7 +37,7 @@ from workledger.schemas.work_item import (
     WorkItemUpdate,
     validate_metadata,
 )
-from workledger.services.common import Service, check_version, stamp
+from workledger.services.common import Service, check_version, stamp, the_one
 from workledger.services.read_cache import ReadCache
 
 ItemEdges = list[tuple[uuid.UUID, str]]
@@ -64,10 +64,7 @@ class WorkItemService(Service):
         self, *, actor: Actor, data: WorkItemCreate, item_id: uuid.UUID | None = None
     ) -> WorkItemRead:
         """A new item; ``item_id`` lets an import choose the (fresh, v7) id."""
-        [made] = await self.create_many(actor=actor, items=[data], ids=[item_id])
-        if isinstance(made, WorkledgerError):
-            raise made
-        return made
+        return the_one(await self.create_many(actor=actor, items=[data], ids=[item_id]))
 
     async def create_many(
         self,
