@@ -309,6 +309,8 @@ async def test_connections_that_outlive_the_outage_take_no_writes(
             return (await away.rest.get(WORK_ITEMS)).headers["Workledger-Source"] == "git"
 
         await eventually(from_git, "reads from the status file")
+        health = await away.health()  # its own ping, down an open connection, proves nothing
+        assert (health["status"], health["source"]) == ("degraded", "git"), health
         for _ in range(5):
             write = await away.rest.post(WORK_ITEMS, json={"item_type": "task", "title": "No"})
             assert_unavailable(write)

@@ -39,7 +39,8 @@ class HealthService(Service):
         self._probe: asyncio.Task[bool] | None = None
 
     async def check(self) -> Health:
-        """``ok`` when a ping succeeds within ``ANSWER_WITHIN_SECONDS``, else ``degraded``.
+        """``ok`` when a ping succeeds within ``ANSWER_WITHIN_SECONDS`` and the database is
+        not held to be away, else ``degraded``.
 
         A slow ping is left to finish (or fail) on its own rather than cancelled inside
         the driver, and concurrent checks share it: a monitor polling a frozen database
@@ -50,7 +51,9 @@ class HealthService(Service):
             answering = await asyncio.wait_for(asyncio.shield(self._probe), ANSWER_WITHIN_SECONDS)
         except TimeoutError:
             answering = False
-        return self._health(answering)
+        # A ping down a pooled connection that outlived an outage is no proof it is over:
+        # until the outage path has confirmed the database back, it is not.
+        return self._health(answering and not self.db.outage.away)
 
     def last_known(self) -> Health:
         """What the latest unit of work of this process found, without asking again: for
