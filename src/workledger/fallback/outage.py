@@ -96,7 +96,7 @@ class Outage:
 
     @property
     def away(self) -> bool:
-        """The database was away at the last try."""
+        """The database is held to be away: since a failure, until confirmed back."""
         return self._away
 
     @property
@@ -113,7 +113,7 @@ class Outage:
 
     @property
     def degraded(self) -> bool:
-        """The database was away at the last try, or journaled writes still wait for it."""
+        """The database is away, or journaled writes still wait for it."""
         journal = self.journal
         return self._away or (journal is not None and journal.pending > 0)
 
