@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, Self
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -51,7 +52,7 @@ class Handlers(Protocol):
     def configuration(self) -> ProjectConfigurationService: ...
 
 
-class Command(BaseModel):
+class Command(BaseModel, ABC):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: str
@@ -78,16 +79,25 @@ class Command(BaseModel):
         found = None if field is None else getattr(self, field)
         return found if isinstance(found, uuid.UUID) else None
 
+    def made_against(self) -> int | None:
+        """The version of the record the change names (None: a create, or whatever is
+        current)."""
+        for holder in (self, getattr(self, "data", None)):
+            version = getattr(holder, "version", None)
+            if isinstance(version, int):
+                return version
+        return None
+
     def settled(self, *, record_id: uuid.UUID | None, version: int | None) -> Self:
         """The command as replay must make it: naming the record by its full id, and
-        made against ``version`` where the call named none."""
-        del version  # made against the version its arguments name
+        made against ``version`` where the call named none (only a restore may not)."""
         if self.names_record is None or record_id is None:
             return self
         return self.model_copy(update={self.names_record: record_id})
 
+    @abstractmethod
     async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
-        raise NotImplementedError
+        """Make the write, by the service method the command stands for."""
 
     def dump(self) -> str:
         """The stored JSON: what the caller gave, not the defaults."""
@@ -111,22 +121,24 @@ class CreateWorkItem(Command):
         return await handlers.work_items.create(actor=actor, data=self.data, item_id=self.item_id)
 
 
-class UpdateWorkItem(Command):
-    type: Literal["work_item.update"] = "work_item.update"
+class _OnWorkItem(Command, ABC):
+    """A change of one work item, named by its id or short id until settled."""
+
     record_type = "work_item"
     names_record = "item_id"
     item_id: uuid.UUID | str
+
+
+class UpdateWorkItem(_OnWorkItem):
+    type: Literal["work_item.update"] = "work_item.update"
     data: WorkItemUpdate
 
     async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
         return await handlers.work_items.update(actor=actor, item_id=self.item_id, data=self.data)
 
 
-class ClaimWorkItem(Command):
+class ClaimWorkItem(_OnWorkItem):
     type: Literal["work_item.claim"] = "work_item.claim"
-    record_type = "work_item"
-    names_record = "item_id"
-    item_id: uuid.UUID | str
     version: int
 
     async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
@@ -135,11 +147,8 @@ class ClaimWorkItem(Command):
         )
 
 
-class DeleteWorkItem(Command):
+class DeleteWorkItem(_OnWorkItem):
     type: Literal["work_item.delete"] = "work_item.delete"
-    record_type = "work_item"
-    names_record = "item_id"
-    item_id: uuid.UUID | str
     version: int
     cascade: bool = False
 
@@ -149,11 +158,8 @@ class DeleteWorkItem(Command):
         )
 
 
-class RestoreWorkItem(Command):
+class RestoreWorkItem(_OnWorkItem):
     type: Literal["work_item.restore"] = "work_item.restore"
-    record_type = "work_item"
-    names_record = "item_id"
-    item_id: uuid.UUID | str
     version: int | None = None
 
     def settled(self, *, record_id: uuid.UUID | None, version: int | None) -> Self:
@@ -236,11 +242,14 @@ class CreateEnhancement(Command):
         )
 
 
-class UpdateEnhancement(Command):
-    type: Literal["enhancement.update"] = "enhancement.update"
+class _OnEnhancement(Command, ABC):
     record_type = "enhancement"
     names_record = "enhancement_id"
     enhancement_id: uuid.UUID
+
+
+class UpdateEnhancement(_OnEnhancement):
+    type: Literal["enhancement.update"] = "enhancement.update"
     data: EnhancementUpdate
 
     async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
@@ -249,11 +258,8 @@ class UpdateEnhancement(Command):
         )
 
 
-class DeleteEnhancement(Command):
+class DeleteEnhancement(_OnEnhancement):
     type: Literal["enhancement.delete"] = "enhancement.delete"
-    record_type = "enhancement"
-    names_record = "enhancement_id"
-    enhancement_id: uuid.UUID
     version: int
 
     async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
@@ -288,7 +294,7 @@ AnyCommand = Annotated[
 ]
 _COMMAND: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
 TYPES: tuple[str, ...] = tuple(
-    model.model_fields["type"].default for model in Command.__subclasses__()
+    model.model_fields["type"].default for model in get_args(get_args(AnyCommand)[0])
 )
 
 

@@ -254,7 +254,7 @@ class Replayer:
             held = await _versions(session, writes)
             for write in writes:
                 key = (write.command.record_type, write.record_id)
-                base = _base_version(write.command)
+                base = write.command.made_against()
                 version = held.get(key)
                 if version is not None and version > (base or 0):
                     continue  # the copy has it
@@ -291,15 +291,6 @@ def _service_of(handlers: Handlers, record_type: str) -> Journaled:
         "project_configuration": handlers.configuration,
     }
     return services[record_type]
-
-
-def _base_version(command: Command) -> int | None:
-    """The version a change was made against; None for a create."""
-    version = getattr(command, "version", None)
-    if version is None:
-        data = getattr(command, "data", None)
-        version = getattr(data, "version", None)
-    return version if isinstance(version, int) else None
 
 
 # The table of each kind of record a command changes.
