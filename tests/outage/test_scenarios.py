@@ -68,6 +68,19 @@ class Away:
         ) as browser:
             return await browser.get(path)
 
+    async def titles_once_back(self) -> list[str]:
+        """Heal the proxy; once reads come from the database again, the work items' titles."""
+        self.proxy.heal()
+
+        async def listed() -> list[list[str]] | None:  # an empty page is an answer too
+            answer = await self.rest.get(WORK_ITEMS)
+            if answer.headers["Workledger-Source"] != "database":
+                return None
+            return [sorted(item["title"] for item in answer.json()["items"])]
+
+        [titles] = await eventually(listed, "the database")
+        return list(titles)
+
     def fault(self, kind: str) -> None:
         getattr(self.proxy, kind)()
 
@@ -273,14 +286,7 @@ async def test_without_a_serving_mirror_a_write_is_refused_and_stored_nowhere(
         assert (await away.health())["journal"] == {"pending": 0, "conflicts": 0}
         assert "No" not in mirror_titles(home)
 
-        away.proxy.heal()
-
-        async def back() -> bool:
-            return (await away.rest.get(WORK_ITEMS)).headers["Workledger-Source"] == "database"
-
-        await eventually(back, "the database")
-        after = (await away.rest.get(WORK_ITEMS)).json()["items"]
-        assert [i["title"] for i in after] == ["Before"]
+        assert await away.titles_once_back() == ["Before"]
         away.log_is_clean()
     if reads_from == "git":  # the status file stayed as it was committed
         assert git(home, "status", "--porcelain", ".project_status.md") == ""
@@ -317,14 +323,7 @@ async def test_connections_that_outlive_the_outage_take_no_writes(
             read = await away.rest.get(WORK_ITEMS)
             assert read.headers["Workledger-Source"] == "git", read.headers
 
-        away.proxy.heal()
-
-        async def back() -> bool:
-            return (await away.rest.get(WORK_ITEMS)).headers["Workledger-Source"] == "database"
-
-        await eventually(back, "the database")
-        after = (await away.rest.get(WORK_ITEMS)).json()["items"]
-        assert sorted(i["title"] for i in after) == ["Before", "Taken"]
+        assert await away.titles_once_back() == ["Before", "Taken"]
         away.log_is_clean()
 
 
