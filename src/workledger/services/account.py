@@ -128,11 +128,10 @@ class AccountService(Service):
         async with self.db.transaction(write=False) as session:
             account = await AccountRepository(session).get_by_email(email)
         stored = account.password_hash if account else None
-        if stored is None and served_by_fallback(session):
-            # A copy without this account's password cannot say the password is wrong.
-            raise StorageUnavailable("the database is unavailable; retry shortly")
         valid = self._passwords.verify(password, stored or self._dummy_hash)
-        if account is None or stored is None or not valid:
+        if account is None or stored is None:
+            raise _unknown(session, "wrong email or password")
+        if not valid:
             raise Unauthorized("wrong email or password")
         return AccountRead.model_validate(account)
 
