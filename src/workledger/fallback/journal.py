@@ -121,10 +121,7 @@ class Journal:
         if "format" not in columns:
             await conn.execute(_ADD_FORMAT)
         self._conn = conn
-        self.pending = await self._count("entries")
-        self.conflicts = await self._count("conflicts")
-        if self.pending == 0:
-            self.drained.set()
+        await self.recount()
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -165,13 +162,15 @@ class Journal:
                     self.drained.set()
 
     async def recount(self) -> None:
-        """Count the pending entries again: another process sharing this data directory
-        (``serve --workers``) may have replayed some of this one's."""
+        """Count what the file holds: at open, and after a replay (another process sharing
+        this data directory, ``serve --workers``, may have replayed some of this one's)."""
         async with self._lock:
             self.pending = await self._count("entries")
             self.conflicts = await self._count("conflicts")
-            if self.pending == 0:
-                self.drained.set()
+        if self.pending == 0:
+            self.drained.set()
+        else:
+            self.drained.clear()
 
     async def oldest(self, limit: int = 100) -> list[Entry | Unreadable]:
         """Pending entries in the order they were journaled."""
