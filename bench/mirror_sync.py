@@ -1,4 +1,4 @@
-"""What keeping the mirror costs (CONTRACT §9): one full copy of the database into the
+"""What keeping the mirror costs (docs/reference/outage.md): one full copy of the database into the
 SQLite mirror, and what the copies do to reads served beside them in the same process.
 
 python -m bench.mirror_sync [--items 1000 10000] [--copies 10] [--reads 2000]

@@ -206,7 +206,7 @@ async def client(api: httpx.AsyncClient, tally: Tally, nemesis: Nemesis, until: 
 
 async def check(cluster: Cluster, tally: Tally, conflicts: list[dict[str, Any]]) -> tuple[int, int]:
     """Lost and duplicated acknowledged writes, read straight from the database. A
-    journaled write that replay kept as a conflict (CONTRACT §9: visible, never forced)
+    journaled write that replay kept as a conflict (docs/reference/outage.md: visible, never forced)
     is not lost: it is not expected in the database."""
     conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
     try:

@@ -6,7 +6,7 @@ A real ``workledger serve`` on a scratch database, and Debian's Chromium (throug
 Playwright) signed in on the board. Each iteration creates a work item over REST with an
 API token, as a script or an agent would, and times from sending the request to the new
 title being on the open page (polled on every animation frame), without any reload.
-Target: p95 < 2,000 ms (CONTRACT §11).
+Target: p95 < 2,000 ms (docs/reference/web.md).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ STATUS_FILE_NAME = ".project_status.md"
 
 def project_root(start: Path | None = None) -> Path | None:
     """The nearest directory, from ``start`` (the working directory) up, that holds a
-    ``.workledger/``: found as git finds ``.git`` (CONTRACT §11)."""
+    ``.workledger/``: found as git finds ``.git`` (docs/reference/cli.md)."""
     try:
         here = (start or Path.cwd()).resolve()
     except OSError:  # the working directory is gone
@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     # the status file there, also when WORKLEDGER_DATA_DIR names the data directory.
     repo_dir: Path = Field(default_factory=lambda fields: fields["data_dir"].parent)
     status_file: Path = Field(default_factory=lambda fields: fields["repo_dir"] / STATUS_FILE_NAME)
-    # The outage fallback's mirror (CONTRACT §9) will read this; nothing does yet.
+    # The outage fallback's mirror (docs/reference/outage.md) will read this; nothing does yet.
     cache_ttl_seconds: int = Field(default=1800, ge=0)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # `workledger serve` archives closed subtrees untouched for this long, once a day.

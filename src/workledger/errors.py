@@ -1,4 +1,4 @@
-"""The domain's error vocabulary. Each door renders these its own way (CONTRACT §8)."""
+"""The domain's error vocabulary. Each door renders these its own way (docs/reference/errors.md)."""
 
 from __future__ import annotations
 

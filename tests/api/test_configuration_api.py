@@ -204,7 +204,7 @@ async def test_openapi_declares_the_patch_failures(api: httpx.AsyncClient) -> No
 async def test_an_unknown_query_parameter_is_422_naming_it(
     api: httpx.AsyncClient, alice: dict[str, str], method: str, body: Any
 ) -> None:
-    """A misspelt parameter must not be silently dropped (CONTRACT §4)."""
+    """A misspelt parameter must not be silently dropped (docs/reference/rest.md)."""
     response = await api.request(
         method, CONFIGURATION, params={"verbose": "1"}, json=body, headers=alice
     )

@@ -330,7 +330,7 @@ async def test_openapi_declares_both_answers_of_record(api: httpx.AsyncClient) -
 async def test_an_unknown_query_parameter_is_422_naming_it_on_every_route(
     api: httpx.AsyncClient, alice: dict[str, str], method: str, url: str, body: Any
 ) -> None:
-    """A misspelt parameter must not be silently dropped (CONTRACT §4)."""
+    """A misspelt parameter must not be silently dropped (docs/reference/rest.md)."""
     existing = await record(api, alice)
     url = url.format(DEPLOYMENTS=DEPLOYMENTS, id=existing["id"])
 

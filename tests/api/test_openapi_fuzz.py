@@ -1,7 +1,7 @@
 """The OpenAPI document is correct: schemathesis, with every check it has, finds no server
 error, no response that breaks the declared status codes, content types, headers or
-schemas (TARGETS.md, robustness), no schema-valid request refused and no invalid one
-taken, no authentication ignored, and every error carries the code CONTRACT.md §8 gives
+schemas (the robustness goal), no schema-valid request refused and no invalid one
+taken, no authentication ignored, and every error carries the code docs/reference/errors.md gives
 its status (issue 16).
 
 One test per operation of the document and per database, against a real `workledger
@@ -188,7 +188,7 @@ def target(
     return Target(server.base_url, account_id, {"Authorization": f"Bearer {token}"}, settings_)
 
 
-# CONTRACT §8: the error code each status may carry (429 is the auth routes' rate limit).
+# the errors reference: the error code each status may carry (429 is the auth routes' rate limit).
 CODES = {
     400: {"validation_error"},
     401: {"unauthorized"},

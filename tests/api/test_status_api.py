@@ -155,7 +155,7 @@ async def test_openapi_declares_both_representations(api: httpx.AsyncClient) -> 
 async def test_an_unknown_query_parameter_is_422_naming_it(
     api: httpx.AsyncClient, alice: dict[str, str]
 ) -> None:
-    """A misspelt parameter must not be silently dropped (CONTRACT §4)."""
+    """A misspelt parameter must not be silently dropped (docs/reference/rest.md)."""
     response = await api.get(STATUS, params={"format": "json"}, headers=alice)
 
     assert response.status_code == 422, response.text

@@ -1,4 +1,4 @@
-"""/api/{user_id}/tasks: the todo API (CONTRACT §6, TARGETS scenario 9)."""
+"""/api/{user_id}/tasks: the todo API (docs/reference/rest.md, the todo API scenario)."""
 
 from __future__ import annotations
 

@@ -389,7 +389,7 @@ async def test_openapi_declares_each_routes_failures(api: httpx.AsyncClient) -> 
 async def test_an_unknown_query_parameter_is_422_naming_it_on_every_route(
     api: httpx.AsyncClient, alice: dict[str, str], method: str, url: str, body: Any
 ) -> None:
-    """A misspelt parameter must not be silently dropped (CONTRACT §4)."""
+    """A misspelt parameter must not be silently dropped (docs/reference/rest.md)."""
     existing = await create(api, alice)
     url = url.format(VENDORS=VENDORS, id=existing["id"])
 

@@ -1,4 +1,4 @@
-"""/api/v1/work-items over REST (CONTRACT §6 to §8), on SQLite and PostgreSQL.
+"""/api/v1/work-items over REST (docs/reference/rest.md), on SQLite and PostgreSQL.
 
 Every route, the precondition matrix, account isolation (another account's id answers
 exactly like an id that does not exist), the problem+json error shape, the request
@@ -683,7 +683,7 @@ async def test_client_name_is_recorded_as_created_by_and_updated_by(
     assert [e["field"].lower() for e in errors] == ["x-client-name"]
 
 
-# --- readiness, claims and short ids (CONTRACT §10) ---------------------------------------
+# --- readiness, claims and short ids ---------------------------------------
 
 
 async def test_claim_takes_an_item_once_and_names_who_has_it(

@@ -1,5 +1,5 @@
 """``workledger items`` and ``workledger token list|revoke`` as a person uses them: real
-subprocesses on both databases, their output read back (CONTRACT §11)."""
+subprocesses on both databases, their output read back (docs/reference/cli.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Refusals over MCP: the right code and field (CONTRACT §8), nothing stored, no internals
+"""Refusals over MCP: the right code and field, nothing stored, no internals
 leaked (``refused`` checks that), and another account's ids indistinguishable from ids that
 never existed."""
 

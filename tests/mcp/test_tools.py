@@ -1,4 +1,4 @@
-"""The MCP tool set as a client sees it: the listing of CONTRACT §5, each tool's success
+"""The MCP tool set as a client sees it: the listing of docs/reference/mcp.md, each tool's success
 path, the resources, compact answers and who is recorded as the author."""
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ ENHANCEMENT |= names("depends_on")
 ITEM_QUERY = names("item_type status parent_id root_only tag search include_deleted sort")
 ITEM_QUERY |= names("include_archived limit offset cursor ready assignee")
 
-# tool: (required arguments, every argument CONTRACT §5 names)
-CONTRACT: dict[str, tuple[set[str], set[str]]] = {
+# tool: (required arguments, every argument docs/reference/mcp.md names)
+DOCUMENTED: dict[str, tuple[set[str], set[str]]] = {
     "create_work_item": (names("item_type title"), ITEM),
     "update_work_item": (names("id version"), ITEM | names("title deleted cascade")),
     "query_work_item": (names("id"), names("include_hierarchy max_depth include_deleted")),
     "list_work_items": (set(), ITEM_QUERY),
-    # CONTRACT §10
+    # docs/reference/work-items.md
     "claim_work_item": (names("id version"), set()),
     "record_deployment": (
         names("pr_number pr_title commit_hash"),
@@ -57,7 +57,7 @@ CONTRACT: dict[str, tuple[set[str], set[str]]] = {
     "create_enhancement": (names("title"), ENHANCEMENT),
     "update_enhancement": (names("id version"), ENHANCEMENT | names("title")),
     "list_enhancements": (set(), names("priority status target_quarter")),
-    # CONTRACT §9: journaled writes that replay refused
+    # docs/reference/outage.md: journaled writes that replay refused
     "list_conflicts": (set(), names("limit cursor")),
 }
 READ_ONLY = names("query_work_item list_work_items list_deployments query_vendor_status")
@@ -106,8 +106,8 @@ def free_form(schema: dict[str, Any]) -> list[str]:
 async def test_tools_list_is_the_contract_tool_set(connect: Connect, actor: Actor) -> None:
     async with connect(actor) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == set(CONTRACT)
-    for name, (required, arguments) in CONTRACT.items():
+    assert set(tools) == set(DOCUMENTED)
+    for name, (required, arguments) in DOCUMENTED.items():
         tool, schema = tools[name], tools[name].input_schema
         assert len(tool.description or "") > 20, name
         assert set(schema.get("required", [])) == required, name

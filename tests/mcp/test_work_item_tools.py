@@ -319,7 +319,7 @@ async def test_cursor_pages_cover_every_sort_without_gaps_or_repeats(
 async def test_two_agents_racing_for_a_ready_task_get_it_exactly_once(
     connect: Connect, actor: Actor
 ) -> None:
-    """CONTRACT §10: each agent asks for the ready queue and claims its top item."""
+    """docs/reference/work-items.md: each agent asks for the ready queue and claims its top item."""
     async with connect(actor, name="agent-a") as a, connect(actor, name="agent-b") as b:
         blocker = await task(a, "Write the schema", priority="high")
         await task(a, "Build the API", dependencies=[{"depends_on_id": blocker["id"]}])

@@ -1,4 +1,4 @@
-"""When PostgreSQL is away, every request fails fast and honestly (CONTRACT §9, bounded
+"""When PostgreSQL is away, every request fails fast and honestly (docs/reference/outage.md, bounded
 failure): 503 storage_unavailable with Retry-After, never 500, never a hang, and
 ``/health`` says degraded. The database is made to look away through a fault proxy; the
 machine's PostgreSQL keeps running."""

@@ -1,7 +1,7 @@
-"""Scenario 4 of TARGETS.md over a real `workledger serve`: while PostgreSQL is away, reads
+"""The outage scenario over a real `workledger serve`: while PostgreSQL is away, reads
 come from the mirror and say so, writes are journaled and visible at once, and when it is
 back they are replayed exactly once; a write made against a version that changed
-meanwhile becomes a conflict, never an overwrite (CONTRACT §9). The database is made to
+meanwhile becomes a conflict, never an overwrite (docs/reference/outage.md). The database is made to
 look away through a fault proxy; the machine's PostgreSQL keeps running."""
 
 from __future__ import annotations

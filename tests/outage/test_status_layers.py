@@ -1,4 +1,4 @@
-"""Layers 3 and 4 of CONTRACT §9 over a real `workledger serve` whose mirror is too old to
+"""Layers 3 and 4 of the outage reference over a real `workledger serve` whose mirror is too old to
 serve (``WORKLEDGER_CACHE_TTL_SECONDS=0``): reads come from the newest committed status
 file of a real git repository, else from the file on disk; only the file's account is
 served, and nothing is written."""

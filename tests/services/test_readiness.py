@@ -1,4 +1,4 @@
-"""Readiness, claims and short ids (CONTRACT §10) through the services, on both databases."""
+"""Readiness, claims and short ids through the services, on both databases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The acceptance scenarios of TARGETS.md, written once against connected MCP clients, so
+"""The acceptance scenarios, written once against connected MCP clients, so
 that they run over every transport (stdio, HTTP) in both connection modes."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from workledger.container import Container
 from workledger.schemas.common import Actor
 from workledger.schemas.vendor import VendorUpdate
 
-# --- the acceptance scenarios (TARGETS.md), over any transport -------------------------------
+# --- the acceptance scenarios, over any transport -------------------------------
 
 VENDOR_COUNT = 45
 

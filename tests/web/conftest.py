@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery"
-# What the live-update tests wait for at most (CONTRACT §11: within 2 s).
+# What the live-update tests wait for at most (docs/reference/web.md: within 2 s).
 LIVE_TIMEOUT_MS = 2000
 
 

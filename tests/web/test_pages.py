@@ -1,4 +1,4 @@
-"""The web pages (CONTRACT §11) in a real browser, against a real `workledger serve`,
+"""The web pages (docs/reference/web.md) in a real browser, against a real `workledger serve`,
 on both databases. What the tests arrange goes through the in-process services; what
 they check is what a person sees."""
 

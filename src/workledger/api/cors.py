@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "X-Client-Name")
 # What a page reads: the version to send back, where a record was made, when to retry,
-# and which layer answered (CONTRACT §9).
+# and which layer answered (docs/reference/outage.md).
 EXPOSED_HEADERS = (
     "ETag",
     "Location",

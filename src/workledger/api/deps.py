@@ -52,7 +52,7 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
 async def refuse_unknown_query(request: Request) -> None:
-    """A misspelt query parameter is refused, never silently dropped (CONTRACT §4)."""
+    """A misspelt query parameter is refused, never silently dropped (docs/reference/rest.md)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

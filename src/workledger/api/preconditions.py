@@ -1,4 +1,4 @@
-"""The version a change was made against, and how it was given (CONTRACT §4).
+"""The version a change was made against, and how it was given (docs/reference/rest.md).
 
 A change names it as ``If-Match: "<version>"`` (stale: 412) or as ``version`` in the body
 (stale: 409); with neither it is refused with 428, except where an endpoint honours a

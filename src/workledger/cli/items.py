@@ -1,5 +1,5 @@
 """``workledger items``: the work items at a terminal, acting as WORKLEDGER_ACCOUNT
-(CONTRACT §11). IDs may be the report's short ids. What these commands need beyond click
+(docs/reference/cli.md). IDs may be the report's short ids. What these commands need beyond click
 is imported when they run, so that ``--help`` stays fast."""
 
 from __future__ import annotations

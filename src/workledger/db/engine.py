@@ -16,7 +16,7 @@ from workledger.db.failures import meaning
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL: how long a request may wait for a pooled connection, for a new connection,
 # and for one statement, so that no request waits more than ~5 s on a database that is
-# frozen or unreachable (CONTRACT §9); then it fails as storage_unavailable.
+# frozen or unreachable (docs/reference/outage.md); then it fails as storage_unavailable.
 POOL_TIMEOUT_SECONDS = 1.5
 CONNECT_TIMEOUT_SECONDS = 1.5
 STATEMENT_TIMEOUT_SECONDS = 2.5

@@ -1,4 +1,4 @@
-"""Every MCP tool of CONTRACT §5, with how it behaves (for the annotations)."""
+"""Every MCP tool of docs/reference/mcp.md, with how it behaves (for the annotations)."""
 
 from __future__ import annotations
 

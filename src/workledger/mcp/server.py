@@ -4,8 +4,8 @@ Tools are registered from ``registry.TOOLS`` (those WORKLEDGER_TOOLS picks). Eac
 one arguments model of ``schemas/`` (its fields are the tool's arguments: the SDK
 validates them and refuses unknown ones) and the SDK's ``Context``, whose lifespan
 context is the ``Ledger``. Schemas and list answers are made lean (``lean.py``). The
-SDK's answers are reshaped to the contract: bad arguments and domain errors become the
-JSON error object of CONTRACT §8, and structured results travel as compact JSON text too."""
+SDK's answers are reshaped: bad arguments and domain errors become the JSON error object
+of docs/reference/errors.md, and structured results travel as compact JSON text too."""
 
 from __future__ import annotations
 
@@ -325,7 +325,7 @@ def _error(exc: WorkledgerError) -> CallToolResult:
 
 
 def _told(result: Any, served: Served) -> Any:
-    """The result, saying which layer served it (CONTRACT §9): in ``_meta`` always, and in
+    """The result, saying which layer served it: in ``_meta`` always, and in
     a line of text after the JSON when it was not the database."""
     if not isinstance(result, CallToolResult):
         return result

@@ -10,7 +10,7 @@ from workledger.models.base import Base
 
 
 class AppliedOperation(Base):
-    """A journaled write that has been replayed here (CONTRACT §9), recorded in the same
+    """A journaled write that has been replayed here, recorded in the same
     transaction as its change: a journal entry is never applied twice, even when the
     process dies between the commit and crossing the entry off."""
 

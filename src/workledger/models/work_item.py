@@ -56,7 +56,7 @@ def short_id(item_id: uuid.UUID) -> str:
 class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
     """The columns a work item has, live or archived."""
 
-    # The report's name for the item, the last 8 hex digits of its id (CONTRACT §10):
+    # The report's name for the item, the last 8 hex digits of its id:
     # every door takes it where it takes an id.
     short_id: Mapped[str] = mapped_column(String(8))
     item_type: Mapped[str] = mapped_column(String(20))
@@ -112,7 +112,7 @@ class WorkItem(WorkItemColumns, Base):
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
-        # The ready queue (CONTRACT §10): a page is the first rows of one range, and its
+        # The ready queue: a page is the first rows of one range, and its
         # count that range read from the index alone: the last three columns are there
         # only for that (the filters a ready list takes most, and deleted_at, which SQLite
         # checks again from the column even though the index holds live rows only).

@@ -529,7 +529,7 @@ class WorkItemRepository(AccountScopedRepository):
 
     @staticmethod
     def _ready(c: Any, *, client: str) -> list[ColumnElement[bool]]:
-        """Ready to work on (CONTRACT §10): active, live, unassigned or ``client``'s, and
+        """Ready to work on: active, live, unassigned or ``client``'s, and
         nothing it depends on still open."""
         return [
             c.status == "active",

@@ -1,6 +1,6 @@
 """Shared schema pieces: strict input models, field types, paging envelope, the actor.
 
-Input is taken as JSON means it (CONTRACT §8): a number is not a string, a date or a
+Input is taken as JSON means it (docs/reference/errors.md): a number is not a string, a date or a
 boolean, a string is not a number. ``StrictModel`` validates strictly, and the few types
 that JSON can only spell as strings (ids, dates and times, enum values) say so: they take
 their text form, in ISO 8601 for dates and times. Query strings, where every value is

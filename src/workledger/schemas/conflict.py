@@ -1,4 +1,4 @@
-"""Journaled writes that replay refused (CONTRACT §9)."""
+"""Journaled writes that replay refused (docs/reference/outage.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The todo API's view of work items of type ``task`` (CONTRACT §6, task endpoints)."""
+"""The todo API's view of work items of type ``task`` (docs/reference/rest.md, task endpoints)."""
 
 from __future__ import annotations
 

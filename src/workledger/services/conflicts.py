@@ -1,4 +1,4 @@
-"""The conflicts of this process's journal, per account (CONTRACT §9)."""
+"""The conflicts of this process's journal, per account (docs/reference/outage.md)."""
 
 from __future__ import annotations
 

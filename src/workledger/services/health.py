@@ -13,7 +13,7 @@ from workledger.fallback.source import Source
 from workledger.repositories.health import ping
 from workledger.services.common import Service
 
-# /health answers within 2 s (CONTRACT §9), however long the database takes to fail.
+# /health answers within 2 s (docs/reference/outage.md), however long the database takes to fail.
 ANSWER_WITHIN_SECONDS = 1.5
 
 
@@ -26,7 +26,7 @@ class Health(BaseModel):
     status: str
     database: str
     backend: str
-    # The layer reads come from now (CONTRACT §9), and what the journal holds.
+    # The layer reads come from now (docs/reference/outage.md), and what the journal holds.
     source: Source
     journal: JournalCounts
     # When the local mirror last matched the database (PostgreSQL only).

@@ -81,7 +81,7 @@ class StatusData:
 
     @cached_property
     def waiting_on(self) -> dict[uuid.UUID, list[Any]]:
-        """What holds each active item back (CONTRACT §10): the rows of its dependencies
+        """What holds each active item back: the rows of its dependencies
         not completed yet, by short id."""
         rows = {row.id: row for row in self.work_items}
         waiting: dict[uuid.UUID, list[Any]] = defaultdict(list)

@@ -622,7 +622,7 @@ def _readiness(
     row: Any, blockers: Edges, actor: Actor, *, archived: bool = False
 ) -> dict[str, object]:
     """``ready`` and ``blocked_by`` of a work item (a row or a record) for ``actor``
-    (CONTRACT §10); ``blockers`` holds the open dependencies of each item."""
+    (docs/reference/work-items.md); ``blockers`` holds the open dependencies of each item."""
     blocked_by = [target for target, _ in blockers.get(row.id, ())]
     ready = (
         row.status == "active"

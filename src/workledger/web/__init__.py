@@ -1,1 +1,1 @@
-"""The people's door: web pages served by ``workledger serve`` (CONTRACT §11)."""
+"""The people's door: web pages served by ``workledger serve`` (docs/reference/web.md)."""

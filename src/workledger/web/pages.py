@@ -1,4 +1,4 @@
-"""The people's door (CONTRACT §11): server-rendered pages at /, made live with htmx.
+"""The people's door (docs/reference/web.md): server-rendered pages at /, made live with htmx.
 
 Every page reads through the same services as the other doors, as the signed-in person
 acting under the client name "web". Pages are plain HTML forms and links, and read well

@@ -1,4 +1,4 @@
-"""/api/v1/conflicts: journaled writes that replay refused, kept to be seen (CONTRACT §9)."""
+"""/api/v1/conflicts: journaled writes that replay refused, kept to be seen."""
 
 from __future__ import annotations
 
