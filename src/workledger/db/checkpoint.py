@@ -15,9 +15,33 @@ import contextlib
 import logging
 import sqlite3
 
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
+
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_SECONDS = 1.0
+
+
+def background_checkpoints(engine: AsyncEngine) -> WalCheckpointer | None:
+    """For a SQLite file: its connections leave the log to a checkpointer of their own.
+    Other databases, and a database in memory, keep their default."""
+    url = engine.url
+    path = url.database or ""
+    if url.get_backend_name() != "sqlite" or path in ("", ":memory:") or url.query:
+        return None
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_checkpoint_in_commits(
+        dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
+    ) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
+
+    return WalCheckpointer(path)
 
 
 class WalCheckpointer:
