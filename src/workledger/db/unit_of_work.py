@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,11 +14,10 @@ from workledger.db.engine import WRITE
 from workledger.db.failures import meaning
 from workledger.db.outer_transaction import OuterTransaction
 from workledger.db.write_queue import WriteQueue
-from workledger.errors import Conflict, StorageUnavailable, StorageUnreachable
+from workledger.errors import Conflict, StorageUnavailable
 from workledger.fallback.outage import Outage
+from workledger.fallback.route import Route, layer_after, layer_before
 from workledger.fallback.source import Source, note
-
-Layer = Literal["auto", "database", "cache"]
 
 _DRIVER_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
@@ -36,7 +34,7 @@ class Database:
     """Owns the engine and hands out sessions, one transaction each.
 
     ``outage`` (fallback/outage.py) says where a unit of work goes while the database is
-    away, and this reports to it what each transaction met. ``layer``
+    away (fallback/route.py), and this reports to it what each transaction met. ``layer``
     names the fallback layer this database is, if it is one (its sessions say so in
     ``info["layer"]``)."""
 
@@ -71,15 +69,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, write: bool = True, layer: Layer = "auto", single_statement: bool = False
+        self, *, write: bool = True, layer: Route = "auto", single_statement: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """Commit on success, roll back on any error; a lost database is StorageUnavailable.
 
         Inside another write transaction of the same task, a unit of work joins it
         (db/outer_transaction.py).
 
-        ``layer``: ``auto`` reads from a fallback layer while degraded (and when the
-        database cannot be reached); ``database`` and ``cache`` choose.
+        ``layer``: which layer answers (fallback/route.py): ``auto`` reads from a fallback
+        layer while degraded (and when the database cannot be reached).
 
         ``single_statement``: a read that runs one statement, which is consistent by
         itself: where the dialect can, it runs without BEGIN and COMMIT."""
@@ -88,13 +86,7 @@ class Database:
             async with self._outer.join(outer, write=write) as session:
                 yield session
             return
-        fallback = None
-        if write and layer == "auto" and self.outage.refuses_writes:
-            raise StorageUnreachable("the database is unavailable; retry shortly")
-        if layer == "cache":
-            fallback = self.outage.mirror_layer()
-        elif layer == "auto" and not write and self.outage.degraded:
-            fallback = await self.outage.read_layer()
+        fallback = await layer_before(self.outage, write=write, route=layer)
         if fallback is None:
             try:
                 async with self._on_database(
@@ -103,13 +95,7 @@ class Database:
                     yield session
                 return
             except _Unreachable as failed:
-                self.outage.went_away(failed.cause)
-                if not write and layer == "auto":
-                    fallback = await self.outage.read_layer()
-                if fallback is None:
-                    raise StorageUnreachable(
-                        "the database is unavailable; retry shortly"
-                    ) from failed.cause
+                fallback = await layer_after(self.outage, failed.cause, write=write, route=layer)
         # Noted first: a refusal read from a copy (a 404, a 503) says so too.
         note(fallback.source, as_of=fallback.as_of)
         async with fallback.db.transaction(write=write) as session:

@@ -51,7 +51,7 @@ class ReadOnlyLayers(Protocol):
 
 
 @dataclass(frozen=True)
-class Layer:
+class FallbackLayer:
     """A fallback layer that can answer a read now, and when its data last matched."""
 
     db: Database
@@ -165,11 +165,11 @@ class Outage:
 
     # --- reads -----------------------------------------------------------------------------
 
-    def mirror_layer(self) -> Layer:
+    def mirror_layer(self) -> FallbackLayer:
         layers = self._opened()
-        return Layer(layers.on_mirror, "cache", layers.mirror.synced_at)
+        return FallbackLayer(layers.on_mirror, "cache", layers.mirror.synced_at)
 
-    async def read_layer(self) -> Layer | None:
+    async def read_layer(self) -> FallbackLayer | None:
         """The first layer after the database that can answer a read now, if any."""
         layers = self._layers
         if layers is None:
@@ -181,7 +181,7 @@ class Outage:
         if layers.status is not None:
             found = await layers.status.database()
             if found is not None:
-                return Layer(*found)
+                return FallbackLayer(*found)
         return None
 
     async def serves_reads(self) -> bool:
