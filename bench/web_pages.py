@@ -33,7 +33,7 @@ from bench.common import (
 )
 from bench.generate import load_work_items
 from bench.report import seed
-from workledger.api.app import create_app
+from workledger.app import create_app
 from workledger.container import Container
 from workledger.db.change_watcher import NoWatcher
 from workledger.schemas.work_item import WorkItemListQuery

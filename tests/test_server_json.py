@@ -14,7 +14,7 @@ import click
 
 from tests.support.install import CHECKOUT
 from workledger import __version__
-from workledger.cli.main import cli
+from workledger.main import cli
 from workledger.config import LOCAL_ACCOUNT_EMAIL, Settings
 from workledger.mcp.registry import TOOLS
 

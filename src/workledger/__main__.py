@@ -1,3 +1,3 @@
-from workledger.cli.main import main
+from workledger.main import main
 
 main()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from workledger.fallback.loop import FallbackLoop
     from workledger.services.account import AccountService
     from workledger.services.archive import ArchiveService
+    from workledger.services.change_signal import Changes
     from workledger.services.conflicts import ConflictService
     from workledger.services.deployment import DeploymentService
     from workledger.services.enhancement import EnhancementService
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from workledger.services.task import TaskService
     from workledger.services.vendor import VendorService
     from workledger.services.work_item import WorkItemService
-    from workledger.web.changes import Changes
 
 
 @dataclass
@@ -216,7 +216,7 @@ class Container:
     @cached_property
     def page_changes(self) -> Changes:
         """What tells open web pages that something was committed."""
-        from workledger.web.changes import Changes
+        from workledger.services.change_signal import Changes
 
         return Changes(self.change_watcher)
 

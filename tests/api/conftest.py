@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 # The same real `workledger serve` per database as the end-to-end tests (the fuzz's).
 from tests.e2e.conftest import http_servers  # noqa: F401
-from workledger.api.app import create_app
+from workledger.app import create_app
 from workledger.container import Container
 from workledger.schemas.common import Actor
 

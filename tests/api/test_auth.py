@@ -17,8 +17,8 @@ from sqlalchemy import event
 from tests.api.conftest import BASE_URL, PASSWORD, auth_headers, signup_and_login
 from tests.conftest import TEST_SECRET, make_settings, new_actor
 from tests.support.fault_proxy import fault_proxy
-from workledger.api.app import create_app
-from workledger.api.rate_limit import RateLimited, SlidingWindowLimiter
+from workledger.app import create_app
+from workledger.http.rate_limit import RateLimited, SlidingWindowLimiter
 from workledger.container import Container
 from workledger.schemas.common import Actor
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.api.conftest import BASE_URL, auth_headers
 from tests.conftest import make_settings
-from workledger.api.app import create_app
+from workledger.app import create_app
 from workledger.container import Container
 from workledger.errors import SettingsError
 from workledger.schemas.common import Actor

@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from tests.conftest import make_settings
 from tests.support.servers import HttpServers
-from workledger.api.app import create_app
+from workledger.app import create_app
 from workledger.config import Settings
 from workledger.container import Container
 

@@ -18,7 +18,7 @@ from tests.support.fault_proxy import FaultProxy, fault_proxy
 from tests.support.mcp import call, refused
 from tests.support.outage import eventually
 from tests.support.servers import HttpServer, new_account
-from workledger.api.app import create_app
+from workledger.app import create_app
 from workledger.container import Container
 from workledger.schemas.common import Actor
 

@@ -11,20 +11,12 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from workledger.container import Container
 from workledger.errors import FieldError, Unauthorized, ValidationError
+from workledger.http.deps import AppContainer
 from workledger.schemas.common import Actor, unknown_field
 from workledger.services.account import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
-
-
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-AppContainer = Annotated[Container, Depends(get_container)]
 
 
 async def get_principal(

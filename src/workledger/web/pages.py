@@ -20,8 +20,6 @@ from sse_starlette import EventSourceResponse
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from workledger.api.deps import AppContainer
-from workledger.api.rate_limit import RateLimited, limiter_of
 from workledger.errors import (
     NotFound,
     Unauthorized,
@@ -30,6 +28,8 @@ from workledger.errors import (
     WorkledgerError,
 )
 from workledger.fallback.source import fallback_notice, served_now
+from workledger.http.deps import AppContainer
+from workledger.http.rate_limit import RateLimited, limiter_of
 from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor, Priority
 from workledger.schemas.work_item import (

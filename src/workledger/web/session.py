@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 
-from workledger.api.deps import AppContainer
 from workledger.errors import Unauthorized
+from workledger.http.deps import AppContainer
 from workledger.schemas.common import Actor
 
 SESSION_COOKIE = "workledger_session"

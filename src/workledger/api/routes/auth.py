@@ -9,10 +9,12 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
-from workledger.api.deps import AppContainer, CurrentActor, CurrentPrincipal
+from workledger.api.deps import CurrentActor, CurrentPrincipal
 from workledger.api.openapi import errors
-from workledger.api.rate_limit import RateLimitedRoute, rate_limit
+from workledger.api.rate_limit import RateLimitedRoute
 from workledger.errors import ValidationError
+from workledger.http.deps import AppContainer
+from workledger.http.rate_limit import rate_limit
 from workledger.schemas.account import (
     AccessToken,
     AccountRead,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from workledger.api.deps import AppContainer, CurrentActor, set_etag
+from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
 from workledger.api.preconditions import Precondition
+from workledger.http.deps import AppContainer
 from workledger.schemas.project_configuration import (
     ProjectConfigurationPatch,
     ProjectConfigurationRead,

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from workledger.api.deps import AppContainer, CurrentActor
+from workledger.api.deps import CurrentActor
 from workledger.api.openapi import errors
+from workledger.http.deps import AppContainer
 from workledger.schemas.common import Page
 from workledger.schemas.conflict import ConflictListQuery, ConflictRead
 

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
-from workledger.api.deps import AppContainer, CurrentActor
+from workledger.api.deps import CurrentActor
 from workledger.api.openapi import errors
+from workledger.http.deps import AppContainer
 from workledger.schemas.status import StatusReport
 
 router = APIRouter(prefix="/api/v1/status", tags=["status"])

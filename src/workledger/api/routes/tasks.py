@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from workledger.api.deps import AppContainer, CurrentActor, set_etag
+from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
 from workledger.api.preconditions import Precondition, VersionBody
 from workledger.errors import Forbidden
+from workledger.http.deps import AppContainer
 from workledger.schemas.common import Actor
 from workledger.schemas.task import (
     TaskCompletion,

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from workledger.api.deps import AppContainer, CurrentActor, set_etag
+from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
 from workledger.api.preconditions import Precondition, VersionBody
+from workledger.http.deps import AppContainer
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
     WorkItemCreate,

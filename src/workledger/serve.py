@@ -10,7 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-from workledger.api.app import create_app
+from workledger.app import create_app
 from workledger.config import Settings, load_settings
 from workledger.container import Container
 

@@ -1,5 +1,6 @@
-"""The ASGI application served by ``workledger serve``: REST under /api, MCP at /mcp,
-and the web pages for people at /."""
+"""The ASGI application ``workledger serve`` runs: the doors put together. REST under
+/api, MCP at /mcp and the web pages at /, behind the middleware they share. This module
+(and ``serve``, which runs it) is the only place that imports more than one door."""
 
 from __future__ import annotations
 
@@ -8,29 +9,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from starlette.routing import Route
 
 from workledger import __version__
-from workledger.api import problems
+from workledger.api import rest
 from workledger.api.cors import ApiCors
-from workledger.api.deps import refuse_unknown_query
 from workledger.api.limits import BodyLimit
-from workledger.api.routes import (
-    auth,
-    configuration,
-    conflicts,
-    deployments,
-    enhancements,
-    status,
-    tasks,
-    vendors,
-    work_items,
-)
-from workledger.api.served import ServedBy
 from workledger.container import Container
+from workledger.http.served_by import ServedBy
 from workledger.mcp.server import http_app
-from workledger.services.health import Health
 from workledger.web import pages
 
 
@@ -60,30 +48,12 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
         lifespan=lifespan,
     )
     app.state.container = container
-    problems.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(ServedBy, outage=container.db.outage, cache=container.read_cache)
     if container.settings.cors_origins:
         # Outermost: preflights are answered first, and refusals (401, 413, …) are readable too.
         app.add_middleware(ApiCors, origins=container.settings.cors_origins)
-    for routes in (
-        auth,
-        tasks,
-        conflicts,
-        work_items,
-        vendors,
-        deployments,
-        enhancements,
-        configuration,
-        status,
-    ):
-        app.include_router(routes.router, dependencies=[Depends(refuse_unknown_query)])
-
-    @app.get("/health", tags=["operations"])
-    async def health() -> Health:
-        """Whether the database answers: ``ok`` or ``degraded``."""
-        return await container.health.check()
-
+    rest.install(app, container)
     pages.install(app)
     # The MCP app routes /mcp itself (behind its bearer-token middleware); as a plain route
     # here, unknown paths and methods still get FastAPI's 404 and 405 problems.
