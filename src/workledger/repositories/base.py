@@ -4,11 +4,16 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.db.dialect import Dialect
 
 T = TypeVar("T")
+
+# What a constraint refusing a row raises, at a flush or at commit (a unique index, for
+# the services that catch it by this name to say which record already exists).
+ConstraintViolation = IntegrityError
 
 
 class AccountScopedRepository:

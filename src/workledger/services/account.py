@@ -8,10 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pwdlib import PasswordHash
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
@@ -25,6 +24,7 @@ from workledger.errors import (
 from workledger.fallback.source import served_by_fallback
 from workledger.models import Account, ApiToken
 from workledger.repositories.account import AccountRepository, ApiTokenRepository
+from workledger.repositories.base import ConstraintViolation
 from workledger.schemas.account import (
     AccessToken,
     AccountCreate,
@@ -35,6 +35,9 @@ from workledger.schemas.account import (
 from workledger.schemas.common import Actor
 from workledger.services.common import Service
 from workledger.services.read_cache import ReadCache
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 ISSUER = AUDIENCE = "workledger"
 ALGORITHM = "HS256"
@@ -84,7 +87,7 @@ class AccountService(Service):
                 repo.add(account)
                 await repo.flush()
                 return AccountRead.model_validate(account)
-        except IntegrityError:
+        except ConstraintViolation:
             raise Conflict(f"an account for {data.email} already exists", field="email") from None
 
     async def set_password(self, data: AccountCreate) -> AccountRead:

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from itertools import zip_longest
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from workledger.db.types import utcnow
 from workledger.errors import NotFound, WorkledgerError
 from workledger.fallback import commands
 from workledger.fallback.journaling import journaled
 from workledger.models import Deployment, Vendor, WorkItem, new_id
+from workledger.repositories.base import ConstraintViolation
 from workledger.repositories.deployment import DeploymentRepository
 from workledger.repositories.vendor import VendorRepository
 from workledger.repositories.work_item import WorkItemRepository
@@ -53,7 +52,7 @@ class DeploymentService(Service):
         that is not there)."""
         try:
             return await self._record_many(actor=actor, items=items, ids=ids)
-        except IntegrityError:
+        except ConstraintViolation:
             # A concurrent call recorded the same PR and commit first: answer with it.
             return await self._record_many(actor=actor, items=items, ids=ids)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
@@ -25,6 +24,9 @@ from workledger.schemas.work_item import ItemType
 from workledger.services.common import Service, check_version, stamp
 from workledger.services.git_state import read_git_state
 from workledger.services.health import HealthService
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 RESOURCE = "project configuration"
 
@@ -92,6 +94,7 @@ class ProjectConfigurationService(Service):
 async def _load_or_create(
     session: AsyncSession, actor: Actor, *, lock: bool = False
 ) -> ProjectConfiguration:
+
     repo = ProjectConfigurationRepository(session, account_id=actor.account_id)
     found = await repo.get(lock=lock)
     if found is None:

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from itertools import zip_longest
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, NotFound, ValidationError
@@ -16,6 +14,7 @@ from workledger.fallback import commands
 from workledger.fallback.journaling import journaled
 from workledger.models import Vendor, new_id
 from workledger.models.vendor import format_columns, stored_formats
+from workledger.repositories.base import ConstraintViolation
 from workledger.repositories.vendor import VendorRepository
 from workledger.schemas.common import Actor
 from workledger.schemas.vendor import (
@@ -45,7 +44,7 @@ class VendorService(Service):
         """A new vendor; ``vendor_id`` chooses its (fresh, v7) id."""
         try:
             [made] = await self.create_many(actor=actor, items=[data], ids=[vendor_id])
-        except IntegrityError:
+        except ConstraintViolation:
             # Two creates of one name raced past the check: the unique index decided.
             raise _duplicate(data.name) from None
         if isinstance(made, Conflict):
@@ -145,7 +144,7 @@ class VendorService(Service):
                 stamp(vendor, client=actor.client, at=utcnow())
                 await repo.flush()
                 return vendor_read(vendor)
-        except IntegrityError:
+        except ConstraintViolation:
             raise _duplicate(str(new_name)) from None
 
 
