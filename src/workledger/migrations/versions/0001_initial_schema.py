@@ -9,14 +9,30 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import workledger.db.types
+from workledger.migrations import columns
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The tables upgrade() makes, in the order it makes them (each after those it refers to).
+TABLES = [
+    "accounts",
+    "api_tokens",
+    "archived_work_items",
+    "deployments",
+    "enhancements",
+    "vendors",
+    "work_item_counts",
+    "work_items",
+    "deployment_vendors",
+    "deployment_work_items",
+    "enhancement_dependencies",
+    "project_configurations",
+    "work_item_dependencies",
+]
 
 
 def upgrade() -> None:
@@ -25,27 +41,21 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
+        columns.at("created_at"),
+        columns.at("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("email", name=op.f("uq_accounts_email")),
     )
     op.create_table(
         "api_tokens",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
+        *columns.owned(),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", workledger.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", workledger.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_api_tokens_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        columns.at("created_at"),
+        columns.at("last_used_at", nullable=True),
+        columns.at("revoked_at", nullable=True),
+        columns.account_fk("api_tokens"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
@@ -54,53 +64,13 @@ def upgrade() -> None:
 
     op.create_table(
         "archived_work_items",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
+        *columns.owned(),
         sa.Column("parent_id", sa.Uuid(), nullable=True),
-        sa.Column("archived_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "dependencies",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("item_type", sa.String(length=20), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("priority", sa.String(length=20), nullable=False),
-        sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
-        sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column(
-            "tags",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "path",
-            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("depth", sa.SmallInteger(), nullable=False),
-        sa.Column("branch_name", sa.String(length=100), nullable=True),
-        sa.Column("commit_hash", sa.String(length=40), nullable=True),
-        sa.Column("pr_number", sa.Integer(), nullable=True),
-        sa.Column(
-            "metadata",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("deleted_at", workledger.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_archived_work_items_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        columns.at("archived_at"),
+        columns.json("dependencies"),
+        *columns.item_fields(),
+        *columns.audited(),
+        columns.account_fk("archived_work_items"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_archived_work_items")),
     )
     with op.batch_alter_table("archived_work_items", schema=None) as batch_op:
@@ -111,29 +81,15 @@ def upgrade() -> None:
 
     op.create_table(
         "deployments",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
-        sa.Column("deployed_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
+        *columns.owned(),
+        columns.at("deployed_at"),
         sa.Column("pr_number", sa.Integer(), nullable=False),
         sa.Column("pr_title", sa.String(length=200), nullable=False),
         sa.Column("commit_hash", sa.String(length=40), nullable=False),
-        sa.Column(
-            "test_summary",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        columns.json("test_summary"),
         sa.Column("constitutional_compliance", sa.Boolean(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_deployments_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        *columns.audited(),
+        columns.account_fk("deployments"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deployments")),
         sa.UniqueConstraint(
             "account_id",
@@ -149,24 +105,15 @@ def upgrade() -> None:
 
     op.create_table(
         "enhancements",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
+        *columns.owned(),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("priority", sa.String(length=20), nullable=False),
         sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("target_quarter", sa.String(length=7), nullable=True),
-        sa.Column(
-            "constitutional_principles",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
+        columns.json("constitutional_principles"),
+        *columns.audited(),
         sa.CheckConstraint(
             "priority IN ('low', 'medium', 'high', 'critical')",
             name=op.f("ck_enhancements_priority"),
@@ -175,12 +122,7 @@ def upgrade() -> None:
             "status IN ('planned', 'approved', 'implementing', 'completed')",
             name=op.f("ck_enhancements_status"),
         ),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_enhancements_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        columns.account_fk("enhancements"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enhancements")),
     )
     with op.batch_alter_table("enhancements", schema=None) as batch_op:
@@ -190,8 +132,7 @@ def upgrade() -> None:
 
     op.create_table(
         "vendors",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
+        *columns.owned(),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("supports_excel", sa.Boolean(), nullable=False),
@@ -203,22 +144,13 @@ def upgrade() -> None:
         sa.Column("tests_skipped", sa.Integer(), nullable=False),
         sa.Column("extractor_version", sa.String(length=50), nullable=True),
         sa.Column("manifest_compliant", sa.Boolean(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
+        *columns.audited(),
         sa.CheckConstraint("status IN ('operational', 'broken')", name=op.f("ck_vendors_status")),
         sa.CheckConstraint(
             "tests_passing >= 0 AND tests_skipped >= 0 AND tests_passing + tests_skipped <= tests_total",
             name=op.f("ck_vendors_test_results"),
         ),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_vendors_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        columns.account_fk("vendors"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendors")),
         sa.UniqueConstraint("account_id", "name", name=op.f("uq_vendors_account_id_name")),
     )
@@ -230,12 +162,7 @@ def upgrade() -> None:
         sa.Column("is_root", sa.Boolean(), nullable=False),
         sa.Column("is_deleted", sa.Boolean(), nullable=False),
         sa.Column("item_count", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_work_item_counts_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        columns.account_fk("work_item_counts"),
         sa.PrimaryKeyConstraint(
             "account_id",
             "item_type",
@@ -247,41 +174,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "work_items",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
+        *columns.owned(),
         sa.Column("parent_id", sa.Uuid(), nullable=True),
-        sa.Column("item_type", sa.String(length=20), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("priority", sa.String(length=20), nullable=False),
-        sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
-        sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column(
-            "tags",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "path",
-            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("depth", sa.SmallInteger(), nullable=False),
-        sa.Column("branch_name", sa.String(length=100), nullable=True),
-        sa.Column("commit_hash", sa.String(length=40), nullable=True),
-        sa.Column("pr_number", sa.Integer(), nullable=True),
-        sa.Column(
-            "metadata",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("deleted_at", workledger.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
+        *columns.item_fields(),
+        *columns.audited(),
         sa.CheckConstraint(
             "item_type IN ('project', 'session', 'task', 'research')",
             name=op.f("ck_work_items_item_type"),
@@ -293,12 +189,7 @@ def upgrade() -> None:
             "status IN ('active', 'completed', 'blocked')", name=op.f("ck_work_items_status")
         ),
         sa.CheckConstraint("depth BETWEEN 0 AND 4", name=op.f("ck_work_items_depth")),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_work_items_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        columns.account_fk("work_items"),
         sa.ForeignKeyConstraint(
             ["parent_id"],
             ["work_items.id"],
@@ -395,21 +286,12 @@ def upgrade() -> None:
 
     op.create_table(
         "project_configurations",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
+        *columns.owned(),
         sa.Column("active_context_type", sa.String(length=20), nullable=False),
         sa.Column("default_token_budget", sa.Integer(), nullable=False),
-        sa.Column(
-            "token_budgets",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        columns.json("token_budgets"),
         sa.Column("current_session_id", sa.Uuid(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
+        *columns.audited(),
         sa.CheckConstraint(
             "active_context_type IN ('feature', 'maintenance', 'research')",
             name=op.f("ck_project_configurations_context_type"),
@@ -418,12 +300,7 @@ def upgrade() -> None:
             "default_token_budget BETWEEN 1000 AND 1000000",
             name=op.f("ck_project_configurations_default_token_budget"),
         ),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_project_configurations_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
+        columns.account_fk("project_configurations"),
         sa.ForeignKeyConstraint(
             ["current_session_id"],
             ["work_items.id"],
@@ -438,7 +315,7 @@ def upgrade() -> None:
         sa.Column("work_item_id", sa.Uuid(), nullable=False),
         sa.Column("depends_on_id", sa.Uuid(), nullable=False),
         sa.Column("dependency_type", sa.String(length=20), nullable=False),
-        sa.Column("created_at", workledger.db.types.UTCDateTime(timezone=True), nullable=False),
+        columns.at("created_at"),
         sa.CheckConstraint(
             "dependency_type IN ('blocks', 'depends_on')",
             name=op.f("ck_work_item_dependencies_dependency_type"),
@@ -469,55 +346,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("work_item_dependencies", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_work_item_dependencies_depends_on_id"))
-
-    op.drop_table("work_item_dependencies")
-    op.drop_table("project_configurations")
-    with op.batch_alter_table("enhancement_dependencies", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_enhancement_dependencies_depends_on_id"))
-
-    op.drop_table("enhancement_dependencies")
-    with op.batch_alter_table("deployment_work_items", schema=None) as batch_op:
-        batch_op.drop_index("ix_deployment_work_items_work_item_id")
-
-    op.drop_table("deployment_work_items")
-    with op.batch_alter_table("deployment_vendors", schema=None) as batch_op:
-        batch_op.drop_index("ix_deployment_vendors_vendor_id")
-
-    op.drop_table("deployment_vendors")
-    with op.batch_alter_table("work_items", schema=None) as batch_op:
-        batch_op.drop_index("ix_work_items_path")
-        batch_op.drop_index(batch_op.f("ix_work_items_parent_id"))
-        batch_op.drop_index(
-            "ix_work_items_live_listing",
-            postgresql_where=sa.text("deleted_at IS NULL"),
-            sqlite_where=sa.text("deleted_at IS NULL"),
-        )
-        batch_op.drop_index(
-            "ix_work_items_live_created",
-            postgresql_where=sa.text("deleted_at IS NULL"),
-            sqlite_where=sa.text("deleted_at IS NULL"),
-        )
-
-    op.drop_table("work_items")
-    op.drop_table("work_item_counts")
-    op.drop_table("vendors")
-    with op.batch_alter_table("enhancements", schema=None) as batch_op:
-        batch_op.drop_index("ix_enhancements_listing")
-
-    op.drop_table("enhancements")
-    with op.batch_alter_table("deployments", schema=None) as batch_op:
-        batch_op.drop_index("ix_deployments_account_id_deployed_at")
-
-    op.drop_table("deployments")
-    with op.batch_alter_table("archived_work_items", schema=None) as batch_op:
-        batch_op.drop_index("ix_archived_work_items_path")
-        batch_op.drop_index(batch_op.f("ix_archived_work_items_archived_at"))
-
-    op.drop_table("archived_work_items")
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_api_tokens_account_id"))
-
-    op.drop_table("api_tokens")
-    op.drop_table("accounts")
+    # Dropping a table drops its indexes: the tables go, the latest made first.
+    for table in reversed(TABLES):
+        op.drop_table(table)
