@@ -19,9 +19,11 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_architecture.py
 
 # `workledger` on the PATH from this checkout: uv (from .venv) installs it as a tool of
 # its own, in ~/.local/bin; run it again after pulling. `uv tool uninstall workledger` removes it.
@@ -29,8 +31,8 @@ install: $(STAMP)
 	$(BIN)/uv tool install --reinstall --python $(PYTHON) .
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
 
 # Runs every benchmark, saves the figures and writes README.md's table from them.
 bench: $(STAMP)
