@@ -30,6 +30,7 @@ from workledger.services.enhancement import EnhancementService
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
 from workledger.status_file.document import (
+    VENDOR_LABELS,
     ParseWarning,
     SourceSession,
     SourceVendor,
@@ -470,15 +471,6 @@ async def _refuse_unless_empty(holdings: HoldingsRepository) -> None:
         )
 
 
-VENDOR_FIELD_LABELS = {
-    "status": "status",
-    "test_results": "tests",
-    "format_support": "formats",
-    "extractor_version": "version",
-    "manifest_compliant": "manifest",
-}
-
-
 async def _reconcile(
     holdings: HoldingsRepository, document: StatusDocument, prompts: list[SourceSession]
 ) -> list[Check]:
@@ -577,25 +569,25 @@ def _vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:
     """Why a vendor's metadata is not complete and faithful, or None."""
     where = f"line {source.line}: {source.name}"
     if source.missing:
-        missing = ", ".join(VENDOR_FIELD_LABELS[name] for name in source.missing)
+        missing = ", ".join(VENDOR_LABELS[name] for name in source.missing)
         return f"{where}: the file gives no {missing}"
     if stored is None:
         return f"{where}: not imported"
-    expected = {
+    expected: dict[str, object] = {
         "status": source.status,
-        "tests": (source.passing, source.total, source.skipped or 0),
-        "formats": source.format_support,
-        "version": source.extractor_version,
-        "manifest": source.manifest_compliant,
+        "test_results": (source.passing, source.total, source.skipped or 0),
+        "format_support": source.format_support,
+        "extractor_version": source.extractor_version,
+        "manifest_compliant": source.manifest_compliant,
     }
-    actual = {
+    actual: dict[str, object] = {
         "status": stored.status,
-        "tests": (stored.tests_passing, stored.tests_total, stored.tests_skipped),
-        "formats": stored_formats(stored),
-        "version": stored.extractor_version,
-        "manifest": stored.manifest_compliant,
+        "test_results": (stored.tests_passing, stored.tests_total, stored.tests_skipped),
+        "format_support": stored_formats(stored),
+        "extractor_version": stored.extractor_version,
+        "manifest_compliant": stored.manifest_compliant,
     }
-    differing = [name for name in expected if expected[name] != actual[name]]
+    differing = [VENDOR_LABELS[name] for name in VENDOR_LABELS if expected[name] != actual[name]]
     if differing:
         return f"{where}: the database differs from the file in {', '.join(differing)}"
     return None

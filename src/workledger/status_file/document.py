@@ -10,14 +10,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# The vendor fields a complete vendor entry gives (besides its name).
-VENDOR_METADATA = (
-    "status",
-    "test_results",
-    "format_support",
-    "extractor_version",
-    "manifest_compliant",
+
+@dataclass(frozen=True)
+class VendorField:
+    """A vendor metadata field: its name (as SourceVendor and the schemas call it), the
+    label the report writes before its value, and the other names a hand-kept file
+    gives it (each compared lower case, markup aside)."""
+
+    name: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+# The vendor fields a complete vendor entry gives (besides its name), in the report's
+# order: the one table of their names and labels, for the parser and the importer.
+VENDOR_METADATA_FIELDS = (
+    VendorField("status", "status"),
+    VendorField("test_results", "tests", ("test", "test results")),
+    VendorField("format_support", "formats", ("format", "format support")),
+    VendorField("extractor_version", "version", ("extractor version",)),
+    VendorField("manifest_compliant", "manifest", ("manifest compliant", "manifest compliance")),
 )
+VENDOR_METADATA = tuple(vendor_field.name for vendor_field in VENDOR_METADATA_FIELDS)
+VENDOR_LABELS = {vendor_field.name: vendor_field.label for vendor_field in VENDOR_METADATA_FIELDS}
 
 
 @dataclass(frozen=True)

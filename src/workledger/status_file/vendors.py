@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from workledger.status_file.document import SourceVendor
+from workledger.status_file.document import VENDOR_METADATA, VENDOR_METADATA_FIELDS, SourceVendor
 from workledger.status_file.text import (
     BULLET,
     KEY_VALUE,
@@ -31,20 +31,11 @@ _REPORT_VENDOR = re.compile(
     r" · formats (?P<formats>none|(?:excel|csv|pdf|ocr)(?:, (?:excel|csv|pdf|ocr))*)"
     r" · version (?P<version>.+) · manifest (?P<manifest>compliant|NOT compliant)$"
 )
-# Field names (lower case, markup aside) of the legacy shapes → VENDOR_METADATA names.
+# Field names (lower case, markup aside) the report and the legacy shapes write → names.
 _VENDOR_KEYS = {
-    "status": "status",
-    "tests": "test_results",
-    "test": "test_results",
-    "test results": "test_results",
-    "formats": "format_support",
-    "format": "format_support",
-    "format support": "format_support",
-    "version": "extractor_version",
-    "extractor version": "extractor_version",
-    "manifest": "manifest_compliant",
-    "manifest compliant": "manifest_compliant",
-    "manifest compliance": "manifest_compliant",
+    written: vendor_field.name
+    for vendor_field in VENDOR_METADATA_FIELDS
+    for written in (vendor_field.label, *vendor_field.aliases)
 }
 VENDOR_FIELDS = frozenset(_VENDOR_KEYS)
 _TABLE_NAME_KEYS = {"vendor", "vendor name", "name"}
@@ -228,7 +219,7 @@ def _report_vendor(match: re.Match[str], line: Line) -> SourceVendor:
         format_support={name: name in listed for name in FORMATS},
         extractor_version=None if version == "unknown" else version,
         manifest_compliant=match["manifest"] == "compliant",
-        given=set(_VENDOR_KEYS.values()),
+        given=set(VENDOR_METADATA),
     )
 
 
