@@ -1,11 +1,4 @@
-"""applied operations: journaled writes replayed exactly once
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-01 15:40:00
-"""
-
-from collections.abc import Sequence
+"""applied operations: journaled writes replayed exactly once"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,8 +7,6 @@ import workledger.db.types
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

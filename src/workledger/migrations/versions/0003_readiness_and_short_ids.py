@@ -1,19 +1,10 @@
-"""readiness, claims and short ids: work items get assignee and short_id
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-01 18:30:00
-"""
-
-from collections.abc import Sequence
+"""readiness, claims and short ids: work items get assignee and short_id"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TABLES = ("work_items", "archived_work_items")
 LIVE = sa.text("deleted_at IS NULL")

@@ -1,19 +1,10 @@
-"""the ready queue as an index range: work items count their open dependencies
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-01 21:40:00
-"""
-
-from collections.abc import Sequence
+"""the ready queue as an index range: work items count their open dependencies"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 LIVE = sa.text("deleted_at IS NULL")
 DUE_OR_LAST = sa.text("coalesce(due_date, '9999-12-30')")

@@ -1,19 +1,10 @@
-"""list tallies in slots: concurrent writers of one account no longer queue on one row
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-02 00:30:00
-"""
-
-from collections.abc import Sequence
+"""list tallies in slots: concurrent writers of one account no longer queue on one row"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 KEY = ["account_id", "item_type", "status", "is_root", "is_deleted"]
 # What the slots of each key add up to, back in slot 0 (before the key loses its slots).

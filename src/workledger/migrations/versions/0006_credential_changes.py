@@ -1,20 +1,12 @@
-"""credential changes: one version that moves with every change to an account or API token
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-02 01:00:00
-"""
+"""credential changes: one version that moves with every change to an account or API token"""
 
 import secrets
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 BUMP = "UPDATE credential_changes SET version = version + 1 WHERE id = 1"
 # (table, the changes that can make a bearer token resolve differently). A new account
