@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -20,14 +20,22 @@ from typing import Any, ClassVar, Self
 import anyio
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
-from pydantic import AnyHttpUrl, TypeAdapter
+from mcp.types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
+from pydantic import AnyHttpUrl, AnyUrl, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.config import ExtraValues
 from starlette.applications import Starlette
@@ -38,11 +46,13 @@ from workledger.errors import NotFound, StorageUnavailable, ValidationError, Wor
 from workledger.fallback.retry import read_with_fallback
 from workledger.fallback.source import Served, fallback_notice, serving
 from workledger.mcp import lean
-from workledger.mcp.context import UNVERIFIED, Ledger
+from workledger.mcp.context import UNVERIFIED, Ledger, LedgerContext
 from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
 from workledger.schemas.common import DIGITS_AS_INTEGERS, StrictModel, field_errors
 
+# What a tool call answers (the SDK's type).
+ToolResult = CallToolResult | InputRequiredResult
 log = logging.getLogger(__name__)
 
 SCOPE = "workledger"
@@ -67,16 +77,17 @@ class WorkledgerMCP(MCPServer[Ledger]):
     ) -> None:
         """``account_id``: the account every call acts as (stdio, in memory); without it each
         HTTP request acts as the account of its bearer token."""
-        auth: dict[str, Any] = {}
-        if account_id is None:
-            auth = {
-                "token_verifier": BearerVerifier(container),
-                "auth": AuthSettings(
-                    issuer_url=AnyHttpUrl(auth_url or "http://127.0.0.1"),
-                    resource_server_url=None,
-                    required_scopes=[SCOPE],
-                ),
-            }
+        bearer = account_id is None
+        verifier = BearerVerifier(container) if bearer else None
+        auth = (
+            AuthSettings(
+                issuer_url=AnyHttpUrl(auth_url or "http://127.0.0.1"),
+                resource_server_url=None,
+                required_scopes=[SCOPE],
+            )
+            if bearer
+            else None
+        )
         ledger = Ledger(container, account_id)
         tools = offered(container.settings.tools)
 
@@ -91,7 +102,8 @@ class WorkledgerMCP(MCPServer[Ledger]):
             log_level="WARNING",
             tools=[_tool(spec) for spec in tools],
             lifespan=serving,
-            **auth,
+            token_verifier=verifier,
+            auth=auth,
         )
         self._tool_names = frozenset(spec.name for spec in tools)
         # Each tool's arguments, to suggest the one an unknown argument meant.
@@ -115,8 +127,8 @@ class WorkledgerMCP(MCPServer[Ledger]):
         )(work_item_json)
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: Context[Ledger, Any] | None = None
-    ) -> Any:
+        self, name: str, arguments: dict[str, Any], context: LedgerContext | None = None
+    ) -> CallToolResult | InputRequiredResult:
         if name not in self._tool_names:
             raise _unknown("tool", name)
         if name not in self._reads:
@@ -125,8 +137,8 @@ class WorkledgerMCP(MCPServer[Ledger]):
         return await read_with_fallback(self._outage, lambda: self._call(name, arguments, context))
 
     async def _call(
-        self, name: str, arguments: dict[str, Any], context: Context[Ledger, Any] | None
-    ) -> tuple[Any, bool]:
+        self, name: str, arguments: dict[str, Any], context: LedgerContext | None
+    ) -> tuple[CallToolResult | InputRequiredResult, bool]:
         """The told answer, and whether it was storage_unavailable."""
         with serving() as served:
             try:
@@ -144,20 +156,23 @@ class WorkledgerMCP(MCPServer[Ledger]):
         self,
         name: str,
         arguments: dict[str, Any] | None = None,
-        context: Context[Ledger, Any] | None = None,
-    ) -> Any:
+        context: LedgerContext | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
         if self._prompt_manager.get_prompt(name) is None:
             raise _unknown("prompt", name)
         return await super().get_prompt(name, arguments, context)
 
-    async def read_resource(self, uri: Any, context: Context[Ledger, Any] | None = None) -> Any:
+    async def read_resource(
+        self, uri: AnyUrl | str, context: LedgerContext | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
         try:
             with anyio.CancelScope(shield=True):
-                return await super().read_resource(uri, context)
+                contents = await super().read_resource(uri, context)
         except ResourceError as exc:
             if isinstance(exc.__cause__, NotFound):
                 raise ResourceNotFoundError(str(exc.__cause__)) from None
             raise
+        return contents
 
 
 class BearerVerifier:
@@ -281,7 +296,7 @@ class _NoArguments(StrictModel):
 
 def _flat_arguments(tool: Tool) -> type[ArgModelBase]:
     fields = tool.fn_metadata.arg_model.model_fields
-    model: Any = _NoArguments
+    model: object = _NoArguments
     parameter = None
     if len(fields) == 1:
         [(parameter, field)] = fields.items()
@@ -324,7 +339,7 @@ def _error(exc: WorkledgerError) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
-def _told(result: Any, served: Served) -> Any:
+def _told(result: ToolResult, served: Served) -> ToolResult:
     """The result, saying which layer served it: in ``_meta`` always, and in
     a line of text after the JSON when it was not the database."""
     if not isinstance(result, CallToolResult):
@@ -340,7 +355,7 @@ def _told(result: Any, served: Served) -> Any:
     return result.model_copy(update={"meta": meta, "content": content})
 
 
-def _compact(result: Any, shape: TypeAdapter[Any] | None) -> Any:
+def _compact(result: ToolResult, shape: TypeAdapter[object] | None) -> ToolResult:
     """The structured content without null, empty and default fields, and the same JSON
     as text without the SDK's indentation."""
     if isinstance(result, CallToolResult) and result.structured_content is not None:

@@ -9,8 +9,8 @@ leaving a form the person is filling in alone."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
@@ -20,6 +20,7 @@ from sse_starlette import EventSourceResponse
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from workledger.container import Container
 from workledger.errors import (
     NotFound,
     Unauthorized,
@@ -31,6 +32,7 @@ from workledger.fallback.source import fallback_notice, served_now
 from workledger.http.deps import AppContainer
 from workledger.http.rate_limit import RateLimited, limiter_of
 from workledger.models.work_item import short_id
+from workledger.repositories.status import TreeRow
 from workledger.schemas.common import Actor, Priority
 from workledger.schemas.work_item import (
     ItemStatus,
@@ -77,7 +79,7 @@ PAGE_HEADERS = {
 }
 
 
-def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
+def render(request: Request, name: str, *, status_code: int = 200, **context: object) -> Response:
     since = getattr(request.state, "since", None)
     served = served_now()
     outage = fallback_notice(served) if served is not None and served.fallback else None
@@ -171,8 +173,8 @@ async def overview(request: Request, container: AppContainer, actor: PageActor) 
 class Node:
     """One item of the tree page, with its children and what it waits on."""
 
-    row: Any
-    waiting_on: list[Any]
+    row: TreeRow
+    waiting_on: list[TreeRow]
     children: list[Node] = field(default_factory=list)
 
 
@@ -188,7 +190,7 @@ def _filters(request: Request) -> dict[str, str]:
     }
 
 
-def _tree(rows: list[Any], waiting_on: dict[uuid.UUID, list[Any]]) -> list[Node]:
+def _tree(rows: list[TreeRow], waiting_on: dict[uuid.UUID, list[TreeRow]]) -> list[Node]:
     """Nest the rows (in tree order, with their depth) under their parents."""
     roots: list[Node] = []
     open_levels: list[Node] = []
@@ -200,7 +202,9 @@ def _tree(rows: list[Any], waiting_on: dict[uuid.UUID, list[Any]]) -> list[Node]
     return roots
 
 
-async def _list(container: Any, actor: Actor, query: dict[str, Any]) -> list[WorkItemSummary]:
+async def _list(
+    container: Container, actor: Actor, query: dict[str, object]
+) -> list[WorkItemSummary]:
     page = await container.work_items.list(actor=actor, query=WorkItemListQuery.load(query))
     return list(page.items)
 
@@ -209,32 +213,37 @@ async def _list(container: Any, actor: Actor, query: dict[str, Any]) -> list[Wor
 async def work_items(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """The tree of every live item; with filters, the items that match, in a table."""
     filters = _filters(request)
-    context: dict[str, Any] = {
-        "filters": filters,
-        "types": list(ItemType),
-        "statuses": list(ItemStatus),
-    }
+
+    def page(status_code: int = 200, **shown: object) -> Response:
+        return render(
+            request,
+            "items.html",
+            status_code=status_code,
+            filters=filters,
+            types=list(ItemType),
+            statuses=list(ItemStatus),
+            **shown,
+        )
+
     if not filters:
         data = await container.status.data(actor=actor)
-        return render(
-            request, "items.html", tree=_tree(data.work_items, data.waiting_on), **context
-        )
-    query: dict[str, Any] = {"limit": LIST_LIMIT}
+        return page(tree=_tree(data.work_items, data.waiting_on))
+    query: dict[str, object] = {"limit": LIST_LIMIT}
     query |= {("item_type" if k == "type" else k): v for k, v in filters.items()}
     if "ready" in query:
         query["ready"] = query["ready"] in ("1", "true", "on", "yes")
     try:
-        page = await container.work_items.list(actor=actor, query=WorkItemListQuery.load(query))
+        found = await container.work_items.list(actor=actor, query=WorkItemListQuery.load(query))
     except ValidationError as exc:
-        return render(request, "items.html", status_code=422, errors=exc.errors, **context)
-    return render(request, "items.html", items=page.items, total=page.total_count, **context)
+        return page(422, errors=exc.errors)
+    return page(items=found.items, total=found.total_count)
 
 
 @router.get("/board")
 async def board(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """Every live item in a column by status."""
     data = await container.status.data(actor=actor)
-    columns: dict[str, list[Any]] = {status: [] for status in BOARD_COLUMNS}
+    columns: dict[str, list[TreeRow]] = {status: [] for status in BOARD_COLUMNS}
     for row in data.work_items:
         columns[row.status].append(row)
     return render(request, "board.html", columns=columns, waiting_on=data.waiting_on)
@@ -278,11 +287,11 @@ async def save_item(
     }
     if not sent:
         return RedirectResponse(f"/items/{ref}", status_code=303)
-    change: dict[str, Any] = dict(sent)
-    if "assignee" in change:
-        change["assignee"] = change["assignee"].strip() or None
-    if "tags" in change:
-        change["tags"] = [t.strip() for t in change["tags"].split(",") if t.strip()]
+    change: dict[str, object] = dict(sent)
+    if "assignee" in sent:
+        change["assignee"] = sent["assignee"].strip() or None
+    if "tags" in sent:
+        change["tags"] = [t.strip() for t in sent["tags"].split(",") if t.strip()]
     try:
         data = WorkItemUpdate.load({"version": form.get("version"), **change}, text=True)
         item = await container.work_items.update(actor=actor, item_id=ref, data=data)
@@ -304,14 +313,14 @@ async def save_item(
 
 async def _item(
     request: Request,
-    container: Any,
+    container: Container,
     actor: Actor,
     item: WorkItemRead,
     *,
     status_code: int = 200,
     sent: dict[str, str] | None = None,
     conflict: bool = False,
-    errors: list[Any] | None = None,
+    errors: Sequence[object] | None = None,
 ) -> Response:
     linked = await container.work_items.dependencies(actor=actor, item=item)
     dependencies = [(edge, linked.get(edge.depends_on_id)) for edge in item.dependencies]
@@ -355,7 +364,7 @@ async def changes(
     at once if it did since the page was made (its token, ``since``)."""
     hub = container.page_changes
 
-    async def stream() -> Any:
+    async def stream() -> AsyncIterator[dict[str, str]]:
         async for generation in hub.listen(since=since):
             yield {"event": "ledger-change", "data": str(generation)}
 
