@@ -1,0 +1,96 @@
+"""The vendors of a status file: written first (deployments link to them by name), and
+checked twice: every vendor counted, and every vendor's metadata complete and faithful."""
+
+from __future__ import annotations
+
+from workledger.models import Vendor
+from workledger.models.vendor import stored_formats
+from workledger.repositories.holdings import HoldingsRepository
+from workledger.schemas.vendor import VendorCreate
+from workledger.services.importer.result import Check, unread
+from workledger.services.importer.run import Entry, Run
+from workledger.status_file.document import VENDOR_LABELS, SourceVendor, StatusDocument
+
+
+async def write_vendors(run: Run) -> None:
+    """Creates the vendors; ``run.vendor_ids`` then holds the id of each one created."""
+    entries = [Entry(vendor.line, vendor_data(vendor)) for vendor in run.document.vendors]
+    made = await run.write("vendors", VendorCreate, entries, run.ledger.vendors.create_many)
+    run.vendor_ids = {vendor.name: vendor.id for _, vendor in made}
+
+
+def vendor_data(vendor: SourceVendor) -> dict[str, object]:
+    """The VendorCreate input of an entry: the fields it gives, and only those."""
+    data: dict[str, object] = {"name": vendor.name}
+    if vendor.status is not None:
+        data["status"] = vendor.status
+    if "test_results" in vendor.given:
+        data["test_results"] = {
+            "passing": vendor.passing,
+            "total": vendor.total,
+            "skipped": vendor.skipped or 0,
+        }
+    if vendor.format_support is not None:
+        data["format_support"] = vendor.format_support
+    if vendor.extractor_version is not None:
+        data["extractor_version"] = vendor.extractor_version
+    if vendor.manifest_compliant is not None:
+        data["manifest_compliant"] = vendor.manifest_compliant
+    return data
+
+
+async def check_vendor_count(holdings: HoldingsRepository, document: StatusDocument) -> Check:
+    stored = await holdings.vendors()
+    return Check(
+        "vendor count",
+        len(document.census.vendors),
+        len(stored),
+        [f"{v.name}: not imported" for v in document.vendors if v.name not in stored]
+        + _unread_vendors(document),
+    )
+
+
+async def check_vendor_metadata(holdings: HoldingsRepository, document: StatusDocument) -> Check:
+    stored = await holdings.vendors()
+    # The last entry of a name is the one compared: the database holds one per name.
+    by_name = {vendor.name: vendor for vendor in document.vendors}
+    problems = {name: vendor_problem(source, stored.get(name)) for name, source in by_name.items()}
+    return Check(
+        "vendor metadata completeness",
+        len(document.census.vendors),
+        sum(problem is None for problem in problems.values()),
+        [problem for problem in problems.values() if problem] + _unread_vendors(document),
+    )
+
+
+def _unread_vendors(document: StatusDocument) -> list[str]:
+    read = {vendor.line for vendor in document.vendors}
+    return unread(document.census.vendors, read, "not read as a vendor")
+
+
+def vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:
+    """Why a vendor's metadata is not complete and faithful, or None."""
+    where = f"line {source.line}: {source.name}"
+    if source.missing:
+        missing = ", ".join(VENDOR_LABELS[name] for name in source.missing)
+        return f"{where}: the file gives no {missing}"
+    if stored is None:
+        return f"{where}: not imported"
+    expected: dict[str, object] = {
+        "status": source.status,
+        "test_results": (source.passing, source.total, source.skipped or 0),
+        "format_support": source.format_support,
+        "extractor_version": source.extractor_version,
+        "manifest_compliant": source.manifest_compliant,
+    }
+    actual: dict[str, object] = {
+        "status": stored.status,
+        "test_results": (stored.tests_passing, stored.tests_total, stored.tests_skipped),
+        "format_support": stored_formats(stored),
+        "extractor_version": stored.extractor_version,
+        "manifest_compliant": stored.manifest_compliant,
+    }
+    differing = [VENDOR_LABELS[name] for name in VENDOR_LABELS if expected[name] != actual[name]]
+    if differing:
+        return f"{where}: the database differs from the file in {', '.join(differing)}"
+    return None
