@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     # the status file there, also when WORKLEDGER_DATA_DIR names the data directory.
     repo_dir: Path = Field(default_factory=lambda fields: fields["data_dir"].parent)
     status_file: Path = Field(default_factory=lambda fields: fields["repo_dir"] / STATUS_FILE_NAME)
-    # The outage fallback's mirror (docs/reference/outage.md) will read this; nothing does yet.
+    # How old a copy the outage fallback's mirror may serve (docs/reference/outage.md); 0
+    # serves none: reads then come from the status file, in git or on disk.
     cache_ttl_seconds: int = Field(default=1800, ge=0)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # `workledger serve` archives closed subtrees untouched for this long, once a day.

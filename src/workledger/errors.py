@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 class SettingsError(Exception):
@@ -19,16 +19,17 @@ class FieldError:
 
 
 class WorkledgerError(Exception):
-    """Base of every error a client may see. ``code`` is the contract's error code."""
+    """Base of every error a client may see. ``code`` is its error code
+    (docs/reference/errors.md)."""
 
     code: ClassVar[str] = "error"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"error": self.code, "message": self.message, **self.details}
 
 
@@ -51,7 +52,7 @@ class ValidationError(WorkledgerError):
 class NotFound(WorkledgerError):
     code = "not_found"
 
-    def __init__(self, resource: str, identifier: object, **details: Any) -> None:
+    def __init__(self, resource: str, identifier: object, **details: object) -> None:
         super().__init__(f"{resource} {identifier} not found", resource=resource, **details)
 
 

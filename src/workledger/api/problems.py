@@ -1,11 +1,12 @@
-"""Every failure as application/problem+json (RFC 9457), with the contract's codes (§8)."""
+"""Every failure as application/problem+json (RFC 9457), with the error codes of
+docs/reference/errors.md."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +30,9 @@ from workledger.errors import (
 )
 from workledger.schemas.common import unknown_field
 
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -51,7 +55,7 @@ class ProblemResponse(JSONResponse):
 
 
 def problem(
-    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: object
 ) -> ProblemResponse:
     body = {
         "type": f"/problems/{code}",
@@ -153,7 +157,7 @@ def _allowed_methods(request: Request) -> list[str]:
 LOCATIONS = frozenset({"body", "query", "path", "header"})
 
 
-def _field_error(error: Any, known: Collection[str]) -> FieldError:
+def _field_error(error: ErrorDetails, known: Collection[str]) -> FieldError:
     parts = list(error.get("loc", ()))
     if parts and parts[0] in LOCATIONS:
         parts = parts[1:]  # a body field may itself be called "query"

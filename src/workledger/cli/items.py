@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -37,7 +37,7 @@ def items() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100))
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
 @run_async
-async def list_items(as_json: bool, **filters: Any) -> None:
+async def list_items(as_json: bool, **filters: object) -> None:
     """List work items as a table (newest first; with --ready, in picking order)."""
     from workledger.schemas.work_item import WorkItemListQuery
 
@@ -79,7 +79,7 @@ async def show(item_id: str, as_json: bool) -> None:
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
 @click.option("--description", help="Longer text.")
 @run_async
-async def add(item_type: str, title: str, tags: tuple[str, ...], **fields: Any) -> None:
+async def add(item_type: str, title: str, tags: tuple[str, ...], **fields: object) -> None:
     """Create a work item of TYPE (project, session, task or research); prints its id."""
     from workledger.schemas.work_item import WorkItemCreate
 
@@ -154,7 +154,7 @@ def _ref(text: str) -> uuid.UUID | str:
         raise ValidationError.single("id", str(exc)) from None
 
 
-def _assignment(text: str) -> tuple[str, Any]:
+def _assignment(text: str) -> tuple[str, object]:
     field, sep, value = text.partition("=")
     if not sep or not field.strip():
         raise click.UsageError(f"--set {text!r}: write FIELD=VALUE (FIELD= clears it)")
@@ -168,7 +168,7 @@ def _assignment(text: str) -> tuple[str, Any]:
 
 
 async def _update(
-    container: Container, actor: Actor, item_id: str, fields: dict[str, Any]
+    container: Container, actor: Actor, item_id: str, fields: dict[str, object]
 ) -> WorkItemRead:
     """``fields`` applied to the item as it is now (its current version)."""
     from workledger.schemas.work_item import WorkItemUpdate

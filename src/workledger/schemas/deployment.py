@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
@@ -43,7 +44,7 @@ class DeploymentCreate(StrictModel):
 
     @field_validator("vendor_ids", "vendor_names", "work_item_ids")
     @classmethod
-    def _no_duplicates(cls, values: list[Any]) -> list[Any]:
+    def _no_duplicates(cls, values: list[Hashable]) -> list[Hashable]:
         if len(values) != len(set(values)):
             raise ValueError("lists the same entry twice")
         return values
