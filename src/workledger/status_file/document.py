@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypeAlias
+
+# A value as JSON holds it: what a session prompt's frontmatter is made of.
+JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class SourceSession:
     source: str
     line: int
     title: str
-    frontmatter: dict[str, Any]
+    frontmatter: dict[str, JsonValue]
     body: str = ""
 
 

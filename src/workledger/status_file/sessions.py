@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 from frontmatter.default_handlers import YAMLHandler
 
-from workledger.status_file.document import ParseWarning, SourceSession
+from workledger.status_file.document import JsonValue, ParseWarning, SourceSession
 from workledger.status_file.text import FENCE, SUBHEADING, is_prose, unmark
 
 MAX_FRONTMATTER_DEPTH = 64
@@ -50,14 +50,14 @@ class FrontmatterError(Exception):
         self.line = line
 
 
-def json_safe(value: Any) -> Any:
+def json_safe(value: object) -> JsonValue:
     """YAML values as JSON can hold them: dates and datetimes become ISO strings.
 
     YAML aliases can make a value that contains itself or expands enormously; those
     raise FrontmatterError rather than recursing or filling memory."""
     remaining = MAX_FRONTMATTER_VALUES
 
-    def convert(item: Any, enclosing: tuple[int, ...]) -> Any:
+    def convert(item: object, enclosing: tuple[int, ...]) -> JsonValue:
         nonlocal remaining
         remaining -= 1
         if remaining < 0:
@@ -80,7 +80,7 @@ def json_safe(value: Any) -> Any:
     return convert(value, ())
 
 
-def _json_key(key: Any) -> str:
+def _json_key(key: object) -> str:
     return key.isoformat() if isinstance(key, date) else str(key)
 
 
@@ -100,7 +100,7 @@ def _check_nesting(text: str) -> None:
             depth -= 1
 
 
-def load_frontmatter(text: str) -> dict[str, Any]:
+def load_frontmatter(text: str) -> dict[str, JsonValue]:
     """The YAML of one frontmatter block as a JSON-safe mapping holding ``schema_version``."""
     try:
         _check_nesting(text)
@@ -117,11 +117,10 @@ def load_frontmatter(text: str) -> dict[str, Any]:
         raise FrontmatterError("frontmatter is not a mapping of keys to values")
     if data.get("schema_version") is None:
         raise FrontmatterError("frontmatter has no schema_version")
-    safe: dict[str, Any] = json_safe(data)
-    return safe
+    return cast("dict[str, JsonValue]", json_safe(data))  # a mapping stays one
 
 
-def session_title(data: dict[str, Any], fallback: str) -> str:
+def session_title(data: dict[str, JsonValue], fallback: str) -> str:
     title = data.get("title")
     text = "" if title is None else str(title).strip()
     return text or fallback
