@@ -1,9 +1,11 @@
 """Counting a status file's entries from its outline alone, apart from the entry readers.
 
-The reconciliation checks compare these counts with the database. They come from the
-shape of each section (its bullets, table rows, sub-headings and frontmatter blocks),
-never from the readers that turn entries into records, so an entry that a reader
-misses still counts here and its check fails, naming the entry's line.
+Each section's module counts its own entries into the ``Census`` with these helpers
+(``count_vendors``, …), and the reconciliation checks compare those counts with the
+database. They come from the shape of each section (its bullets, table rows,
+sub-headings and frontmatter blocks), never from the readers that turn entries into
+records, so an entry that a reader misses still counts and its check fails, naming the
+entry's line.
 
 A sub-heading is an entry of its own when the bullets below it start with fields of
 the section's records ("Status: …", "Commit: …"); otherwise it only groups the bullets
@@ -14,13 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workledger.status_file.document import Census
-from workledger.status_file.sections import Section
 from workledger.status_file.text import (
     BULLET,
     DASHES,
     FENCE,
     SUBHEADING,
+    YAML_FENCE,
     YAML_KEY,
     Line,
     heading_level,
@@ -31,45 +32,12 @@ from workledger.status_file.text import (
 
 _FIELD_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /]{0,40}?)\s*:")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?$")
-_PR = re.compile(r"(?i)\bPR\s*#?\s*(\d+)\b|(?<![\w#])#(\d+)\b")
-_YAML_FENCE = re.compile(r"^\s*(?:```|~~~)\s*ya?ml\s*$", re.IGNORECASE)
-_SHORT_ID = re.compile(r"`([0-9a-f]{8})`")
 
 
 @dataclass
 class Entry:
     line: int
     lines: list[Line]
-
-
-def take_census(sections: list[Section], fields: dict[str, frozenset[str]]) -> Census:
-    """Counts the entries of every section; ``fields`` names the record fields of each
-    kind, which tell a record's sub-heading from a group label."""
-    census = Census()
-    for section in sections:
-        if section.kind == "vendors":
-            census.vendors += [e.line for e in entries(section.lines, fields["vendors"])]
-        elif section.kind == "enhancements":
-            census.enhancements += [e.line for e in entries(section.lines, fields["enhancements"])]
-        elif section.kind == "deployments":
-            for entry in entries(section.lines, fields["deployments"]):
-                pr = next(
-                    (m[1] or m[2] for line in entry.lines for m in _PR.finditer(line.text)), None
-                )
-                if pr is None:
-                    census.deployments_without_pr.append(entry.line)
-                else:
-                    census.deployment_prs.setdefault(int(pr), entry.line)
-        elif section.kind == "sessions":
-            census.sessions += frontmatter_blocks(section.lines)
-        elif section.kind == "work_items":
-            for line in section.lines:
-                if bullet := BULLET.match(line.text):
-                    short = _SHORT_ID.search(line.text)
-                    census.work_items.append((line.number, short[1] if short else None))
-                    if bullet["content"].startswith("[session]"):
-                        census.work_item_sessions.append(line.number)
-    return census
 
 
 def entries(lines: list[Line], fields: frozenset[str]) -> list[Entry]:
@@ -117,7 +85,7 @@ def frontmatter_blocks(lines: list[Line]) -> list[int]:
         if DASHES.match(text) and YAML_KEY.match(following):
             found.append(lines[index].number)
             index = _after(lines, index, DASHES)
-        elif _YAML_FENCE.match(text) and after_heading:
+        elif YAML_FENCE.match(text) and after_heading:
             found.append(lines[index].number)
             index = _after(lines, index, FENCE)
         elif FENCE.match(text):

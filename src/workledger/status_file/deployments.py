@@ -7,7 +7,8 @@ from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from workledger.status_file.document import SourceDeployment
+from workledger.status_file.census import entries
+from workledger.status_file.document import Census, SourceDeployment
 from workledger.status_file.text import (
     BULLET,
     KEY_VALUE,
@@ -54,6 +55,24 @@ _DEPLOYMENT_KEYS = {
 }
 
 DEPLOYMENT_FIELDS = frozenset(_DEPLOYMENT_KEYS)
+
+
+# Any PR number an entry shows, "#123" too: counted apart from the reader's ``_PR``, so
+# an entry whose PR the reader cannot read still counts, and its check fails.
+_COUNTED_PR = re.compile(r"(?i)\bPR\s*#?\s*(\d+)\b|(?<![\w#])#(\d+)\b")
+
+
+def count_deployments(lines: list[Line], census: Census) -> None:
+    """The PR of each deployment entry as the outline shows it, apart from
+    ``read_deployments``; an entry that names none is counted apart."""
+    for entry in entries(lines, DEPLOYMENT_FIELDS):
+        pr = next(
+            (m[1] or m[2] for line in entry.lines for m in _COUNTED_PR.finditer(line.text)), None
+        )
+        if pr is None:
+            census.deployments_without_pr.append(entry.line)
+        else:
+            census.deployment_prs.setdefault(int(pr), entry.line)
 
 
 @dataclass

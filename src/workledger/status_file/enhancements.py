@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workledger.status_file.document import SourceEnhancement
+from workledger.status_file.census import entries
+from workledger.status_file.document import Census, SourceEnhancement
 from workledger.status_file.text import (
     BULLET,
     KEY_VALUE,
@@ -77,6 +78,11 @@ class _Heading:
     entry: SourceEnhancement | None
     level: int
     fields: int = 0
+
+
+def count_enhancements(lines: list[Line], census: Census) -> None:
+    """The enhancement entries as the outline shows them, apart from ``read_enhancements``."""
+    census.enhancements += [entry.line for entry in entries(lines, ENHANCEMENT_FIELDS)]
 
 
 def read_enhancements(lines: list[Line], reader: Reader) -> list[SourceEnhancement]:

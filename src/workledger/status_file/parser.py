@@ -4,36 +4,40 @@ Two shapes share one reader: the report workledger writes (``templates/status.md
 read exactly, and the hand-kept legacy file, read leniently. The file is cut into
 sections by what their headings say (``sections.py``); each is read entry by entry, and
 an entry that cannot be read is skipped with a ParseWarning naming its line, as is a
-section that is not read. Apart from the readers, ``census.py`` counts the entries from
-the file's outline, for the reconciliation checks. Bad input never raises."""
+section that is not read. Apart from the readers, each section's module counts its
+entries from the file's outline (with ``census.py``), for the reconciliation checks.
+Bad input never raises."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from workledger.status_file.census import take_census
 from workledger.status_file.deployments import (
-    DEPLOYMENT_FIELDS,
+    count_deployments,
     read_deployments,
     split_vendor_names,
 )
-from workledger.status_file.document import StatusDocument
-from workledger.status_file.enhancements import ENHANCEMENT_FIELDS, read_enhancements
+from workledger.status_file.document import Census, StatusDocument
+from workledger.status_file.enhancements import count_enhancements, read_enhancements
 from workledger.status_file.sections import SECTION_NAMES, split_sections
 from workledger.status_file.sessions import (
+    count_sessions,
     read_session_files,
     read_session_section,
     session_file_paths,
 )
-from workledger.status_file.text import Reader
-from workledger.status_file.vendors import VENDOR_FIELDS, read_vendors
-from workledger.status_file.work_items import read_work_items
+from workledger.status_file.text import Line, Reader
+from workledger.status_file.vendors import count_vendors, read_vendors
+from workledger.status_file.work_items import count_work_items, read_work_items
 
-# The record fields of each kind: a sub-heading over bullets of these is one record.
-RECORD_FIELDS = {
-    "vendors": VENDOR_FIELDS,
-    "deployments": DEPLOYMENT_FIELDS,
-    "enhancements": ENHANCEMENT_FIELDS,
+# How each kind of section is counted from its outline, apart from its reader.
+COUNTS: dict[str, Callable[[list[Line], Census], None]] = {
+    "vendors": count_vendors,
+    "work_items": count_work_items,
+    "deployments": count_deployments,
+    "enhancements": count_enhancements,
+    "sessions": count_sessions,
 }
 
 
@@ -65,7 +69,8 @@ def parse_status_file(text: str, *, source: str) -> StatusDocument:
     doc.empty = not text.strip()
     doc.sections = [(section.kind, section.heading, section.line) for section in sections.found]
     doc.unread_sections = [(unread.heading, unread.line) for unread in sections.unread]
-    doc.census = take_census(sections.found, RECORD_FIELDS)
+    for section in sections.found:
+        COUNTS[section.kind](section.lines, doc.census)
     known = {vendor.name for vendor in doc.vendors}
     for deployment, names in reader.vendor_lists:
         deployment.vendor_names = split_vendor_names(names, known)

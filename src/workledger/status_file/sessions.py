@@ -18,8 +18,17 @@ from typing import cast
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 from frontmatter.default_handlers import YAMLHandler
 
-from workledger.status_file.document import JsonValue, ParseWarning, SourceSession
-from workledger.status_file.text import FENCE, SUBHEADING, is_prose, unmark
+from workledger.status_file.census import frontmatter_blocks
+from workledger.status_file.document import Census, JsonValue, ParseWarning, SourceSession
+from workledger.status_file.text import (
+    DASHES,
+    FENCE,
+    SUBHEADING,
+    YAML_FENCE,
+    Line,
+    is_prose,
+    unmark,
+)
 
 MAX_FRONTMATTER_DEPTH = 64
 MAX_FRONTMATTER_VALUES = 10_000
@@ -34,9 +43,7 @@ _OPENING_TOKENS = (
     yaml.FlowSequenceStartToken,
 )
 _CLOSING_TOKENS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
-_DASHES = re.compile(r"^-{3,}\s*$")
-_BOUNDARY = re.compile(_DASHES.pattern, re.MULTILINE)  # the library's own delimiter
-_YAML_FENCE = re.compile(r"^\s*(?:```|~~~)\s*ya?ml\s*$", re.IGNORECASE)
+_BOUNDARY = re.compile(DASHES.pattern, re.MULTILINE)  # the library's own delimiter
 _FENCE_END = re.compile(r"^\s*(?:```|~~~)\s*$")
 _TITLE_HEADING = re.compile(r"^#\s+(.*?)(?:\s+#+)?\s*$", re.MULTILINE)
 
@@ -126,6 +133,11 @@ def session_title(data: dict[str, JsonValue], fallback: str) -> str:
     return text or fallback
 
 
+def count_sessions(lines: list[Line], census: Census) -> None:
+    """The frontmatter blocks of the section, apart from ``read_session_section``."""
+    census.sessions += frontmatter_blocks(lines)
+
+
 @dataclass
 class _Block:
     """A frontmatter block of the status file's session section, as found."""
@@ -190,16 +202,16 @@ def _find_blocks(
         if match := SUBHEADING.match(text):
             heading, current = unmark(match[1]) or None, None
             continue
-        fenced = current is None and bool(_YAML_FENCE.match(text))
-        if _DASHES.match(text) or fenced:
-            closing = _closing_line(lines, index, _FENCE_END if fenced else _DASHES)
+        fenced = current is None and bool(YAML_FENCE.match(text))
+        if DASHES.match(text) or fenced:
+            closing = _closing_line(lines, index, _FENCE_END if fenced else DASHES)
             if closing is None:
                 warning = ParseWarning(
                     source, number, "session prompt skipped: its frontmatter is never closed"
                 )
                 return blocks, [warning]
             # A fenced block may hold its own ``---`` lines: blank them, keeping line numbers.
-            yaml_lines = ["" if _DASHES.match(line) else line for _, line in lines[index:closing]]
+            yaml_lines = ["" if DASHES.match(line) else line for _, line in lines[index:closing]]
             current = _Block(number, heading, yaml_lines)
             blocks.append(current)
             heading, index = None, closing + 1

@@ -11,6 +11,7 @@ from workledger.status_file.document import ParseWarning, SourceDeployment, Stat
 SUBHEADING = re.compile(r"^\s*#{3,6}(?!#)\s*(.*?)(?:\s+#+)?\s*$")
 FENCE = re.compile(r"^\s*(?:```|~~~)")
 DASHES = re.compile(r"^-{3,}\s*$")  # a frontmatter block's first and last line
+YAML_FENCE = re.compile(r"^\s*(?:```|~~~)\s*ya?ml\s*$", re.IGNORECASE)  # a fenced YAML block
 YAML_KEY = re.compile(r"^\s*[\w-]+\s*:(?:\s|$)")  # "schema_version: 1", "tags:"
 BULLET = re.compile(r"^(?P<indent>\s*)[-*+]\s+(?P<content>.*?)\s*$")
 KEY_VALUE = re.compile(r"^(?P<key>[^:]+?)\s*:\s*(?P<value>.*)$")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from workledger.status_file.document import VENDOR_METADATA, VENDOR_METADATA_FIELDS, SourceVendor
+from workledger.status_file.census import entries
+from workledger.status_file.document import (
+    VENDOR_METADATA,
+    VENDOR_METADATA_FIELDS,
+    Census,
+    SourceVendor,
+)
 from workledger.status_file.text import (
     BULLET,
     KEY_VALUE,
@@ -53,6 +59,11 @@ _BROKEN = re.compile(r"(?i)\b(?:broken|failing|failed|down)\b|🔴|❌|✗|✘|�
 _TEST_RATIO = re.compile(r"(\d+)\s*(?:/|\bof\b|\bout of\b)\s*(\d+)")
 _FORMAT_NAME = re.compile(r"(?i)\b(excel|xlsx?|csv|pdf|ocr)\b")
 _VERSION_UNKNOWN = {"unknown", "n/a", "?", "-", "—", "none"}
+
+
+def count_vendors(lines: list[Line], census: Census) -> None:
+    """The vendor entries as the outline shows them, apart from ``read_vendors``."""
+    census.vendors += [entry.line for entry in entries(lines, VENDOR_FIELDS)]
 
 
 def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:

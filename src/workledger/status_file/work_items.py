@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from workledger.status_file.document import SourceWorkItem
+from workledger.status_file.document import Census, SourceWorkItem
 from workledger.status_file.text import BULLET, Line, Reader
 
 _SHORT_ID = r"`[0-9a-f]{8}`"
@@ -21,6 +21,22 @@ _WORK_ITEM = re.compile(
     rf"(?: · waiting on {_SHORT_ID} \([a-z]+\)(?:, {_SHORT_ID} \([a-z]+\))*)?$"
 )
 _DEPENDENCY_REF = re.compile(r"`(?P<short_id>[0-9a-f]{8})`(?P<blocks> \(blocks\))?")
+
+
+# Counted apart from the reader's line pattern: any bullet is an item, its short id
+# wherever it stands on the line.
+_COUNTED_SHORT_ID = re.compile(r"`([0-9a-f]{8})`")
+
+
+def count_work_items(lines: list[Line], census: Census) -> None:
+    """Every bullet of the tree, with its short id, apart from ``read_work_items``;
+    and which of them are ``[session]`` items (the session prompts of the report)."""
+    for line in lines:
+        if bullet := BULLET.match(line.text):
+            short = _COUNTED_SHORT_ID.search(line.text)
+            census.work_items.append((line.number, short[1] if short else None))
+            if bullet["content"].startswith("[session]"):
+                census.work_item_sessions.append(line.number)
 
 
 def read_work_items(lines: list[Line], reader: Reader) -> list[SourceWorkItem]:
