@@ -17,7 +17,7 @@ from workledger.status_file.text import (
     Line,
     Reader,
     plain,
-    table_cells,
+    table_columns,
     table_row,
     truth,
     unmark,
@@ -96,7 +96,7 @@ def read_deployments(lines: list[Line], reader: Reader) -> list[SourceDeployment
         if not line.text.lstrip().startswith("|"):
             columns = None
         elif columns is None:
-            columns = _table_columns(line)
+            columns = table_columns(line.text, _TABLE_KEYS)
             continue
         else:
             if table_row := _table_deployment(columns, line, reader):
@@ -131,10 +131,6 @@ _TABLE_KEYS = {
     "pr number": "pr",
     "pull request": "pr",
 }
-
-
-def _table_columns(header: Line) -> list[str | None]:
-    return [_TABLE_KEYS.get(plain(unmark(cell))) for cell in table_cells(header.text)]
 
 
 def _table_deployment(

@@ -17,7 +17,7 @@ from workledger.status_file.text import (
     Reader,
     heading_level,
     plain,
-    table_cells,
+    table_columns,
     table_row,
     unmark,
 )
@@ -116,7 +116,7 @@ def read_enhancements(lines: list[Line], reader: Reader) -> list[SourceEnhanceme
             _settle(heading, found, labels_entries=True)
             heading = None
         if is_row and columns is None:
-            columns = [_TABLE_KEYS.get(plain(unmark(cell))) for cell in table_cells(line.text)]
+            columns = table_columns(line.text, _TABLE_KEYS)
         elif is_row and columns is not None:
             if row := _table_enhancement(columns, line, reader):
                 found.append(row)
@@ -189,9 +189,7 @@ def _set_field(entry: SourceEnhancement, key: str, value: str, line: Line, reade
     elif key == "status" and (status := _STATUS_WORDS.get(text.lower())):
         entry.status = status
     elif key == "target_quarter" and (quarter := _QUARTER.fullmatch(text)):
-        entry.target_quarter = (
-            f"{quarter['year'] or quarter['year2']}-Q{quarter['q'] or quarter['q2']}"
-        )
+        entry.target_quarter = _quarter(quarter)
     elif key == "target_quarter" and (NONE.fullmatch(text) or text.lower() in _UNSCHEDULED):
         entry.target_quarter = None
     else:
@@ -244,8 +242,7 @@ def _apply_meta(entry: SourceEnhancement, text: str) -> bool:
     changes: dict[str, str | None] = {}
     for part in (part.strip() for part in re.split(r"[,;]", text)):
         if quarter := _QUARTER.fullmatch(part):
-            year, q = quarter["year"] or quarter["year2"], quarter["q"] or quarter["q2"]
-            changes["target_quarter"] = f"{year}-Q{q}"
+            changes["target_quarter"] = _quarter(quarter)
         elif part.lower() in _UNSCHEDULED:
             changes["target_quarter"] = None
         elif status := _STATUS_WORDS.get(part.lower()):
@@ -257,3 +254,8 @@ def _apply_meta(entry: SourceEnhancement, text: str) -> bool:
     for name, value in changes.items():
         setattr(entry, name, value)
     return bool(changes)
+
+
+def _quarter(match: re.Match[str]) -> str:
+    """``YYYY-Q#`` from a quarter written either way round ("2026-Q1", "Q1 2026")."""
+    return f"{match['year'] or match['year2']}-Q{match['q'] or match['q2']}"

@@ -34,6 +34,12 @@ def table_cells(text: str) -> list[str]:
     return [cell.strip() for cell in _CELL_SEPARATOR.split(text.strip().strip("|"))]
 
 
+def table_columns(header: str, keys: dict[str, str]) -> list[str | None]:
+    """What each column of a table holds, from its header row: the field ``keys`` names
+    for the header's words, or None."""
+    return [keys.get(plain(unmark(cell))) for cell in table_cells(header)]
+
+
 def table_row(columns: list[str | None], text: str) -> dict[str, str] | None:
     """A data row's cells by what their columns hold (unnamed columns left out); None for
     the ``|---|---|`` row under the header."""

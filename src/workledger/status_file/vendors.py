@@ -190,7 +190,7 @@ def _table_columns(cells: list[str], line: Line, reader: Reader) -> list[str | N
         if name in _TABLE_NAME_KEYS:
             columns.append("name")
         elif _FORMAT_NAME.fullmatch(name):
-            columns.append(FORMAT_COLUMN + ("excel" if name.startswith("xls") else name))
+            columns.append(FORMAT_COLUMN + _format_key(name))
         else:
             columns.append(_VENDOR_KEYS.get(name))
     if "name" not in columns:
@@ -337,7 +337,7 @@ def _format_support(text: str) -> dict[str, bool] | None:
         supported = truth(mark) if mark else True
         if supported is None:
             return None
-        support["excel" if name[1].lower().startswith("xls") else name[1].lower()] = supported
+        support[_format_key(name[1])] = supported
     return support
 
 
@@ -346,3 +346,9 @@ def _version(text: str) -> str | None:
     if text.lower() in _VERSION_UNKNOWN:
         return None
     return text[1:] if re.match(r"[vV]\d", text) else text
+
+
+def _format_key(name: str) -> str:
+    """The format a name written in the file stands for: "xls" and "xlsx" are excel."""
+    name = name.lower()
+    return "excel" if name.startswith("xls") else name
