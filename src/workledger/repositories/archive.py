@@ -7,10 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
+    Row,
     Select,
     Table,
     and_,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.base import AccountScopedRepository
@@ -43,17 +46,21 @@ class Subtree:
     path: str
 
 
-def _in_subtree(column: Any, path: str) -> ColumnElement[bool]:
+def _in_subtree(
+    column: ColumnElement[str] | InstrumentedAttribute[str], path: str
+) -> ColumnElement[bool]:
     """``column`` starts with ``path`` ("/" sorts before "0": one index range)."""
     return and_(column >= path, column < path[:-1] + "0")
 
 
-def archivable(cutoff: datetime, account_id: uuid.UUID | None) -> Select[Any]:
+def archivable(
+    cutoff: datetime, account_id: uuid.UUID | None
+) -> Select[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID | None]]:
     """Items whose whole subtree (themselves included) is closed (completed or deleted)
     and untouched since before ``cutoff``."""
     item, below = LIVE.alias("item"), LIVE.alias("below")
 
-    def closed_and_old(t: Any) -> ColumnElement[bool]:
+    def closed_and_old(t: FromClause) -> ColumnElement[bool]:
         return and_(
             or_(t.c.status == "completed", t.c.deleted_at.is_not(None)), t.c.updated_at < cutoff
         )
@@ -82,7 +89,7 @@ async def archivable_subtrees(
     rows = list(await session.execute(select(candidates)))
     ids = {row.id for row in rows}
     root_of: dict[uuid.UUID, uuid.UUID] = {}
-    roots: dict[uuid.UUID, Any] = {}
+    roots: dict[uuid.UUID, Row[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID | None]]] = {}
     for row in rows:
         root = next(a for a in path_ids(row.path) if a in ids)
         root_of[row.id] = root
@@ -173,7 +180,7 @@ class ArchiveRepository(AccountScopedRepository):
         await self.counts.apply()
         return len(rows)
 
-    def _subtree_ids(self, path: str) -> Select[Any]:
+    def _subtree_ids(self, path: str) -> Select[tuple[uuid.UUID]]:
         return select(LIVE.c.id).where(
             LIVE.c.account_id == self.account_id, _in_subtree(LIVE.c.path, path)
         )
@@ -239,7 +246,7 @@ class ArchiveRepository(AccountScopedRepository):
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def _edges(self, ids: Select[Any]) -> dict[uuid.UUID, list[dict[str, str]]]:
+    async def _edges(self, ids: Select[tuple[uuid.UUID]]) -> dict[uuid.UUID, list[dict[str, str]]]:
         found: dict[uuid.UUID, list[dict[str, str]]] = defaultdict(list)
         stmt = (
             select(
