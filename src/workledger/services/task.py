@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound, VersionConflict
 from workledger.models import WorkItem
 from workledger.repositories.work_item import WorkItemRepository
+from workledger.repositories.work_item_listing import WorkItemListing
 from workledger.schemas.common import MAX_PAGE, Actor
 from workledger.schemas.task import (
     TaskCreate,
@@ -63,7 +63,8 @@ def status_for(completed: bool) -> ItemStatus:
     return ItemStatus.completed if completed else ItemStatus.active
 
 
-Changes = Callable[[TaskRead], dict[str, Any]]
+# The work item fields a change of a task sets, given the task as it is now.
+Changes = Callable[[TaskRead], dict[str, object]]
 
 
 class TaskService(Service):
@@ -84,8 +85,9 @@ class TaskService(Service):
         found: list[TaskRead] = []
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, account_id=actor.account_id)
+            listing = WorkItemListing(session, account_id=actor.account_id)
             while True:
-                result = await repo.list_page(page, client=actor.client)
+                result = await listing.page(page, client=actor.client)
                 rows = {item.id: item for item in await repo.get_many(r.id for r in result.rows)}
                 found += [task_from(rows[r.id], user_id=actor.account_id) for r in result.rows]
                 if not result.has_more:
@@ -112,7 +114,7 @@ class TaskService(Service):
         sent = data.model_dump(include=data.model_fields_set - {"version"})
         completed = sent.pop("completed", None)
 
-        def changes(current: TaskRead) -> dict[str, Any]:
+        def changes(current: TaskRead) -> dict[str, object]:
             if completed is None or completed == current.completed:
                 return sent
             return {**sent, "status": status_for(completed)}
@@ -124,7 +126,7 @@ class TaskService(Service):
     ) -> TaskRead:
         """Mark the task completed or not; ``None`` toggles it."""
 
-        def changes(current: TaskRead) -> dict[str, Any]:
+        def changes(current: TaskRead) -> dict[str, object]:
             wanted = not current.completed if completed is None else completed
             return {"status": status_for(wanted)} if wanted != current.completed else {}
 

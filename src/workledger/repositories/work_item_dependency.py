@@ -1,0 +1,99 @@
+"""Dependency edges between work items: reading and replacing them, following them for
+cycles, and the ones that hold an item back."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, Select, delete, exists, insert, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workledger.models import WorkItem, WorkItemDependency
+from workledger.repositories.base import AccountScopedRepository, chunks
+from workledger.repositories.readiness import holds_back_sql
+from workledger.repositories.work_item_upkeep import WorkItemUpkeep
+
+# One outgoing edge of an item: (depends_on_id, dependency_type).
+Edge = tuple[uuid.UUID, str]
+# Each item's outgoing edges, oldest first.
+Edges = dict[uuid.UUID, list[Edge]]
+
+
+class WorkItemDependencyRepository(AccountScopedRepository):
+    def __init__(
+        self, session: AsyncSession, *, account_id: uuid.UUID, upkeep: WorkItemUpkeep
+    ) -> None:
+        super().__init__(session, account_id=account_id)
+        self.upkeep = upkeep
+
+    async def of(self, ids: Sequence[uuid.UUID] | Select[uuid.UUID]) -> Edges:
+        """The edges of these items (given, or selected), each item's oldest first."""
+        if isinstance(ids, Sequence) and not ids:
+            return defaultdict(list)
+        return await self._edges(WorkItemDependency.work_item_id.in_(ids))
+
+    async def _edges(self, condition: ColumnElement[bool]) -> Edges:
+        found: Edges = defaultdict(list)
+        edge = WorkItemDependency
+        stmt = (
+            select(edge.work_item_id, edge.depends_on_id, edge.dependency_type)
+            .where(condition)
+            .order_by(edge.work_item_id, edge.created_at)
+        )
+        for work_item_id, depends_on_id, dependency_type in await self.session.execute(stmt):
+            found[work_item_id].append((depends_on_id, dependency_type))
+        return found
+
+    async def blockers(self, ids: Iterable[uuid.UUID]) -> Edges:
+        """Of each of these items, the dependencies that hold it back (``readiness``)."""
+        found: Edges = defaultdict(list)
+        target = WorkItem.__table__.alias("target")
+        edge = WorkItemDependency
+        for chunk in chunks(list(set(ids))):
+            stmt = (
+                select(edge.work_item_id, edge.depends_on_id, edge.dependency_type)
+                .join(target, target.c.id == edge.depends_on_id)
+                .where(edge.work_item_id.in_(chunk), *holds_back_sql(target))
+                .order_by(edge.work_item_id, edge.created_at)
+            )
+            for work_item_id, depends_on_id, kind in await self.session.execute(stmt):
+                found[work_item_id].append((depends_on_id, kind))
+        return found
+
+    async def replace(self, item_id: uuid.UUID, edges: Sequence[Edge]) -> None:
+        await self.session.execute(
+            delete(WorkItemDependency).where(WorkItemDependency.work_item_id == item_id)
+        )
+        self.session.add_all(
+            WorkItemDependency(work_item_id=item_id, depends_on_id=target, dependency_type=kind)
+            for target, kind in edges
+        )
+        self.upkeep.relinked([item_id])
+
+    async def add(self, edges: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> None:
+        """New dependency edges (item, depends on, type), in one statement."""
+        if edges:
+            await self.session.execute(
+                insert(WorkItemDependency),
+                [
+                    {"work_item_id": item, "depends_on_id": target, "dependency_type": kind}
+                    for item, target, kind in edges
+                ],
+            )
+            self.upkeep.relinked(item for item, _, _ in edges)
+
+    async def reaches(self, *, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
+        """Whether following dependency edges from ``starts`` arrives at ``target``."""
+        reach = (
+            select(WorkItemDependency.depends_on_id.label("id"))
+            .where(WorkItemDependency.work_item_id.in_(starts))
+            .cte("reach", recursive=True)
+        )
+        edge = WorkItemDependency.__table__.alias("edge")
+        reach = reach.union(
+            select(edge.c.depends_on_id).join(reach, edge.c.work_item_id == reach.c.id)
+        )
+        stmt = select(or_(literal(target in starts), exists().where(reach.c.id == target)))
+        return bool((await self.session.execute(stmt)).scalar())

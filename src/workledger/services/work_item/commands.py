@@ -1,0 +1,215 @@
+"""Work item writes: each public method is one journaled transaction (create, update,
+claim, delete, restore); the rules they apply are in ``rules``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from workledger.db.types import utcnow
+from workledger.errors import NotFound, WorkledgerError
+from workledger.fallback import commands
+from workledger.fallback.journaling import journaled
+from workledger.models import WorkItem, new_id
+from workledger.repositories.readiness import recount_open_dependencies
+from workledger.repositories.work_item import WorkItemRepository
+from workledger.repositories.work_item_count import CountKey, WorkItemCountRepository, count_key
+from workledger.repositories.work_item_dependency import Edge
+from workledger.schemas.common import Actor
+from workledger.schemas.work_item import WorkItemCreate, WorkItemRead, WorkItemUpdate
+from workledger.services.common import Service, check_version, stamp, the_one
+from workledger.services.work_item import rules
+from workledger.services.work_item.read_model import (
+    RESOURCE,
+    ItemRef,
+    blockers_of,
+    one_item,
+    read,
+)
+
+
+class WorkItemCommands(Service):
+    @journaled(commands.CreateWorkItem)
+    async def create(
+        self, *, actor: Actor, data: WorkItemCreate, item_id: uuid.UUID | None = None
+    ) -> WorkItemRead:
+        """A new item; ``item_id`` lets an import choose the (fresh, v7) id."""
+        return the_one(await self.create_many(actor=actor, items=[data], ids=[item_id]))
+
+    async def create_many(
+        self,
+        *,
+        actor: Actor,
+        items: Sequence[WorkItemCreate],
+        ids: Sequence[uuid.UUID | None] = (),
+    ) -> list[WorkItemRead | WorkledgerError]:
+        """Many items in one transaction and a few statements (for imports): each as
+        ``create`` would make it, or the error that refused it. A parent or a dependency
+        may be an existing item or one made earlier in the batch; nothing depends on a
+        new item yet, so no dependency of one closes a cycle."""
+        chosen = [given or new_id() for _, given in zip_longest(items, ids)]
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            links = [await rules.links(repo, data.parent_id, data.dependencies) for data in items]
+            batch = set(chosen)
+            referenced = [ref for link in links for ref in link.referenced if ref not in batch]
+            await repo.lock(referenced)
+            known = {item.id: item for item in await repo.get_many(referenced)}
+            now = utcnow()
+            made: list[tuple[WorkItem, list[Edge]] | WorkledgerError] = []
+            for data, link, item_id in zip(items, links, chosen, strict=True):
+                edges = link.edges or []
+                try:
+                    parent = rules.parent_among(known, link.parent_id)
+                    rules.check_targets(item_id, [t for t, _ in edges], found=known.keys())
+                    item = rules.new_item(actor, data, item_id, parent, at=now)
+                except WorkledgerError as refused:
+                    made.append(refused)
+                    continue
+                repo.add(item)
+                known[item.id] = item
+                made.append((item, edges))
+            created = {m[0].id: m[1] for m in made if not isinstance(m, WorkledgerError)}
+            await repo.flush()  # the items, before the edges that point at them
+            await repo.dependencies.add(
+                [
+                    (item_id, target, kind)
+                    for item_id, edges in created.items()
+                    for target, kind in edges
+                ]
+            )
+            await repo.upkeep.apply()  # the tallies, the new items' open dependencies
+            blockers = await blockers_of(repo, created)
+            return [
+                m if isinstance(m, WorkledgerError) else read(m[0], m[1], blockers, actor)
+                for m in made
+            ]
+
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> WorkItemRead:
+        """The item as it is now, deleted or not (what the journal shows of a write that
+        was refused)."""
+        fields = await one_item(self.db, actor=actor, item_id=record_id, include_deleted=True)
+        return WorkItemRead.model_validate(fields)
+
+    @journaled(commands.UpdateWorkItem)
+    async def update(self, *, actor: Actor, item_id: ItemRef, data: WorkItemUpdate) -> WorkItemRead:
+        """Set the fields sent: ``parent_id`` moves the subtree, ``dependencies`` replaces
+        them, ``deleted`` soft-deletes (``cascade``: with the live descendants) or
+        restores."""
+        restoring, deleting = data.deleted is False, data.deleted is True
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            [found] = await repo.resolve([item_id])
+            links = await rules.links(repo, data.parent_id, data.dependencies)
+            changing = await _changing(
+                repo, found, requested=data.version, also=links.referenced, restoring=restoring
+            )
+            item = changing.item
+            if restoring and item.deleted_at is not None:
+                await rules.undelete(repo, item, actor=actor)
+            if "parent_id" in data.model_fields_set:
+                await rules.move(repo, item, links.parent_id)
+            if links.edges is not None:
+                await rules.set_dependencies(repo, item, links.edges)
+            rules.apply_fields(item, data)
+            if deleting:
+                await rules.soft_delete(repo, item, cascade=data.cascade, actor=actor)
+            return await changing.saved(actor, edges=links.edges)
+
+    @journaled(commands.ClaimWorkItem)
+    async def claim(self, *, actor: Actor, item_id: ItemRef, version: int) -> WorkItemRead:
+        """Assign the item to the caller's client name, unless another client has it (a
+        conflict naming who); of two racing claims exactly one wins."""
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            [found] = await repo.resolve([item_id])
+            # Who has the item says more than which version was read: checked first.
+            changing = await _changing(
+                repo,
+                found,
+                requested=version,
+                first=lambda item: rules.check_claimable(item, client=actor.client),
+            )
+            changing.item.assignee = actor.client
+            return await changing.saved(actor)
+
+    @journaled(commands.DeleteWorkItem)
+    async def delete(
+        self, *, actor: Actor, item_id: ItemRef, version: int, cascade: bool = False
+    ) -> WorkItemRead:
+        """Soft delete; with ``cascade`` the live descendants go too."""
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            [found] = await repo.resolve([item_id])
+            changing = await _changing(repo, found, requested=version)
+            await rules.soft_delete(repo, changing.item, cascade=cascade, actor=actor)
+            return await changing.saved(actor)
+
+    @journaled(commands.RestoreWorkItem)
+    async def restore(
+        self, *, actor: Actor, item_id: ItemRef, version: int | None = None
+    ) -> WorkItemRead:
+        """Undo a soft delete, with the descendants deleted along with it; or bring an
+        archived item back, with what was archived below it. Without ``version``, whatever
+        the current one is."""
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, account_id=actor.account_id)
+            [found] = await repo.resolve([item_id])
+            changing = await _changing(repo, found, requested=version, restoring=True)
+            if changing.item.deleted_at is not None:
+                await rules.undelete(repo, changing.item, actor=actor)
+            return await changing.saved(actor)
+
+    async def recount(self, *, actor: Actor) -> None:
+        """Rebuild the account's list totals and open dependency counts from the tables,
+        after rows were bulk-loaded."""
+        async with self.db.transaction() as session:
+            await WorkItemCountRepository(session, account_id=actor.account_id).rebuild()
+            await recount_open_dependencies(session, account_id=actor.account_id)
+
+
+@dataclass(frozen=True)
+class _Changing:
+    """An item a write changes: locked, and at the version the caller read."""
+
+    repo: WorkItemRepository
+    item: WorkItem
+    counted_as: CountKey  # its tallies' key before the change
+
+    async def saved(self, actor: Actor, *, edges: list[Edge] | None = None) -> WorkItemRead:
+        """Stamp the change, write it with the upkeep it owes, and read the item back
+        (``edges``: its dependencies, when the change just set them)."""
+        repo, item = self.repo, self.item
+        stamp(item, client=actor.client, at=utcnow())
+        repo.upkeep.changed(item.id, self.counted_as, count_key(item))
+        await repo.flush()
+        await repo.upkeep.apply()  # the tallies, and the open dependencies it changed
+        if edges is None:
+            edges = (await repo.dependencies.of([item.id]))[item.id]
+        return read(item, edges, await blockers_of(repo, {item.id: edges}), actor)
+
+
+async def _changing(
+    repo: WorkItemRepository,
+    item_id: uuid.UUID,
+    *,
+    requested: int | None,
+    also: Sequence[uuid.UUID] = (),
+    restoring: bool = False,
+    first: Callable[[WorkItem], None] | None = None,
+) -> _Changing:
+    """The live item ``item_id``, locked together with the items ``also`` (what the
+    change links it to), made against ``requested``: refused when stale, or ``first``
+    refuses it. ``restoring`` takes a deleted item too, and brings back an archived one."""
+    await repo.lock([item_id, *also])
+    item = await repo.get(item_id, include_deleted=True)
+    if item is None and restoring:
+        item = await rules.unarchive(repo, item_id, requested=requested)
+    if item is None or (item.deleted_at is not None and not restoring):
+        raise NotFound(RESOURCE, item_id)
+    if first is not None:
+        first(item)
+    check_version(item, requested=requested, resource=RESOURCE)
+    return _Changing(repo, item, count_key(item))

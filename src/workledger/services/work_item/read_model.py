@@ -1,0 +1,78 @@
+"""The answers work item reads and writes give: the read models, from rows and records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TypedDict
+
+from workledger.db.unit_of_work import Database
+from workledger.errors import NotFound
+from workledger.models import WorkItem
+from workledger.repositories.readiness import readiness
+from workledger.repositories.work_item import Edges, WorkItemRepository
+from workledger.repositories.work_item_dependency import Edge
+from workledger.schemas.common import Actor
+from workledger.schemas.work_item import WorkItemRead
+
+ItemRef = uuid.UUID | str  # an id, or a short id (see schemas.work_item.WorkItemRef)
+RESOURCE = "work item"
+
+# Read-model fields that are plain columns of the same name.
+READ_COLUMNS = tuple(
+    name
+    for name in WorkItemRead.model_fields
+    if name not in {"metadata", "dependencies", "archived_at", "ready", "blocked_by"}
+)
+
+
+class DependencyOut(TypedDict):
+    depends_on_id: uuid.UUID
+    dependency_type: str
+
+
+def edges_out(edges: list[Edge]) -> list[DependencyOut]:
+    return [{"depends_on_id": target, "dependency_type": kind} for target, kind in edges]
+
+
+def record_fields(
+    item: WorkItem, edges: list[Edge], blockers: Edges, actor: Actor
+) -> dict[str, object]:
+    """The fields of ``item``'s full read, as ``actor`` sees it."""
+    return {
+        **{name: getattr(item, name) for name in READ_COLUMNS},
+        **readiness(item, blockers, client=actor.client),
+        "metadata": item.item_metadata,
+        "dependencies": edges_out(edges),
+    }
+
+
+def read(item: WorkItem, edges: list[Edge], blockers: Edges, actor: Actor) -> WorkItemRead:
+    return WorkItemRead.model_validate(record_fields(item, edges, blockers, actor))
+
+
+async def blockers_of(repo: WorkItemRepository, edges: Mapping[uuid.UUID, list[Edge]]) -> Edges:
+    """What holds back these items, whose edges are known: no query for those without."""
+    linked = [item_id for item_id, item_edges in edges.items() if item_edges]
+    return await repo.dependencies.blockers(linked) if linked else {}
+
+
+async def one_item(
+    db: Database, *, actor: Actor, item_id: ItemRef, include_deleted: bool
+) -> dict[str, object]:
+    """The fields of one item's full read. By its id, one statement (one round trip);
+    a short id is looked up first."""
+    by_id = isinstance(item_id, uuid.UUID)
+    async with db.transaction(write=False, single_statement=by_id) as session:
+        repo = WorkItemRepository(session, account_id=actor.account_id)
+        [found_id] = await repo.resolve([item_id])
+        found = await repo.read(found_id, include_deleted=include_deleted)
+    if found is None:
+        raise NotFound(RESOURCE, found_id)
+    blockers = {found_id: found.blocking} if found.blocking else {}
+    return {
+        **{name: found.columns[name] for name in READ_COLUMNS},
+        **readiness(found.row, blockers, client=actor.client),
+        "metadata": found.columns["metadata"],
+        "dependencies": edges_out(found.edges),
+    }
