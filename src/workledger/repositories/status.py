@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import null, select, union_all
 
@@ -22,10 +23,88 @@ from workledger.models.vendor import FORMAT_COLUMNS
 from workledger.repositories.base import AccountScopedRepository
 from workledger.repositories.deployment import NEWEST_FIRST
 from workledger.repositories.enhancement import PLANNING_ORDER
+from workledger.repositories.readiness import Readied
+
+# The rows the report reads: plain rows of the columns it shows, by attribute.
+
+
+class VendorRow(Protocol):
+    """Also ``supports_<format>`` of each of ``models.vendor.FORMATS``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def tests_passing(self) -> int: ...
+    @property
+    def tests_total(self) -> int: ...
+    @property
+    def tests_skipped(self) -> int: ...
+    @property
+    def extractor_version(self) -> str | None: ...
+    @property
+    def manifest_compliant(self) -> bool: ...
+
+
+class TreeRow(Readied, Protocol):
+    """A live work item, as the report and the board show it."""
+
+    @property
+    def item_type(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def depth(self) -> int: ...
+
+
+class TreeEdge(NamedTuple):
+    work_item_id: uuid.UUID
+    depends_on_id: uuid.UUID
+    dependency_type: str
+
+
+class DeploymentRow(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def deployed_at(self) -> datetime: ...
+    @property
+    def pr_number(self) -> int: ...
+    @property
+    def pr_title(self) -> str: ...
+    @property
+    def commit_hash(self) -> str: ...
+    @property
+    def test_summary(self) -> dict[str, object]: ...
+    @property
+    def constitutional_compliance(self) -> bool: ...
+
+
+class LinkedItemRow(Protocol):
+    """A live work item a deployment shipped."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def title(self) -> str: ...
+
+
+class EnhancementRow(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def target_quarter(self) -> str | None: ...
 
 
 class StatusRepository(AccountScopedRepository):
-    async def vendors(self) -> list[Any]:
+    async def vendors(self) -> list[VendorRow]:
         stmt = (
             select(
                 Vendor.name,
@@ -42,7 +121,7 @@ class StatusRepository(AccountScopedRepository):
         )
         return list(await self.session.execute(stmt))
 
-    async def live_tree(self) -> tuple[list[Any], list[Any]]:
+    async def live_tree(self) -> tuple[list[TreeRow], list[TreeEdge]]:
         """Every live item in tree order, and (item, depends on, type) of their
         dependencies: one statement, an item repeated once per dependency."""
         stmt = (
@@ -54,6 +133,7 @@ class StatusRepository(AccountScopedRepository):
                 WorkItem.priority,
                 WorkItem.depth,
                 WorkItem.assignee,
+                WorkItem.deleted_at,  # always null: readiness reads it
                 WorkItemDependency.depends_on_id,
                 WorkItemDependency.dependency_type,
             )
@@ -61,16 +141,16 @@ class StatusRepository(AccountScopedRepository):
             .where(WorkItem.account_id == self.account_id, WorkItem.deleted_at.is_(None))
             .order_by(WorkItem.path)
         )
-        items: list[Any] = []
-        edges: list[Any] = []
+        items: list[TreeRow] = []
+        edges: list[TreeEdge] = []
         for row in await self.session.execute(stmt):
             if not items or items[-1].id != row.id:
                 items.append(row)
             if row.depends_on_id is not None:
-                edges.append((row.id, row.depends_on_id, row.dependency_type))
+                edges.append(TreeEdge(row.id, row.depends_on_id, row.dependency_type))
         return items, edges
 
-    async def deployments(self) -> list[Any]:
+    async def deployments(self) -> list[DeploymentRow]:
         """Every deployment, newest first."""
         stmt = select(
             Deployment.id,
@@ -85,10 +165,10 @@ class StatusRepository(AccountScopedRepository):
 
     async def deployment_links(
         self, deployment_ids: Sequence[uuid.UUID]
-    ) -> tuple[dict[uuid.UUID, list[str]], dict[uuid.UUID, list[Any]]]:
+    ) -> tuple[dict[uuid.UUID, list[str]], dict[uuid.UUID, list[LinkedItemRow]]]:
         """Names of the linked vendors, and (id, title) of the linked live work items."""
         vendors: dict[uuid.UUID, list[str]] = defaultdict(list)
-        items: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        items: dict[uuid.UUID, list[LinkedItemRow]] = defaultdict(list)
         if not deployment_ids:
             return vendors, items
         linked_vendors = (
@@ -120,7 +200,7 @@ class StatusRepository(AccountScopedRepository):
                 items[row.deployment_id].append(row)
         return vendors, items
 
-    async def pending_enhancements(self) -> list[Any]:
+    async def pending_enhancements(self) -> list[EnhancementRow]:
         stmt = (
             select(
                 Enhancement.title,

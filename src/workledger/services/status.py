@@ -7,7 +7,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -15,7 +14,16 @@ from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.models.vendor import stored_formats
 from workledger.models.work_item import short_id
-from workledger.repositories.status import StatusRepository
+from workledger.repositories.readiness import holds_back
+from workledger.repositories.status import (
+    DeploymentRow,
+    EnhancementRow,
+    LinkedItemRow,
+    StatusRepository,
+    TreeEdge,
+    TreeRow,
+    VendorRow,
+)
 from workledger.schemas.common import Actor
 from workledger.schemas.status import StatusCounts, StatusReport
 from workledger.services.common import Service
@@ -28,12 +36,12 @@ def _oneline(text: str) -> str:
     return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
 
 
-def _refs(items: list[Any]) -> str:
+def _refs(items: list[LinkedItemRow]) -> str:
     ordered = sorted(items, key=lambda i: (i.title, short_id(i.id)))
     return ", ".join(f"`{short_id(i.id)}` {_oneline(i.title)}" for i in ordered) or "none"
 
 
-def supported_formats(vendor: Any) -> str:
+def supported_formats(vendor: VendorRow) -> str:
     """The formats a vendor row supports, comma-separated, as the report writes them."""
     formats = [name for name, supported in stored_formats(vendor).items() if supported]
     return ", ".join(formats) or "none"
@@ -69,28 +77,29 @@ class StatusData:
     """What the report shows, read in one transaction: the rows, as plain tuples."""
 
     counts: StatusCounts
-    vendors: list[Any]
-    # Every live item, in tree order, and the (item, depends on, type) of their edges.
-    work_items: list[Any]
-    edges: list[Any]
-    deployments: list[Any]
-    earlier_deployments: list[Any]
+    vendors: list[VendorRow]
+    # Every live item, in tree order, and their dependency edges.
+    work_items: list[TreeRow]
+    edges: list[TreeEdge]
+    deployments: list[DeploymentRow]
+    earlier_deployments: list[DeploymentRow]
     linked_vendors: dict[uuid.UUID, list[str]]
-    linked_items: dict[uuid.UUID, list[Any]]
-    enhancements: list[Any]
+    linked_items: dict[uuid.UUID, list[LinkedItemRow]]
+    enhancements: list[EnhancementRow]
 
     @cached_property
-    def waiting_on(self) -> dict[uuid.UUID, list[Any]]:
-        """What holds each active item back: the rows of its dependencies
-        not completed yet, by short id."""
+    def waiting_on(self) -> dict[uuid.UUID, list[TreeRow]]:
+        """What holds each active item back (its ``blocked_by``, ``readiness``): the rows
+        of those dependencies, by short id. Only live items are read, so a deleted
+        dependency is not among them, as it holds nothing back."""
         rows = {row.id: row for row in self.work_items}
-        waiting: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        for item_id, target, _ in sorted(self.edges, key=lambda edge: short_id(edge[1])):
-            item, blocker = rows.get(item_id), rows.get(target)
+        waiting: dict[uuid.UUID, list[TreeRow]] = defaultdict(list)
+        for edge in sorted(self.edges, key=lambda edge: short_id(edge.depends_on_id)):
+            item, blocker = rows.get(edge.work_item_id), rows.get(edge.depends_on_id)
             if item is None or blocker is None or item.status != "active":
                 continue
-            if blocker.status != "completed":
-                waiting[item_id].append(blocker)
+            if holds_back(status=blocker.status, deleted=blocker.deleted_at is not None):
+                waiting[item.id].append(blocker)
         return dict(waiting)
 
 
@@ -162,7 +171,9 @@ class StatusService(Service):
         return body, data.counts
 
 
-def _counts(vendors: list[Any], tree: list[Any], deployments: int, pending: int) -> StatusCounts:
+def _counts(
+    vendors: list[VendorRow], tree: list[TreeRow], deployments: int, pending: int
+) -> StatusCounts:
     by_status = Counter(row.status for row in tree)
     operational = sum(v.status == "operational" for v in vendors)
     return StatusCounts(
@@ -179,7 +190,7 @@ def _counts(vendors: list[Any], tree: list[Any], deployments: int, pending: int)
     )
 
 
-def _depends_on(edges: list[Any], *, live: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+def _depends_on(edges: list[TreeEdge], *, live: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Each item's dependencies on live items, as the report writes them."""
     written: dict[uuid.UUID, list[str]] = defaultdict(list)
     for item_id, target, kind in sorted(edges, key=lambda edge: short_id(edge[1])):
