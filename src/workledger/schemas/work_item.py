@@ -1,4 +1,11 @@
-"""Work item input and output models, with the typed metadata of each item type."""
+"""Work item input and output models (the item types and their metadata: ``item_type``).
+
+The names say the role: ``WorkItem<Role>`` is a shape the services take or give
+(``WorkItemCreate``, ``WorkItemUpdate``, ``WorkItemRead``, …; ``WorkItemPatch`` is REST's
+update, whose version may come as If-Match), and ``<Verb>WorkItem`` an MCP tool's
+arguments: which item, and the service's shape (``UpdateWorkItem``, ``ClaimWorkItem``,
+``QueryWorkItem``). The journal's commands of the same names (fallback/commands.py) are
+what a write stored, not what a caller sent."""
 
 from __future__ import annotations
 
@@ -7,29 +14,18 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-import pydantic
-from pydantic import (
-    Field,
-    PlainValidator,
-    StringConstraints,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema, model_validator
 
-from workledger.errors import FieldError, ValidationError
+from workledger.errors import ValidationError
 from workledger.schemas.common import (
     ChangeModel,
     CommitHash,
-    Count,
     Cursor,
     IsoDate,
     NotBlank,
     PageLimit,
-    Principles,
     Priority,
     PrNumber,
-    Quarter,
     QueryModel,
     ReadModel,
     StrictModel,
@@ -37,8 +33,55 @@ from workledger.schemas.common import (
     WireEnum,
     WithVersion,
     WithVersionOrIfMatch,
-    field_errors,
 )
+from workledger.schemas.item_type import (
+    METADATA_MODELS,
+    ItemType,
+    Metadata,
+    MetadataInput,
+    validate_metadata,
+)
+
+# What the item types module holds is named here too, as before it had a module of its own.
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_OFFSET",
+    "METADATA_MODELS",
+    "WORK_ITEM_REF_PATTERN",
+    "Assignee",
+    "BranchName",
+    "ClaimWorkItem",
+    "Dependencies",
+    "DependencyIn",
+    "DependencyRead",
+    "DependencyType",
+    "Description",
+    "ItemStatus",
+    "ItemType",
+    "Metadata",
+    "MetadataInput",
+    "QueryWorkItem",
+    "Tag",
+    "Tags",
+    "UpdateWorkItem",
+    "WorkItemBrief",
+    "WorkItemChanges",
+    "WorkItemCreate",
+    "WorkItemFields",
+    "WorkItemHierarchy",
+    "WorkItemListQuery",
+    "WorkItemNode",
+    "WorkItemPatch",
+    "WorkItemQuery",
+    "WorkItemRead",
+    "WorkItemReadOptions",
+    "WorkItemRef",
+    "WorkItemSort",
+    "WorkItemSummary",
+    "WorkItemUpdate",
+    "item_ref",
+    "validate_metadata",
+]
 
 MAX_DEPTH = 4  # depth of the fifth level; a root is at depth 0
 # Counting past this many rows to skip them costs more than any page is worth: use cursor.
@@ -52,7 +95,7 @@ WORK_ITEM_REF_PATTERN = (
 _WORK_ITEM_REF = re.compile(WORK_ITEM_REF_PATTERN)
 
 
-def item_ref(value: Any) -> uuid.UUID | str:
+def item_ref(value: object) -> uuid.UUID | str:
     """An id (given as one or as its text), or a short id in lower case."""
     if isinstance(value, uuid.UUID):
         return value
@@ -82,13 +125,6 @@ BranchName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 
 
-class ItemType(WireEnum):
-    project = "project"
-    session = "session"
-    task = "task"
-    research = "research"
-
-
 class ItemStatus(WireEnum):
     active = "active"
     completed = "completed"
@@ -106,99 +142,6 @@ class WorkItemSort(WireEnum):
     title = "title"  # type: ignore[assignment]  # shadows str.title, harmlessly
     due_date = "due_date"
     priority = "priority"
-
-
-# --- typed metadata, one model per item type ---------------------------------------------
-
-
-class _Metadata(StrictModel):
-    """A metadata shape: every key may be left out, none sent as null (which would mean
-    nothing: metadata keeps no nulls)."""
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        cls.not_nullable = frozenset(cls.model_fields)
-
-
-class ProjectMetadata(_Metadata):
-    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    target_quarter: Quarter | None = None
-    constitutional_principles: Principles | None = None
-
-
-class SessionMetadata(_Metadata):
-    token_budget: Annotated[int, Field(ge=1_000, le=1_000_000)] | None = None
-    prompts_count: Count | None = None
-    yaml_frontmatter: dict[str, Any] | None = None
-
-    @field_validator("yaml_frontmatter")
-    @classmethod
-    def _has_schema_version(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and "schema_version" not in value:
-            raise ValueError("must hold schema_version")
-        return value
-
-
-Hours = Annotated[float, Field(ge=0, le=1000)]
-
-
-class TaskMetadata(_Metadata):
-    estimated_hours: Hours | None = None
-    actual_hours: Hours | None = None
-    blocked_reason: Annotated[str, StringConstraints(max_length=500)] | None = None
-
-
-class ResearchMetadata(_Metadata):
-    research_questions: list[str] | None = None
-    findings_summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    references: list[str] | None = None
-
-
-METADATA_MODELS: dict[ItemType, type[_Metadata]] = {
-    ItemType.project: ProjectMetadata,
-    ItemType.session: SessionMetadata,
-    ItemType.task: TaskMetadata,
-    ItemType.research: ResearchMetadata,
-}
-
-
-def _metadata_schema() -> dict[str, Any]:
-    """The four shapes, in item_type order; validation picks the one of the item's type."""
-    shapes = []
-    for model in METADATA_MODELS.values():
-        properties = {}
-        # No null branches: metadata takes no nulls (_Metadata).
-        for name, schema in model.model_json_schema()["properties"].items():
-            properties[name] = {k: v for k, v in schema.items() if k != "title"}
-        shapes.append({"type": "object", "properties": properties, "additionalProperties": False})
-    return {
-        "description": "one shape per item_type: " + ", ".join(METADATA_MODELS),
-        "anyOf": shapes,
-    }
-
-
-MetadataInput = Annotated[dict[str, Any], WithJsonSchema(_metadata_schema())]
-
-
-def validate_metadata(item_type: ItemType | str, raw: dict[str, Any] | None) -> dict[str, Any]:
-    """Check ``metadata`` against the item type's model; errors name ``metadata.<key>``."""
-    model = METADATA_MODELS[ItemType(item_type)]
-    try:
-        parsed = model.model_validate(raw or {})
-    except (pydantic.ValidationError, ValidationError) as exc:
-        found = field_errors(exc) if isinstance(exc, pydantic.ValidationError) else exc.errors
-        errors = [
-            FieldError(
-                f"metadata.{e.field}" if e.field != "body" else "metadata",
-                f"{e.message} (for item_type {ItemType(item_type).value})"
-                if e.message == "unknown field"
-                else e.message,
-            )
-            for e in found
-        ]
-        raise ValidationError(errors) from None
-    return parsed.model_dump(exclude_none=True, mode="json")
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -302,10 +245,13 @@ class WorkItemReadOptions(QueryModel):
     include_deleted: bool = False
 
 
-class WorkItemQuery(WorkItemReadOptions):
+class QueryWorkItem(WorkItemReadOptions):
     """The query tool's arguments: which item, and how much of it."""
 
     id: WorkItemRef
+
+
+WorkItemQuery = QueryWorkItem  # its name before, which mcp/tools/work_item.py still uses
 
 
 class WorkItemListQuery(QueryModel):
@@ -394,6 +340,7 @@ class WorkItemRead(WorkItemSummary):
     branch_name: str | None
     commit_hash: str | None
     pr_number: int | None
+    # Any, not object: cli/items.py prints the values into a variable typed str | None.
     metadata: dict[str, Any]
     dependencies: list[DependencyRead]
     created_at: datetime
