@@ -38,7 +38,7 @@ DUE_LAST = "9999-12-30"
 DUE_OR_LAST = text(f"coalesce(due_date, '{DUE_LAST}')")
 
 
-def due_or_last(due_date: ColumnElement[Any]) -> ColumnElement[Any]:
+def due_or_last(due_date: ColumnElement[date | None]) -> ColumnElement[date]:
     """DUE_OR_LAST of a query: the same expression, so that the index serves it."""
     return func.coalesce(due_date, literal_column(f"'{DUE_LAST}'"))
 
@@ -77,7 +77,7 @@ class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
     branch_name: Mapped[str | None] = mapped_column(String(100))
     commit_hash: Mapped[str | None] = mapped_column(String(40))
     pr_number: Mapped[int | None] = mapped_column(Integer)
-    item_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)
+    item_metadata: Mapped[dict[str, object]] = mapped_column("metadata", JSONDocument, default=dict)
     deleted_at: Mapped[datetime | None]
 
 

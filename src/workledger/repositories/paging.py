@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, Select, literal, tuple_
 
 from workledger.errors import ValidationError
 
-Decoder = Callable[[Any], Any]
+# Reads one value of a cursor back, refusing (ValueError) what the server never wrote.
+Decoder = Callable[[object], object]
 
 
-def _iso(value: Any) -> Any:
+def _iso(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -44,12 +45,12 @@ class Keyset:
         last = tuple_(*(literal(v, c.type) for v, c in zip(values, self.columns, strict=True)))
         return stmt.where(row < last if self.descending else row > last)
 
-    def encode(self, values: Sequence[Any]) -> str:
+    def encode(self, values: Sequence[object]) -> str:
         payload = {"k": self.name, "d": self.descending, "v": [_iso(v) for v in values]}
         raw = json.dumps(payload, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def decode(self, cursor: str) -> list[Any]:
+    def decode(self, cursor: str) -> list[object]:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             payload = json.loads(raw)
@@ -87,25 +88,25 @@ def decode_offset(cursor: str) -> int:
         ) from None
 
 
-def as_uuid(value: Any) -> uuid.UUID:
+def as_uuid(value: object) -> uuid.UUID:
     return uuid.UUID(hex=str(value))
 
 
-def as_datetime(value: Any) -> datetime:
+def as_datetime(value: object) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
-def as_date(value: Any) -> date:
+def as_date(value: object) -> date:
     return date.fromisoformat(str(value))
 
 
-def as_str(value: Any) -> str:
+def as_str(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError
     return value
 
 
-def as_int(value: Any) -> int:
+def as_int(value: object) -> int:
     if not isinstance(value, int):
         raise ValueError
     return value
