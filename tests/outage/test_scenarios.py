@@ -109,7 +109,7 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert int(response.headers["Retry-After"]) > 0
 
 
-def assert_from_cache(response: httpx.Response) -> None:
+def assert_from_mirror(response: httpx.Response) -> None:
     assert response.headers["Workledger-Source"] == "cache", response.headers
     as_of = datetime.fromisoformat(response.headers["Workledger-As-Of"])
     assert as_of <= datetime.now().astimezone()
@@ -162,14 +162,14 @@ async def test_a_known_token_reads_from_the_mirror_while_the_database_is_away(
                 f"{WORK_ITEMS}/{item['id']}", headers={"Authorization": f"Bearer {token}"}
             )
             assert read.status_code == 200, read.text
-            assert_from_cache(read)
+            assert_from_mirror(read)
 
 
 # --- 2 and 4. answers made without the database say so --------------------------------------
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-async def test_answers_after_the_database_went_away_say_cache_on_every_door(
+async def test_answers_after_the_database_went_away_come_from_the_mirror_on_every_door(
     fault: str, database_url: str, account: Account, tmp_path: Path
 ) -> None:
     """Read (and cached by the process) just before the outage; asked again right after
@@ -191,11 +191,11 @@ async def test_answers_after_the_database_went_away_say_cache_on_every_door(
             for item in (kept, latest.json()):
                 read = await rest.get(f"{WORK_ITEMS}/{item['id']}")
                 assert read.status_code == 200, read.text
-                assert_from_cache(read)
+                assert_from_mirror(read)
                 assert read.json()["title"] == item["title"]
             missing = await rest.get(f"{WORK_ITEMS}/{uuid.uuid4()}")
             assert missing.status_code == 404, missing.text
-            assert_from_cache(missing)  # the mirror does not have it: not the database's word
+            assert_from_mirror(missing)  # the mirror does not have it: not the database's word
             listed = await client.call_tool("list_work_items", {})
             assert not listed.is_error, listed.content
             assert source_of(listed) == "cache"

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # imported by the PostgreSQL watcher when made: SQLite never 
     import asyncpg
 
 # The token is one trivial statement: a database slower than this to answer it is in
-# trouble, and reads do not wait on the cache for it.
+# trouble, and reads do not wait on the read cache for it.
 WATCH_TIMEOUT_SECONDS = 0.5
 QUIET_AFTER_FAILURE = 1.0
 
@@ -110,7 +110,7 @@ class _DedicatedConnectionWatcher(ABC, Generic[C]):
             except self.errors:
                 if failed_at is None:
                     log.warning(
-                        "change watcher: the database did not answer; reads bypass the cache"
+                        "change watcher: the database did not answer; reads bypass the read cache"
                     )
                 self._failed_at = time.monotonic()
                 await self._drop()
@@ -192,7 +192,8 @@ class PostgresChangeWatcher(_DedicatedConnectionWatcher["asyncpg.Connection"]):
 
 
 class NoWatcher:
-    """For databases no other connection can see (in-memory SQLite): never cache."""
+    """For databases no other connection can see (in-memory SQLite): the read cache
+    keeps nothing."""
 
     async def token(self) -> str | None:
         return None

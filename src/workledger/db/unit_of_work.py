@@ -16,8 +16,8 @@ from workledger.db.outer_transaction import OuterTransaction
 from workledger.db.write_queue import WriteQueue
 from workledger.errors import Conflict, StorageUnavailable
 from workledger.fallback.outage import Outage
+from workledger.fallback.provenance import Source, note
 from workledger.fallback.route import Route, layer_after, layer_before
-from workledger.fallback.source import Source, note
 
 _DRIVER_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
@@ -144,7 +144,7 @@ class Database:
                 self.outage.went_away(exc)
                 raise StorageUnavailable("the database is unavailable; retry shortly") from exc
             raise
-        note("database")
+        note(Source.DATABASE)
         self.outage.answered()
 
     async def dispose(self) -> None:

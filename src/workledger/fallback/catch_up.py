@@ -85,7 +85,7 @@ class CatchUp:
         generation, start, end = self._generation, self._applied, len(self._writes)
         try:
             await self._apply(self._writes[start:end])
-        except Exception:  # the mirror is a cache: it serves what it has
+        except Exception:  # the mirror is a copy: it serves what it has
             log.exception("the mirror could not catch up with this process's writes")
             return False
         if generation == self._generation:

@@ -37,7 +37,7 @@ from workledger.fallback.catch_up import Unmirrored
 from workledger.fallback.commands import Command, Handlers
 from workledger.fallback.journal import Conflict, Entry, Journal, Unreadable, new_conflict
 from workledger.fallback.outage import Outage
-from workledger.fallback.source import note
+from workledger.fallback.provenance import Source, note
 from workledger.models import (
     AppliedOperation,
     Base,
@@ -100,18 +100,18 @@ def journaled(
             async def run() -> R:
                 return await method(service, actor=actor, **command.arguments())
 
-            if outage.journals and not outage.away:
+            if outage.writes_go_to_journal and not outage.away:
                 # The database is back and the journal is being replayed: wait a moment
                 # for it rather than make the journal longer.
                 journal = outage.journal
                 assert journal is not None
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(journal.drained.wait(), DRAIN_WAIT_SECONDS)
-            if not outage.journals:
+            if not outage.writes_go_to_journal:
                 try:
                     return await _on_database(outage, command, actor, run)
                 except StorageUnreachable:
-                    if not outage.journals:
+                    if not outage.writes_go_to_journal:
                         raise  # nowhere safe to keep it: refused, nothing stored
             return await _journal(db, command, actor, run)
 
@@ -147,7 +147,7 @@ async def _journal(
     await outage.mirror_caught_up()
     entry_id, appended = new_id(), False
     try:
-        async with db.transaction(layer="cache"):
+        async with db.transaction(layer="mirror"):
             result = await run()
             record_id, version = _changed(command, result)
             entry = Entry(
@@ -165,7 +165,7 @@ async def _journal(
         if appended:  # the mirror did not commit it, and the client is told it failed
             await journal.withdraw(entry_id)
         raise
-    note("journal", journal_id=str(entry_id))
+    note(Source.JOURNAL, journal_id=str(entry_id))
     return result
 
 
@@ -250,7 +250,7 @@ class Replayer:
         if not writes:
             return
         started = time.perf_counter()
-        async with self.db.transaction(layer="cache") as session:
+        async with self.db.transaction(layer="mirror") as session:
             held = await _versions(session, writes)
             for write in writes:
                 key = (write.command.record_type, write.record_id)

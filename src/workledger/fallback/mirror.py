@@ -2,8 +2,9 @@
 
 It has the same schema (the same migrations) and is refreshed by copying every table from
 one consistent PostgreSQL snapshot. It serves reads, and takes journaled writes, while
-its last copy is younger than ``WORKLEDGER_CACHE_TTL_SECONDS``. It is a cache: deleting
-the file loses nothing (the journal, which is not, lives in a file of its own)."""
+its last copy is younger than ``WORKLEDGER_CACHE_TTL_SECONDS`` (the setting's name, and
+the ``cache`` clients are told it served, keep the mirror's older name). It is a copy:
+deleting the file loses nothing (the journal, which is not, lives in a file of its own)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from workledger.errors import StorageUnavailable
 from workledger.fallback.catch_up import Apply, CatchUp, Unmirrored
-from workledger.fallback.source import Source
+from workledger.fallback.provenance import Source
 
 if TYPE_CHECKING:  # a SQLite ledger never loads the outage machinery
     from workledger.db.unit_of_work import Database
@@ -89,7 +89,7 @@ class Outage:
 
         if self._layers is not None:
             raise RuntimeError("the outage layers are open already")
-        on_mirror = Database(mirror.engine, layer="cache")
+        on_mirror = Database(mirror.engine, layer=Source.MIRROR)
         self._layers = _Layers(mirror, on_mirror, journal, status, CatchUp(catch_up))
 
     # --- the state -------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class Outage:
         return self._layers is not None and self._layers.mirror.fresh()
 
     @property
-    def journals(self) -> bool:
+    def writes_go_to_journal(self) -> bool:
         """Whether a write made now goes to the journal (and the mirror)."""
         return self.degraded and self.mirror_serves
 
@@ -130,11 +130,11 @@ class Outage:
     def serving(self) -> Source:
         """The layer reads come from now."""
         if not self.degraded or self._layers is None:
-            return "database"
+            return Source.DATABASE
         if self.mirror_serves:
-            return "cache"
+            return Source.MIRROR
         status = self._layers.status
-        return (status.serving if status is not None else None) or "database"
+        return (status.serving if status is not None else None) or Source.DATABASE
 
     def went_away(self, exc: BaseException) -> None:
         if not self._away:
@@ -167,7 +167,7 @@ class Outage:
 
     def mirror_layer(self) -> FallbackLayer:
         layers = self._opened()
-        return FallbackLayer(layers.on_mirror, "cache", layers.mirror.synced_at)
+        return FallbackLayer(layers.on_mirror, Source.MIRROR, layers.mirror.synced_at)
 
     async def read_layer(self) -> FallbackLayer | None:
         """The first layer after the database that can answer a read now, if any."""

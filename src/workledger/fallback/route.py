@@ -10,8 +10,8 @@ from workledger.errors import StorageUnreachable
 from workledger.fallback.outage import FallbackLayer, Outage
 
 # ``auto``: the database, or a fallback layer for a read while degraded (and when the
-# database cannot be reached); ``database`` and ``cache`` (the mirror) choose.
-Route = Literal["auto", "database", "cache"]
+# database cannot be reached); ``database`` and ``mirror`` choose.
+Route = Literal["auto", "database", "mirror"]
 
 UNREACHABLE = "the database is unavailable; retry shortly"
 
@@ -21,7 +21,7 @@ async def layer_before(outage: Outage, *, write: bool, route: Route) -> Fallback
     (None: try it). A write the outage refuses is StorageUnreachable, without trying."""
     if write and route == "auto" and outage.refuses_writes:
         raise StorageUnreachable(UNREACHABLE)
-    if route == "cache":
+    if route == "mirror":
         return outage.mirror_layer()
     if route == "auto" and not write and outage.degraded:
         return await outage.read_layer()

@@ -18,13 +18,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from workledger.db.change_watcher import NoWatcher
 from workledger.db.engine import build_engine
 from workledger.db.migrate import upgrade
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
+from workledger.fallback.provenance import Source
 from workledger.models import Account
 from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
@@ -38,12 +38,11 @@ from workledger.status_file.parser import parse_status_file
 log = logging.getLogger(__name__)
 
 LAYER_FILE = "status-layer.sqlite3"
-Layer = Literal["git", "file"]
 
 
 @dataclass(frozen=True)
 class StatusText:
-    layer: Layer
+    layer: Source  # GIT or FILE
     text: str
     as_of: datetime  # the commit's time, or the file's modification time
     where: str
@@ -54,7 +53,7 @@ class _Built:
     key: str
     db: Database
     as_of: datetime
-    layer: Layer
+    layer: Source
 
 
 class StatusLayers:
@@ -75,11 +74,11 @@ class StatusLayers:
         self._lock = asyncio.Lock()  # one build at a time
 
     @property
-    def serving(self) -> Layer | None:
+    def serving(self) -> Source | None:
         """The layer the last read fell back to, if any."""
         return None if self._built is None else self._built.layer
 
-    async def database(self) -> tuple[Database, Layer, datetime] | None:
+    async def database(self) -> tuple[Database, Source, datetime] | None:
         """The database answering from the newest status text, or None without one."""
         found = await newest_status_text(self.status_file, self.repo_dir)
         if found is None:
@@ -114,11 +113,11 @@ class StatusLayers:
         async with db.transaction() as session:
             now = utcnow()
             session.add(Account(id=account_id, email=email, created_at=now, updated_at=now))
-        cache = ReadCache(NoWatcher())
+        read_cache = ReadCache(NoWatcher())
         importer = ImportService(
             db,
-            vendors=VendorService(db, cache=cache),
-            work_items=WorkItemService(db, cache=cache),
+            vendors=VendorService(db, cache=read_cache),
+            work_items=WorkItemService(db, cache=read_cache),
             deployments=DeploymentService(db),
             enhancements=EnhancementService(db),
         )
@@ -147,7 +146,7 @@ def _on_disk(status_file: Path) -> StatusText | None:
         modified = status_file.stat().st_mtime
     except (OSError, UnicodeDecodeError):
         return None
-    return StatusText("file", text, datetime.fromtimestamp(modified, UTC), str(status_file))
+    return StatusText(Source.FILE, text, datetime.fromtimestamp(modified, UTC), str(status_file))
 
 
 def _inside(status_file: Path, repo_dir: Path) -> str | None:
@@ -170,4 +169,4 @@ async def _committed(status_file: Path, repo_dir: Path) -> StatusText | None:
     if text is None:
         return None
     when = datetime.fromisoformat(committed_at).astimezone(UTC)
-    return StatusText("git", text, when, f"git {commit[:12]}:{relative}")
+    return StatusText(Source.GIT, text, when, f"git {commit[:12]}:{relative}")

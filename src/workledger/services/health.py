@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from workledger.db.unit_of_work import Database
 from workledger.errors import StorageUnavailable
-from workledger.fallback.source import Source
+from workledger.fallback.provenance import Source
 from workledger.repositories.health import ping
 from workledger.services.common import Service
 
 # /health answers within 2 s (docs/reference/outage.md), however long the database takes to fail.
 ANSWER_WITHIN_SECONDS = 1.5
+
+
+# /health's schema names the sources inline, as it did before they were an enum.
+_AS_BEFORE = WithJsonSchema(
+    {"enum": [s.value for s in Source], "title": "Source", "type": "string"}
+)
 
 
 class JournalCounts(BaseModel):
@@ -27,7 +34,7 @@ class Health(BaseModel):
     database: str
     backend: str
     # The layer reads come from now (docs/reference/outage.md), and what the journal holds.
-    source: Source
+    source: Annotated[Source, _AS_BEFORE]
     journal: JournalCounts
     # When the local mirror last matched the database (PostgreSQL only).
     mirror_synced_at: datetime | None = None

@@ -41,7 +41,7 @@ class ReadCache:
         self._watcher = watcher
         self._max_entries = max_entries
         # True inside an open write transaction: what it reads may yet roll back, and
-        # what it has written is not in the cache yet; it neither reads nor fills it.
+        # what it has written is not in the read cache yet; it neither reads nor fills it.
         self._bypass = bypass
         self._commits = commits  # how many write transactions this process committed
         self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
