@@ -5,10 +5,11 @@ SQLAlchemy dialect when first used: a command on SQLite never loads PostgreSQL's
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     ColumnElement,
+    ColumnExpressionArgument,
     Insert,
     Table,
     bindparam,
@@ -20,6 +21,12 @@ from sqlalchemy import (
 )
 
 from workledger.errors import SettingsError
+
+if TYPE_CHECKING:  # each dialect's INSERT is imported when first made (see above)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # An INSERT that can say what to do ON CONFLICT, in either dialect.
+    OnConflictInsert = sqlite.Insert | postgresql.Insert
 
 
 class Dialect(ABC):
@@ -35,7 +42,9 @@ class Dialect(ABC):
     autocommit_statements: ClassVar[bool]
 
     @abstractmethod
-    def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
+    def json_array_contains(
+        self, column: ColumnExpressionArgument[list[str]], value: str
+    ) -> ColumnElement[bool]:
         """``value`` is an element of the JSON array in ``column``."""
 
     @abstractmethod
@@ -44,8 +53,8 @@ class Dialect(ABC):
         group of none may give NULL)."""
 
     @abstractmethod
-    def insert(self, model: Any) -> Any:
-        """An INSERT that can say what to do ON CONFLICT."""
+    def insert(self, table: Table) -> OnConflictInsert:
+        """An INSERT into ``table`` that can say what to do ON CONFLICT."""
 
     def upsert(
         self, table: Table, *, columns: list[str], conflict: list[str], increment: str
@@ -54,11 +63,10 @@ class Dialect(ABC):
         the new row's ``increment`` to the existing row's. Made once and executed with
         parameters, it is compiled once; on a table, not a model, it skips the ORM."""
         stmt = self.insert(table).values({name: bindparam(name) for name in columns})
-        result: Insert = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=conflict,
             set_={increment: table.c[increment] + stmt.excluded[increment]},
         )
-        return result
 
 
 class SQLite(Dialect):
@@ -67,17 +75,19 @@ class SQLite(Dialect):
     single_writer = True
     autocommit_statements = False
 
-    def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
+    def json_array_contains(
+        self, column: ColumnExpressionArgument[list[str]], value: str
+    ) -> ColumnElement[bool]:
         each = func.json_each(column).table_valued("value")
         return exists(select(true()).select_from(each).where(each.c.value == value))
 
     def json_rows(self, *columns: Any) -> ColumnElement[Any]:
         return func.json_group_array(func.json_array(*columns))
 
-    def insert(self, model: Any) -> Any:
+    def insert(self, table: Table) -> OnConflictInsert:
         from sqlalchemy.dialects.sqlite import insert
 
-        return insert(model)
+        return insert(table)
 
 
 class PostgreSQL(Dialect):
@@ -86,7 +96,9 @@ class PostgreSQL(Dialect):
     single_writer = False
     autocommit_statements = True
 
-    def json_array_contains(self, column: Any, value: str) -> ColumnElement[bool]:
+    def json_array_contains(
+        self, column: ColumnExpressionArgument[list[str]], value: str
+    ) -> ColumnElement[bool]:
         from sqlalchemy.dialects.postgresql import JSONB
 
         return type_coerce(column, JSONB).contains([value])
@@ -94,10 +106,10 @@ class PostgreSQL(Dialect):
     def json_rows(self, *columns: Any) -> ColumnElement[Any]:
         return func.json_agg(func.json_build_array(*columns))
 
-    def insert(self, model: Any) -> Any:
+    def insert(self, table: Table) -> OnConflictInsert:
         from sqlalchemy.dialects.postgresql import insert
 
-        return insert(model)
+        return insert(table)
 
 
 _DIALECTS: dict[str, Dialect] = {d.name: d for d in (SQLite(), PostgreSQL())}

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from workledger.config import normalize_database_url
 from workledger.db.failures import meaning
+
+if TYPE_CHECKING:  # each dialect's driver is loaded when its engine is made
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL: how long a request may wait for a pooled connection, for a new connection,
@@ -47,7 +52,11 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncE
     )
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def _still_connected(
+        dbapi_connection: AsyncAdapt_asyncpg_connection,
+        _record: ConnectionPoolEntry,
+        _proxy: PoolProxiedConnection,
+    ) -> None:
         # A connection the server (or the network) cut is known to the driver without a
         # round trip: the pool replaces it now rather than failing the request on it, and
         # a database that refuses new connections is found before any work begins.
@@ -79,7 +88,9 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     )
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(
+        dbapi_connection: AsyncAdapt_aiosqlite_connection, _record: ConnectionPoolEntry
+    ) -> None:
         # SQLAlchemy, not the driver, emits BEGIN: see _on_begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
