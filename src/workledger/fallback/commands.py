@@ -16,18 +16,21 @@ from __future__ import annotations
 import json
 import uuid
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, Self, get_args
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Protocol, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from workledger.db.types import utcnow
 from workledger.models import new_id
 from workledger.schemas.common import Actor
-from workledger.schemas.deployment import DeploymentCreate
-from workledger.schemas.enhancement import EnhancementCreate, EnhancementUpdate
-from workledger.schemas.project_configuration import ProjectConfigurationUpdate
-from workledger.schemas.vendor import VendorCreate, VendorUpdate
-from workledger.schemas.work_item import WorkItemCreate, WorkItemUpdate
+from workledger.schemas.deployment import DeploymentCreate, DeploymentRead
+from workledger.schemas.enhancement import EnhancementCreate, EnhancementRead, EnhancementUpdate
+from workledger.schemas.project_configuration import (
+    ProjectConfigurationRead,
+    ProjectConfigurationUpdate,
+)
+from workledger.schemas.vendor import VendorCreate, VendorRead, VendorUpdate
+from workledger.schemas.work_item import WorkItemCreate, WorkItemRead, WorkItemUpdate
 
 if TYPE_CHECKING:
     from workledger.services.deployment import DeploymentService
@@ -63,14 +66,14 @@ class Command(BaseModel, ABC):
     new_id_field: ClassVar[str | None] = None
 
     @classmethod
-    def of(cls, arguments: dict[str, Any]) -> Self:
+    def of(cls, arguments: dict[str, object]) -> Self:
         """The command for a call with these keyword arguments (the actor aside)."""
         given = {name: value for name, value in arguments.items() if value is not None}
         if cls.new_id_field is not None and cls.new_id_field not in given:
             given[cls.new_id_field] = new_id()
         return cls.model_validate(given)
 
-    def arguments(self) -> dict[str, Any]:
+    def arguments(self) -> dict[str, object]:
         """The service method's keyword arguments (the actor aside)."""
         return {name: getattr(self, name) for name in self.model_fields_set if name != "type"}
 
@@ -96,8 +99,8 @@ class Command(BaseModel, ABC):
         return self.model_copy(update={self.names_record: record_id})
 
     @abstractmethod
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
-        """Make the write, by the service method the command stands for."""
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> BaseModel | None:
+        """Make the write, by the service method the command stands for; its answer."""
 
     def dump(self) -> str:
         """The stored JSON: what the caller gave, not the defaults."""
@@ -117,7 +120,7 @@ class CreateWorkItem(Command):
     item_id: uuid.UUID
     data: WorkItemCreate
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> WorkItemRead:
         return await handlers.work_items.create(actor=actor, data=self.data, item_id=self.item_id)
 
 
@@ -133,7 +136,7 @@ class UpdateWorkItem(_OnWorkItem):
     type: Literal["work_item.update"] = "work_item.update"
     data: WorkItemUpdate
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> WorkItemRead:
         return await handlers.work_items.update(actor=actor, item_id=self.item_id, data=self.data)
 
 
@@ -141,7 +144,7 @@ class ClaimWorkItem(_OnWorkItem):
     type: Literal["work_item.claim"] = "work_item.claim"
     version: int
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> WorkItemRead:
         return await handlers.work_items.claim(
             actor=actor, item_id=self.item_id, version=self.version
         )
@@ -152,7 +155,7 @@ class DeleteWorkItem(_OnWorkItem):
     version: int
     cascade: bool = False
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> WorkItemRead:
         return await handlers.work_items.delete(
             actor=actor, item_id=self.item_id, version=self.version, cascade=self.cascade
         )
@@ -168,7 +171,7 @@ class RestoreWorkItem(_OnWorkItem):
             return settled.model_copy(update={"version": version})
         return settled
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> WorkItemRead:
         return await handlers.work_items.restore(
             actor=actor, item_id=self.item_id, version=self.version
         )
@@ -184,7 +187,7 @@ class CreateVendor(Command):
     vendor_id: uuid.UUID
     data: VendorCreate
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> VendorRead:
         return await handlers.vendors.create(actor=actor, data=self.data, vendor_id=self.vendor_id)
 
 
@@ -201,7 +204,7 @@ class UpdateVendor(Command):
             return self
         return type(self)(vendor_id=record_id, data=self.data)
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> VendorRead:
         return await handlers.vendors.update(
             actor=actor, data=self.data, vendor_id=self.vendor_id, name=self.name
         )
@@ -215,7 +218,7 @@ class RecordDeployment(Command):
     data: DeploymentCreate
 
     @classmethod
-    def of(cls, arguments: dict[str, Any]) -> Self:
+    def of(cls, arguments: dict[str, object]) -> Self:
         """Deployed now, unless the call says when: a replay hours later keeps the time."""
         command = super().of(arguments)
         if command.data.deployed_at is not None:
@@ -223,7 +226,7 @@ class RecordDeployment(Command):
         data = command.data.model_copy(update={"deployed_at": utcnow()})
         return command.model_copy(update={"data": data})
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> DeploymentRead:
         return await handlers.deployments.record(
             actor=actor, data=self.data, deployment_id=self.deployment_id
         )
@@ -236,7 +239,7 @@ class CreateEnhancement(Command):
     enhancement_id: uuid.UUID
     data: EnhancementCreate
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> EnhancementRead:
         return await handlers.enhancements.create(
             actor=actor, data=self.data, enhancement_id=self.enhancement_id
         )
@@ -252,7 +255,7 @@ class UpdateEnhancement(_OnEnhancement):
     type: Literal["enhancement.update"] = "enhancement.update"
     data: EnhancementUpdate
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> EnhancementRead:
         return await handlers.enhancements.update(
             actor=actor, enhancement_id=self.enhancement_id, data=self.data
         )
@@ -262,7 +265,7 @@ class DeleteEnhancement(_OnEnhancement):
     type: Literal["enhancement.delete"] = "enhancement.delete"
     version: int
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> None:
         return await handlers.enhancements.delete(
             actor=actor, enhancement_id=self.enhancement_id, version=self.version
         )
@@ -273,11 +276,12 @@ class UpdateConfiguration(Command):
     record_type = "project_configuration"
     data: ProjectConfigurationUpdate
 
-    async def apply(self, handlers: Handlers, *, actor: Actor) -> Any:
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> ProjectConfigurationRead:
         return await handlers.configuration.update(actor=actor, data=self.data)
 
 
-AnyCommand = Annotated[
+# A stored command, told by its type tag.
+TaggedCommand = Annotated[
     CreateWorkItem
     | UpdateWorkItem
     | ClaimWorkItem
@@ -292,9 +296,9 @@ AnyCommand = Annotated[
     | UpdateConfiguration,
     Field(discriminator="type"),
 ]
-_COMMAND: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
+_COMMAND: TypeAdapter[TaggedCommand] = TypeAdapter(TaggedCommand)
 TYPES: tuple[str, ...] = tuple(
-    model.model_fields["type"].default for model in get_args(get_args(AnyCommand)[0])
+    model.model_fields["type"].default for model in get_args(get_args(TaggedCommand)[0])
 )
 
 
@@ -325,7 +329,7 @@ _LEGACY: dict[str, type[Command]] = {
 
 def legacy(
     operation: str,
-    arguments: dict[str, Any],
+    arguments: dict[str, object],
     *,
     ids: list[str],
     record_id: str | None,

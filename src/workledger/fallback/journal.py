@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -85,7 +84,7 @@ class Unreadable:
     record_type: str
     record_id: str | None
     journaled_at: datetime
-    change: dict[str, Any]
+    change: dict[str, object]
     reason: str
 
 
@@ -97,9 +96,9 @@ class Conflict:
     record_id: str | None
     actor: str
     journaled_at: datetime
-    change: dict[str, Any]
+    change: dict[str, object]
     reason: str
-    current: dict[str, Any] | None
+    current: dict[str, object] | None
 
 
 class Journal:
@@ -176,12 +175,9 @@ class Journal:
         """Pending entries in the order they were journaled."""
         async with self._lock:
             rows = await self._db.execute_fetchall(
-                "SELECT id, account_id, client, operation, record_type, record_id,"
-                " base_version, arguments, ids, journaled_at, format"
-                " FROM entries ORDER BY seq LIMIT ?",
-                (limit,),
+                f"SELECT {_ENTRY_COLUMNS} FROM entries ORDER BY seq LIMIT ?", (limit,)
             )
-        return [_entry(row) for row in rows]
+        return [_entry(_StoredEntry(*row)) for row in rows]
 
     async def settle(self, settled: list[tuple[Entry | Unreadable, Conflict | None]]) -> None:
         """Cross entries off, keeping a conflict in the place of each one replay refused."""
@@ -225,8 +221,7 @@ class Journal:
         where, given = ("account_id = ?", (str(account_id),)) if account_id else ("1 = 1", ())
         async with self._lock:
             rows = await self._db.execute_fetchall(
-                "SELECT seq, id, journal_id, record_type, record_id, actor, journaled_at,"
-                f" change, reason, current FROM conflicts WHERE {where} AND seq > ?"
+                f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} AND seq > ?"
                 " ORDER BY seq LIMIT ?",
                 (*given, after, limit),
             )
@@ -234,7 +229,8 @@ class Journal:
                 f"SELECT count(*) FROM conflicts WHERE {where}",
                 given,
             )
-        return [(row[0], _conflict(row[1:])) for row in rows], int(total)
+        stored = [_StoredConflict(*row) for row in rows]
+        return [(conflict.seq, _conflict(conflict)) for conflict in stored], int(total)
 
     async def dismiss(self, account_id: uuid.UUID, conflict_id: uuid.UUID) -> bool:
         async with self._lock:
@@ -258,7 +254,7 @@ class Journal:
 
 
 def new_conflict(
-    entry: Entry | Unreadable, *, reason: str, current: dict[str, Any] | None
+    entry: Entry | Unreadable, *, reason: str, current: dict[str, object] | None
 ) -> Conflict:
     change = entry.change if isinstance(entry, Unreadable) else json.loads(entry.command.dump())
     return Conflict(
@@ -274,37 +270,71 @@ def new_conflict(
     )
 
 
-def _entry(row: Sequence[Any]) -> Entry | Unreadable:
-    entry_id, account_id, client, operation, record_type, record_id = row[:6]
-    base_version, arguments, ids, journaled_at, stored_format = row[6:]
-    at = datetime.fromisoformat(journaled_at)
+class _StoredEntry(NamedTuple):
+    """A row of ``entries``, as ``oldest`` selects it."""
+
+    id: str
+    account_id: str
+    client: str
+    operation: str
+    record_type: str
+    record_id: str | None
+    base_version: int | None
+    arguments: str
+    ids: str
+    journaled_at: str
+    format: int
+
+
+class _StoredConflict(NamedTuple):
+    """A row of ``conflicts``, as ``conflicts_of`` selects it."""
+
+    seq: int
+    id: str
+    journal_id: str
+    record_type: str
+    record_id: str | None
+    actor: str
+    journaled_at: str
+    change: str
+    reason: str
+    current: str | None
+
+
+_ENTRY_COLUMNS = ", ".join(_StoredEntry._fields)
+_CONFLICT_COLUMNS = ", ".join(_StoredConflict._fields)
+
+
+def _entry(row: _StoredEntry) -> Entry | Unreadable:
+    at = datetime.fromisoformat(row.journaled_at)
     try:
-        if stored_format == 0:
+        if row.format == 0:
             command = commands.legacy(
-                operation,
-                json.loads(arguments),
-                ids=json.loads(ids),
-                record_id=record_id,
-                base_version=base_version,
+                row.operation,
+                json.loads(row.arguments),
+                ids=json.loads(row.ids),
+                record_id=row.record_id,
+                base_version=row.base_version,
             )
         else:
-            command = commands.load(arguments)
+            command = commands.load(row.arguments)
     except Exception as unreadable:  # one entry must not hold up the ones behind it
         why = _first_line(unreadable)
         return Unreadable(
-            id=uuid.UUID(entry_id),
-            account_id=uuid.UUID(account_id),
-            client=client,
-            record_type=record_type,
-            record_id=record_id,
+            id=uuid.UUID(row.id),
+            account_id=uuid.UUID(row.account_id),
+            client=row.client,
+            record_type=row.record_type,
+            record_id=row.record_id,
             journaled_at=at,
-            change=_change(arguments),
+            change=_change(row.arguments),
             reason=f"internal_error: this release cannot read the write ({why})",
         )
-    return Entry(uuid.UUID(entry_id), uuid.UUID(account_id), client, command, record_id, at)
+    entry_id, account_id = uuid.UUID(row.id), uuid.UUID(row.account_id)
+    return Entry(entry_id, account_id, row.client, command, row.record_id, at)
 
 
-def _change(arguments: str) -> dict[str, Any]:
+def _change(arguments: str) -> dict[str, object]:
     try:
         found = json.loads(arguments)
     except ValueError:
@@ -316,17 +346,17 @@ def _first_line(error: Exception) -> str:
     return (str(error).splitlines() or [type(error).__name__])[0]
 
 
-def _conflict(row: Sequence[Any]) -> Conflict:
+def _conflict(row: _StoredConflict) -> Conflict:
     return Conflict(
-        id=uuid.UUID(row[0]),
-        journal_id=uuid.UUID(row[1]),
-        record_type=row[2],
-        record_id=row[3],
-        actor=row[4],
-        journaled_at=datetime.fromisoformat(row[5]),
-        change=json.loads(row[6]),
-        reason=row[7],
-        current=None if row[8] is None else json.loads(row[8]),
+        id=uuid.UUID(row.id),
+        journal_id=uuid.UUID(row.journal_id),
+        record_type=row.record_type,
+        record_id=row.record_id,
+        actor=row.actor,
+        journaled_at=datetime.fromisoformat(row.journaled_at),
+        change=json.loads(row.change),
+        reason=row.reason,
+        current=None if row.current is None else json.loads(row.current),
     )
 
 

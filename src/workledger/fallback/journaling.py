@@ -23,9 +23,10 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
+from sqlalchemy import FromClause
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +41,6 @@ from workledger.fallback.outage import Outage
 from workledger.fallback.provenance import Source, note
 from workledger.models import (
     AppliedOperation,
-    Base,
     Deployment,
     Enhancement,
     ProjectConfiguration,
@@ -169,7 +169,7 @@ async def _journal(
     return result
 
 
-def _changed(command: Command, result: Any) -> tuple[uuid.UUID | None, int | None]:
+def _changed(command: Command, result: object) -> tuple[uuid.UUID | None, int | None]:
     """The record the command changed (its full id), and the version it was made against:
     the one before the result's."""
     found = getattr(result, "id", None)
@@ -233,7 +233,7 @@ class Replayer:
                 settled.append((entry, conflict))
         return settled
 
-    async def _apply(self, entry: Entry) -> tuple[str | None, dict[str, Any] | None]:
+    async def _apply(self, entry: Entry) -> tuple[str | None, dict[str, object] | None]:
         """Why the entry was refused (None: it applied), and the record as it is then."""
         actor = Actor(account_id=entry.account_id, client=entry.client)
         refusal = await _apply(entry.command, self.handlers, actor, str(entry.id))
@@ -271,7 +271,7 @@ class Replayer:
 
     async def _current(
         self, command: Command, actor: Actor, record_id: uuid.UUID | None
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, object] | None:
         service = _service_of(self.handlers, command.record_type)
         if record_id is None:
             return None
@@ -294,12 +294,12 @@ def _service_of(handlers: Handlers, record_type: str) -> Journaled:
 
 
 # The table of each kind of record a command changes.
-RECORDS: dict[str, type[Base]] = {
-    "work_item": WorkItem,
-    "vendor": Vendor,
-    "deployment": Deployment,
-    "enhancement": Enhancement,
-    "project_configuration": ProjectConfiguration,
+RECORDS: dict[str, FromClause] = {
+    "work_item": WorkItem.__table__,
+    "vendor": Vendor.__table__,
+    "deployment": Deployment.__table__,
+    "enhancement": Enhancement.__table__,
+    "project_configuration": ProjectConfiguration.__table__,
 }
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import FromClause, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.models import AppliedOperation
@@ -21,8 +20,9 @@ async def applied_among(session: AsyncSession, ids: Collection[uuid.UUID]) -> se
 
 
 async def versions_of(
-    session: AsyncSession, model: Any, ids: Collection[uuid.UUID]
+    session: AsyncSession, table: FromClause, ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
-    """The version of each record of ``model`` among ``ids`` that exists."""
-    rows = await session.execute(select(model.id, model.version).where(model.id.in_(ids)))
-    return {row.id: row.version for row in rows}
+    """The version of each row of ``table`` (one with ``id`` and ``version`` columns) among
+    ``ids`` that exists."""
+    found = select(table.c.id, table.c.version).where(table.c.id.in_(ids))
+    return {row.id: row.version for row in await session.execute(found)}
