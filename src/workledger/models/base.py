@@ -80,7 +80,7 @@ class AuditMixin:
 
     @declared_attr.directive
     @classmethod
-    def __mapper_args__(cls) -> dict[str, Any]:
+    def __mapper_args__(cls) -> dict[str, object]:
         # The ORM adds "AND version = :loaded" to every UPDATE and bumps it: a last
         # line of defence behind the row lock the repositories take.
         return {"version_id_col": cls.version}

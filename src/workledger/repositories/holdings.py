@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from workledger.models import ArchivedWorkItem, Deployment, Enhancement, Vendor, WorkItem
+from workledger.models.base import AccountScopedMixin
 from workledger.repositories.base import AccountScopedRepository
 
 
@@ -42,7 +41,7 @@ class HoldingsRepository(AccountScopedRepository):
             WorkItem, WorkItem.item_type == "session", WorkItem.deleted_at.is_(None)
         )
 
-    async def _count(self, model: Any, *where: Any) -> int:
+    async def _count(self, model: type[AccountScopedMixin], *where: ColumnElement[bool]) -> int:
         stmt = (
             select(func.count())
             .select_from(model)

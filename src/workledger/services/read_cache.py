@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 from workledger.db.change_watcher import ChangeWatcher, Tokens
 
@@ -44,7 +44,7 @@ class ReadCache:
         # what it has written is not in the read cache yet; it neither reads nor fills it.
         self._bypass = bypass
         self._commits = commits  # how many write transactions this process committed
-        self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
         # The current request's tokens, and the commit count they were read at.
         self._request: ContextVar[list[tuple[int, Tokens]] | None] = ContextVar(
             f"workledger_request_tokens_{id(self)}", default=None
@@ -82,7 +82,8 @@ class ReadCache:
         hit = self._entries.get(key)
         if hit is not None and hit[0] == token:
             self._entries.move_to_end(key)
-            return hit[1]  # type: ignore[no-any-return]
+            # A key is loaded by one kind of ``load``: its value is of that type.
+            return cast(T, hit[1])
         value = await load()
         self._entries[key] = (token, value)
         self._entries.move_to_end(key)
