@@ -247,8 +247,8 @@ def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:
     for name, value in rows:
         if value:
             console.print(f"  {name:<13}{value}", markup=False)
-    for key, value in item.metadata.items():
-        console.print(f"  {key:<13}{value}", markup=False)
+    for key, kept in item.metadata.items():
+        console.print(f"  {key:<13}{kept}", markup=False)
     if item.dependencies:
         console.print("  depends on", markup=False)
         for edge in item.dependencies:

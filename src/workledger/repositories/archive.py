@@ -29,7 +29,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.base import AccountScopedRepository
-from workledger.repositories.work_item import path_ids, recount_open_dependencies
+from workledger.repositories.readiness import recount_open_dependencies
+from workledger.repositories.work_item import path_ids
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
 from workledger.schemas.work_item import MAX_DEPTH
 

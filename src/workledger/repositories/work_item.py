@@ -33,7 +33,6 @@ from workledger.repositories.base import AccountScopedRepository, chunks
 from workledger.repositories.readiness import (
     Readied,
     holds_back_sql,
-    recount_open_dependencies,
 )
 from workledger.repositories.work_item_count import CountKey
 from workledger.repositories.work_item_dependency import (
@@ -46,7 +45,6 @@ from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import item_ref
 
-# Also where archive.py finds the recount, which now lives with the rule it keeps.
 __all__ = [
     "NODE_COLUMNS",
     "Edges",
@@ -55,7 +53,6 @@ __all__ = [
     "WorkItemRepository",
     "path_ids",
     "path_segment",
-    "recount_open_dependencies",
     "subtree",
 ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema, model_validator
 
@@ -72,7 +72,6 @@ __all__ = [
     "WorkItemListQuery",
     "WorkItemNode",
     "WorkItemPatch",
-    "WorkItemQuery",
     "WorkItemRead",
     "WorkItemReadOptions",
     "WorkItemRef",
@@ -251,9 +250,6 @@ class QueryWorkItem(WorkItemReadOptions):
     id: WorkItemRef
 
 
-WorkItemQuery = QueryWorkItem  # its name before, which mcp/tools/work_item.py still uses
-
-
 class WorkItemListQuery(QueryModel):
     item_type: ItemType | None = None
     status: ItemStatus | None = None
@@ -340,8 +336,7 @@ class WorkItemRead(WorkItemSummary):
     branch_name: str | None
     commit_hash: str | None
     pr_number: int | None
-    # Any, not object: cli/items.py prints the values into a variable typed str | None.
-    metadata: dict[str, Any]
+    metadata: dict[str, object]
     dependencies: list[DependencyRead]
     created_at: datetime
     created_by: str

@@ -6,12 +6,12 @@ from workledger.mcp.context import LedgerContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
     ClaimWorkItem,
+    QueryWorkItem,
     UpdateWorkItem,
     WorkItemBrief,
     WorkItemCreate,
     WorkItemHierarchy,
     WorkItemListQuery,
-    WorkItemQuery,
     WorkItemRead,
 )
 
@@ -31,7 +31,7 @@ async def update_work_item(change: UpdateWorkItem, ctx: LedgerContext) -> WorkIt
     return await now.services.work_items.update(actor=now.actor, item_id=change.id, data=change)
 
 
-async def query_work_item(query: WorkItemQuery, ctx: LedgerContext) -> WorkItemHierarchy:
+async def query_work_item(query: QueryWorkItem, ctx: LedgerContext) -> WorkItemHierarchy:
     """One work item in full; include_hierarchy=true adds its ancestors (root first) and
     descendants (tree order)."""
     now = calling(ctx)
