@@ -14,8 +14,8 @@ import click
 
 from tests.support.install import CHECKOUT
 from workledger import __version__
-from workledger.main import cli
 from workledger.config import LOCAL_ACCOUNT_EMAIL, Settings
+from workledger.main import cli
 from workledger.mcp.registry import TOOLS
 
 SERVER = json.loads((CHECKOUT / "server.json").read_text())

@@ -18,8 +18,8 @@ from tests.api.conftest import BASE_URL, PASSWORD, auth_headers, signup_and_logi
 from tests.conftest import TEST_SECRET, make_settings, new_actor
 from tests.support.fault_proxy import fault_proxy
 from workledger.app import create_app
-from workledger.http.rate_limit import RateLimited, SlidingWindowLimiter
 from workledger.container import Container
+from workledger.http.rate_limit import RateLimited, SlidingWindowLimiter
 from workledger.schemas.common import Actor
 
 AUTH = "/api/v1/auth"

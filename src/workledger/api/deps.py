@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from workledger.errors import FieldError, Unauthorized, ValidationError
 from workledger.http.deps import AppContainer
-from workledger.schemas.common import Actor, unknown_field
+from workledger.schemas.common import Actor
+from workledger.schemas.strict import unknown_field
 from workledger.services.account import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")

@@ -19,7 +19,8 @@ from workledger.errors import (
     ValidationError,
     VersionConflict,
 )
-from workledger.schemas.common import StrictModel, WithVersion, WithVersionOrIfMatch
+from workledger.schemas.common import WithVersion, WithVersionOrIfMatch
+from workledger.schemas.strict import StrictModel
 
 # A version of up to nine digits (a record would need a billion changes to pass it).
 ETAG_PATTERN = r'^(?:W/)?"([1-9][0-9]{0,8})"$'

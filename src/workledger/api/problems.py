@@ -28,7 +28,7 @@ from workledger.errors import (
     VersionConflict,
     WorkledgerError,
 )
-from workledger.schemas.common import unknown_field
+from workledger.schemas.strict import unknown_field
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails

@@ -19,13 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from workledger.schemas.common import (
-    CURSOR_PATTERN,
-    MAX_PAGE,
-    NOT_BLANK_PATTERN,
-    ChangeModel,
-    refused_nulls,
-)
+from workledger.schemas.common import CURSOR_PATTERN, MAX_PAGE, NOT_BLANK_PATTERN
+from workledger.schemas.strict import ChangeModel, refused_nulls
 from workledger.schemas.work_item import WORK_ITEM_REF_PATTERN
 
 NULL = {"type": "null"}

@@ -49,7 +49,7 @@ from workledger.mcp import lean
 from workledger.mcp.context import UNVERIFIED, Ledger, LedgerContext
 from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
-from workledger.schemas.common import DIGITS_AS_INTEGERS, StrictModel, field_errors
+from workledger.schemas.strict import DIGITS_AS_INTEGERS, StrictModel, field_errors
 
 # What a tool call answers (the SDK's type).
 ToolResult = CallToolResult | InputRequiredResult

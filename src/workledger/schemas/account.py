@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from workledger.schemas.common import ReadModel, StrictModel
+from workledger.schemas.common import ReadModel
+from workledger.schemas.strict import StrictModel
 
 # What _plausible takes: something, an @, then a domain with a dot; no spaces.
 EMAIL_PATTERN = r"^\s*[^ ]+@[^@ ]*\.[^@ ]*\s*$"

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import Field
 
-from workledger.schemas.common import PageLimit, QueryModel, ReadModel
+from workledger.schemas.common import PageLimit, ReadModel
+from workledger.schemas.strict import QueryModel
 
 
 class ConflictListQuery(QueryModel):

@@ -16,12 +16,11 @@ from workledger.schemas.common import (
     IsoDateTime,
     PageLimit,
     PrNumber,
-    QueryModel,
     ReadModel,
-    StrictModel,
     Title,
     Uuid,
 )
+from workledger.schemas.strict import QueryModel, StrictModel
 from workledger.schemas.vendor import VendorName, VendorStatus
 from workledger.schemas.work_item import ItemStatus, WorkItemRef
 

@@ -9,22 +9,20 @@ from pydantic import Field, StringConstraints, model_validator
 from workledger.errors import ValidationError
 from workledger.schemas.common import (
     UNIQUE_ITEMS,
-    ChangeModel,
     Count,
     Cursor,
     PageLimit,
     Principles,
     Priority,
     Quarter,
-    QueryModel,
     ReadModel,
-    StrictModel,
     Title,
     Uuid,
     WireEnum,
     WithVersion,
     WithVersionOrIfMatch,
 )
+from workledger.schemas.strict import ChangeModel, QueryModel, StrictModel
 
 EnhancementDescription = Annotated[str, StringConstraints(max_length=5000)]
 DependsOn = Annotated[list[Uuid], Field(max_length=100, json_schema_extra=UNIQUE_ITEMS)]

@@ -9,14 +9,8 @@ import pydantic
 from pydantic import Field, StringConstraints, WithJsonSchema, field_validator
 
 from workledger.errors import FieldError, ValidationError
-from workledger.schemas.common import (
-    Count,
-    Principles,
-    Quarter,
-    StrictModel,
-    WireEnum,
-    field_errors,
-)
+from workledger.schemas.common import Count, Principles, Quarter, WireEnum
+from workledger.schemas.strict import StrictModel, field_errors
 
 
 class ItemType(WireEnum):

@@ -6,13 +6,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from workledger.schemas.common import (
-    ChangeModel,
-    ReadModel,
-    WireEnum,
-    WithVersion,
-    WithVersionOrIfMatch,
-)
+from workledger.schemas.common import ReadModel, WireEnum, WithVersion, WithVersionOrIfMatch
+from workledger.schemas.strict import ChangeModel
 from workledger.schemas.work_item import WorkItemRef
 
 TokenBudget = Annotated[int, Field(ge=1_000, le=1_000_000)]

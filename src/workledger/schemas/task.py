@@ -8,15 +8,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from workledger.schemas.common import (
-    IsoDate,
-    QueryModel,
-    ReadModel,
-    StrictModel,
-    Title,
-    Version,
-    WireEnum,
-)
+from workledger.schemas.common import IsoDate, ReadModel, Title, Version, WireEnum
+from workledger.schemas.strict import QueryModel, StrictModel
 from workledger.schemas.work_item import Description
 
 

@@ -7,16 +7,14 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from workledger.schemas.common import (
-    ChangeModel,
     Count,
-    QueryModel,
     ReadModel,
-    StrictModel,
     Uuid,
     WireEnum,
     WithVersion,
     WithVersionOrIfMatch,
 )
+from workledger.schemas.strict import ChangeModel, QueryModel, StrictModel
 
 VendorName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ExtractorVersion = Annotated[str, StringConstraints(min_length=1, max_length=50)]

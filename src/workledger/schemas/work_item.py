@@ -18,7 +18,6 @@ from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema, m
 
 from workledger.errors import ValidationError
 from workledger.schemas.common import (
-    ChangeModel,
     CommitHash,
     Cursor,
     IsoDate,
@@ -26,9 +25,7 @@ from workledger.schemas.common import (
     PageLimit,
     Priority,
     PrNumber,
-    QueryModel,
     ReadModel,
-    StrictModel,
     Title,
     WireEnum,
     WithVersion,
@@ -41,6 +38,7 @@ from workledger.schemas.item_type import (
     MetadataInput,
     validate_metadata,
 )
+from workledger.schemas.strict import ChangeModel, QueryModel, StrictModel
 
 # What the item types module holds is named here too, as before it had a module of its own.
 __all__ = [

@@ -4,7 +4,7 @@ each a ``session`` work item, its frontmatter kept as metadata."""
 from __future__ import annotations
 
 from workledger.repositories.holdings import HoldingsRepository
-from workledger.schemas.common import as_integer
+from workledger.schemas.strict import as_integer
 from workledger.schemas.work_item import WorkItemCreate
 from workledger.services.importer.result import Check, unread
 from workledger.services.importer.run import Entry, Run
