@@ -36,7 +36,7 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The arguments' schema, self-contained (no ``$ref``: several clients cannot follow
     one). Unknown arguments are refused by the server, naming the ones it takes."""
     full = model.model_json_schema(by_alias=True)
-    schema: dict[str, Any] = _lean(_inlined(full, full.pop("$defs", {})), output=False)
+    schema = _object(_lean(_inlined(full, full.pop("$defs", {})), output=False))
     for name in _clearable(model):
         schema["properties"][name]["nullable"] = True
     return schema
@@ -46,7 +46,7 @@ def output_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     """Without titles; a list's items with every field optional and never null."""
     if schema is None:
         return None
-    lean: dict[str, Any] = dict(_lean(schema, output=True))
+    lean = _object(_lean(schema, output=True))
     item: dict[str, Any] = lean.get("properties", {}).get("items", {}).get("items", {})
     if "$ref" in item:
         name = item["$ref"].rsplit("/", 1)[-1]
@@ -61,7 +61,7 @@ def description(docstring: str | None) -> str:
     return "\n".join(" ".join(part.split()) for part in parts)
 
 
-def answer(value: Any, shape: TypeAdapter[Any] | None = None) -> Any:
+def answer(value: object, shape: TypeAdapter[object] | None = None) -> object:
     """A list answer (``{items, …}``) with each item's null, empty and default fields
     left out, given the tool's output type; anything else as it is."""
     if shape is None or not isinstance(value, dict) or not isinstance(value.get("items"), list):
@@ -72,7 +72,7 @@ def answer(value: Any, shape: TypeAdapter[Any] | None = None) -> Any:
     return {**value, "items": [_without_empty(item) for item in lean.get("items", [])]}
 
 
-def _without_empty(value: Any) -> Any:
+def _without_empty(value: object) -> object:
     if isinstance(value, dict):
         kept = {key: _without_empty(item) for key, item in value.items()}
         return {key: item for key, item in kept.items() if item not in (None, [], {})}
@@ -93,16 +93,23 @@ def _keys(model: type[BaseModel]) -> set[str]:
     return {name for name, field in model.model_fields.items() if field.is_required()}
 
 
-def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+def _inlined(node: object, definitions: dict[str, object]) -> object:
     """``node`` with each ``$ref`` replaced by the definition it names."""
     if isinstance(node, list):
         return [_inlined(item, definitions) for item in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        named = definitions[node["$ref"].rsplit("/", 1)[-1]]
+        named = _object(definitions[node["$ref"].rsplit("/", 1)[-1]])
         node = {**named, **{k: v for k, v in node.items() if k != "$ref"}}
     return {key: _inlined(value, definitions) for key, value in node.items()}
+
+
+def _object(node: object) -> dict[str, Any]:
+    """A schema node that is an object, as every schema and definition is."""
+    if not isinstance(node, dict):
+        raise TypeError(f"a JSON schema object was expected, not {node!r}")
+    return node
 
 
 def _is_page_limit(node: dict[str, Any]) -> bool:
@@ -129,7 +136,7 @@ def _without_null(node: dict[str, Any]) -> dict[str, Any]:
     return {**rest[0], **lean} if len(rest) == 1 else {**lean, "anyOf": rest}
 
 
-def _lean(node: Any, *, output: bool) -> Any:
+def _lean(node: object, *, output: bool) -> object:
     """Without noise; for input also without bounds and null branches."""
     if isinstance(node, list):
         return [_lean(item, output=output) for item in node]
@@ -160,13 +167,13 @@ def _or_null(node: dict[str, Any]) -> dict[str, Any]:
     return {**other, **lean, "type": [other["type"], "null"]}
 
 
-def _noise_for_output(key: str, value: Any) -> bool:
+def _noise_for_output(key: str, value: object) -> bool:
     """What a client validating an answer does not need: the input side describes the
     fields, and formats are annotations that JSON Schema does not check."""
     return key in ("description", "format") and isinstance(value, str)
 
 
-def _noise_for_input(node: dict[str, Any], key: str, value: Any) -> bool:
+def _noise_for_input(node: dict[str, Any], key: str, value: object) -> bool:
     if key in BOUNDS:
         return not _is_page_limit(node)
     if key == "additionalProperties":
