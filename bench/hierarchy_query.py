@@ -88,7 +88,7 @@ async def build_tree(app: App) -> Tree:
 async def measure_tree(app: App, tree: Tree, *, label: str, iterations: int) -> list[Stats]:
     """The container's service (read cache on), and one without the cache: the second
     shows the database path, which every read after any commit takes."""
-    uncached = WorkItemService(app.container.db, cache=ReadCache(NoWatcher()))
+    uncached = WorkItemService(app.container.db, read_cache=ReadCache(NoWatcher()))
     results = []
     for path, service in ((CACHED, app.container.work_items), (AFTER_COMMIT, uncached)):
 

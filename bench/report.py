@@ -213,7 +213,7 @@ async def bench_scale(backend: str, *, scale: int, args: argparse.Namespace) -> 
             return await app.container.status.report(actor=app.actor)
 
         # What the first report after any commit costs: the service without its cache.
-        uncached_service = StatusService(app.container.db, cache=ReadCache(NoWatcher()))
+        uncached_service = StatusService(app.container.db, read_cache=ReadCache(NoWatcher()))
 
         async def uncached() -> StatusReport:
             return await uncached_service.report(actor=app.actor)

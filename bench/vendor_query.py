@@ -90,7 +90,7 @@ def services(app: App) -> list[tuple[str, VendorService]]:
     """The container's service, and (when the service has a read cache) one without it.
 
     The second shows what a cache miss costs: every read after any commit is one."""
-    uncached = VendorService(app.container.db, cache=ReadCache(NoWatcher()))
+    uncached = VendorService(app.container.db, read_cache=ReadCache(NoWatcher()))
     return [(CACHED, app.container.vendors), (AFTER_COMMIT, uncached)]
 
 

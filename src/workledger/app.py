@@ -49,7 +49,7 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
     )
     app.state.container = container
     app.add_middleware(BodyLimit)
-    app.add_middleware(ServedBy, outage=container.db.outage, cache=container.read_cache)
+    app.add_middleware(ServedBy, outage=container.db.outage, read_cache=container.read_cache)
     if container.settings.cors_origins:
         # Outermost: preflights are answered first, and refusals (401, 413, …) are readable too.
         app.add_middleware(ApiCors, origins=container.settings.cors_origins)

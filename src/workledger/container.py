@@ -121,7 +121,7 @@ class Container:
 
         return AccountService(
             self.db,
-            cache=self.read_cache,
+            read_cache=self.read_cache,
             signing_key=self.settings.signing_key,
             token_minutes=self.settings.access_token_minutes,
         )
@@ -130,7 +130,7 @@ class Container:
     def work_items(self) -> WorkItemService:
         from workledger.services.work_item import WorkItemService
 
-        return WorkItemService(self.db, cache=self.read_cache)
+        return WorkItemService(self.db, read_cache=self.read_cache)
 
     @cached_property
     def change_watcher(self) -> ChangeWatcher:
@@ -161,7 +161,7 @@ class Container:
     def vendors(self) -> VendorService:
         from workledger.services.vendor import VendorService
 
-        return VendorService(self.db, cache=self.read_cache)
+        return VendorService(self.db, read_cache=self.read_cache)
 
     @cached_property
     def deployments(self) -> DeploymentService:
@@ -187,7 +187,7 @@ class Container:
     def status(self) -> StatusService:
         from workledger.services.status import StatusService
 
-        return StatusService(self.db, cache=self.read_cache)
+        return StatusService(self.db, read_cache=self.read_cache)
 
     @cached_property
     def importer(self) -> ImportService:

@@ -30,7 +30,7 @@ async def test_a_read_after_a_write_sees_it_while_other_readers_share_the_token(
     async with fault_proxy(database_url) as (proxy, slow_url):
         proxy.delay = WATCH_DELAY_SECONDS
         watcher = build_change_watcher(slow_url)
-        items = WorkItemService(container.db, cache=ReadCache(watcher))
+        items = WorkItemService(container.db, read_cache=ReadCache(watcher))
         data = WorkItemCreate.load({"item_type": "task", "title": "t"})
         item = await items.create(actor=actor, data=data)
         options = WorkItemReadOptions()

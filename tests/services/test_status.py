@@ -158,7 +158,7 @@ async def test_two_renders_of_the_same_data_are_identical(
 ) -> None:
     await seed(container, actor)
     # Without a read cache, so that both renders really read the database.
-    from_database = StatusService(container.db, cache=ReadCache(NoWatcher()))
+    from_database = StatusService(container.db, read_cache=ReadCache(NoWatcher()))
     first = await from_database.report(actor=actor, at=AT)
     second = await from_database.report(actor=actor, at=AT)
     assert first.markdown == second.markdown

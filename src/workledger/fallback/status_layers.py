@@ -116,8 +116,8 @@ class StatusLayers:
         read_cache = ReadCache(NoWatcher())
         importer = ImportService(
             db,
-            vendors=VendorService(db, cache=read_cache),
-            work_items=WorkItemService(db, cache=read_cache),
+            vendors=VendorService(db, read_cache=read_cache),
+            work_items=WorkItemService(db, read_cache=read_cache),
             deployments=DeploymentService(db),
             enhancements=EnhancementService(db),
         )

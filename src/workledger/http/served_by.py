@@ -11,8 +11,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workledger.fallback.outage import Outage
+from workledger.fallback.provenance import Served, serving
 from workledger.fallback.retry import read_with_fallback
-from workledger.fallback.source import Served, serving
 from workledger.services.read_cache import ReadCache
 
 # Paths with answers of their own: MCP (fallback/retry.py per tool call), the health
@@ -22,16 +22,16 @@ READS = frozenset({"GET", "HEAD"})
 
 
 class ServedBy:
-    def __init__(self, app: ASGIApp, *, outage: Outage, cache: ReadCache) -> None:
+    def __init__(self, app: ASGIApp, *, outage: Outage, read_cache: ReadCache) -> None:
         self.app = app
         self.outage = outage
-        self.cache = cache
+        self.read_cache = read_cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(OWN_ANSWERS):
             await self.app(scope, receive, send)
             return
-        with self.cache.one_request():  # the bearer and the answer read the token once
+        with self.read_cache.one_request():  # the bearer and the answer read the token once
             await self._serve(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -43,8 +43,8 @@ from starlette.applications import Starlette
 from workledger import __version__
 from workledger.container import Container
 from workledger.errors import NotFound, StorageUnavailable, ValidationError, WorkledgerError
+from workledger.fallback.provenance import Served, fallback_notice, serving
 from workledger.fallback.retry import read_with_fallback
-from workledger.fallback.source import Served, fallback_notice, serving
 from workledger.mcp import lean
 from workledger.mcp.context import UNVERIFIED, Ledger, LedgerContext
 from workledger.mcp.registry import ToolSpec, offered

@@ -21,7 +21,7 @@ from workledger.errors import (
     Unauthorized,
     WorkledgerError,
 )
-from workledger.fallback.source import served_by_fallback
+from workledger.fallback.provenance import served_by_fallback
 from workledger.models import Account, ApiToken
 from workledger.repositories.account import AccountRepository, ApiTokenRepository
 from workledger.repositories.base import ConstraintViolation
@@ -60,10 +60,10 @@ def hash_api_token(token: str) -> str:
 
 class AccountService(Service):
     def __init__(
-        self, db: Database, *, cache: ReadCache, signing_key: str, token_minutes: int
+        self, db: Database, *, read_cache: ReadCache, signing_key: str, token_minutes: int
     ) -> None:
         super().__init__(db)
-        self._cache = cache
+        self._read_cache = read_cache
         self._key = signing_key
         self._lifetime = timedelta(minutes=token_minutes)
         self._passwords = PasswordHash.recommended()
@@ -178,13 +178,13 @@ class AccountService(Service):
         every request carries a bearer, and those change seldom."""
         if token.startswith(API_TOKEN_PREFIX):
             digest = hash_api_token(token)
-            return await self._cache.get_or_load(
+            return await self._read_cache.get_or_load(
                 ("api token", digest),
                 lambda: self._api_token_principal(digest),
                 scope="credentials",
             )
         account_id = self.verify_access_token(token)
-        return await self._cache.get_or_load(
+        return await self._read_cache.get_or_load(
             ("account", account_id),
             lambda: self._account_principal(account_id),
             scope="credentials",

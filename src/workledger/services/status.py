@@ -104,16 +104,16 @@ class StatusData:
 
 
 class StatusService(Service):
-    def __init__(self, db: Database, *, cache: ReadCache) -> None:
+    def __init__(self, db: Database, *, read_cache: ReadCache) -> None:
         super().__init__(db)
-        self._cache = cache
+        self._read_cache = read_cache
 
     async def report(self, *, actor: Actor, at: datetime | None = None) -> StatusReport:
         """The report as of now (or as stamped ``at``): two renders of the same data match.
 
         The render is cached until the next commit, like the other read models; only the
         generation time is filled in per call."""
-        body, counts = await self._cache.get_or_load(
+        body, counts = await self._read_cache.get_or_load(
             ("status", actor.account_id), lambda: self._render(actor)
         )
         generated_at = at or utcnow()
@@ -123,7 +123,7 @@ class StatusService(Service):
     async def data(self, *, actor: Actor) -> StatusData:
         """The report's rows (for the web overview, tree and board), cached like the
         render until the next commit."""
-        return await self._cache.get_or_load(
+        return await self._read_cache.get_or_load(
             ("status-data", actor.account_id), lambda: self._read(actor)
         )
 

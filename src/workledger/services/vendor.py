@@ -33,9 +33,9 @@ RESOURCE = "vendor"
 
 
 class VendorService(Service):
-    def __init__(self, db: Database, *, cache: ReadCache) -> None:
+    def __init__(self, db: Database, *, read_cache: ReadCache) -> None:
         super().__init__(db)
-        self._cache = cache
+        self._read_cache = read_cache
 
     @journaled(commands.CreateVendor)
     async def create(
@@ -94,7 +94,7 @@ class VendorService(Service):
         self, *, actor: Actor, vendor_id: uuid.UUID | None = None, name: str | None = None
     ) -> VendorRead:
         """One vendor by id or name; served from the read cache while nothing changed."""
-        return await self._cache.get_or_load(
+        return await self._read_cache.get_or_load(
             ("vendor", actor.account_id, vendor_id, name),
             lambda: self._get(actor=actor, vendor_id=vendor_id, name=name),
         )

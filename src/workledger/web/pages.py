@@ -28,7 +28,7 @@ from workledger.errors import (
     VersionConflict,
     WorkledgerError,
 )
-from workledger.fallback.source import fallback_notice, served_now
+from workledger.fallback.provenance import fallback_notice, served_now
 from workledger.http.deps import AppContainer
 from workledger.http.rate_limit import RateLimited, limiter_of
 from workledger.models.work_item import short_id

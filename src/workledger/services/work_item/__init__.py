@@ -16,5 +16,5 @@ __all__ = ["WorkItemService"]
 class WorkItemService(WorkItemCommands, WorkItemQueries):
     """The tree of items, their dependencies, soft delete, claims and listing."""
 
-    def __init__(self, db: Database, *, cache: ReadCache) -> None:
-        super().__init__(db, cache=cache)
+    def __init__(self, db: Database, *, read_cache: ReadCache) -> None:
+        super().__init__(db, read_cache=read_cache)

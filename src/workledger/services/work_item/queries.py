@@ -60,9 +60,9 @@ class ListKey:
 
 
 class WorkItemQueries(Service):
-    def __init__(self, db: Database, *, cache: ReadCache) -> None:
+    def __init__(self, db: Database, *, read_cache: ReadCache) -> None:
         super().__init__(db)
-        self._cache = cache
+        self._read_cache = read_cache
 
     async def get(
         self, *, actor: Actor, item_id: ItemRef, include_deleted: bool = False
@@ -98,7 +98,7 @@ class WorkItemQueries(Service):
                 include_deleted=options.include_deleted,
             )
         include_deleted = options.include_deleted
-        return await self._cache.get_or_load(
+        return await self._read_cache.get_or_load(
             ItemKey(actor, item_id, include_deleted),
             lambda: self._item(actor=actor, item_id=item_id, include_deleted=include_deleted),
         )
@@ -122,7 +122,7 @@ class WorkItemQueries(Service):
         """The item with its ancestors (root first) and descendants (tree order)."""
         if not 1 <= max_depth <= MAX_DEPTH + 1:
             raise ValidationError.single("max_depth", f"must be between 1 and {MAX_DEPTH + 1}")
-        return await self._cache.get_or_load(
+        return await self._read_cache.get_or_load(
             HierarchyKey(actor, item_id, max_depth, include_deleted),
             lambda: self._hierarchy(
                 actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
@@ -166,7 +166,7 @@ class WorkItemQueries(Service):
 
     async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
         """One page."""
-        return await self._cache.get_or_load(
+        return await self._read_cache.get_or_load(
             ListKey(actor, query.model_dump_json()),
             lambda: self._list(actor=actor, query=query),
         )
