@@ -83,7 +83,7 @@ class VendorLookup(StrictModel):
     vendor_id: Uuid | None = None
 
 
-class UpdateVendorStatus(VendorUpdate):
+class UpdateVendorStatusArguments(VendorUpdate):
     """update_vendor_status's arguments: which vendor (by id or name), and its update."""
 
     vendor_id: Uuid | None = None

@@ -2,10 +2,10 @@
 
 The names say the role: ``WorkItem<Role>`` is a shape the services take or give
 (``WorkItemCreate``, ``WorkItemUpdate``, ``WorkItemRead``, …; ``WorkItemPatch`` is REST's
-update, whose version may come as If-Match), and ``<Verb>WorkItem`` an MCP tool's
-arguments: which item, and the service's shape (``UpdateWorkItem``, ``ClaimWorkItem``,
-``QueryWorkItem``). The journal's commands of the same names (fallback/commands.py) are
-what a write stored, not what a caller sent."""
+update, whose version may come as If-Match), and ``<ToolName>Arguments`` an MCP tool's
+arguments: which item, and the service's shape (``UpdateWorkItemArguments``, …). The
+journal's commands (``commands.UpdateWorkItem``, fallback/commands.py) are what a write
+stored, not what a caller sent."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ __all__ = [
     "WORK_ITEM_REF_PATTERN",
     "Assignee",
     "BranchName",
-    "ClaimWorkItem",
+    "ClaimWorkItemArguments",
     "Dependencies",
     "DependencyIn",
     "DependencyRead",
@@ -58,10 +58,10 @@ __all__ = [
     "ItemType",
     "Metadata",
     "MetadataInput",
-    "QueryWorkItem",
+    "QueryWorkItemArguments",
     "Tag",
     "Tags",
-    "UpdateWorkItem",
+    "UpdateWorkItemArguments",
     "WorkItemBrief",
     "WorkItemChanges",
     "WorkItemCreate",
@@ -217,14 +217,14 @@ class WorkItemPatch(WorkItemChanges, WithVersionOrIfMatch):
     """The fields to change; ``version`` may come as If-Match instead."""
 
 
-class UpdateWorkItem(WorkItemUpdate):
+class UpdateWorkItemArguments(WorkItemUpdate):
     """update_work_item's arguments: which item, and its update."""
 
     id: WorkItemRef
     addressing: ClassVar[frozenset[str]] = WorkItemUpdate.addressing | {"id"}
 
 
-class ClaimWorkItem(StrictModel, WithVersion):
+class ClaimWorkItemArguments(StrictModel, WithVersion):
     """claim_work_item's arguments: which item, at the version it was read."""
 
     id: WorkItemRef
@@ -242,7 +242,7 @@ class WorkItemReadOptions(QueryModel):
     include_deleted: bool = False
 
 
-class QueryWorkItem(WorkItemReadOptions):
+class QueryWorkItemArguments(WorkItemReadOptions):
     """The query tool's arguments: which item, and how much of it."""
 
     id: WorkItemRef

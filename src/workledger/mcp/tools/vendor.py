@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workledger.mcp.context import LedgerContext, calling
 from workledger.schemas.vendor import (
-    UpdateVendorStatus,
+    UpdateVendorStatusArguments,
     VendorCreate,
     VendorList,
     VendorListQuery,
@@ -34,7 +34,9 @@ async def list_vendors(query: VendorListQuery, ctx: LedgerContext) -> VendorList
     return await now.services.vendors.list(actor=now.actor, status=query.status)
 
 
-async def update_vendor_status(change: UpdateVendorStatus, ctx: LedgerContext) -> VendorRead:
+async def update_vendor_status(
+    change: UpdateVendorStatusArguments, ctx: LedgerContext
+) -> VendorRead:
     """Record a vendor's new health: vendor_id or name, the version you read, and only
     the fields that changed."""
     now = calling(ctx)

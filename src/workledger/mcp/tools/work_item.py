@@ -5,9 +5,9 @@ from __future__ import annotations
 from workledger.mcp.context import LedgerContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
-    ClaimWorkItem,
-    QueryWorkItem,
-    UpdateWorkItem,
+    ClaimWorkItemArguments,
+    QueryWorkItemArguments,
+    UpdateWorkItemArguments,
     WorkItemBrief,
     WorkItemCreate,
     WorkItemHierarchy,
@@ -23,7 +23,7 @@ async def create_work_item(item: WorkItemCreate, ctx: LedgerContext) -> WorkItem
     return await now.services.work_items.create(actor=now.actor, data=item)
 
 
-async def update_work_item(change: UpdateWorkItem, ctx: LedgerContext) -> WorkItemRead:
+async def update_work_item(change: UpdateWorkItemArguments, ctx: LedgerContext) -> WorkItemRead:
     """Change a work item: the version you read and only the fields to change (null
     clears one; dependencies replaces the list; parent_id moves the subtree). deleted
     true/false deletes or restores it. Returns the item."""
@@ -31,7 +31,7 @@ async def update_work_item(change: UpdateWorkItem, ctx: LedgerContext) -> WorkIt
     return await now.services.work_items.update(actor=now.actor, item_id=change.id, data=change)
 
 
-async def query_work_item(query: QueryWorkItem, ctx: LedgerContext) -> WorkItemHierarchy:
+async def query_work_item(query: QueryWorkItemArguments, ctx: LedgerContext) -> WorkItemHierarchy:
     """One work item in full; include_hierarchy=true adds its ancestors (root first) and
     descendants (tree order)."""
     now = calling(ctx)
@@ -51,7 +51,7 @@ async def list_work_items(query: WorkItemListQuery, ctx: LedgerContext) -> Page[
     )
 
 
-async def claim_work_item(claim: ClaimWorkItem, ctx: LedgerContext) -> WorkItemRead:
+async def claim_work_item(claim: ClaimWorkItemArguments, ctx: LedgerContext) -> WorkItemRead:
     """Take a work item before working on it: you become its assignee, and others see it
     taken. If another client has it: conflict naming them. When done: update_work_item
     status=completed, assignee=null."""
