@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -37,15 +38,17 @@ class Deployment(IdMixin, AccountScopedMixin, AuditMixin, Base):
     )
 
 
+def _deployment_key() -> Column[uuid.UUID]:
+    """A link row's deployment, which it goes with."""
+    return Column(
+        "deployment_id", Uuid(), ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 deployment_vendors = Table(
     "deployment_vendors",
     Base.metadata,
-    Column(
-        "deployment_id",
-        Uuid(),
-        ForeignKey("deployments.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _deployment_key(),
     Column("vendor_id", Uuid(), ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_deployment_vendors_vendor_id", "vendor_id"),
 )
@@ -53,12 +56,7 @@ deployment_vendors = Table(
 deployment_work_items = Table(
     "deployment_work_items",
     Base.metadata,
-    Column(
-        "deployment_id",
-        Uuid(),
-        ForeignKey("deployments.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _deployment_key(),
     # No foreign key: a linked work item may later move to the archive table.
     Column("work_item_id", Uuid(), primary_key=True),
     Index("ix_deployment_work_items_work_item_id", "work_item_id"),
