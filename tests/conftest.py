@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from tests.support.mcp_tools import build_tools_once
 from workledger.config import Settings, load_settings
 from workledger.container import Container
 from workledger.db import migrate
@@ -34,6 +35,8 @@ DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 REQUIRE_POSTGRES = os.environ.get("WORKLEDGER_REQUIRE_POSTGRES") == "1"
 TEST_SECRET = "test-secret-" + "x" * 40
 _postgres_skipped: list[str] = []
+
+build_tools_once()
 
 
 def postgres_admin_url() -> str | None:
