@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from tests.support.mcp_tools import build_tools_once
 from workledger.config import Settings, load_settings
 from workledger.container import Container
 from workledger.db import migrate
@@ -37,8 +36,6 @@ TEST_SECRET = "test-secret-" + "x" * 40
 _postgres_skipped: list[str] = []
 # Whether the test database's role may skip triggers and foreign keys (see empty_tables).
 _may_skip_triggers = True
-
-build_tools_once()
 
 
 def postgres_admin_url() -> str | None:

@@ -9,6 +9,7 @@ of docs/reference/errors.md, and structured results travel as compact JSON text 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -228,9 +229,15 @@ async def run_stdio(container: Container, *, account_id: uuid.UUID) -> None:
         await WorkledgerMCP(container, account_id=account_id).run_stdio_async()
 
 
+@functools.cache
 def _tool(spec: ToolSpec) -> Tool:
     """The SDK's tool for ``spec.fn``, taking the fields of its arguments model as the
-    call's own arguments (the SDK would nest them under the parameter's name)."""
+    call's own arguments (the SDK would nest them under the parameter's name).
+
+    Built once per process: a tool depends on its spec alone, never on the container or
+    the account a server acts for, and nothing changes it once built; generating its
+    schemas is most of what making a server costs (each stdio and HTTP server, each
+    app of a test)."""
     tool = Tool.from_function(
         spec.fn,
         annotations=ToolAnnotations(
