@@ -150,7 +150,13 @@ def _progress(file: Path) -> Iterator[Callable[[str], object]]:
         task = progress.add_task(f"{file.name}: reading", total=len(steps))
 
         def step(name: str) -> None:
-            progress.update(task, completed=steps.index(name), description=f"{file.name}: {name}")
+            # Drawn now, not at the next tick of rich's timer: a quick step is shown too.
+            progress.update(
+                task,
+                completed=steps.index(name),
+                description=f"{file.name}: {name}",
+                refresh=True,
+            )
 
         yield step
 
