@@ -33,7 +33,7 @@ from workledger.schemas.common import Actor
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 REQUIRE_POSTGRES = os.environ.get("WORKLEDGER_REQUIRE_POSTGRES") == "1"
 TEST_SECRET = "test-secret-" + "x" * 40
-_postgres_skipped: list[str] = []
+POSTGRES_UNREACHABLE = "PostgreSQL is not reachable (set WORKLEDGER_TEST_POSTGRES_URL)"
 # Whether the test database's role may skip triggers and foreign keys (see empty_tables).
 _may_skip_triggers = True
 
@@ -102,10 +102,9 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         return f"sqlite+aiosqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
     if url is None:
-        reason = "PostgreSQL is not reachable (set WORKLEDGER_TEST_POSTGRES_URL)"
+        reason = POSTGRES_UNREACHABLE
         if REQUIRE_POSTGRES:
             pytest.fail(f"{reason}, and WORKLEDGER_REQUIRE_POSTGRES=1 forbids skipping")
-        _postgres_skipped.append(request.node.nodeid)
         pytest.skip(reason)
     return str(url)
 
@@ -212,11 +211,17 @@ async def other_actor(container: Container) -> Actor:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _postgres_skipped:
+    # Counted from the reports, which reach this process from every xdist worker.
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if POSTGRES_UNREACHABLE in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
         bar = "!" * 78
         terminalreporter.write_line(bar, red=True, bold=True)
         terminalreporter.write_line(
-            f"  {len(_postgres_skipped)} PostgreSQL tests SKIPPED: no server answered. "
+            f"  {len(skipped)} PostgreSQL tests SKIPPED: no server answered. "
             "Start one or set WORKLEDGER_TEST_POSTGRES_URL.",
             red=True,
             bold=True,
