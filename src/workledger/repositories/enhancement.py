@@ -4,10 +4,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, delete, func, select
 
 from workledger.models import Enhancement, EnhancementDependency
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import AccountScopedRepository, reaches
 
 PLANNING_ORDER = (
     Enhancement.priority_rank,
@@ -97,17 +97,14 @@ class EnhancementRepository(AccountScopedRepository):
 
     async def reaches(self, *, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
         """Whether following ``depends_on`` edges from ``starts`` arrives at ``target``."""
-        reach = (
-            select(EnhancementDependency.depends_on_id.label("id"))
-            .where(EnhancementDependency.enhancement_id.in_(starts))
-            .cte("reach", recursive=True)
+        return await reaches(
+            self.session,
+            EnhancementDependency.__table__,
+            source="enhancement_id",
+            target_column="depends_on_id",
+            starts=starts,
+            target=target,
         )
-        edge = EnhancementDependency.__table__.alias("edge")
-        reach = reach.union(
-            select(edge.c.depends_on_id).join(reach, edge.c.enhancement_id == reach.c.id)
-        )
-        stmt = select(or_(literal(target in starts), exists().where(reach.c.id == target)))
-        return bool((await self.session.execute(stmt)).scalar())
 
     def add(self, enhancement: Enhancement) -> None:
         self.session.add(enhancement)

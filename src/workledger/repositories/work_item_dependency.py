@@ -7,11 +7,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, Select, delete, exists, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.models import WorkItem, WorkItemDependency
-from workledger.repositories.base import AccountScopedRepository, chunks
+from workledger.repositories.base import AccountScopedRepository, chunks, reaches
 from workledger.repositories.readiness import holds_back_sql
 from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 
@@ -86,14 +86,11 @@ class WorkItemDependencyRepository(AccountScopedRepository):
 
     async def reaches(self, *, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
         """Whether following dependency edges from ``starts`` arrives at ``target``."""
-        reach = (
-            select(WorkItemDependency.depends_on_id.label("id"))
-            .where(WorkItemDependency.work_item_id.in_(starts))
-            .cte("reach", recursive=True)
+        return await reaches(
+            self.session,
+            WorkItemDependency.__table__,
+            source="work_item_id",
+            target_column="depends_on_id",
+            starts=starts,
+            target=target,
         )
-        edge = WorkItemDependency.__table__.alias("edge")
-        reach = reach.union(
-            select(edge.c.depends_on_id).join(reach, edge.c.work_item_id == reach.c.id)
-        )
-        stmt = select(or_(literal(target in starts), exists().where(reach.c.id == target)))
-        return bool((await self.session.execute(stmt)).scalar())
