@@ -28,6 +28,7 @@ from workledger.schemas.common import Actor
 from workledger.schemas.status import StatusCounts, StatusReport
 from workledger.services.common import Service
 from workledger.services.read_cache import ReadCache
+from workledger.status_file.document import VENDOR_LABELS
 
 LATEST_DEPLOYMENTS = 10
 
@@ -65,6 +66,8 @@ _templates.filters.update(
     short_id=short_id,
     refs=_refs,
 )
+# A vendor's fields are written under the labels the parser reads them by.
+_templates.globals["label"] = VENDOR_LABELS
 _report = _templates.get_template("status.md.j2")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from workledger.status_file.census import entries
 from workledger.status_file.document import (
+    VENDOR_LABELS,
     VENDOR_METADATA,
     VENDOR_METADATA_FIELDS,
     Census,
@@ -31,11 +32,16 @@ from workledger.status_file.text import (
 FORMATS = ("excel", "csv", "pdf", "ocr")
 
 # The report's own vendor line, read exactly (the version as written).
+# The line the report writes for a vendor, its fields under the table's labels.
+_LABEL = {name: re.escape(label) for name, label in VENDOR_LABELS.items()}
 _REPORT_VENDOR = re.compile(
     r"^- \*\*(?P<name>.+)\*\*: (?P<status>operational|broken)"
-    r" · tests (?P<passing>\d+)/(?P<total>\d+) passing, (?P<skipped>\d+) skipped"
-    r" · formats (?P<formats>none|(?:excel|csv|pdf|ocr)(?:, (?:excel|csv|pdf|ocr))*)"
-    r" · version (?P<version>.+) · manifest (?P<manifest>compliant|NOT compliant)$"
+    rf" · {_LABEL['test_results']} (?P<passing>\d+)/(?P<total>\d+) passing,"
+    r" (?P<skipped>\d+) skipped"
+    rf" · {_LABEL['format_support']}"
+    r" (?P<formats>none|(?:excel|csv|pdf|ocr)(?:, (?:excel|csv|pdf|ocr))*)"
+    rf" · {_LABEL['extractor_version']} (?P<version>.+)"
+    rf" · {_LABEL['manifest_compliant']} (?P<manifest>compliant|NOT compliant)$"
 )
 # Field names (lower case, markup aside) the report and the legacy shapes write → names.
 _VENDOR_KEYS = {
