@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from workledger.fallback.outage import Outage
 from workledger.fallback.provenance import Served, serving
 from workledger.fallback.retry import read_with_fallback
+from workledger.http.receive import body_once
 from workledger.services.read_cache import ReadCache
 
 # Paths with answers of their own: MCP (fallback/retry.py per tool call), the health
@@ -44,7 +45,7 @@ class ServedBy:
         async def attempt() -> tuple[_Held, bool]:
             with serving() as served:
                 held = _Held(_telling(send, served, accepted=api))
-                await self.app(scope, _bodiless(receive), held)
+                await self.app(scope, body_once(receive, b""), held)  # each try reads none
             return held, held.unavailable
 
         answer = await read_with_fallback(self.outage, attempt)
@@ -68,20 +69,6 @@ def _telling(send: Send, served: Served, *, accepted: bool) -> Send:
         await send(message)
 
     return tell
-
-
-def _bodiless(receive: Receive) -> Receive:
-    """A read's (empty) body, once per try; then what the client sends (its disconnect)."""
-    given = False
-
-    async def once() -> Message:
-        nonlocal given
-        if given:
-            return await receive()
-        given = True
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    return once
 
 
 class _Held:
