@@ -19,12 +19,8 @@ class OuterTransaction:
         """``name``: whose transactions these are (one database's, not another's)."""
         self._session: ContextVar[AsyncSession | None] = ContextVar(name, default=None)
 
-    @property
-    def open(self) -> bool:
-        """Whether this task is inside a write transaction."""
-        return self._session.get() is not None
-
     def session(self) -> AsyncSession | None:
+        """The write transaction this task is inside of, if any."""
         return self._session.get()
 
     @asynccontextmanager

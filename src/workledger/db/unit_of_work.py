@@ -65,7 +65,7 @@ class Database:
 
     @property
     def in_transaction(self) -> bool:
-        return self._outer.open
+        return self._outer.session() is not None
 
     @asynccontextmanager
     async def transaction(

@@ -31,7 +31,6 @@ from workledger.status_file.text import (
 
 FORMATS = ("excel", "csv", "pdf", "ocr")
 
-# The report's own vendor line, read exactly (the version as written).
 # The line the report writes for a vendor, its fields under the table's labels.
 _LABEL = {name: re.escape(label) for name, label in VENDOR_LABELS.items()}
 _REPORT_VENDOR = re.compile(
