@@ -4,7 +4,7 @@ claim, delete, restore); the rules they apply are in ``rules``."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -87,12 +87,6 @@ class WorkItemCommands(Service):
                 for m in made
             ]
 
-    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> WorkItemRead:
-        """The item as it is now, deleted or not (what the journal shows of a write that
-        was refused)."""
-        fields = await one_item(self.db, actor=actor, item_id=record_id, include_deleted=True)
-        return WorkItemRead.model_validate(fields)
-
     @journaled(commands.UpdateWorkItem)
     async def update(self, *, actor: Actor, item_id: ItemRef, data: WorkItemUpdate) -> WorkItemRead:
         """Set the fields sent: ``parent_id`` moves the subtree, ``dependencies`` replaces
@@ -130,7 +124,7 @@ class WorkItemCommands(Service):
                 repo,
                 found,
                 requested=version,
-                first=lambda item: rules.check_claimable(item, client=actor.client),
+                claimant=actor.client,
             )
             changing.item.assignee = actor.client
             return await changing.saved(actor)
@@ -161,6 +155,12 @@ class WorkItemCommands(Service):
             if changing.item.deleted_at is not None:
                 await rules.undelete(repo, changing.item, actor=actor)
             return await changing.saved(actor)
+
+    async def current(self, *, actor: Actor, record_id: uuid.UUID) -> WorkItemRead:
+        """The item as it is now, deleted or not (what the journal shows of a write that
+        was refused; replay asks the service that wrote)."""
+        fields = await one_item(self.db, actor=actor, item_id=record_id, include_deleted=True)
+        return WorkItemRead.model_validate(fields)
 
     async def recount(self, *, actor: Actor) -> None:
         """Rebuild the account's list totals and open dependency counts from the tables,
@@ -198,18 +198,19 @@ async def _changing(
     requested: int | None,
     also: Sequence[uuid.UUID] = (),
     restoring: bool = False,
-    first: Callable[[WorkItem], None] | None = None,
+    claimant: str | None = None,
 ) -> _Changing:
     """The live item ``item_id``, locked together with the items ``also`` (what the
-    change links it to), made against ``requested``: refused when stale, or ``first``
-    refuses it. ``restoring`` takes a deleted item too, and brings back an archived one."""
+    change links it to), made against ``requested``: refused when stale, or when
+    ``claimant`` may not claim it (who holds an item says more than its version).
+    ``restoring`` takes a deleted item too, and brings back an archived one."""
     await repo.lock([item_id, *also])
     item = await repo.get(item_id, include_deleted=True)
     if item is None and restoring:
         item = await rules.unarchive(repo, item_id, requested=requested)
     if item is None or (item.deleted_at is not None and not restoring):
         raise NotFound(RESOURCE, item_id)
-    if first is not None:
-        first(item)
+    if claimant is not None:
+        rules.check_claimable(item, client=claimant)
     check_version(item, requested=requested, resource=RESOURCE)
     return _Changing(repo, item, count_key(item))
