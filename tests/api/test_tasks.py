@@ -12,7 +12,8 @@ from tests.api.conftest import PASSWORD, auth_headers
 from tests.api.test_auth import problem_of
 from workledger.container import Container
 from workledger.schemas.common import Actor
-from workledger.schemas.work_item import ItemType, WorkItemCreate
+from workledger.schemas.item_type import ItemType
+from workledger.schemas.work_item import WorkItemCreate
 
 # An id no record has; fixed, so every test process collects the same tests.
 NO_SUCH_ID = uuid.UUID("0193a5c0-7d1e-7000-8000-000000000000")

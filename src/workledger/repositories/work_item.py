@@ -37,24 +37,12 @@ from workledger.repositories.readiness import (
 from workledger.repositories.work_item_count import CountKey
 from workledger.repositories.work_item_dependency import (
     Edge,
-    Edges,
     WorkItemDependencyRepository,
 )
 from workledger.repositories.work_item_listing import SUMMARY_COLUMNS
 from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import item_ref
-
-__all__ = [
-    "NODE_COLUMNS",
-    "Edges",
-    "ItemRead",
-    "NodeRow",
-    "WorkItemRepository",
-    "path_ids",
-    "path_segment",
-    "subtree",
-]
 
 # What a tree answer shows of each ancestor and descendant (sort keys left out).
 NODE_COLUMNS = tuple(c for c in SUMMARY_COLUMNS if c not in {"priority_rank", "created_at"})

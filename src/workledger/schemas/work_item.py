@@ -32,53 +32,11 @@ from workledger.schemas.common import (
     WithVersionOrIfMatch,
 )
 from workledger.schemas.item_type import (
-    METADATA_MODELS,
     ItemType,
-    Metadata,
     MetadataInput,
     validate_metadata,
 )
 from workledger.schemas.strict import ChangeModel, QueryModel, StrictModel
-
-# What the item types module holds is named here too, as before it had a module of its own.
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_OFFSET",
-    "METADATA_MODELS",
-    "WORK_ITEM_REF_PATTERN",
-    "Assignee",
-    "BranchName",
-    "ClaimWorkItemArguments",
-    "Dependencies",
-    "DependencyIn",
-    "DependencyRead",
-    "DependencyType",
-    "Description",
-    "ItemStatus",
-    "ItemType",
-    "Metadata",
-    "MetadataInput",
-    "QueryWorkItemArguments",
-    "Tag",
-    "Tags",
-    "UpdateWorkItemArguments",
-    "WorkItemBrief",
-    "WorkItemChanges",
-    "WorkItemCreate",
-    "WorkItemFields",
-    "WorkItemHierarchy",
-    "WorkItemListQuery",
-    "WorkItemNode",
-    "WorkItemPatch",
-    "WorkItemRead",
-    "WorkItemReadOptions",
-    "WorkItemRef",
-    "WorkItemSort",
-    "WorkItemSummary",
-    "WorkItemUpdate",
-    "item_ref",
-    "validate_metadata",
-]
 
 MAX_DEPTH = 4  # depth of the fifth level; a root is at depth 0
 # Counting past this many rows to skip them costs more than any page is worth: use cursor.

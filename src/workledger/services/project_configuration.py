@@ -15,12 +15,12 @@ from workledger.models import ProjectConfiguration
 from workledger.repositories.project_configuration import ProjectConfigurationRepository
 from workledger.repositories.work_item import WorkItemRepository
 from workledger.schemas.common import Actor
+from workledger.schemas.item_type import ItemType
 from workledger.schemas.project_configuration import (
     HealthCheckStatus,
     ProjectConfigurationRead,
     ProjectConfigurationUpdate,
 )
-from workledger.schemas.work_item import ItemType
 from workledger.services.common import Service, check_version, stamp
 from workledger.services.git_state import read_git_state
 from workledger.services.health import HealthService

@@ -15,6 +15,7 @@ from workledger.models import WorkItem
 from workledger.repositories.work_item import WorkItemRepository
 from workledger.repositories.work_item_listing import WorkItemListing
 from workledger.schemas.common import MAX_PAGE, Actor
+from workledger.schemas.item_type import ItemType
 from workledger.schemas.task import (
     TaskCreate,
     TaskListQuery,
@@ -25,7 +26,6 @@ from workledger.schemas.task import (
 )
 from workledger.schemas.work_item import (
     ItemStatus,
-    ItemType,
     WorkItemCreate,
     WorkItemListQuery,
     WorkItemRead,

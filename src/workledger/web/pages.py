@@ -34,9 +34,9 @@ from workledger.http.rate_limit import RateLimited, limiter_of
 from workledger.models.work_item import short_id
 from workledger.repositories.status import TreeRow
 from workledger.schemas.common import Actor, Priority
+from workledger.schemas.item_type import ItemType
 from workledger.schemas.work_item import (
     ItemStatus,
-    ItemType,
     WorkItemListQuery,
     WorkItemRead,
     WorkItemSummary,

@@ -11,7 +11,8 @@ from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound, ValidationError
 from workledger.models import WorkItem
 from workledger.repositories.readiness import readiness
-from workledger.repositories.work_item import Edges, WorkItemRepository
+from workledger.repositories.work_item import WorkItemRepository
+from workledger.repositories.work_item_dependency import Edges
 from workledger.repositories.work_item_listing import WorkItemListing
 from workledger.schemas.common import Actor, Page
 from workledger.schemas.work_item import (

@@ -10,8 +10,8 @@ from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound
 from workledger.models import WorkItem
 from workledger.repositories.readiness import readiness
-from workledger.repositories.work_item import Edges, WorkItemRepository
-from workledger.repositories.work_item_dependency import Edge
+from workledger.repositories.work_item import WorkItemRepository
+from workledger.repositories.work_item_dependency import Edge, Edges
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import WorkItemRead
 

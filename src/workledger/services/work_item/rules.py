@@ -17,13 +17,8 @@ from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.work_item import WorkItemRepository, path_segment
 from workledger.repositories.work_item_dependency import Edge
 from workledger.schemas.common import PRIORITY_RANK, Actor
-from workledger.schemas.work_item import (
-    MAX_DEPTH,
-    DependencyIn,
-    WorkItemChanges,
-    WorkItemCreate,
-    validate_metadata,
-)
+from workledger.schemas.item_type import validate_metadata
+from workledger.schemas.work_item import MAX_DEPTH, DependencyIn, WorkItemChanges, WorkItemCreate
 from workledger.services.common import check_version
 from workledger.services.work_item.read_model import RESOURCE, ItemRef
 
