@@ -10,6 +10,11 @@ from workledger.repositories.base import AccountScopedRepository
 
 
 class HoldingsRepository(AccountScopedRepository):
+    """One for the check before the import's writes, another for the checks after them:
+    what the latter reads is read once (two checks compare the vendors)."""
+
+    _vendors: dict[str, Vendor] | None = None
+
     async def counts(self) -> dict[str, int]:
         """How many vendors, work items (deleted and archived ones too), deployments and
         enhancements the account holds."""
@@ -21,8 +26,12 @@ class HoldingsRepository(AccountScopedRepository):
         }
 
     async def vendors(self) -> dict[str, Vendor]:
-        stmt = select(Vendor).where(Vendor.account_id == self.account_id)
-        return {v.name: v for v in (await self.session.execute(stmt)).scalars()}
+        """The account's vendors by name, read on the first call."""
+        if self._vendors is None:
+            stmt = select(Vendor).where(Vendor.account_id == self.account_id)
+            rows = (await self.session.execute(stmt)).scalars()
+            self._vendors = {vendor.name: vendor for vendor in rows}
+        return self._vendors
 
     async def deployment_prs(self) -> set[int]:
         stmt = select(Deployment.pr_number).where(Deployment.account_id == self.account_id)

@@ -111,13 +111,13 @@ class ImportService(Service):
         run = Run(Actor(account_id=account_id, client=MIGRATION_CLIENT), self.ledger, document)
         try:
             async with self.db.transaction() as session:
-                holdings = HoldingsRepository(session, account_id=account_id)
-                await _refuse_unless_empty(holdings)
+                await _refuse_unless_empty(HoldingsRepository(session, account_id=account_id))
                 for step in STEPS:
                     on_step(step.name)
                     await step.write(run)
                 on_step("checks")
-                checks = await reconcile(holdings, document)
+                after = HoldingsRepository(session, account_id=account_id)
+                checks = await reconcile(after, document)
                 result = ImportResult(checks, run.warnings, run.created, dry_run)
                 if not result.committed:
                     raise _RollBack(result)
