@@ -9,7 +9,7 @@ a ``title`` and ``default: null``; Gemini and Vertex refuse those unions outrigh
   accept;
 - a list's items leave out null and empty fields and fields at their default (the
   server's instructions say what an absent field means), and the output schema says
-  they may; single records answer in full.
+  they may; single records answer in full, so output schemas list no required fields.
 """
 
 from __future__ import annotations
@@ -169,8 +169,12 @@ def _or_null(node: dict[str, Any]) -> dict[str, Any]:
 
 def _noise_for_output(key: str, value: object) -> bool:
     """What a client validating an answer does not need: the input side describes the
-    fields, and formats are annotations that JSON Schema does not check."""
-    return key in ("description", "format") and isinstance(value, str)
+    fields, formats are annotations that JSON Schema does not check, and which fields
+    are always there the module's docstring says once (a single record answers with all
+    of them) rather than every record type's schema in every tool."""
+    return (key in ("description", "format") and isinstance(value, str)) or (
+        key == "required" and isinstance(value, list)
+    )
 
 
 def _noise_for_input(node: dict[str, Any], key: str, value: object) -> bool:
