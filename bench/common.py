@@ -167,8 +167,8 @@ async def open_app(url: str) -> AsyncIterator[App]:
     container = Container.from_settings(settings)
     try:
         await migrate.upgrade(container.db.engine)
-        account = await container.accounts.ensure(BENCH_EMAIL)
-        actor = Actor(account_id=account.id, client=BENCH_CLIENT)
+        principal = await container.accounts.principal(BENCH_EMAIL)
+        actor = await container.ledgers.actor(principal, ledger=None, client=BENCH_CLIENT)
         gc.freeze()  # as `workledger serve` does once it has started
         yield App(url=url, backend=backend_of(url), container=container, actor=actor)
     finally:

@@ -42,7 +42,7 @@ from workledger.models.base import new_id
 TABLE = "work_items"
 COLUMNS = (
     "id",
-    "account_id",
+    "ledger_id",
     "parent_id",
     "item_type",
     "title",
@@ -72,7 +72,7 @@ ID, ACCOUNT, PARENT, DUE, TAGS, PATH, META, DELETED, CREATED, UPDATED = (
     COLUMNS.index(name)
     for name in (
         "id",
-        "account_id",
+        "ledger_id",
         "parent_id",
         "due_date",
         "tags",
@@ -147,8 +147,8 @@ class LoadReport:
 class RowFactory:
     """Work item rows in schema column order, with Python values (UUID, datetime, list)."""
 
-    def __init__(self, *, account_id: uuid.UUID, count: int, seed: int) -> None:
-        self.account_id = account_id
+    def __init__(self, *, ledger_id: uuid.UUID, count: int, seed: int) -> None:
+        self.ledger_id = ledger_id
         self.count = count
         self.rng = random.Random(seed)
         self.start = datetime.now(UTC) - YEAR
@@ -187,7 +187,7 @@ class RowFactory:
         path = (parent[PATH] if parent else "") + item_id.hex + "/"
         return (
             item_id,
-            self.account_id,
+            self.ledger_id,
             parent[ID] if parent else None,
             item_type,
             f"{item_type.capitalize()} {index}",
@@ -332,7 +332,7 @@ async def load_work_items(
 ) -> LoadReport:
     """Append ``count`` work items (whole trees) to the app's account, then recount its
     list totals as the service keeps them."""
-    factory = RowFactory(account_id=app.actor.account_id, count=count, seed=seed)
+    factory = RowFactory(ledger_id=app.actor.ledger_id, count=count, seed=seed)
     if app.backend == "postgresql":
         report = await load_postgresql(app.url, factory, analyze=analyze)
     else:

@@ -51,7 +51,7 @@ async def bench_backend(backend: str, *, iterations: int, keep: bool, seed: int)
         await seed_vendors(app, names, rng=rng)
         results = []
         for mode in MODES:
-            server = WorkledgerMCP(app.container, account_id=app.actor.account_id)
+            server = WorkledgerMCP(app.container, actor=app.actor)
             info = Implementation(name="bench", version="1")
             async with Client(server, client_info=info, mode=mode) as client:
                 picks = iter([rng.choice(names) for _ in range(iterations * 2)])

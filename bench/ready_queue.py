@@ -75,7 +75,7 @@ async def ready_page(app: App, actor: Actor, **query: object) -> int:
 
 
 async def time_ready(app: App, name: str, *, n: int, **query: object) -> Stats:
-    agent = Actor(account_id=app.actor.account_id, client="agent-a")
+    agent = app.actor.as_client("agent-a")
 
     async def page() -> object:
         return await ready_page(app, agent, **query)
@@ -95,7 +95,7 @@ async def bench_backend(args: argparse.Namespace, backend: str) -> list[Stats]:
     async with scratch_database(backend, keep=args.keep) as url, open_app(url) as app:
         print((await load_work_items(app, count=args.items)).line(), flush=True)
         edges = await add_dependencies(app)
-        agent = Actor(account_id=app.actor.account_id, client="agent-a")
+        agent = app.actor.as_client("agent-a")
         ready = await ready_page(app, agent)
         print(f"{edges:,} dependencies; {ready:,} items ready for agent-a", flush=True)
         first = await app.container.work_items.list(

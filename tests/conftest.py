@@ -195,8 +195,9 @@ async def container(database_url: str, backend: str, tmp_path: Path) -> AsyncIte
 
 
 async def new_actor(container: Container, email: str, client: str = "test-client") -> Actor:
-    account = await container.accounts.ensure(email)
-    return Actor(account_id=account.id, client=client)
+    """The account ``email`` (made if new) in its own ledger, as its owner."""
+    principal = await container.accounts.principal(email)
+    return await container.ledgers.actor(principal, ledger=None, client=client)
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ def app(container: Container) -> FastAPI:
 
 async def listed_tools(container: Container) -> dict[str, dict[str, Any]]:
     """Each tool the server lists, by name: its input schema, as a client sees it."""
-    server = WorkledgerMCP(container, account_id=None)
+    server = WorkledgerMCP(container, actor=None)
     async with Client(server) as client:
         listing = await client.list_tools()
     return {tool.name: tool.input_schema for tool in listing.tools}

@@ -58,4 +58,5 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
     # The MCP app routes /mcp itself (behind its bearer-token middleware); as a plain route
     # here, unknown paths and methods still get FastAPI's 404 and 405 problems.
     app.router.routes.append(Route("/mcp", endpoint=mcp.app))
+    app.router.routes.append(Route("/mcp/ledgers/{ledger}", endpoint=mcp.in_ledger))
     return app

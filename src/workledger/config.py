@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(default=None, repr=False)
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     account: str | None = None
+    # The ledger the command line and stdio MCP act on (a slug); else the account's default.
+    ledger: str | None = Field(default=None, max_length=100)
     # Without them: the directory that holds the data directory (the project's root), and
     # the status file there, also when WORKLEDGER_DATA_DIR names the data directory.
     repo_dir: Path = Field(default_factory=lambda fields: fields["data_dir"].parent)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from workledger.services.enhancement import EnhancementService
     from workledger.services.health import HealthService
     from workledger.services.importer import ImportService
+    from workledger.services.ledger import LedgerService
     from workledger.services.project_configuration import ProjectConfigurationService
     from workledger.services.read_cache import ReadCache
     from workledger.services.status import StatusService
@@ -65,17 +65,12 @@ class Container:
         journal = Journal(data_dir / JOURNAL_FILE)
         await mirror.open()
         await journal.open()
-        email = self.settings.account_email
-
-        async def account() -> tuple[uuid.UUID, str] | None:
-            found = await mirror.account_id(email)
-            return None if found is None else (found, email)
-
+        email, ledger = self.settings.account_email, self.settings.ledger
         status_layers = StatusLayers(
             status_file=self.settings.status_file,
             repo_dir=self.settings.repo_dir,
             data_dir=data_dir,
-            account=account,
+            owner=lambda: mirror.status_owner(email, ledger),
         )
         self.replayer = Replayer(self.db, journal, handlers=self)
         outage.open(
@@ -110,7 +105,9 @@ class Container:
         from workledger.fallback.loop import FallbackLoop, StatusFile
 
         watcher = build_change_watcher(self.settings.resolved_database_url)
-        status_file = StatusFile(self.settings.status_file, self.settings.account_email)
+        status_file = StatusFile(
+            self.settings.status_file, self.settings.account_email, self.settings.ledger
+        )
         return FallbackLoop(
             self.db, mirror, self.replayer, watcher, status=self.status, status_file=status_file
         )
@@ -125,6 +122,12 @@ class Container:
             signing_key=self.settings.signing_key,
             token_minutes=self.settings.access_token_minutes,
         )
+
+    @cached_property
+    def ledgers(self) -> LedgerService:
+        from workledger.services.ledger import LedgerService
+
+        return LedgerService(self.db, read_cache=self.read_cache)
 
     @cached_property
     def work_items(self) -> WorkItemService:

@@ -67,21 +67,25 @@ class VersionConflict(WorkledgerError):
         requested_version: int,
         updated_by: str,
         updated_at: datetime,
+        updated_by_account: str | None = None,
     ) -> None:
+        who = updated_by if updated_by_account is None else f"{updated_by_account} via {updated_by}"
         super().__init__(
             f"{resource} is at version {current_version}, not {requested_version}: "
-            f"it was changed by {updated_by} at {updated_at.isoformat()}. "
+            f"it was changed by {who} at {updated_at.isoformat()}. "
             "Re-read it, re-apply your change and retry with the current version.",
             resource=resource,
             current_version=current_version,
             requested_version=requested_version,
             updated_by=updated_by,
+            updated_by_account=updated_by_account,
             updated_at=updated_at.isoformat(),
         )
         self.resource = resource
         self.current_version = current_version
         self.requested_version = requested_version
         self.updated_by = updated_by
+        self.updated_by_account = updated_by_account
         self.updated_at = updated_at
 
 
@@ -96,6 +100,7 @@ class PreconditionFailed(VersionConflict):
             requested_version=stale.requested_version,
             updated_by=stale.updated_by,
             updated_at=stale.updated_at,
+            updated_by_account=stale.updated_by_account,
         )
 
 

@@ -13,7 +13,7 @@ import sys
 import click
 
 from workledger.cli.main import cli
-from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.cli.runtime import acting, open_container, run_async, with_ledger_option
 from workledger.errors import ValidationError
 
 __all__ = ["cli", "main"]
@@ -79,16 +79,20 @@ def _port_is_free(host: str, port: int) -> None:
 @cli.command()
 @run_async
 async def mcp() -> None:
-    """Serve MCP over stdio as WORKLEDGER_ACCOUNT (stdout carries the protocol only)."""
+    """Serve MCP over stdio as WORKLEDGER_ACCOUNT in WORKLEDGER_LEDGER (stdout carries the
+    protocol only)."""
     import logging
 
     from workledger.mcp.server import run_stdio
 
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         click.echo(f"workledger mcp · {container.settings.where()}", err=True)
-        await run_stdio(container, account_id=actor.account_id)
+        await run_stdio(container, actor=actor)
+
+
+with_ledger_option(cli, leaving_out={"serve"})
 
 
 def main() -> None:

@@ -272,7 +272,8 @@ async def test_api_tokens_are_created_listed_and_revoked(
 
     assert created.status_code == 201, created.text
     token = created.json()
-    assert set(token) == {"id", "name", "token", "created_at"}
+    assert set(token) == {"id", "name", "token", "created_at", "ledger", "role"}
+    assert (token["ledger"], token["role"]) == (None, None)  # not bound: the account's power
     assert token["name"] == "ci-bot"
     assert token["token"].startswith("wl_")
     assert created.headers["Location"] == f"{AUTH}/api-tokens/{token['id']}"

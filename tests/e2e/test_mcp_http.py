@@ -31,7 +31,6 @@ from tests.support.scenarios import (
 )
 from tests.support.servers import INITIALIZE, HttpServer, new_account, unique
 from workledger.container import Container
-from workledger.schemas.common import Actor
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +109,7 @@ async def test_change_seen_by_the_next_read_of_another_client(
         http_server.connect(mallory.jwt, "copilot", mode) as outsider,
     ):
         records = await scenario_visibility(writer, reader, writer_name="claude-code")
-        await assert_outside_change_seen(container, alice.id, reader, records["vendor"])
+        await assert_outside_change_seen(container, alice.email, reader, records["vendor"])
         await assert_invisible(outsider, records)
 
 
@@ -298,9 +297,7 @@ async def test_revoking_an_api_token_locks_its_client_out(
     alice = await new_account(container, "alice")
     async with http_server.connect(alice.api_token, "claude-code", mode) as client:
         await call(client, "list_vendors")
-    await container.accounts.revoke_api_token(
-        actor=Actor(account_id=alice.id, client="cli"), token_id=alice.api_token_id
-    )
+    await container.accounts.revoke_api_token(actor=alice.actor, token_id=alice.api_token_id)
     response = await post_initialize(http_server, {"Authorization": f"Bearer {alice.api_token}"})
     assert_unauthorized(response)
 

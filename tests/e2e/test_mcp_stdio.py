@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import new_actor
 from tests.support.mcp import call
 from tests.support.scenarios import (
     assert_invisible,
@@ -28,7 +29,6 @@ from tests.support.scenarios import (
 from tests.support.servers import CALL_TIMEOUT_SECONDS, INITIALIZE, StdioServer, new_account
 from workledger.config import LOCAL_ACCOUNT_EMAIL
 from workledger.container import Container
-from workledger.schemas.common import Actor
 
 
 async def test_one_client_vendor_health_deployment_and_hierarchy(
@@ -41,8 +41,7 @@ async def test_one_client_vendor_health_deployment_and_hierarchy(
         await scenario_deployment(client)
         await scenario_hierarchy(client)
     # Without WORKLEDGER_ACCOUNT the process acts as the built-in local account.
-    local = await container.accounts.get_by_email(LOCAL_ACCOUNT_EMAIL)
-    actor = Actor(account_id=local.id, client="test")
+    actor = await new_actor(container, LOCAL_ACCOUNT_EMAIL, "test")
     vendors = (await container.vendors.list(actor=actor, status=None)).vendors
     assert len(vendors) == 45 + 4
     assert {(v.created_by, v.updated_by) for v in vendors} == {("claude-desktop",) * 2}
@@ -62,8 +61,7 @@ async def test_clients_of_one_account_race_and_see_each_other_but_no_other_accou
         )
         await scenario_two_agents({"claude-desktop": desktop, "claude-code": code})
         records = await scenario_visibility(code, desktop, writer_name="claude-code")
-        local = await container.accounts.get_by_email(LOCAL_ACCOUNT_EMAIL)
-        await assert_outside_change_seen(container, local.id, desktop, records["vendor"])
+        await assert_outside_change_seen(container, LOCAL_ACCOUNT_EMAIL, desktop, records["vendor"])
         await assert_invisible(outsider, records)
         name = records["vendor"]["name"]
         theirs = await call(outsider, "create_vendor", name=name)  # free in bob's account

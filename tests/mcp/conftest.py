@@ -27,7 +27,7 @@ def connect(container: Container, mcp_mode: str) -> Connect:
     declares no client info at all."""
 
     def _connect(actor: Actor, name: str | None = "claude-code") -> Client:
-        server = WorkledgerMCP(container, account_id=actor.account_id)
+        server = WorkledgerMCP(container, actor=actor)
         info = Implementation(name=name, version="1") if name is not None else None
         return Client(server, client_info=info, mode=mcp_mode)
 

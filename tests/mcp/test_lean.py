@@ -128,7 +128,7 @@ async def test_workledger_tools_picks_what_is_offered(
 ) -> None:
     container = Container.from_settings(make_settings(database_url, tmp_path, tools=selection))
     try:
-        async with Client(WorkledgerMCP(container, account_id=actor.account_id)) as client:
+        async with Client(WorkledgerMCP(container, actor=actor)) as client:
             offered = {tool.name for tool in (await client.list_tools()).tools}
             assert offered == expected
             with pytest.raises(MCPError) as refused:
@@ -143,7 +143,7 @@ async def test_read_only_offers_no_tool_that_writes(
 ) -> None:
     container = Container.from_settings(make_settings(database_url, tmp_path, tools="read-only"))
     try:
-        async with Client(WorkledgerMCP(container, account_id=actor.account_id)) as client:
+        async with Client(WorkledgerMCP(container, actor=actor)) as client:
             tools = (await client.list_tools()).tools
     finally:
         await container.close()
@@ -156,4 +156,4 @@ def test_an_unknown_tool_name_is_refused_naming_it(database_url: str, tmp_path: 
         make_settings(database_url, tmp_path, tools="list_work_items,make_coffee")
     )
     with pytest.raises(SettingsError, match="WORKLEDGER_TOOLS: no tool make_coffee"):
-        WorkledgerMCP(container, account_id=None)
+        WorkledgerMCP(container, actor=None)

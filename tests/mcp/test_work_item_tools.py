@@ -250,7 +250,7 @@ async def test_scenario_7_a_change_in_another_process_is_seen_by_the_next_read(
 ) -> None:
     # A second container on the same database stands for another process (stdio vs HTTP).
     other_process = Container.from_settings(make_settings(database_url, tmp_path / "other"))
-    server = WorkledgerMCP(other_process, account_id=actor.account_id)
+    server = WorkledgerMCP(other_process, actor=actor)
     info = Implementation(name="claude-desktop", version="1")
     try:
         async with (

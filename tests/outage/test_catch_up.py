@@ -13,7 +13,7 @@ from workledger.schemas.common import Actor
 from workledger.schemas.vendor import VendorCreate
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-ACTOR = Actor(account_id=uuid.UUID(int=1), client="agent")
+ACTOR = Actor(ledger_id=uuid.UUID(int=1), client="agent", account_id=uuid.UUID(int=1))
 
 
 def write(n: int) -> Unmirrored:

@@ -153,7 +153,9 @@ async def test_an_entry_this_release_cannot_read_becomes_a_conflict_and_holds_up
             commands.CreateVendor.of({"data": VendorCreate.load({"name": "x"})}),
             readable,
         ):
-            entry = Entry(new_id(), actor.account_id, "agent", command, None, utcnow())
+            entry = Entry(
+                new_id(), actor.account_id, "agent", command, None, utcnow(), actor.ledger_id
+            )
             await journal.append(entry)
         await journal.close()
         with sqlite3.connect(tmp_path / "journal.sqlite3") as conn:  # from a later release
@@ -163,7 +165,7 @@ async def test_an_entry_this_release_cannot_read_becomes_a_conflict_and_holds_up
             )
         await journal.open()
         assert await Replayer(container.db, journal, handlers=container).drain() == 2
-        [(_, conflict)], total = await journal.conflicts_of(actor.account_id, limit=10)
+        [(_, conflict)], total = await journal.conflicts_of(actor.ledger_id, limit=10)
         assert total == 1
         assert conflict.reason.startswith("internal_error: this release cannot read the write")
         assert conflict.change == {"type": "project_configuration.rename", "name": "x"}

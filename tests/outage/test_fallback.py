@@ -173,7 +173,7 @@ async def test_a_journaled_write_on_a_record_changed_meanwhile_becomes_a_conflic
     )
     assert journaled.status_code == 202, journaled.text
     # Meanwhile another process, which still reaches the database, changes it.
-    other = account.actor.__class__(account_id=account.id, client="other-agent")
+    other = account.actor.as_client("other-agent")
     update = WorkItemUpdate.load({"title": "theirs", "version": 1})
     await container.work_items.update(actor=other, item_id=item["id"], data=update)
 

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from mcp_types import CallToolResult
 
+from tests.conftest import new_actor
 from tests.outage.test_status_layers import add_items, git, report
 from tests.support.fault_proxy import FaultProxy
 from tests.support.outage import eventually, served_behind_proxy
@@ -230,8 +231,7 @@ async def test_answers_after_the_database_went_away_come_from_the_mirror_on_ever
 @pytest.fixture
 async def local(container: Container) -> Actor:
     """The local account: the one the status file belongs to."""
-    found = await container.accounts.ensure(LOCAL_ACCOUNT_EMAIL)
-    return Actor(account_id=found.id, client="setup")
+    return await new_actor(container, LOCAL_ACCOUNT_EMAIL, "setup")
 
 
 async def keep_status_file(database_url: str, home: Path, *, committed: bool) -> None:

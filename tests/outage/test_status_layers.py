@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import new_actor
 from tests.support.commands import WORKLEDGER
 from tests.support.fault_proxy import FaultProxy
 from tests.support.outage import WAIT_SECONDS, eventually, served_behind_proxy
@@ -79,8 +80,7 @@ class Away:
 @pytest.fixture
 async def actor(container: Container) -> Actor:
     """The local account: the one the status file belongs to (no WORKLEDGER_ACCOUNT)."""
-    account = await container.accounts.ensure(LOCAL_ACCOUNT_EMAIL)
-    return Actor(account_id=account.id, client="setup")
+    return await new_actor(container, LOCAL_ACCOUNT_EMAIL, "setup")
 
 
 @pytest.fixture

@@ -114,7 +114,7 @@ async def test_a_recently_closed_child_keeps_its_old_parent_out_of_the_archive(
             .values(updated_at=utcnow() - A_YEAR_ON)
         )
 
-    result = await container.archive.archive(older_than_days=365, account_id=actor.account_id)
+    result = await container.archive.archive(older_than_days=365, ledger_id=actor.ledger_id)
 
     assert result.work_items == 0
     assert set(await listed(container, actor)) == {"Old project", "Old task", "Old subtask"}

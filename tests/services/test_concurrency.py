@@ -19,8 +19,8 @@ async def test_two_clients_one_version_exactly_one_wins(container: Container, ac
     item = await container.work_items.create(
         actor=actor, data=WorkItemCreate(item_type="task", title="shared")
     )
-    desktop = Actor(account_id=actor.account_id, client="claude-desktop")
-    code = Actor(account_id=actor.account_id, client="claude-code")
+    desktop = actor.as_client("claude-desktop")
+    code = actor.as_client("claude-code")
 
     first = await container.work_items.update(
         actor=desktop, item_id=item.id, data=WorkItemUpdate(version=1, title="from desktop")
@@ -44,7 +44,7 @@ async def test_ten_racers_exactly_one_wins_per_version(container: Container, act
     for round_number in range(ROUNDS):
 
         async def racer(n: int, version: int = version, round_number: int = round_number) -> str:
-            who = Actor(account_id=actor.account_id, client=f"agent-{n}")
+            who = actor.as_client(f"agent-{n}")
             title = f"round {round_number} by agent {n}"
             await container.work_items.update(
                 actor=who, item_id=item.id, data=WorkItemUpdate(version=version, title=title)

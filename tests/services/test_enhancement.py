@@ -84,7 +84,7 @@ async def test_a_new_enhancement_is_planned_at_medium_priority(
 
 async def test_an_update_changes_only_what_was_sent(container: Container, actor: Actor) -> None:
     created = await create(container, actor, "Idea", priority="low", target_quarter="2026-Q1")
-    agent = Actor(account_id=actor.account_id, client="claude-code")
+    agent = actor.as_client("claude-code")
 
     updated = await update(container, agent, created, status="implementing", priority="critical")
 
@@ -111,7 +111,7 @@ async def test_a_stale_version_is_refused_and_changes_nothing(
     container: Container, actor: Actor
 ) -> None:
     created = await create(container, actor, "Idea")
-    desktop = Actor(account_id=actor.account_id, client="claude-desktop")
+    desktop = actor.as_client("claude-desktop")
     winner = await update(container, desktop, created, title="Better idea")
 
     with pytest.raises(VersionConflict) as caught:

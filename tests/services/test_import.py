@@ -30,9 +30,7 @@ CHECKS = [
 async def run_import(
     container: Container, actor: Actor, document: StatusDocument, *, dry_run: bool = False
 ) -> ImportResult:
-    return await container.importer.run(
-        account_id=actor.account_id, document=document, dry_run=dry_run
-    )
+    return await container.importer.run(actor=actor, document=document, dry_run=dry_run)
 
 
 def legacy(name: str = "project_status.md", *, sessions: bool = False) -> StatusDocument:

@@ -96,7 +96,7 @@ async def test_an_update_before_any_read_starts_from_the_defaults(
 
 async def test_an_update_is_kept_and_bumps_the_version(container: Container, actor: Actor) -> None:
     await container.configuration.get(actor=actor)
-    agent = Actor(account_id=actor.account_id, client="claude-code")
+    agent = actor.as_client("claude-code")
 
     updated = await update(
         container,
@@ -125,7 +125,7 @@ async def test_an_update_keeps_the_fields_not_sent(container: Container, actor: 
 async def test_a_stale_version_is_refused_and_changes_nothing(
     container: Container, actor: Actor
 ) -> None:
-    desktop = Actor(account_id=actor.account_id, client="claude-desktop")
+    desktop = actor.as_client("claude-desktop")
     winner = await update(container, desktop, 1, default_token_budget=30_000)
 
     with pytest.raises(VersionConflict) as caught:

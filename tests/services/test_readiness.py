@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import new_actor
 from workledger.container import Container
 from workledger.errors import Conflict, NotFound, ValidationError, VersionConflict
 from workledger.models import ids_ending_in
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate, DeploymentListQuery
+from workledger.schemas.ledger import Role
 from workledger.schemas.project_configuration import ProjectConfigurationUpdate
 from workledger.schemas.work_item import (
     WorkItemCreate,
@@ -47,7 +49,7 @@ def depends_on(*items: WorkItemRead) -> list[dict[str, str]]:
 
 
 def as_client(actor: Actor, client: str) -> Actor:
-    return Actor(account_id=actor.account_id, client=client)
+    return actor.as_client(client)
 
 
 async def test_an_item_is_ready_once_everything_it_depends_on_is_completed(
@@ -192,9 +194,13 @@ async def test_a_claim_takes_the_item_for_its_client_and_only_one_client_wins(
     assert await ready(container, bob) == []
     assert await ready(container, alice) == ["take me"]
 
-    with pytest.raises(Conflict, match="claimed by agent-alice") as refused:
+    with pytest.raises(Conflict, match=r"claimed by \S+@example\.com via agent-alice") as refused:
         await container.work_items.claim(actor=bob, item_id=item.id, version=claimed.version)
-    assert refused.value.details == {"field": "assignee", "assignee": "agent-alice"}
+    assert refused.value.details == {
+        "field": "assignee",
+        "assignee": "agent-alice",
+        "assignee_account": actor.account,
+    }
     again = await container.work_items.claim(actor=alice, item_id=item.id, version=2)
     assert again.assignee == "agent-alice"
 
@@ -332,3 +338,25 @@ async def test_deployments_and_the_configuration_take_short_ids_too(
     )
     changed = await container.configuration.update(actor=actor, data=change)
     assert changed.current_session_id == session.id
+
+
+async def test_two_accounts_agents_of_one_name_never_share_a_claim(
+    container: Container, actor: Actor
+) -> None:
+    """Two people of one ledger both run an agent called claude-code: one's claim is not
+    the other's."""
+    teammate = await new_actor(container, "teammate@example.com")
+    await container.ledgers.set_member(actor, email="teammate@example.com", role=Role.member)
+    principal = await container.accounts.principal("teammate@example.com")
+    theirs = await container.ledgers.actor(principal, ledger=actor.ledger, client="claude-code")
+    mine = actor.as_client("claude-code")
+    assert teammate.ledger_id != actor.ledger_id  # their own ledger is another one
+    item = await make(container, actor, "one of us")
+
+    claimed = await container.work_items.claim(actor=mine, item_id=item.id, version=item.version)
+    assert (claimed.assignee, claimed.assignee_account) == ("claude-code", actor.account)
+    assert (await container.work_items.get(actor=theirs, item_id=item.id)).ready is False
+    assert await ready(container, theirs) == []
+    assert await ready(container, mine) == ["one of us"]
+    with pytest.raises(Conflict, match=f"claimed by {actor.account} via claude-code"):
+        await container.work_items.claim(actor=theirs, item_id=item.id, version=claimed.version)

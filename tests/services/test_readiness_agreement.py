@@ -1,5 +1,6 @@
 """Readiness has a Python form and a SQL form (repositories/readiness.py): on generated
-data, both must say the same of every item, for every client, on both databases.
+data, both must say the same of every item, for every caller (a client name of an
+account: two accounts' agents of one name are two callers), on both databases.
 
 The Python form is applied here to the rows as stored; the SQL form answers through the
 services: the ready list (its ``open_dependencies`` counts kept by every write), and the
@@ -18,11 +19,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from tests.conftest import new_actor
 from tests.services.work_items import archive
 from workledger.container import Container
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.readiness import holds_back, is_ready
 from workledger.schemas.common import Actor
+from workledger.schemas.ledger import Role
 from workledger.schemas.work_item import (
     WorkItemCreate,
     WorkItemListQuery,
@@ -44,6 +47,7 @@ class Stored:
     status: str
     deleted_at: datetime | None
     assignee: str | None
+    assignee_account: str | None
     parent_id: uuid.UUID | None
     archived: bool
 
@@ -62,9 +66,15 @@ class Rule:
             if self.holds_back(status=target.status, deleted=target.deleted_at is not None)
         }
 
-    def ready(self, item: Stored, facts: Facts, client: str) -> bool:
+    def ready(self, item: Stored, facts: Facts, asking: Actor) -> bool:
         blocked = bool(self.blocked_by(item, facts))
-        return self.is_ready(item, blocked=blocked, client=client, archived=item.archived)
+        return self.is_ready(
+            item,
+            blocked=blocked,
+            client=asking.client,
+            account=asking.account,
+            archived=item.archived,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,9 @@ BROKEN = {
     "another client's item is ready": Rule(
         is_ready=lambda item, **given: is_ready(replace(item, assignee=None), **given)
     ),
+    "another account's claim is ready": Rule(
+        is_ready=lambda item, **given: is_ready(replace(item, assignee_account=None), **given)
+    ),
     "a deleted item is ready": Rule(
         is_ready=lambda item, **given: is_ready(replace(item, deleted_at=None), **given)
     ),
@@ -96,22 +109,35 @@ BROKEN = {
 async def test_python_and_sql_readiness_agree_on_generated_data(
     container: Container, actor: Actor
 ) -> None:
-    await generate(container, actor, random.Random(7))
+    teammate = await new_actor(container, "teammate@example.com")
+    await container.ledgers.set_member(actor, email=teammate.account or "", role=Role.member)
+    mate = await container.ledgers.actor(
+        await container.accounts.principal("teammate@example.com"),
+        ledger=actor.ledger,
+        client="agent-me",
+    )
+    callers = [*(actor.as_client(client) for client in CLIENTS), mate]
+    await generate(container, actor, mate, random.Random(7))
     facts = await stored(container, actor)
+    assert {item.assignee_account for item in facts.items.values()} >= {
+        actor.account,
+        mate.account,
+    }
     assert {item.archived for item in facts.items.values()} == {False, True}
     assert any(item.deleted_at for item in facts.items.values())
 
-    assert await disagreements(container, actor, facts, Rule()) == []
+    assert await disagreements(container, callers, facts, Rule()) == []
     for broken, rule in BROKEN.items():
-        assert await disagreements(container, actor, facts, rule), f"not caught: {broken}"
+        assert await disagreements(container, callers, facts, rule), f"not caught: {broken}"
 
 
 # --- the data -------------------------------------------------------------------------------
 
 
-async def generate(container: Container, actor: Actor, rng: random.Random) -> None:
+async def generate(container: Container, actor: Actor, mate: Actor, rng: random.Random) -> None:
     """Items of every status and assignee, nested, depending on one another (in chains
-    too), then completed, reopened, relinked, claimed, deleted, restored and archived."""
+    too), then completed, reopened, relinked, claimed (by the actor's agents, and by a
+    teammate's agent of the same name as one of them), deleted, restored and archived."""
     service = container.work_items
     made: list[WorkItemRead] = []
 
@@ -163,13 +189,11 @@ async def generate(container: Container, actor: Actor, rng: random.Random) -> No
         await change(item.id, status="active")
     for n in rng.sample(range(4, len(made)), 6):
         await change(made[n].id, dependencies=some_earlier(n))
-    for item in rng.sample(made, 6):
+    for item in rng.sample(made, 10):
         current = await now(item.id)
-        claimant = rng.choice(["agent-me", "agent-other"])
-        if current.status != "completed" and current.assignee in (None, claimant):
-            await service.claim(
-                actor=Actor(actor.account_id, claimant), item_id=item.id, version=current.version
-            )
+        claimant = rng.choice([actor.as_client("agent-me"), actor.as_client("agent-other"), mate])
+        if current.status != "completed" and current.assignee is None:
+            await service.claim(actor=claimant, item_id=item.id, version=current.version)
     deleted = []
     for item in rng.sample(made[4:], 8):
         current = await now(item.id)
@@ -184,6 +208,13 @@ async def generate(container: Container, actor: Actor, rng: random.Random) -> No
             await service.restore(actor=actor, item_id=item.id)
             break
 
+    # Both accounts' "agent-me" hold an item: the same name, two callers.
+    for claimant in (actor.as_client("agent-me"), mate):
+        for item in made:
+            current = await now(item.id)
+            if current.assignee is None and current.status == "active" and not current.deleted_at:
+                await service.claim(actor=claimant, item_id=item.id, version=current.version)
+                break
     assert await archive(container, actor) > 0
     await service.restore(actor=actor, item_id=done.id)
     blocker = await service.create(
@@ -200,9 +231,9 @@ async def stored(container: Container, actor: Actor) -> Facts:
         for table, archived in ((WorkItem.__table__, False), (ArchivedWorkItem.__table__, True)):
             c = table.c
             rows = await conn.execute(
-                select(c.id, c.status, c.deleted_at, c.assignee, c.parent_id).where(
-                    c.account_id == actor.account_id
-                )
+                select(
+                    c.id, c.status, c.deleted_at, c.assignee, c.assignee_account, c.parent_id
+                ).where(c.ledger_id == actor.ledger_id)
             )
             for row in rows:
                 items[row.id] = Stored(*row, archived=archived)
@@ -217,38 +248,42 @@ async def stored(container: Container, actor: Actor) -> Facts:
 # --- the comparison -------------------------------------------------------------------------
 
 
-async def disagreements(container: Container, actor: Actor, facts: Facts, rule: Rule) -> list[str]:
+async def disagreements(
+    container: Container, callers: list[Actor], facts: Facts, rule: Rule
+) -> list[str]:
     """Where the services (the SQL form) and ``rule`` say different things."""
     found: list[str] = []
     service = container.work_items
-    for client in CLIENTS:
-        asking = Actor(actor.account_id, client)
-        expected = {i for i, item in facts.items.items() if rule.ready(item, facts, client)}
+    for asking in callers:
+        client = asking.who
+        expected = {i for i, item in facts.items.items() if rule.ready(item, facts, asking)}
         listed = await every(container, asking, {"ready": True})
         if {item.id for item in listed} != expected:
             found.append(f"{client}: the ready list differs")
 
         everything = {"include_deleted": True, "include_archived": True}
         for summary in await every(container, asking, everything):
-            found += _differs(rule, facts, client, summary, "the list")
+            found += _differs(rule, facts, asking, summary, "the list")
         for item_id, item in facts.items.items():
             if not item.archived:
                 read = await service.get(actor=asking, item_id=item_id, include_deleted=True)
-                found += _differs(rule, facts, client, read, "a read")
+                found += _differs(rule, facts, asking, read, "a read")
             if item.parent_id is None and not item.archived:
                 tree = await service.get_hierarchy(
                     actor=asking, item_id=item_id, include_deleted=True
                 )
                 for node in tree.descendants or []:
-                    found += _differs(rule, facts, client, node, "a hierarchy")
+                    found += _differs(rule, facts, asking, node, "a hierarchy")
     return found
 
 
-def _differs(rule: Rule, facts: Facts, client: str, item: WorkItemSummary, where: str) -> list[str]:
+def _differs(
+    rule: Rule, facts: Facts, asking: Actor, item: WorkItemSummary, where: str
+) -> list[str]:
     stored_item = facts.items[item.id]
-    ready = rule.ready(stored_item, facts, client)
+    ready = rule.ready(stored_item, facts, asking)
     if item.ready != ready or set(item.blocked_by) != rule.blocked_by(stored_item, facts):
-        return [f"{client}: {where} of {item.id}"]
+        return [f"{asking.who}: {where} of {item.id}"]
     return []
 
 

@@ -176,7 +176,7 @@ async def test_update_applies_only_the_fields_sent_and_bumps_the_version(
     vendor = await create_vendor(
         container, actor, "acme", extractor_version="1.0", format_support={"pdf": True}
     )
-    agent = Actor(account_id=actor.account_id, client="claude-code")
+    agent = actor.as_client("claude-code")
 
     updated = await update_vendor(
         container, agent, vendor, status="broken", test_results={"passing": 8, "total": 10}
@@ -203,7 +203,7 @@ async def test_a_stale_version_is_refused_with_details_and_changes_nothing(
     container: Container, actor: Actor
 ) -> None:
     vendor = await create_vendor(container, actor, "acme")
-    desktop = Actor(account_id=actor.account_id, client="claude-desktop")
+    desktop = actor.as_client("claude-desktop")
     winner = await update_vendor(container, desktop, vendor, extractor_version="2.0")
 
     with pytest.raises(VersionConflict) as caught:

@@ -510,7 +510,7 @@ async def test_a_stale_version_is_refused_with_who_changed_it(
     container: Container, actor: Actor, how: str
 ) -> None:
     item = await make(container, actor, "shared")
-    desktop = Actor(account_id=actor.account_id, client="claude-desktop")
+    desktop = actor.as_client("claude-desktop")
     current = await change(container, desktop, item, title="from desktop")
 
     stale_call = (

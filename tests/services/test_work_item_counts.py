@@ -19,11 +19,11 @@ TASK = {"item_type": "task", "title": "a task"}
 
 async def counted(container: Container, actor: Actor, **filters: Any) -> int:
     """What a plain COUNT(*) over the table says for these filters."""
-    sql = "SELECT count(*) FROM work_items WHERE account_id = :account"
+    sql = "SELECT count(*) FROM work_items WHERE ledger_id = :ledger"
     params: dict[str, Any] = {
-        "account": actor.account_id
+        "ledger": actor.ledger_id
         if container.db.dialect.name == "postgresql"
-        else actor.account_id.hex
+        else actor.ledger_id.hex
     }
     for name in ("item_type", "status"):
         if filters.get(name):

@@ -38,7 +38,7 @@ async def archive(container: Container, actor: Actor | None = None, days: int = 
     them): how many items moved."""
     result = await container.archive.archive(
         older_than_days=days,
-        account_id=actor.account_id if actor else None,
+        ledger_id=actor.ledger_id if actor else None,
         now=utcnow() + A_YEAR_ON,
     )
     return result.work_items

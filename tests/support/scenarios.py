@@ -11,10 +11,10 @@ from typing import Any
 
 from mcp.client.client import Client
 
+from tests.conftest import new_actor
 from tests.support.mcp import call, refused
 from tests.support.servers import unique
 from workledger.container import Container
-from workledger.schemas.common import Actor
 from workledger.schemas.vendor import VendorUpdate
 
 # --- the acceptance scenarios, over any transport -------------------------------
@@ -276,11 +276,11 @@ async def assert_invisible(outsider: Client, records: dict[str, Any]) -> None:
 
 
 async def assert_outside_change_seen(
-    container: Container, account_id: uuid.UUID, reader: Client, vendor: dict[str, Any]
+    container: Container, email: str, reader: Client, vendor: dict[str, Any]
 ) -> None:
     """A change made outside the server process (the test's own container, as the CLI or
     REST would) is what the server's next read answers: its read cache must notice."""
-    cli = Actor(account_id=account_id, client="cli")
+    cli = await new_actor(container, email, "cli")
     data = VendorUpdate.load({"version": vendor["version"], "extractor_version": "9.9.9"})
     await container.vendors.update(actor=cli, data=data, vendor_id=uuid.UUID(vendor["id"]))
     seen = await call(reader, "query_vendor_status", name=vendor["name"])

@@ -21,7 +21,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import Implementation
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, new_actor
 from tests.support.commands import WORKLEDGER
 from tests.support.mcp import check_mode
 from workledger.container import Container
@@ -79,7 +79,7 @@ async def new_account(container: Container, label: str, *, password: str | None 
     email = f"{unique(label)}@example.com"
     fields = {"email": email} | ({"password": password} if password else {})
     created = await container.accounts.create(AccountCreate.load(fields))
-    actor = Actor(account_id=created.id, client="e2e-setup")
+    actor = await new_actor(container, email, "e2e-setup")
     api = await container.accounts.create_api_token(actor=actor, name=f"{label}-token")
     jwt = container.accounts.issue_access_token(created.id).access_token
     return Account(created.id, email, jwt, api.token, api.id, actor)
@@ -182,12 +182,16 @@ class HttpServer:
             self.process.wait(timeout=15)
 
     @asynccontextmanager
-    async def connect(self, token: str, name: str, mode: str) -> AsyncIterator[Client]:
+    async def connect(
+        self, token: str, name: str, mode: str, *, ledger: str | None = None
+    ) -> AsyncIterator[Client]:
+        """An MCP client of ``token`` at /mcp, or at /mcp/ledgers/{ledger}."""
         headers = {"Authorization": f"Bearer {token}"}
+        url = self.mcp_url if ledger is None else f"{self.mcp_url}/ledgers/{ledger}"
         async with (
             httpx2.AsyncClient(headers=headers, timeout=CALL_TIMEOUT_SECONDS) as http,
             Client(
-                streamable_http_client(self.mcp_url, http_client=http),
+                streamable_http_client(url, http_client=http),
                 client_info=Implementation(name=name, version="1"),
                 mode=mode,
                 read_timeout_seconds=CALL_TIMEOUT_SECONDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from workledger.errors import FieldError, Unauthorized, ValidationError
 from workledger.http.deps import AppContainer
+from workledger.schemas.account import Principal
 from workledger.schemas.common import Actor
 from workledger.schemas.strict import unknown_field
-from workledger.services.account import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
 
@@ -33,15 +33,30 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 async def get_actor(
+    request: Request,
+    container: AppContainer,
     principal: CurrentPrincipal,
     x_client_name: Annotated[str | None, Header(max_length=100)] = None,
 ) -> Actor:
-    """The audit identity: X-Client-Name, else the API token's name, else "api"."""
+    """Who acts where: the ledger in the path (else the token's, else the account's
+    default), with the caller's role there; the client is X-Client-Name, else the API
+    token's name, else "api"."""
     client = (x_client_name or "").strip() or principal.token_name or "api"
-    return Actor(account_id=principal.account_id, client=client)
+    ledger = request.path_params.get("ledger")
+    return await container.ledgers.actor(principal, ledger=ledger, client=client)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+async def ledger_ref(
+    ledger: Annotated[str, Path(max_length=100, description="the ledger's slug or id")],
+) -> str:
+    """Declares ``{ledger}`` of a path (get_actor reads it): documented, and length-checked."""
+    return ledger
+
+
+LedgerRef = Annotated[str, Depends(ledger_ref)]
 
 
 async def refuse_unknown_query(request: Request) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.cli.runtime import acting, open_container, run_async
 
 if TYPE_CHECKING:
     from workledger.container import Container
@@ -43,7 +43,7 @@ async def list_items(as_json: bool, **filters: object) -> None:
 
     query = WorkItemListQuery.load({k: v for k, v in filters.items() if v not in (None, False)})
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         page = await container.work_items.list(actor=actor, query=query)
     if as_json:
         click.echo(json.dumps([item.model_dump(mode="json") for item in page.items], indent=2))
@@ -58,7 +58,7 @@ async def list_items(as_json: bool, **filters: object) -> None:
 async def show(item_id: str, as_json: bool) -> None:
     """Every field of one item, its dependencies with their state, and who changed it."""
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         item = await container.work_items.get(
             actor=actor, item_id=_ref(item_id), include_deleted=True
         )
@@ -88,7 +88,7 @@ async def add(item_type: str, title: str, tags: tuple[str, ...], **fields: objec
         {"item_type": item_type, "title": title, "tags": tags, **given}, text=True
     )
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         created = await container.work_items.create(actor=actor, data=data)
     click.echo(str(created.id))
 
@@ -108,7 +108,7 @@ async def edit(item_id: str, changes: tuple[str, ...]) -> None:
     """Change fields of an item, e.g. --set status=blocked --set tags=api,docs."""
     fields = dict(_assignment(change) for change in changes)
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         changed = await _update(container, actor, item_id, fields)
     click.echo(_line(changed))
 
@@ -119,7 +119,7 @@ async def edit(item_id: str, changes: tuple[str, ...]) -> None:
 async def done(item_id: str) -> None:
     """Complete an item and release it (status completed, no assignee)."""
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         changed = await _update(
             container, actor, item_id, {"status": "completed", "assignee": None}
         )
@@ -132,7 +132,7 @@ async def done(item_id: str) -> None:
 async def claim(item_id: str) -> None:
     """Take an item to work on it: its assignee becomes this command line's client name."""
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         current = await container.work_items.get(actor=actor, item_id=_ref(item_id))
         claimed = await container.work_items.claim(
             actor=actor, item_id=current.id, version=current.version
@@ -228,12 +228,14 @@ def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:
     console = Console(soft_wrap=True, highlight=False)
     console.print(f"[bold]{item.title}[/bold]  ({_short(item.id)})", markup=True)
     state = _state(item) or ("deleted" if item.deleted_at else "")
+    created_by = _who(item.created_by, item.created_by_account)
+    updated_by = _who(item.updated_by, item.updated_by_account)
     rows = [
         ("id", str(item.id)),
         ("type", item.item_type),
         ("status", f"{item.status}{f' ({state})' if state else ''}"),
         ("priority", item.priority),
-        ("assignee", item.assignee),
+        ("assignee", item.assignee and _who(item.assignee, item.assignee_account)),
         ("parent", _short(item.parent_id) if item.parent_id else None),
         ("due", item.due_date.isoformat() if item.due_date else None),
         ("tags", ", ".join(item.tags) or None),
@@ -241,8 +243,8 @@ def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:
         ("commit", item.commit_hash),
         ("pull request", f"#{item.pr_number}" if item.pr_number else None),
         ("version", str(item.version)),
-        ("created", f"{item.created_at:%Y-%m-%d %H:%M} UTC by {item.created_by}"),
-        ("updated", f"{item.updated_at:%Y-%m-%d %H:%M} UTC by {item.updated_by}"),
+        ("created", f"{item.created_at:%Y-%m-%d %H:%M} UTC by {created_by}"),
+        ("updated", f"{item.updated_at:%Y-%m-%d %H:%M} UTC by {updated_by}"),
     ]
     for name, value in rows:
         if value:
@@ -260,3 +262,8 @@ def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:
             )
     if item.description:
         console.print(f"\n{item.description}", markup=False)
+
+
+def _who(client: str, account: str | None) -> str:
+    """``ada@example.com via claude-code`` (the client alone when no account is known)."""
+    return client if account is None else f"{account} via {client}"

@@ -13,7 +13,8 @@ import click
 
 from workledger import __version__
 from workledger.cli.items import items
-from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.cli.ledgers import ledger
+from workledger.cli.runtime import acting, open_container, run_async
 from workledger.cli.status_file import import_file, report
 
 
@@ -116,7 +117,7 @@ async def account_password(email: str | None, password_stdin: bool) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     async with open_container() as container:
         if email is None:
-            await acting_account(container)  # the built-in local account exists once used
+            await acting(container)  # the built-in local account exists once used
             email = container.settings.account_email
         data = AccountCreate.load({"email": email, "password": password})
         updated = await container.accounts.set_password(data)
@@ -130,33 +131,49 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--name", required=True, help="What the token is for, e.g. 'ci' or 'laptop'.")
+@click.option(
+    "--role",
+    type=click.Choice(["reader", "member", "owner"]),
+    help="Bind the token to the ledger (--ledger, else your default) with this role.",
+)
 @run_async
-async def token_create(name: str) -> None:
-    """Create an API token; it is printed once, alone on the last line."""
+async def token_create(name: str, role: str | None) -> None:
+    """Create an API token; it is printed once, alone on the last line.
+
+    With --ledger or --role it serves that one ledger only, with at most your role there;
+    without either it acts as your account on every ledger you belong to."""
     from workledger.schemas.account import ApiTokenCreate
 
-    data = ApiTokenCreate.load({"name": name})
+    data = ApiTokenCreate.load({"name": name, "role": role})
     async with open_container() as container:
-        actor = await acting_account(container)
-        created = await container.accounts.create_api_token(actor=actor, name=data.name)
-    click.echo(f"created API token {created.name!r} ({created.id}); it is shown only once:")
+        actor = await acting(container)
+        bound = role is not None or container.settings.ledger is not None
+        created = await container.accounts.create_api_token(
+            actor=actor, name=data.name, bound=bound, role=role
+        )
+    scope = (
+        f"for ledger {created.ledger} as {created.role}" if created.ledger else "for every ledger"
+    )
+    click.echo(f"created API token {created.name!r} ({created.id}) {scope}; it is shown only once:")
     click.echo(created.token)
 
 
 @token.command("list")
 @run_async
 async def token_list() -> None:
-    """The account's API tokens: id, name, prefix, when created, last used, revoked."""
+    """The account's API tokens: id, name, prefix, ledger and role, when created, last
+    used, revoked."""
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         tokens = await container.accounts.list_api_tokens(actor=actor)
     if not tokens:
         click.echo("no API tokens; create one with `workledger token create --name NAME`")
     for listed in tokens:
         used = f"{listed.last_used_at:%Y-%m-%d %H:%M}" if listed.last_used_at else "never"
         revoked = f"  revoked {listed.revoked_at:%Y-%m-%d %H:%M}" if listed.revoked_at else ""
+        scope = f"{listed.ledger} as {listed.role}" if listed.ledger else "every ledger"
         click.echo(
-            f"{listed.id}  {listed.name:<20} {listed.prefix}…  created "
+            f"{listed.id}  {listed.name:<20} {listed.prefix}…  {scope}, created "
             f"{listed.created_at:%Y-%m-%d %H:%M}, last used {used}{revoked}"
         )
 
@@ -175,7 +192,7 @@ async def token_revoke(token_id: str) -> None:
             f"{token_id!r} is not a token id: see `workledger token list`"
         ) from None
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         revoked = await container.accounts.revoke_api_token(actor=actor, token_id=wanted)
     click.echo(f"revoked API token {revoked.name!r} ({revoked.id})")
 
@@ -185,6 +202,7 @@ async def token_revoke(token_id: str) -> None:
 cli.add_command(report)
 cli.add_command(import_file)
 cli.add_command(items)
+cli.add_command(ledger)
 
 
 @cli.command()
@@ -196,19 +214,25 @@ cli.add_command(items)
     help="Archive closed work items untouched for at least this many days.",
 )
 @click.option(
-    "--all-accounts", is_flag=True, help="Every account's items, not only WORKLEDGER_ACCOUNT's."
+    "--all-ledgers",
+    "--all-accounts",
+    "all_ledgers",
+    is_flag=True,
+    help="Every ledger's items, not only the current ledger's.",
 )
 @run_async
-async def archive(older_than_days: int, all_accounts: bool) -> None:
+async def archive(older_than_days: int, all_ledgers: bool) -> None:
     """Move whole subtrees of completed (or deleted) work items to the archive table.
 
     Archived items leave every list and query (list_work_items with include_archived
     still shows them); restoring one brings it back with its subtree."""
     async with open_container() as container:
-        account = None if all_accounts else (await acting_account(container)).account_id
-        result = await container.archive.archive(
-            older_than_days=older_than_days, account_id=account
-        )
+        ledger = None
+        if not all_ledgers:
+            actor = await acting(container)
+            actor.require("member")
+            ledger = actor.ledger_id
+        result = await container.archive.archive(older_than_days=older_than_days, ledger_id=ledger)
     click.echo(
         f"{result.summary()} (closed and untouched since {result.cutoff:%Y-%m-%d %H:%M} UTC)"
     )

@@ -14,6 +14,7 @@ from workledger.errors import NotFound, SettingsError, WorkledgerError
 
 if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
     from workledger.container import Container
+    from workledger.schemas.account import Principal
     from workledger.schemas.common import Actor
 
 P = ParamSpec("P")
@@ -59,20 +60,57 @@ async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Contain
         await container.close()
 
 
-async def acting_account(container: Container) -> Actor:
-    """``WORKLEDGER_ACCOUNT`` (which must exist) or the built-in local account."""
+async def acting(container: Container, *, client: str = CLI_CLIENT) -> Actor:
+    """``WORKLEDGER_ACCOUNT`` (which must exist) or the built-in local account, in the
+    ledger ``--ledger`` or ``WORKLEDGER_LEDGER`` names (else its default ledger)."""
+    principal = await acting_principal(container)
+    ledger = container.settings.ledger
+    return await container.ledgers.actor(principal, ledger=ledger, client=client)
+
+
+async def acting_principal(container: Container) -> Principal:
+    """The account the command line acts as: ``WORKLEDGER_ACCOUNT`` (which must exist),
+    or the built-in local account (made on first use)."""
     from workledger.config import LOCAL_ACCOUNT_EMAIL
-    from workledger.schemas.common import Actor
 
     email = container.settings.account_email
-    if email == LOCAL_ACCOUNT_EMAIL:
-        account = await container.accounts.ensure(email)
-    else:
+    if email != LOCAL_ACCOUNT_EMAIL:
         try:
-            account = await container.accounts.get_by_email(email)
+            await container.accounts.get_by_email(email)
         except NotFound:
             raise SettingsError(
                 f"WORKLEDGER_ACCOUNT: no account {email}; create it with "
                 f"`workledger account create {email}`"
             ) from None
-    return Actor(account_id=account.id, client=CLI_CLIENT)
+    return await container.accounts.principal(email)
+
+
+def set_ledger(_: click.Context, __: click.Parameter, value: str | None) -> None:
+    """``--ledger``: what WORKLEDGER_LEDGER says, for this command."""
+    if value:
+        import os
+
+        os.environ["WORKLEDGER_LEDGER"] = value
+
+
+def with_ledger_option(
+    group: click.Group, *, leaving_out: frozenset[str] | set[str] = frozenset()
+) -> None:
+    """Give every command of ``group`` (and its subgroups) ``--ledger SLUG``."""
+    for command in [group, *group.commands.values()]:
+        if command.name in leaving_out:
+            continue
+        if isinstance(command, click.Group) and command is not group:
+            with_ledger_option(command)
+            continue
+        if not any(param.name == "ledger" for param in command.params):
+            command.params.append(
+                click.Option(
+                    ["--ledger"],
+                    metavar="SLUG",
+                    expose_value=False,
+                    is_eager=True,
+                    callback=set_ledger,
+                    help="The ledger to act on (else WORKLEDGER_LEDGER, else your default).",
+                )
+            )

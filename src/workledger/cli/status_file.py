@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workledger.cli.runtime import acting_account, open_container, run_async
+from workledger.cli.runtime import acting, open_container, run_async
 
 if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
     from workledger.schemas.status import StatusReport
@@ -53,7 +53,7 @@ def report(output: str | None) -> None:
 @run_async
 async def _report() -> tuple[StatusReport, Path]:
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         return await container.status.report(actor=actor), container.settings.status_file
 
 
@@ -105,9 +105,9 @@ async def _import(
     document: StatusDocument, *, dry_run: bool, on_step: Callable[[str], object]
 ) -> ImportResult:
     async with open_container() as container:
-        actor = await acting_account(container)
+        actor = await acting(container)
         return await container.importer.run(
-            account_id=actor.account_id, document=document, dry_run=dry_run, on_step=on_step
+            actor=actor, document=document, dry_run=dry_run, on_step=on_step
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,16 +32,41 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     from alembic import command
 
     _known(revision)
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    await _migrating(engine, lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     from alembic import command
 
     _known(revision)
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+    await _migrating(engine, lambda sync: command.downgrade(alembic_config(sync), revision))
+
+
+async def _migrating(engine: AsyncEngine, step: Callable[[Connection], None]) -> None:
+    """``step`` in one transaction. SQLite changes a table by copying it and dropping the
+    original, which with foreign keys on would delete (or null) every row referring to it:
+    they are off while it runs (SQLite ignores the switch inside a transaction), checked
+    before the commit, and the connection is then thrown away rather than pooled."""
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            await conn.run_sync(step)
+        return
+    async with engine.connect() as conn:
+        try:
+            await conn.run_sync(_foreign_keys_off)
+            async with conn.begin():
+                await conn.run_sync(step)
+                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"the migration broke references: {broken[:5]}")
+        finally:
+            await conn.invalidate()
+
+
+def _foreign_keys_off(sync: Connection) -> None:
+    cursor = sync.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 def revisions() -> list[str]:
@@ -75,7 +101,7 @@ async def current(engine: AsyncEngine) -> str | None:
 
 # The newest revision, named here so that a process can tell an up-to-date database
 # without loading Alembic (tests/test_migrations.py holds it to Alembic's own head).
-HEAD = "0006"
+HEAD = "0007"
 
 
 async def is_current(engine: AsyncEngine) -> bool:

@@ -35,6 +35,7 @@ from workledger.schemas.work_item import WorkItemCreate, WorkItemRead, WorkItemU
 if TYPE_CHECKING:
     from workledger.services.deployment import DeploymentService
     from workledger.services.enhancement import EnhancementService
+    from workledger.services.ledger import LedgerService
     from workledger.services.project_configuration import ProjectConfigurationService
     from workledger.services.vendor import VendorService
     from workledger.services.work_item import WorkItemService
@@ -53,6 +54,8 @@ class Handlers(Protocol):
     def enhancements(self) -> EnhancementService: ...
     @property
     def configuration(self) -> ProjectConfigurationService: ...
+    @property
+    def ledgers(self) -> LedgerService: ...
 
 
 class Command(BaseModel, ABC):

@@ -51,11 +51,20 @@ CREATE TABLE IF NOT EXISTS conflicts (
     reason TEXT NOT NULL,
     current TEXT
 );
-CREATE INDEX IF NOT EXISTS ix_conflicts_account ON conflicts (account_id, seq);
 """
 # How entries are written now; a journal made before formats holds format 0 only.
 FORMAT = 1
-_ADD_FORMAT = "ALTER TABLE entries ADD COLUMN format INTEGER NOT NULL DEFAULT 0"
+# Columns added since the first release, by table: a journal made before them gets them
+# (empty). An entry or conflict without a ledger was made when each account had one
+# ledger, whose id the migration made the account's own.
+_ADDED = {
+    "entries": {
+        "format": "INTEGER NOT NULL DEFAULT 0",
+        "ledger_id": "TEXT",
+        "account": "TEXT",
+    },
+    "conflicts": {"ledger_id": "TEXT"},
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,9 @@ class Entry:
     command: Command
     record_id: str | None
     journaled_at: datetime
+    # None: journaled before ledgers, by an account that had one; replay finds it.
+    ledger_id: uuid.UUID | None
+    account: str | None = None  # the person's email
 
     @property
     def record_type(self) -> str:
@@ -86,6 +98,8 @@ class Unreadable:
     journaled_at: datetime
     change: dict[str, object]
     reason: str
+    ledger_id: uuid.UUID | None
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,9 +130,11 @@ class Journal:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=FULL")
         await conn.executescript(_SCHEMA)
-        columns = {row[1] for row in await conn.execute_fetchall("PRAGMA table_info(entries)")}
-        if "format" not in columns:
-            await conn.execute(_ADD_FORMAT)
+        for table, added in _ADDED.items():
+            have = {row[1] for row in await conn.execute_fetchall(f"PRAGMA table_info({table})")}
+            for column, kind in added.items():
+                if column not in have:
+                    await conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._conn = conn
         await self.recount()
 
@@ -131,12 +147,14 @@ class Journal:
         """Durable when it returns."""
         async with self._lock:
             await self._db.execute(
-                "INSERT INTO entries (id, account_id, client, operation, record_type,"
-                " record_id, base_version, arguments, ids, journaled_at, format)"
-                " VALUES (?, ?, ?, ?, ?, ?, NULL, ?, '[]', ?, ?)",
+                "INSERT INTO entries (id, account_id, ledger_id, account, client, operation,"
+                " record_type, record_id, base_version, arguments, ids, journaled_at, format)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, '[]', ?, ?)",
                 (
                     str(entry.id),
                     str(entry.account_id),
+                    None if entry.ledger_id is None else str(entry.ledger_id),
+                    entry.account,
                     entry.client,
                     entry.command.type,
                     entry.record_type,
@@ -188,13 +206,14 @@ class Journal:
                     await self._db.execute("DELETE FROM entries WHERE id = ?", (str(entry.id),))
                     if conflict is not None:
                         await self._db.execute(
-                            "INSERT INTO conflicts (id, journal_id, account_id, record_type,"
-                            " record_id, actor, journaled_at, change, reason, current)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "INSERT INTO conflicts (id, journal_id, account_id, ledger_id,"
+                            " record_type, record_id, actor, journaled_at, change, reason,"
+                            " current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (
                                 str(conflict.id),
                                 str(conflict.journal_id),
                                 str(entry.account_id),
+                                None if entry.ledger_id is None else str(entry.ledger_id),
                                 conflict.record_type,
                                 conflict.record_id,
                                 conflict.actor,
@@ -214,11 +233,11 @@ class Journal:
                 self.drained.set()
 
     async def conflicts_of(
-        self, account_id: uuid.UUID | None, *, limit: int, after: int = 0
+        self, ledger_id: uuid.UUID | None, *, limit: int, after: int = 0
     ) -> tuple[list[tuple[int, Conflict]], int]:
-        """A page of the conflicts of an account (of every account: None), oldest first,
+        """A page of the conflicts of a ledger (of every ledger: None), oldest first,
         after position ``after``, and how many there are in all."""
-        where, given = ("account_id = ?", (str(account_id),)) if account_id else ("1 = 1", ())
+        where, given = (_OF_LEDGER, (str(ledger_id),)) if ledger_id else ("1 = 1", ())
         async with self._lock:
             rows = await self._db.execute_fetchall(
                 f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} AND seq > ?"
@@ -232,11 +251,11 @@ class Journal:
         stored = [_StoredConflict(*row) for row in rows]
         return [(conflict.seq, _conflict(conflict)) for conflict in stored], int(total)
 
-    async def dismiss(self, account_id: uuid.UUID, conflict_id: uuid.UUID) -> bool:
+    async def dismiss(self, ledger_id: uuid.UUID, conflict_id: uuid.UUID) -> bool:
         async with self._lock:
             cursor = await self._db.execute(
-                "DELETE FROM conflicts WHERE account_id = ? AND id = ?",
-                (str(account_id), str(conflict_id)),
+                f"DELETE FROM conflicts WHERE {_OF_LEDGER} AND id = ?",
+                (str(ledger_id), str(conflict_id)),
             )
             gone = cursor.rowcount > 0
         self.conflicts -= gone
@@ -262,7 +281,7 @@ def new_conflict(
         journal_id=entry.id,
         record_type=entry.record_type,
         record_id=entry.record_id,
-        actor=entry.client,
+        actor=entry.client if entry.account is None else f"{entry.account} via {entry.client}",
         journaled_at=entry.journaled_at,
         change=change,
         reason=reason,
@@ -275,6 +294,8 @@ class _StoredEntry(NamedTuple):
 
     id: str
     account_id: str
+    ledger_id: str | None
+    account: str | None
     client: str
     operation: str
     record_type: str
@@ -302,6 +323,7 @@ class _StoredConflict(NamedTuple):
 
 
 _ENTRY_COLUMNS = ", ".join(_StoredEntry._fields)
+_OF_LEDGER = "coalesce(ledger_id, account_id) = ?"
 _CONFLICT_COLUMNS = ", ".join(_StoredConflict._fields)
 
 
@@ -329,9 +351,23 @@ def _entry(row: _StoredEntry) -> Entry | Unreadable:
             journaled_at=at,
             change=_change(row.arguments),
             reason=f"internal_error: this release cannot read the write ({why})",
+            ledger_id=_uuid(row.ledger_id),
+            account=row.account,
         )
-    entry_id, account_id = uuid.UUID(row.id), uuid.UUID(row.account_id)
-    return Entry(entry_id, account_id, row.client, command, row.record_id, at)
+    return Entry(
+        id=uuid.UUID(row.id),
+        account_id=uuid.UUID(row.account_id),
+        client=row.client,
+        command=command,
+        record_id=row.record_id,
+        journaled_at=at,
+        ledger_id=_uuid(row.ledger_id),
+        account=row.account,
+    )
+
+
+def _uuid(text: str | None) -> uuid.UUID | None:
+    return None if text is None else uuid.UUID(text)
 
 
 def _change(arguments: str) -> dict[str, object]:

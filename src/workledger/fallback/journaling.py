@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workledger.db.failures import meaning
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
-from workledger.errors import StorageUnavailable, StorageUnreachable, WorkledgerError
+from workledger.errors import NotFound, StorageUnavailable, StorageUnreachable, WorkledgerError
 from workledger.fallback.catch_up import Unmirrored
 from workledger.fallback.commands import Command, Handlers
 from workledger.fallback.journal import Conflict, Entry, Journal, Unreadable, new_conflict
@@ -49,6 +49,7 @@ from workledger.models import (
     new_id,
 )
 from workledger.repositories.journaling import applied_among, versions_of
+from workledger.schemas.account import Principal
 from workledger.schemas.common import Actor
 
 log = logging.getLogger(__name__)
@@ -152,11 +153,13 @@ async def _journal(
             record_id, version = _changed(command, result)
             entry = Entry(
                 id=entry_id,
-                account_id=actor.account_id,
+                account_id=actor.account_id or actor.ledger_id,
                 client=actor.client,
                 command=command.settled(record_id=record_id, version=version),
                 record_id=None if record_id is None else str(record_id),
                 journaled_at=utcnow(),
+                ledger_id=actor.ledger_id,
+                account=actor.account,
             )
             # Durable before the mirror commits and before anyone is told.
             await journal.append(entry)
@@ -214,18 +217,23 @@ class Replayer:
                     settled.append((entry, None))
                     continue
                 refusal: str | None
+                acting = await self._acting(entry)
                 if isinstance(entry, Unreadable):
                     refusal, current = entry.reason, None
+                elif isinstance(acting, str):
+                    refusal, current = acting, await self._as_it_is(entry)
                 else:
-                    refusal, current = await self._apply(entry)
-                session.add(
-                    AppliedOperation(
-                        id=entry.id,
-                        account_id=entry.account_id,
-                        applied_at=utcnow(),
-                        refused=refusal is not None,
+                    refusal, current = await self._apply(entry, acting)
+                ledger_id = acting.ledger_id if isinstance(acting, Actor) else entry.ledger_id
+                if ledger_id is not None:
+                    session.add(
+                        AppliedOperation(
+                            id=entry.id,
+                            ledger_id=ledger_id,
+                            applied_at=utcnow(),
+                            refused=refusal is not None,
+                        )
                     )
-                )
                 conflict = None
                 if refusal is not None:
                     conflict = new_conflict(entry, reason=refusal, current=current)
@@ -233,14 +241,30 @@ class Replayer:
                 settled.append((entry, conflict))
         return settled
 
-    async def _apply(self, entry: Entry) -> tuple[str | None, dict[str, object] | None]:
+    async def _apply(
+        self, entry: Entry, actor: Actor
+    ) -> tuple[str | None, dict[str, object] | None]:
         """Why the entry was refused (None: it applied), and the record as it is then."""
-        actor = Actor(account_id=entry.account_id, client=entry.client)
         refusal = await _apply(entry.command, self.handlers, actor, str(entry.id))
         if refusal is None:
             return None, None
         record_id = None if entry.record_id is None else uuid.UUID(entry.record_id)
         return refusal, await self._current(entry.command, actor, record_id)
+
+    async def _acting(self, entry: Entry | Unreadable) -> Actor | str:
+        """Who wrote the entry, with the role they have in its ledger now; or why they
+        may no longer write there (removed, or made a reader, during the outage). An
+        entry journaled before ledgers is its account's (then only) ledger's."""
+        who = entry.client if entry.account is None else f"{entry.account} via {entry.client}"
+        principal = Principal(entry.account_id, entry.account or "")
+        ledger = None if entry.ledger_id is None else str(entry.ledger_id)
+        try:
+            actor = await self.handlers.ledgers.actor(principal, ledger=ledger, client=entry.client)
+        except NotFound:
+            return f"forbidden: {who} is no longer a member of this ledger"
+        if not actor.may("member"):
+            return f"forbidden: {who} is a {actor.role} of this ledger now"
+        return actor
 
     async def catch_up_mirror(self, writes: list[Unmirrored]) -> None:
         """Apply to the mirror the writes this process made on the database since the
@@ -268,6 +292,14 @@ class Replayer:
             len(writes),
             (time.perf_counter() - started) * 1000,
         )
+
+    async def _as_it_is(self, entry: Entry) -> dict[str, object] | None:
+        """The record a refused writer meant to change, as it is now: read for the
+        ledger (its writer may no longer read it, but the conflict shows its owners)."""
+        if entry.ledger_id is None or entry.record_id is None:
+            return None
+        reading = Actor(ledger_id=entry.ledger_id, client=entry.client, role="reader")
+        return await self._current(entry.command, reading, uuid.UUID(entry.record_id))
 
     async def _current(
         self, command: Command, actor: Actor, record_id: uuid.UUID | None

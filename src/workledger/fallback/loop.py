@@ -22,7 +22,6 @@ from workledger.errors import Conflict, StorageUnavailable
 from workledger.fallback.journaling import Replayer
 from workledger.fallback.mirror import Mirror
 from workledger.repositories.health import ping
-from workledger.schemas.common import Actor
 from workledger.services.status import StatusService
 from workledger.status_file.write import write_atomically
 
@@ -40,10 +39,12 @@ CONFIRM_EVERY = timedelta(seconds=30)
 
 @dataclass(frozen=True)
 class StatusFile:
-    """Where the status report is kept, and whose it is (WORKLEDGER_ACCOUNT's email)."""
+    """Where the status report is kept, and whose it is: WORKLEDGER_ACCOUNT's email, and
+    WORKLEDGER_LEDGER (else that account's default ledger)."""
 
     path: Path
     email: str
+    ledger: str | None = None
 
 
 class FallbackLoop:
@@ -140,9 +141,9 @@ class FallbackLoop:
         if journal is None or journal.appended == self._rendered_after:
             return
         appended = journal.appended
-        account_id = await self.mirror.account_id(self.status_file.email)
-        if account_id is not None:
-            report = await self.status.report(actor=Actor(account_id=account_id, client="render"))
+        owner = await self.mirror.status_owner(self.status_file.email, self.status_file.ledger)
+        if owner is not None:
+            report = await self.status.report(actor=owner.actor("render"))
             try:
                 await asyncio.to_thread(write_atomically, self.status_file.path, report.markdown)
             except OSError as exc:

@@ -14,13 +14,15 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from workledger.db.engine import WRITE, build_engine
 from workledger.db.types import UTCDateTime, utcnow
-from workledger.models import Account, Base
+from workledger.models import Account, Base, Ledger
+from workledger.schemas.common import Actor
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +101,22 @@ class Mirror:
             await primary.dispose()
             await mirror.dispose()
 
-    async def account_id(self, email: str) -> uuid.UUID | None:
-        """The id of the account ``email`` in the copy, however old it is."""
+    async def status_owner(self, email: str, ledger: str | None) -> StatusOwner | None:
+        """Whose the status file is, in the copy however old it is: the account ``email``
+        and its ledger ``ledger`` (a slug; ``None``: its default ledger)."""
         async with self.engine.connect() as conn:
-            found: uuid.UUID | None = await conn.scalar(
-                select(Account.id).where(Account.email == email)
-            )
-        return found
+            account = (
+                await conn.execute(
+                    select(Account.id, Account.default_ledger_id).where(Account.email == email)
+                )
+            ).first()
+            if account is None:
+                return None
+            which = Ledger.slug == ledger if ledger else Ledger.id == account.default_ledger_id
+            found = (await conn.execute(select(Ledger.id, Ledger.slug).where(which))).first()
+        if found is None:
+            return None
+        return StatusOwner(account.id, email, found.id, found.slug)
 
     async def confirm(self, at: datetime) -> None:
         """The database was seen unchanged since the last copy at ``at``."""
@@ -115,3 +126,21 @@ class Mirror:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class StatusOwner(NamedTuple):
+    """The account and the ledger the status file is of."""
+
+    account_id: uuid.UUID
+    email: str
+    ledger_id: uuid.UUID
+    slug: str
+
+    def actor(self, client: str) -> Actor:
+        return Actor(
+            ledger_id=self.ledger_id,
+            client=client,
+            account_id=self.account_id,
+            account=self.email,
+            ledger=self.slug,
+        )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,8 +23,9 @@ from workledger.db.engine import build_engine
 from workledger.db.migrate import upgrade
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
+from workledger.fallback.mirror import StatusOwner
 from workledger.fallback.provenance import Source
-from workledger.models import Account
+from workledger.models import Account, Ledger, Membership
 from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
 from workledger.services.git_state import run_git
@@ -63,13 +63,13 @@ class StatusLayers:
         status_file: Path,
         repo_dir: Path,
         data_dir: Path,
-        account: Callable[[], Awaitable[tuple[uuid.UUID, str] | None]],
+        owner: Callable[[], Awaitable[StatusOwner | None]],
     ) -> None:
-        """``account``: the id and email of the account the file belongs to, if known."""
+        """``owner``: the account and ledger the file belongs to, if known."""
         self.status_file = status_file
         self.repo_dir = repo_dir
         self.data_dir = data_dir
-        self._account = account
+        self._owner = owner
         self._built: _Built | None = None
         self._lock = asyncio.Lock()  # one build at a time
 
@@ -101,18 +101,31 @@ class StatusLayers:
             self._built = None
 
     async def _build(self, found: StatusText, key: str) -> _Built | None:
-        account = await self._account()
-        if account is None:
-            log.warning("the status file cannot be served: its account is not known here yet")
+        owner = await self._owner()
+        if owner is None:
+            log.warning("the status file cannot be served: its ledger is not known here yet")
             return None
-        account_id, email = account
         path = self.data_dir / LAYER_FILE
         await asyncio.to_thread(path.unlink, missing_ok=True)
         db = Database(build_engine(f"sqlite+aiosqlite:///{path}"), layer=found.layer)
         await upgrade(db.engine)
         async with db.transaction() as session:
             now = utcnow()
-            session.add(Account(id=account_id, email=email, created_at=now, updated_at=now))
+            session.add(Ledger(id=owner.ledger_id, slug=owner.slug, name=owner.slug))
+            await session.flush()  # no relationships tell the flush which row goes first
+            session.add(
+                Account(
+                    id=owner.account_id,
+                    email=owner.email,
+                    created_at=now,
+                    updated_at=now,
+                    default_ledger_id=owner.ledger_id,
+                )
+            )
+            await session.flush()
+            session.add(
+                Membership(ledger_id=owner.ledger_id, account_id=owner.account_id, role="owner")
+            )
         read_cache = ReadCache(NoWatcher())
         importer = ImportService(
             db,
@@ -122,7 +135,7 @@ class StatusLayers:
             enhancements=EnhancementService(db),
         )
         document = parse_status_file(found.text, source=found.where)
-        result = await importer.run(account_id=account_id, document=document)
+        result = await importer.run(actor=owner.actor("migration"), document=document)
         if not result.committed:
             failed = [check.name for check in result.checks if not check.passed]
             log.warning("the status file %s cannot be served: %s", found.where, failed)

@@ -1,17 +1,22 @@
-"""What a tool has besides its arguments: the ledger's services and who is calling.
+"""What a tool has besides its arguments: the services, and who is calling where.
 
 The server's lifespan hands the SDK a ``Ledger``; a tool takes the SDK's ``Context`` next
-to its one arguments model and asks ``calling(ctx)`` for the services and the actor."""
+to its one arguments model and asks ``await calling(ctx)`` for the services and the actor:
+the account of the bearer token (HTTP) or of the command line (stdio), in the ledger of
+the URL (``/mcp/ledgers/{ledger}``), else the token's, else the account's default."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.types import CLIENT_INFO_META_KEY
+from starlette.requests import Request
 
 from workledger.container import Container
 from workledger.errors import StorageUnavailable, Unauthorized
@@ -20,26 +25,31 @@ from workledger.schemas.common import Actor
 DEFAULT_CLIENT = "mcp"
 # The client id of a bearer token that could not be checked: the database was away.
 UNVERIFIED = "workledger-unverified"
+# The slug of the ledger the current call acts on, once known (for the result's _meta).
+_acting_in: ContextVar[dict[str, str] | None] = ContextVar("workledger_mcp_ledger", default=None)
 
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """The services, and the account calls act as: a fixed one (stdio, in memory), or
-    ``None`` for the account of each HTTP request's bearer token."""
+    """The services, and who calls act as: a fixed actor (stdio, in memory), or ``None``
+    for the account of each HTTP request's bearer token."""
 
     services: Container
-    account_id: uuid.UUID | None
+    fixed: Actor | None
 
-    def actor(self, client: str | None = None) -> Actor:
-        account_id = self.account_id
-        if account_id is None:
-            access = get_access_token()
-            if access is not None and access.client_id == UNVERIFIED:
-                raise StorageUnavailable("the database is unavailable; retry shortly")
-            if access is None or access.subject is None:
-                raise Unauthorized("a bearer token is required")
-            account_id = uuid.UUID(access.subject)
-        return Actor(account_id=account_id, client=client or DEFAULT_CLIENT)
+    async def actor(self, ctx: LedgerContext | None = None) -> Actor:
+        client = (client_name(ctx) if ctx is not None else None) or DEFAULT_CLIENT
+        if self.fixed is not None:
+            return _noted(self.fixed.as_client(client))
+        access = get_access_token()
+        if access is not None and access.client_id == UNVERIFIED:
+            raise StorageUnavailable("the database is unavailable; retry shortly")
+        if access is None:
+            raise Unauthorized("a bearer token is required")
+        principal = await self.services.accounts.resolve_bearer(access.token)
+        request = ctx.request_context.request if ctx is not None else None
+        ledger = request.path_params.get("ledger") if isinstance(request, Request) else None
+        return _noted(await self.services.ledgers.actor(principal, ledger=ledger, client=client))
 
 
 LedgerContext = Context[Ledger, Any]
@@ -51,11 +61,28 @@ class Call:
     actor: Actor
 
 
-def calling(ctx: LedgerContext) -> Call:
-    """The services and the actor of this request: its account, and the client's name
-    for the audit fields."""
+async def calling(ctx: LedgerContext) -> Call:
+    """The services and the actor of this request."""
     ledger = ctx.request_context.lifespan_context
-    return Call(ledger.services, ledger.actor(client_name(ctx)))
+    return Call(ledger.services, await ledger.actor(ctx))
+
+
+@contextmanager
+def acting_in() -> Iterator[dict[str, str]]:
+    """Around one call: what it fills in with the slug of the ledger it acted on."""
+    holder: dict[str, str] = {}
+    token = _acting_in.set(holder)
+    try:
+        yield holder
+    finally:
+        _acting_in.reset(token)
+
+
+def _noted(actor: Actor) -> Actor:
+    holder = _acting_in.get()
+    if holder is not None and actor.ledger is not None:
+        holder["ledger"] = actor.ledger
+    return actor
 
 
 def client_name(ctx: Context[Any, Any]) -> str | None:

@@ -20,14 +20,14 @@ def status_markdown(ledger: Ledger) -> Callable[[], Awaitable[str]]:
 
     async def status() -> str:
         """The project status report (what get_project_status returns, as markdown)."""
-        return (await ledger.services.status.report(actor=ledger.actor())).markdown
+        return (await ledger.services.status.report(actor=await ledger.actor())).markdown
 
     return status
 
 
 async def work_item_json(id: str, ctx: LedgerContext) -> str:
     """One work item in full, as JSON."""
-    now = calling(ctx)
+    now = await calling(ctx)
     try:
         item_id = WORK_ITEM_REF.validate_python(id)
     except pydantic.ValidationError:

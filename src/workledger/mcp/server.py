@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from pydantic import AnyHttpUrl, AnyUrl, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.config import ExtraValues
 from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from workledger import __version__
 from workledger.container import Container
@@ -47,9 +47,10 @@ from workledger.errors import NotFound, StorageUnavailable, ValidationError, Wor
 from workledger.fallback.provenance import Served, fallback_notice, serving
 from workledger.fallback.retry import read_with_fallback
 from workledger.mcp import lean
-from workledger.mcp.context import UNVERIFIED, Ledger, LedgerContext
+from workledger.mcp.context import UNVERIFIED, Ledger, LedgerContext, acting_in
 from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
+from workledger.schemas.common import Actor
 from workledger.schemas.strict import DIGITS_AS_INTEGERS, StrictModel, field_errors
 
 # What a tool call answers (the SDK's type).
@@ -74,11 +75,11 @@ INSTRUCTIONS = (
 
 class WorkledgerMCP(MCPServer[Ledger]):
     def __init__(
-        self, container: Container, *, account_id: uuid.UUID | None, auth_url: str | None = None
+        self, container: Container, *, actor: Actor | None, auth_url: str | None = None
     ) -> None:
-        """``account_id``: the account every call acts as (stdio, in memory); without it each
-        HTTP request acts as the account of its bearer token."""
-        bearer = account_id is None
+        """``actor``: who every call acts as, where (stdio, in memory); without it each
+        HTTP request acts as the account of its bearer token, in the ledger of its URL."""
+        bearer = actor is None
         verifier = BearerVerifier(container) if bearer else None
         auth = (
             AuthSettings(
@@ -89,7 +90,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
             if bearer
             else None
         )
-        ledger = Ledger(container, account_id)
+        ledger = Ledger(container, actor)
         tools = offered(container.settings.tools)
 
         @asynccontextmanager
@@ -141,7 +142,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
         self, name: str, arguments: dict[str, Any], context: LedgerContext | None
     ) -> tuple[CallToolResult | InputRequiredResult, bool]:
         """The told answer, and whether it was storage_unavailable."""
-        with serving() as served:
+        with serving() as served, acting_in() as acted:
             try:
                 # A started call finishes its (short) transaction even if the client goes
                 # away: cancelling inside the SQLite driver leaves a connection nobody can
@@ -150,8 +151,9 @@ class WorkledgerMCP(MCPServer[Ledger]):
                     result = await super().call_tool(name, arguments, context)
             except ToolError as exc:
                 error = _domain_error(exc, tool=name, known=self._arguments.get(name, ()))
-                return _told(_error(error), served), isinstance(error, StorageUnavailable)
-        return _told(_compact(result, self._shapes.get(name)), served), False
+                told = _told(_error(error), served, acted.get("ledger"))
+                return told, isinstance(error, StorageUnavailable)
+        return _told(_compact(result, self._shapes.get(name)), served, acted.get("ledger")), False
 
     async def get_prompt(
         self,
@@ -208,11 +210,26 @@ class MountedMCP:
     app: Starlette
     running: Callable[[], AbstractAsyncContextManager[None]]
 
+    @property
+    def in_ledger(self) -> InLedger:
+        return InLedger(self.app)
+
+
+@dataclass(frozen=True)
+class InLedger:
+    """``/mcp/ledgers/{ledger}``: the same endpoint, acting in the ledger of the path
+    (each call reads it from its request's ``path_params``)."""
+
+    app: Starlette
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app({**scope, "path": "/mcp", "raw_path": b"/mcp"}, receive, send)
+
 
 def http_app(container: Container, *, host: str = "127.0.0.1", port: int = 8000) -> MountedMCP:
     """Streamable HTTP at /mcp, behind bearer tokens, refusing foreign Host and Origin
     headers."""
-    server = WorkledgerMCP(container, account_id=None, auth_url=f"http://{host}:{port}")
+    server = WorkledgerMCP(container, actor=None, auth_url=f"http://{host}:{port}")
     local = ["127.0.0.1", "localhost", "[::1]", host]
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
@@ -224,9 +241,9 @@ def http_app(container: Container, *, host: str = "127.0.0.1", port: int = 8000)
     return MountedMCP(app=app, running=server.session_manager.run)
 
 
-async def run_stdio(container: Container, *, account_id: uuid.UUID) -> None:
+async def run_stdio(container: Container, *, actor: Actor) -> None:
     async with container.running():
-        await WorkledgerMCP(container, account_id=account_id).run_stdio_async()
+        await WorkledgerMCP(container, actor=actor).run_stdio_async()
 
 
 @functools.cache
@@ -346,12 +363,14 @@ def _error(exc: WorkledgerError) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
-def _told(result: ToolResult, served: Served) -> ToolResult:
-    """The result, saying which layer served it: in ``_meta`` always, and in
-    a line of text after the JSON when it was not the database."""
+def _told(result: ToolResult, served: Served, ledger: str | None) -> ToolResult:
+    """The result, saying which ledger it acted on and which layer served it: in
+    ``_meta`` always, and in a line of text after the JSON when it was not the database."""
     if not isinstance(result, CallToolResult):
         return result
     meta = {**(result.meta or {}), "workledger/source": served.source}
+    if ledger is not None:
+        meta["workledger/ledger"] = ledger
     if served.as_of is not None:
         meta["workledger/as_of"] = served.as_of.isoformat(timespec="seconds")
     if served.journal_id is not None:

@@ -6,6 +6,7 @@ from workledger.models.applied_operation import AppliedOperation
 from workledger.models.base import Base, ids_ending_in, new_id
 from workledger.models.deployment import Deployment, deployment_vendors, deployment_work_items
 from workledger.models.enhancement import Enhancement, EnhancementDependency
+from workledger.models.ledger import ROLES, Ledger, Membership
 from workledger.models.project_configuration import ProjectConfiguration
 from workledger.models.vendor import Vendor
 from workledger.models.work_item import (
@@ -16,6 +17,7 @@ from workledger.models.work_item import (
 )
 
 __all__ = [
+    "ROLES",
     "Account",
     "ApiToken",
     "AppliedOperation",
@@ -25,6 +27,8 @@ __all__ = [
     "Deployment",
     "Enhancement",
     "EnhancementDependency",
+    "Ledger",
+    "Membership",
     "ProjectConfiguration",
     "Vendor",
     "WorkItem",

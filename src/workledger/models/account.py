@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, SmallInteger, String
+from sqlalchemy import BigInteger, ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workledger.db.types import utcnow
@@ -16,12 +17,17 @@ class Account(IdMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The ledger made at sign-up: where paths without a ledger act.
+    default_ledger_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ledgers.id", ondelete="SET NULL")
+    )
 
 
 class CredentialChanges(Base):
-    """One row whose version moves whenever an account or an API token is changed or
-    deleted (triggers of migration 0006 move it, in the changing transaction): the read
-    cache keeps what a bearer token resolves to for as long as it stays put."""
+    """One row whose version moves whenever an account, an API token, a ledger or a
+    membership is changed or deleted (triggers of migrations 0006 and 0007 move it, in
+    the changing transaction): the read cache keeps what a bearer token may do in a
+    ledger for as long as it stays put."""
 
     __tablename__ = "credential_changes"
 

@@ -17,8 +17,8 @@ class AppliedOperation(Base):
     __tablename__ = "applied_operations"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)  # the journal entry's
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid(), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    ledger_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("ledgers.id", ondelete="CASCADE"), index=True
     )
     applied_at: Mapped[datetime]
     # True when a rule or a newer version refused it: it is a conflict, not a change.

@@ -58,25 +58,28 @@ class IdMixin:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-10)
 
 
-class AccountScopedMixin:
+class LedgerScopedMixin:
     @declared_attr
     @classmethod
-    def account_id(cls) -> Mapped[uuid.UUID]:
+    def ledger_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(
-            # No index of its own: each table's composite indexes lead with account_id.
-            ForeignKey("accounts.id", ondelete="CASCADE"),
+            # No index of its own: each table's composite indexes lead with ledger_id.
+            ForeignKey("ledgers.id", ondelete="CASCADE"),
             sort_order=-9,
         )
 
 
 class AuditMixin:
-    """``version`` (optimistic locking, +1 per change) and who/when of create and update."""
+    """``version`` (optimistic locking, +1 per change) and who/when of create and update:
+    the client (``created_by``) and the person (``created_by_account``, an email)."""
 
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
     updated_by: Mapped[str] = mapped_column(String(100))
+    created_by_account: Mapped[str | None] = mapped_column(String(320))
+    updated_by_account: Mapped[str | None] = mapped_column(String(320))
 
     @declared_attr.directive
     @classmethod

@@ -18,10 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workledger.db.types import JSONDocument, utcnow
-from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin
+from workledger.models.base import AuditMixin, Base, IdMixin, LedgerScopedMixin
 
 
-class Deployment(IdMixin, AccountScopedMixin, AuditMixin, Base):
+class Deployment(IdMixin, LedgerScopedMixin, AuditMixin, Base):
     __tablename__ = "deployments"
 
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -33,8 +33,8 @@ class Deployment(IdMixin, AccountScopedMixin, AuditMixin, Base):
 
     __table_args__ = (
         # Recording the same PR and commit twice returns the first record.
-        UniqueConstraint("account_id", "pr_number", "commit_hash"),
-        Index("ix_deployments_account_id_deployed_at", "account_id", "deployed_at"),
+        UniqueConstraint("ledger_id", "pr_number", "commit_hash"),
+        Index("ix_deployments_ledger_id_deployed_at", "ledger_id", "deployed_at"),
     )
 
 

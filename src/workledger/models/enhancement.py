@@ -14,13 +14,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workledger.db.types import JSONDocument
-from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin, enum_check
+from workledger.models.base import AuditMixin, Base, IdMixin, LedgerScopedMixin, enum_check
 from workledger.models.work_item import PRIORITIES
 
 ENHANCEMENT_STATUSES = ("planned", "approved", "implementing", "completed")
 
 
-class Enhancement(IdMixin, AccountScopedMixin, AuditMixin, Base):
+class Enhancement(IdMixin, LedgerScopedMixin, AuditMixin, Base):
     """Planned future work."""
 
     __tablename__ = "enhancements"
@@ -34,7 +34,7 @@ class Enhancement(IdMixin, AccountScopedMixin, AuditMixin, Base):
     constitutional_principles: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
 
     __table_args__ = (
-        Index("ix_enhancements_listing", "account_id", "priority_rank", "created_at"),
+        Index("ix_enhancements_listing", "ledger_id", "priority_rank", "created_at"),
         CheckConstraint(enum_check("priority", PRIORITIES), name="priority"),
         CheckConstraint(enum_check("status", ENHANCEMENT_STATUSES), name="status"),
     )

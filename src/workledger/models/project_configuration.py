@@ -14,12 +14,12 @@ DEFAULT_TOKEN_BUDGET = 200_000
 
 
 class ProjectConfiguration(IdMixin, AuditMixin, Base):
-    """One per account, created with defaults on first read."""
+    """One per ledger, created with defaults on first read."""
 
     __tablename__ = "project_configurations"
 
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
+    ledger_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ledgers.id", ondelete="CASCADE"), unique=True
     )
     active_context_type: Mapped[str] = mapped_column(String(20), default="feature")
     default_token_budget: Mapped[int] = mapped_column(Integer, default=DEFAULT_TOKEN_BUDGET)

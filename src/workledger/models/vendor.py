@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin, enum_check
+from workledger.models.base import AuditMixin, Base, IdMixin, LedgerScopedMixin, enum_check
 
 VENDOR_STATUSES = ("operational", "broken")
 # The document formats an extractor may read, each stored in a column supports_<format>.
@@ -24,7 +24,7 @@ def stored_formats(row: Any) -> dict[str, bool]:
     return {name: bool(getattr(row, f"supports_{name}")) for name in FORMATS}
 
 
-class Vendor(IdMixin, AccountScopedMixin, AuditMixin, Base):
+class Vendor(IdMixin, LedgerScopedMixin, AuditMixin, Base):
     """A vendor extractor and its health."""
 
     __tablename__ = "vendors"
@@ -42,7 +42,7 @@ class Vendor(IdMixin, AccountScopedMixin, AuditMixin, Base):
     manifest_compliant: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
-        UniqueConstraint("account_id", "name"),
+        UniqueConstraint("ledger_id", "name"),
         CheckConstraint(enum_check("status", VENDOR_STATUSES), name="status"),
         CheckConstraint(
             "tests_passing >= 0 AND tests_skipped >= 0 "

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from workledger.db.types import JSONDocument, utcnow
-from workledger.models.base import AccountScopedMixin, AuditMixin, Base, IdMixin, enum_check
+from workledger.models.base import AuditMixin, Base, IdMixin, LedgerScopedMixin, enum_check
 
 ITEM_TYPES = ("project", "session", "task", "research")
 ITEM_STATUSES = ("active", "completed", "blocked")
@@ -53,7 +53,7 @@ def short_id(item_id: uuid.UUID) -> str:
     return item_id.hex[-8:]
 
 
-class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
+class WorkItemColumns(IdMixin, LedgerScopedMixin, AuditMixin):
     """The columns a work item has, live or archived."""
 
     # The report's name for the item, the last 8 hex digits of its id:
@@ -68,8 +68,10 @@ class WorkItemColumns(IdMixin, AccountScopedMixin, AuditMixin):
     priority_rank: Mapped[int] = mapped_column(SmallInteger, default=2)
     due_date: Mapped[date | None]
     tags: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    # Who is working on it: a client name, set by a claim (or like any field).
+    # Who is working on it: a client name, set by a claim (or like any field), and the
+    # account that claimed it (None when set by hand: any account's client of that name).
     assignee: Mapped[str | None] = mapped_column(String(100))
+    assignee_account: Mapped[str | None] = mapped_column(String(320))
     # Materialized path: the hex ids of the ancestors and the item itself, each followed by
     # "/". Ancestors are read from it; tree order is its sort order.
     path: Mapped[str] = mapped_column(PATH_TYPE)
@@ -99,12 +101,12 @@ class WorkItem(WorkItemColumns, Base):
         CheckConstraint(enum_check("status", ITEM_STATUSES), name="status"),
         CheckConstraint(enum_check("priority", PRIORITIES), name="priority"),
         CheckConstraint("depth BETWEEN 0 AND 4", name="depth"),
-        Index("ix_work_items_path", "account_id", "path"),
+        Index("ix_work_items_path", "ledger_id", "path"),
         # Keyset paging compares (sort key, id): both are in the index so the comparison
         # is an index condition and a page is a short range scan.
         Index(
             "ix_work_items_live_listing",
-            "account_id",
+            "ledger_id",
             "item_type",
             "status",
             "created_at",
@@ -118,7 +120,7 @@ class WorkItem(WorkItemColumns, Base):
         # checks again from the column even though the index holds live rows only).
         Index(
             "ix_work_items_ready",
-            "account_id",
+            "ledger_id",
             "status",
             "open_dependencies",
             "priority_rank",
@@ -126,15 +128,16 @@ class WorkItem(WorkItemColumns, Base):
             "created_at",
             "id",
             "assignee",
+            "assignee_account",
             "item_type",
             "deleted_at",
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
-        Index("ix_work_items_short_id", "account_id", "short_id"),
+        Index("ix_work_items_short_id", "ledger_id", "short_id"),
         Index(
             "ix_work_items_live_created",
-            "account_id",
+            "ledger_id",
             "created_at",
             "id",
             postgresql_where=LIVE,
@@ -144,7 +147,7 @@ class WorkItem(WorkItemColumns, Base):
 
 
 class WorkItemCount(Base):
-    """How many work items each (type, status, root?, deleted?) of an account holds.
+    """How many work items each (type, status, root?, deleted?) of a ledger holds.
 
     Kept by the repository next to every write, so that a list's ``total_count`` for the
     common filters is a lookup instead of counting up to a million rows. A key's count is
@@ -153,7 +156,7 @@ class WorkItemCount(Base):
 
     __tablename__ = "work_item_counts"
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    ledger_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledgers.id", ondelete="CASCADE"))
     item_type: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     is_root: Mapped[bool] = mapped_column(Boolean)
@@ -162,7 +165,7 @@ class WorkItemCount(Base):
     item_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        PrimaryKeyConstraint("account_id", "item_type", "status", "is_root", "is_deleted", "slot"),
+        PrimaryKeyConstraint("ledger_id", "item_type", "status", "is_root", "is_deleted", "slot"),
     )
 
 
@@ -194,6 +197,6 @@ class ArchivedWorkItem(WorkItemColumns, Base):
     dependencies: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
 
     __table_args__ = (
-        Index("ix_archived_work_items_path", "account_id", "path"),
-        Index("ix_archived_work_items_short_id", "account_id", "short_id"),
+        Index("ix_archived_work_items_path", "ledger_id", "path"),
+        Index("ix_archived_work_items_short_id", "ledger_id", "short_id"),
     )

@@ -3,11 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workledger.models import Account, ApiToken
-from workledger.repositories.base import AccountScopedRepository
+from workledger.models import Account, ApiToken, Ledger
 
 
 class AccountRepository:
@@ -35,20 +34,29 @@ class AccountRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
 
-class ApiTokenRepository(AccountScopedRepository):
-    async def get(self, token_id: uuid.UUID) -> ApiToken | None:
-        stmt = select(ApiToken).where(
-            ApiToken.id == token_id, ApiToken.account_id == self.account_id
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+class ApiTokenRepository:
+    """An account's tokens, each with the slug of the ledger it is bound to (if any)."""
 
-    async def list(self) -> list[ApiToken]:
-        stmt = (
-            select(ApiToken)
+    def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
+        self.session = session
+        self.account_id = account_id
+
+    def _select(self) -> Select[ApiToken, str]:
+        return (
+            select(ApiToken, Ledger.slug)
+            .outerjoin(Ledger, Ledger.id == ApiToken.ledger_id)
             .where(ApiToken.account_id == self.account_id)
-            .order_by(ApiToken.created_at, ApiToken.id)
         )
-        return list((await self.session.execute(stmt)).scalars())
+
+    async def get(self, token_id: uuid.UUID) -> tuple[ApiToken, str | None] | None:
+        stmt = self._select().where(ApiToken.id == token_id)
+        for token, slug in await self.session.execute(stmt):
+            return token, slug
+        return None
+
+    async def list(self) -> list[tuple[ApiToken, str | None]]:
+        stmt = self._select().order_by(ApiToken.created_at, ApiToken.id)
+        return [(token, slug) for token, slug in await self.session.execute(stmt)]
 
     def add(self, token: ApiToken) -> None:
         self.session.add(token)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import LedgerScopedRepository
 from workledger.repositories.readiness import recount_open_dependencies
 from workledger.repositories.work_item import path_ids
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
@@ -42,7 +42,7 @@ SHARED_COLUMNS = tuple(c.key for c in LIVE.c if c.key in ARCHIVE.c)
 
 @dataclass(frozen=True)
 class Subtree:
-    account_id: uuid.UUID
+    ledger_id: uuid.UUID
     root_id: uuid.UUID
     path: str
 
@@ -55,7 +55,7 @@ def _in_subtree(
 
 
 def archivable(
-    cutoff: datetime, account_id: uuid.UUID | None
+    cutoff: datetime, ledger_id: uuid.UUID | None
 ) -> Select[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID | None]]:
     """Items whose whole subtree (themselves included) is closed (completed or deleted)
     and untouched since before ``cutoff``."""
@@ -68,25 +68,25 @@ def archivable(
 
     upper = func.substr(item.c.path, 1, func.length(item.c.path) - 1).concat("0")
     still_open = exists().where(
-        below.c.account_id == item.c.account_id,
+        below.c.ledger_id == item.c.ledger_id,
         below.c.path > item.c.path,
         below.c.path < upper,
         not_(closed_and_old(below)),
     )
-    stmt = select(item.c.id, item.c.account_id, item.c.path, item.c.parent_id).where(
+    stmt = select(item.c.id, item.c.ledger_id, item.c.path, item.c.parent_id).where(
         closed_and_old(item), not_(still_open)
     )
-    if account_id is not None:
-        stmt = stmt.where(item.c.account_id == account_id)
+    if ledger_id is not None:
+        stmt = stmt.where(item.c.ledger_id == ledger_id)
     return stmt
 
 
 async def archivable_subtrees(
-    session: AsyncSession, *, cutoff: datetime, account_id: uuid.UUID | None
+    session: AsyncSession, *, cutoff: datetime, ledger_id: uuid.UUID | None
 ) -> list[Subtree]:
     """The largest archivable subtrees, leaving out any that an item staying behind
     depends on (so that no live dependency ever points into the archive)."""
-    candidates = archivable(cutoff, account_id).subquery()
+    candidates = archivable(cutoff, ledger_id).subquery()
     rows = list(await session.execute(select(candidates)))
     ids = {row.id for row in rows}
     root_of: dict[uuid.UUID, uuid.UUID] = {}
@@ -115,19 +115,19 @@ async def archivable_subtrees(
                 kept.discard(target_root)
                 changed = True
     return sorted(
-        (Subtree(roots[r].account_id, r, roots[r].path) for r in kept),
-        key=lambda s: (str(s.account_id), s.path),
+        (Subtree(roots[r].ledger_id, r, roots[r].path) for r in kept),
+        key=lambda s: (str(s.ledger_id), s.path),
     )
 
 
-class ArchiveRepository(AccountScopedRepository):
-    def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
-        super().__init__(session, account_id=account_id)
-        self.counts = WorkItemCountRepository(session, account_id=account_id)
+class ArchiveRepository(LedgerScopedRepository):
+    def __init__(self, session: AsyncSession, *, ledger_id: uuid.UUID) -> None:
+        super().__init__(session, ledger_id=ledger_id)
+        self.counts = WorkItemCountRepository(session, ledger_id=ledger_id)
 
     async def get(self, item_id: uuid.UUID) -> ArchivedWorkItem | None:
         stmt = select(ArchivedWorkItem).where(
-            ArchivedWorkItem.id == item_id, ArchivedWorkItem.account_id == self.account_id
+            ArchivedWorkItem.id == item_id, ArchivedWorkItem.ledger_id == self.ledger_id
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
@@ -171,7 +171,7 @@ class ArchiveRepository(AccountScopedRepository):
             for depth in range(MAX_DEPTH, -1, -1):  # children before their parents
                 await self.session.execute(
                     delete(WorkItem).where(
-                        WorkItem.account_id == self.account_id,
+                        WorkItem.ledger_id == self.ledger_id,
                         _in_subtree(WorkItem.path, path),
                         WorkItem.depth == depth,
                     )
@@ -183,7 +183,7 @@ class ArchiveRepository(AccountScopedRepository):
 
     def _subtree_ids(self, path: str) -> Select[tuple[uuid.UUID]]:
         return select(LIVE.c.id).where(
-            LIVE.c.account_id == self.account_id, _in_subtree(LIVE.c.path, path)
+            LIVE.c.ledger_id == self.ledger_id, _in_subtree(LIVE.c.path, path)
         )
 
     async def restore(
@@ -195,7 +195,7 @@ class ArchiveRepository(AccountScopedRepository):
             await self.session.execute(
                 select(ARCHIVE)
                 .where(
-                    ARCHIVE.c.account_id == self.account_id, _in_subtree(ARCHIVE.c.path, root.path)
+                    ARCHIVE.c.ledger_id == self.ledger_id, _in_subtree(ARCHIVE.c.path, root.path)
                 )
                 .order_by(ARCHIVE.c.depth)
             )
@@ -214,7 +214,7 @@ class ArchiveRepository(AccountScopedRepository):
         ids = [row.id for row in rows]
         await self.session.execute(
             delete(ArchivedWorkItem).where(
-                ArchivedWorkItem.account_id == self.account_id,
+                ArchivedWorkItem.ledger_id == self.ledger_id,
                 _in_subtree(ArchivedWorkItem.path, root.path),
             )
         )
@@ -234,7 +234,7 @@ class ArchiveRepository(AccountScopedRepository):
         if links:
             await self.session.execute(insert(WorkItemDependency), links)
             await recount_open_dependencies(
-                self.session, account_id=self.account_id, which=LIVE.c.id.in_(ids)
+                self.session, ledger_id=self.ledger_id, which=LIVE.c.id.in_(ids)
             )
         for row in rows:
             self.counts.record(count_key(row), +1)
@@ -243,7 +243,7 @@ class ArchiveRepository(AccountScopedRepository):
 
     async def deepest_level(self, root: ArchivedWorkItem) -> int:
         stmt = select(func.max(ARCHIVE.c.depth)).where(
-            ARCHIVE.c.account_id == self.account_id, _in_subtree(ARCHIVE.c.path, root.path)
+            ARCHIVE.c.ledger_id == self.ledger_id, _in_subtree(ARCHIVE.c.path, root.path)
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
@@ -267,6 +267,6 @@ class ArchiveRepository(AccountScopedRepository):
         if not wanted:
             return set()
         stmt = select(WorkItem.id).where(
-            WorkItem.account_id == self.account_id, WorkItem.id.in_(wanted)
+            WorkItem.ledger_id == self.ledger_id, WorkItem.id.in_(wanted)
         )
         return set((await self.session.execute(stmt)).scalars())

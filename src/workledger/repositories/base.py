@@ -17,12 +17,12 @@ T = TypeVar("T")
 ConstraintViolation = IntegrityError
 
 
-class AccountScopedRepository:
+class LedgerScopedRepository:
     """Built for one account; another account's rows are invisible through it."""
 
-    def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    def __init__(self, session: AsyncSession, *, ledger_id: uuid.UUID) -> None:
         self.session = session
-        self.account_id = account_id
+        self.ledger_id = ledger_id
         self.dialect: Dialect = session.info["dialect"]  # set by the Database
 
 

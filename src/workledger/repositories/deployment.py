@@ -16,7 +16,7 @@ from workledger.models import (
     deployment_vendors,
     deployment_work_items,
 )
-from workledger.repositories.base import AccountScopedRepository, chunks
+from workledger.repositories.base import LedgerScopedRepository, chunks
 from workledger.repositories.paging import Keyset, as_datetime, as_uuid
 
 NEWEST_FIRST = Keyset(
@@ -27,10 +27,10 @@ NEWEST_FIRST = Keyset(
 )
 
 
-class DeploymentRepository(AccountScopedRepository):
+class DeploymentRepository(LedgerScopedRepository):
     async def get(self, deployment_id: uuid.UUID) -> Deployment | None:
         stmt = select(Deployment).where(
-            Deployment.id == deployment_id, Deployment.account_id == self.account_id
+            Deployment.id == deployment_id, Deployment.ledger_id == self.ledger_id
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
@@ -42,7 +42,7 @@ class DeploymentRepository(AccountScopedRepository):
         wanted = set(pairs)
         for chunk in chunks(sorted({pr for pr, _ in wanted})):
             stmt = select(Deployment).where(
-                Deployment.account_id == self.account_id, Deployment.pr_number.in_(chunk)
+                Deployment.ledger_id == self.ledger_id, Deployment.pr_number.in_(chunk)
             )
             for deployment in (await self.session.execute(stmt)).scalars():
                 pair = (deployment.pr_number, deployment.commit_hash)
@@ -92,7 +92,7 @@ class DeploymentRepository(AccountScopedRepository):
             .join(Vendor, Vendor.id == deployment_vendors.c.vendor_id)
             .where(
                 deployment_vendors.c.deployment_id.in_(deployment_ids),
-                Vendor.account_id == self.account_id,
+                Vendor.ledger_id == self.ledger_id,
             )
             .order_by(Vendor.name)
         )
@@ -107,7 +107,7 @@ class DeploymentRepository(AccountScopedRepository):
                     .join(table, table.id == linked.work_item_id)
                     .where(
                         linked.deployment_id.in_(deployment_ids),
-                        table.account_id == self.account_id,
+                        table.ledger_id == self.ledger_id,
                     )
                     for table in (WorkItem, ArchivedWorkItem)
                 )
@@ -127,7 +127,7 @@ class DeploymentRepository(AccountScopedRepository):
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Deployment], int, bool, str | None]:
-        conditions: list[ColumnElement[bool]] = [Deployment.account_id == self.account_id]
+        conditions: list[ColumnElement[bool]] = [Deployment.ledger_id == self.ledger_id]
         if vendor_id is not None:
             conditions.append(
                 Deployment.id.in_(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, delete, func, select
 
 from workledger.models import Enhancement, EnhancementDependency
-from workledger.repositories.base import AccountScopedRepository, reaches
+from workledger.repositories.base import LedgerScopedRepository, reaches
 
 PLANNING_ORDER = (
     Enhancement.priority_rank,
@@ -18,10 +18,10 @@ PLANNING_ORDER = (
 )
 
 
-class EnhancementRepository(AccountScopedRepository):
+class EnhancementRepository(LedgerScopedRepository):
     async def get(self, enhancement_id: uuid.UUID, *, lock: bool = False) -> Enhancement | None:
         stmt = select(Enhancement).where(
-            Enhancement.id == enhancement_id, Enhancement.account_id == self.account_id
+            Enhancement.id == enhancement_id, Enhancement.ledger_id == self.ledger_id
         )
         if lock:
             stmt = stmt.with_for_update()
@@ -31,7 +31,7 @@ class EnhancementRepository(AccountScopedRepository):
         if not ids:
             return set()
         stmt = select(Enhancement.id).where(
-            Enhancement.account_id == self.account_id, Enhancement.id.in_(ids)
+            Enhancement.ledger_id == self.ledger_id, Enhancement.id.in_(ids)
         )
         return set((await self.session.execute(stmt)).scalars())
 
@@ -44,7 +44,7 @@ class EnhancementRepository(AccountScopedRepository):
         limit: int,
         offset: int,
     ) -> tuple[list[Enhancement], int]:
-        conditions: list[ColumnElement[bool]] = [Enhancement.account_id == self.account_id]
+        conditions: list[ColumnElement[bool]] = [Enhancement.ledger_id == self.ledger_id]
         if priority is not None:
             conditions.append(Enhancement.priority == priority)
         if status is not None:
@@ -65,7 +65,7 @@ class EnhancementRepository(AccountScopedRepository):
         """Everything not completed: most urgent first, then by quarter."""
         stmt = (
             select(Enhancement)
-            .where(Enhancement.account_id == self.account_id, Enhancement.status != "completed")
+            .where(Enhancement.ledger_id == self.ledger_id, Enhancement.status != "completed")
             .order_by(*PLANNING_ORDER)
         )
         return list((await self.session.execute(stmt)).scalars())

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, func, select
 
 from workledger.models import ArchivedWorkItem, Deployment, Enhancement, Vendor, WorkItem
-from workledger.models.base import AccountScopedMixin
-from workledger.repositories.base import AccountScopedRepository
+from workledger.models.base import LedgerScopedMixin
+from workledger.repositories.base import LedgerScopedRepository
 
 
-class HoldingsRepository(AccountScopedRepository):
+class HoldingsRepository(LedgerScopedRepository):
     """One for the check before the import's writes, another for the checks after them:
     what the latter reads is read once (two checks compare the vendors)."""
 
@@ -28,18 +28,18 @@ class HoldingsRepository(AccountScopedRepository):
     async def vendors(self) -> dict[str, Vendor]:
         """The account's vendors by name, read on the first call."""
         if self._vendors is None:
-            stmt = select(Vendor).where(Vendor.account_id == self.account_id)
+            stmt = select(Vendor).where(Vendor.ledger_id == self.ledger_id)
             rows = (await self.session.execute(stmt)).scalars()
             self._vendors = {vendor.name: vendor for vendor in rows}
         return self._vendors
 
     async def deployment_prs(self) -> set[int]:
-        stmt = select(Deployment.pr_number).where(Deployment.account_id == self.account_id)
+        stmt = select(Deployment.pr_number).where(Deployment.ledger_id == self.ledger_id)
         return set((await self.session.execute(stmt)).scalars())
 
     async def work_item_short_ids(self) -> set[str]:
         """The report's short ids (last 8 hex digits) of the account's work items."""
-        stmt = select(WorkItem.short_id).where(WorkItem.account_id == self.account_id)
+        stmt = select(WorkItem.short_id).where(WorkItem.ledger_id == self.ledger_id)
         return set((await self.session.execute(stmt)).scalars())
 
     async def enhancement_count(self) -> int:
@@ -50,10 +50,8 @@ class HoldingsRepository(AccountScopedRepository):
             WorkItem, WorkItem.item_type == "session", WorkItem.deleted_at.is_(None)
         )
 
-    async def _count(self, model: type[AccountScopedMixin], *where: ColumnElement[bool]) -> int:
+    async def _count(self, model: type[LedgerScopedMixin], *where: ColumnElement[bool]) -> int:
         stmt = (
-            select(func.count())
-            .select_from(model)
-            .where(model.account_id == self.account_id, *where)
+            select(func.count()).select_from(model).where(model.ledger_id == self.ledger_id, *where)
         )
         return int((await self.session.execute(stmt)).scalar_one())

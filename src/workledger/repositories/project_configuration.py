@@ -4,14 +4,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from workledger.models import ProjectConfiguration
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import LedgerScopedRepository
 
 
-class ProjectConfigurationRepository(AccountScopedRepository):
+class ProjectConfigurationRepository(LedgerScopedRepository):
     async def get(self, *, lock: bool = False) -> ProjectConfiguration | None:
-        stmt = select(ProjectConfiguration).where(
-            ProjectConfiguration.account_id == self.account_id
-        )
+        stmt = select(ProjectConfiguration).where(ProjectConfiguration.ledger_id == self.ledger_id)
         if lock:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()

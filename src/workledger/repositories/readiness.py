@@ -1,9 +1,9 @@
 """When a work item is ready to work on: the one rule, in Python and in SQL.
 
-An item is ready for a client when it is active, neither deleted nor archived,
-unassigned or assigned to that client, and none of its dependencies (of either type)
-holds it back; a dependency holds its dependants back until it is completed or deleted
-(docs/reference/work-items.md).
+An item is ready for a caller (a client of an account) when it is active, neither
+deleted nor archived, unassigned or claimed by that caller, and none of its dependencies
+(of either type) holds it back; a dependency holds its dependants back until it is
+completed or deleted (docs/reference/work-items.md).
 
 Both forms of the rule live here, and tests/services/test_readiness_agreement.py holds
 them equal on generated data:
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, TypedDict
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import FromClause
 
@@ -41,6 +41,8 @@ class Readied(Protocol):
     def deleted_at(self) -> datetime | None: ...
     @property
     def assignee(self) -> str | None: ...
+    @property
+    def assignee_account(self) -> str | None: ...
 
 
 class Readiness(TypedDict):
@@ -59,24 +61,43 @@ def holds_back(*, status: str, deleted: bool) -> bool:
     return status != "completed" and not deleted
 
 
-def is_ready(item: Readied, *, blocked: bool, client: str, archived: bool = False) -> bool:
-    """Whether ``item`` is ready for ``client``; ``blocked``: a dependency holds it back."""
+def is_free_for(item: Readied, *, client: str, account: str | None) -> bool:
+    """Whether nobody but the caller holds ``item``: unassigned, or assigned to the
+    caller's client name for the caller's account (or for no account in particular, as
+    when a person sets ``assignee`` by hand). Two agents of two accounts with the same
+    client name never share a claim."""
+    if item.assignee is None:
+        return True
+    return item.assignee == client and item.assignee_account in (None, account)
+
+
+def is_ready(
+    item: Readied, *, blocked: bool, client: str, account: str | None, archived: bool = False
+) -> bool:
+    """Whether ``item`` is ready for the caller; ``blocked``: a dependency holds it back."""
     return (
         item.status == "active"
         and item.deleted_at is None
         and not archived
-        and item.assignee in (None, client)
+        and is_free_for(item, client=client, account=account)
         and not blocked
     )
 
 
 def readiness(
-    item: Readied, blockers: Blockers, *, client: str, archived: bool = False
+    item: Readied,
+    blockers: Blockers,
+    *,
+    client: str,
+    account: str | None,
+    archived: bool = False,
 ) -> Readiness:
-    """``ready`` and ``blocked_by`` of ``item`` for ``client``; ``blockers`` holds what
+    """``ready`` and ``blocked_by`` of ``item`` for the caller; ``blockers`` holds what
     holds back each item (``WorkItemDependencyRepository.blockers``)."""
     blocked_by = [target for target, _ in blockers.get(item.id, ())]
-    ready = is_ready(item, blocked=bool(blocked_by), client=client, archived=archived)
+    ready = is_ready(
+        item, blocked=bool(blocked_by), client=client, account=account, archived=archived
+    )
     return {"ready": ready, "blocked_by": blocked_by}
 
 
@@ -85,7 +106,7 @@ def holds_back_sql(target: FromClause) -> list[ColumnElement[bool]]:
     return [target.c.status != "completed", target.c.deleted_at.is_(None)]
 
 
-def ready_sql(items: FromClause, *, client: str) -> list[ColumnElement[bool]]:
+def ready_sql(items: FromClause, *, client: str, account: str | None) -> list[ColumnElement[bool]]:
     """``is_ready`` of the live work item rows of ``items``, from their counts of open
     dependencies (an archived row is never live: it is not in that table)."""
     c = items.c
@@ -93,12 +114,18 @@ def ready_sql(items: FromClause, *, client: str) -> list[ColumnElement[bool]]:
         c.status == "active",
         c.deleted_at.is_(None),
         c.open_dependencies == 0,
-        or_(c.assignee.is_(None), c.assignee == client),
+        or_(
+            c.assignee.is_(None),
+            and_(
+                c.assignee == client,
+                or_(c.assignee_account.is_(None), c.assignee_account == account),
+            ),
+        ),
     ]
 
 
 async def recount_open_dependencies(
-    session: AsyncSession, *, account_id: uuid.UUID, which: ColumnElement[bool] | None = None
+    session: AsyncSession, *, ledger_id: uuid.UUID, which: ColumnElement[bool] | None = None
 ) -> None:
     """Recount ``open_dependencies`` of the account's items (``which`` of them, or all),
     writing only the rows whose count changed."""
@@ -111,7 +138,7 @@ async def recount_open_dependencies(
         .where(edge.work_item_id == WorkItem.id, *holds_back_sql(target))
         .scalar_subquery()
     )
-    conditions = [WorkItem.account_id == account_id, WorkItem.open_dependencies != still_open]
+    conditions = [WorkItem.ledger_id == ledger_id, WorkItem.open_dependencies != still_open]
     if which is not None:
         conditions.append(which)
     await session.execute(

@@ -20,7 +20,7 @@ from workledger.models import (
     deployment_work_items,
 )
 from workledger.models.vendor import FORMAT_COLUMNS
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import LedgerScopedRepository
 from workledger.repositories.deployment import NEWEST_FIRST
 from workledger.repositories.enhancement import PLANNING_ORDER
 from workledger.repositories.readiness import Readied
@@ -103,7 +103,7 @@ class EnhancementRow(Protocol):
     def target_quarter(self) -> str | None: ...
 
 
-class StatusRepository(AccountScopedRepository):
+class StatusRepository(LedgerScopedRepository):
     async def vendors(self) -> list[VendorRow]:
         stmt = (
             select(
@@ -116,7 +116,7 @@ class StatusRepository(AccountScopedRepository):
                 Vendor.extractor_version,
                 Vendor.manifest_compliant,
             )
-            .where(Vendor.account_id == self.account_id)
+            .where(Vendor.ledger_id == self.ledger_id)
             .order_by(Vendor.name)
         )
         return list(await self.session.execute(stmt))
@@ -133,12 +133,13 @@ class StatusRepository(AccountScopedRepository):
                 WorkItem.priority,
                 WorkItem.depth,
                 WorkItem.assignee,
+                WorkItem.assignee_account,
                 WorkItem.deleted_at,  # always null: readiness reads it
                 WorkItemDependency.depends_on_id,
                 WorkItemDependency.dependency_type,
             )
             .outerjoin(WorkItemDependency, WorkItemDependency.work_item_id == WorkItem.id)
-            .where(WorkItem.account_id == self.account_id, WorkItem.deleted_at.is_(None))
+            .where(WorkItem.ledger_id == self.ledger_id, WorkItem.deleted_at.is_(None))
             .order_by(WorkItem.path)
         )
         items: list[TreeRow] = []
@@ -160,7 +161,7 @@ class StatusRepository(AccountScopedRepository):
             Deployment.commit_hash,
             Deployment.test_summary,
             Deployment.constitutional_compliance,
-        ).where(Deployment.account_id == self.account_id)
+        ).where(Deployment.ledger_id == self.ledger_id)
         return list(await self.session.execute(NEWEST_FIRST.order(stmt)))
 
     async def deployment_links(
@@ -180,7 +181,7 @@ class StatusRepository(AccountScopedRepository):
             .join(Vendor, Vendor.id == deployment_vendors.c.vendor_id)
             .where(
                 deployment_vendors.c.deployment_id.in_(deployment_ids),
-                Vendor.account_id == self.account_id,
+                Vendor.ledger_id == self.ledger_id,
             )
         )
         linked_items = (
@@ -188,7 +189,7 @@ class StatusRepository(AccountScopedRepository):
             .join(WorkItem, WorkItem.id == deployment_work_items.c.work_item_id)
             .where(
                 deployment_work_items.c.deployment_id.in_(deployment_ids),
-                WorkItem.account_id == self.account_id,
+                WorkItem.ledger_id == self.ledger_id,
                 WorkItem.deleted_at.is_(None),
             )
         )
@@ -208,7 +209,7 @@ class StatusRepository(AccountScopedRepository):
                 Enhancement.status,
                 Enhancement.target_quarter,
             )
-            .where(Enhancement.account_id == self.account_id, Enhancement.status != "completed")
+            .where(Enhancement.ledger_id == self.ledger_id, Enhancement.status != "completed")
             .order_by(*PLANNING_ORDER)
         )
         return list(await self.session.execute(stmt))

@@ -7,18 +7,18 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from workledger.models import Vendor
-from workledger.repositories.base import AccountScopedRepository, chunks
+from workledger.repositories.base import LedgerScopedRepository, chunks
 
 
-class VendorRepository(AccountScopedRepository):
+class VendorRepository(LedgerScopedRepository):
     async def get(self, vendor_id: uuid.UUID, *, lock: bool = False) -> Vendor | None:
-        stmt = select(Vendor).where(Vendor.id == vendor_id, Vendor.account_id == self.account_id)
+        stmt = select(Vendor).where(Vendor.id == vendor_id, Vendor.ledger_id == self.ledger_id)
         if lock:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def get_by_name(self, name: str, *, lock: bool = False) -> Vendor | None:
-        stmt = select(Vendor).where(Vendor.account_id == self.account_id, Vendor.name == name)
+        stmt = select(Vendor).where(Vendor.ledger_id == self.ledger_id, Vendor.name == name)
         if lock:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
@@ -33,12 +33,12 @@ class VendorRepository(AccountScopedRepository):
         )
         for column, values in wanted:
             for chunk in chunks(values):
-                stmt = select(Vendor).where(Vendor.account_id == self.account_id, column.in_(chunk))
+                stmt = select(Vendor).where(Vendor.ledger_id == self.ledger_id, column.in_(chunk))
                 found |= {v.id: v for v in (await self.session.execute(stmt)).scalars()}
         return list(found.values())
 
     async def list(self, *, status: str | None = None) -> list[Vendor]:
-        stmt = select(Vendor).where(Vendor.account_id == self.account_id).order_by(Vendor.name)
+        stmt = select(Vendor).where(Vendor.ledger_id == self.ledger_id).order_by(Vendor.name)
         if status is not None:
             stmt = stmt.where(Vendor.status == status)
         return list((await self.session.execute(stmt)).scalars())
@@ -46,7 +46,7 @@ class VendorRepository(AccountScopedRepository):
     async def count_by_status(self) -> dict[str, int]:
         stmt = (
             select(Vendor.status, func.count())
-            .where(Vendor.account_id == self.account_id)
+            .where(Vendor.ledger_id == self.ledger_id)
             .group_by(Vendor.status)
         )
         return {status: int(count) for status, count in await self.session.execute(stmt)}

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.errors import FieldError, NotFound, ValidationError
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
-from workledger.repositories.base import AccountScopedRepository, chunks
+from workledger.repositories.base import LedgerScopedRepository, chunks
 from workledger.repositories.readiness import (
     Readied,
     holds_back_sql,
@@ -78,23 +78,21 @@ def subtree(path: str, *, include_self: bool) -> ColumnElement[bool]:
     return and_(lower, WorkItem.path < path[:-1] + "0")
 
 
-class WorkItemRepository(AccountScopedRepository):
-    def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
-        super().__init__(session, account_id=account_id)
+class WorkItemRepository(LedgerScopedRepository):
+    def __init__(self, session: AsyncSession, *, ledger_id: uuid.UUID) -> None:
+        super().__init__(session, ledger_id=ledger_id)
         # What the writes through this repository owe the derived columns: the service
         # applies it after flushing (WorkItemUpkeep.apply).
-        self.upkeep = WorkItemUpkeep(session, account_id=account_id)
+        self.upkeep = WorkItemUpkeep(session, ledger_id=ledger_id)
         self.dependencies = WorkItemDependencyRepository(
-            session, account_id=account_id, upkeep=self.upkeep
+            session, ledger_id=ledger_id, upkeep=self.upkeep
         )
 
     def _live(self) -> ColumnElement[bool]:
-        return and_(WorkItem.account_id == self.account_id, WorkItem.deleted_at.is_(None))
+        return and_(WorkItem.ledger_id == self.ledger_id, WorkItem.deleted_at.is_(None))
 
     async def get(self, item_id: uuid.UUID, *, include_deleted: bool = False) -> WorkItem | None:
-        stmt = select(WorkItem).where(
-            WorkItem.id == item_id, WorkItem.account_id == self.account_id
-        )
+        stmt = select(WorkItem).where(WorkItem.id == item_id, WorkItem.ledger_id == self.ledger_id)
         if not include_deleted:
             stmt = stmt.where(WorkItem.deleted_at.is_(None))
         return (await self.session.execute(stmt)).scalar_one_or_none()
@@ -115,7 +113,7 @@ class WorkItemRepository(AccountScopedRepository):
             .scalar_subquery()
         )
         stmt = select(t, edges.label("_edges"), blocking.label("_blocking")).where(
-            t.c.id == item_id, t.c.account_id == self.account_id
+            t.c.id == item_id, t.c.ledger_id == self.ledger_id
         )
         if not include_deleted:
             stmt = stmt.where(t.c.deleted_at.is_(None))
@@ -132,7 +130,7 @@ class WorkItemRepository(AccountScopedRepository):
         if wanted and self.dialect.locks:
             await self.session.execute(
                 select(WorkItem.id)
-                .where(WorkItem.account_id == self.account_id, WorkItem.id.in_(wanted))
+                .where(WorkItem.ledger_id == self.ledger_id, WorkItem.id.in_(wanted))
                 .order_by(WorkItem.id)
                 .with_for_update()
             )
@@ -141,7 +139,7 @@ class WorkItemRepository(AccountScopedRepository):
         self, ids: Iterable[uuid.UUID], *, include_deleted: bool = False
     ) -> list[WorkItem]:
         found: list[WorkItem] = []
-        scope = WorkItem.account_id == self.account_id if include_deleted else self._live()
+        scope = WorkItem.ledger_id == self.ledger_id if include_deleted else self._live()
         for chunk in chunks(list(set(ids))):
             stmt = select(WorkItem).where(scope, WorkItem.id.in_(chunk))
             found += (await self.session.execute(stmt)).scalars()
@@ -161,7 +159,7 @@ class WorkItemRepository(AccountScopedRepository):
         stmt = union_all(
             *(
                 select(t.c.short_id, t.c.id).where(
-                    t.c.account_id == self.account_id, t.c.short_id.in_(shorts)
+                    t.c.ledger_id == self.ledger_id, t.c.short_id.in_(shorts)
                 )
                 for t in tables
             )
@@ -197,7 +195,7 @@ class WorkItemRepository(AccountScopedRepository):
             return []
         stmt = (
             select(*_node_columns())
-            .where(WorkItem.account_id == self.account_id, WorkItem.id.in_(ids))
+            .where(WorkItem.ledger_id == self.ledger_id, WorkItem.id.in_(ids))
             .order_by(WorkItem.depth)
         )
         return list(await self.session.execute(stmt))
@@ -230,7 +228,7 @@ class WorkItemRepository(AccountScopedRepository):
         # A live item never sits under a deleted one (deleting needs cascade, restoring
         # needs a live parent), so filtering deleted rows prunes whole deleted branches.
         conditions = [
-            WorkItem.account_id == self.account_id,
+            WorkItem.ledger_id == self.ledger_id,
             subtree(item.path, include_self=False),
             WorkItem.depth <= item.depth + max_depth,
         ]
@@ -241,7 +239,7 @@ class WorkItemRepository(AccountScopedRepository):
     async def subtree_height(self, item: WorkItem) -> int:
         """How many levels lie below ``item`` (0 for a leaf), deleted items included."""
         stmt = select(func.max(WorkItem.depth)).where(
-            WorkItem.account_id == self.account_id, subtree(item.path, include_self=True)
+            WorkItem.ledger_id == self.ledger_id, subtree(item.path, include_self=True)
         )
         deepest = (await self.session.execute(stmt)).scalar_one_or_none()
         return (deepest or item.depth) - item.depth
@@ -254,7 +252,7 @@ class WorkItemRepository(AccountScopedRepository):
         """Rewrite the path and depth of everything below ``old_path`` (not the item itself)."""
         await self.session.execute(
             update(WorkItem)
-            .where(WorkItem.account_id == self.account_id, subtree(old_path, include_self=False))
+            .where(WorkItem.ledger_id == self.ledger_id, subtree(old_path, include_self=False))
             .values(
                 path=literal(new_path) + func.substr(WorkItem.path, len(old_path) + 1),
                 depth=WorkItem.depth + depth_delta,
@@ -283,7 +281,7 @@ class WorkItemRepository(AccountScopedRepository):
         changed = await self.session.execute(
             update(WorkItem)
             .where(
-                WorkItem.account_id == self.account_id,
+                WorkItem.ledger_id == self.ledger_id,
                 subtree(item.path, include_self=False),
                 condition,
             )
@@ -292,6 +290,7 @@ class WorkItemRepository(AccountScopedRepository):
                 version=WorkItem.version + 1,
                 updated_at=at,
                 updated_by=actor.client,
+                updated_by_account=actor.account,
             )
             .returning(WorkItem.id, WorkItem.item_type, WorkItem.status)
             .execution_options(synchronize_session=False)

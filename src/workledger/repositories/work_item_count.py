@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.db.dialect import Dialect
 from workledger.models import WorkItem, WorkItemCount
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import LedgerScopedRepository
 
 SLOTS = 16
 # A process numbers its connections from a random start, so that two processes' first
@@ -61,15 +61,15 @@ def count_key(item: Counted) -> CountKey:
 
 @functools.cache
 def _upsert(dialect: Dialect) -> Insert:
-    key = ["account_id", *CountKey._fields, "slot"]
+    key = ["ledger_id", *CountKey._fields, "slot"]
     table = WorkItemCount.__table__
     assert isinstance(table, Table)
     return dialect.upsert(table, columns=[*key, "item_count"], conflict=key, increment="item_count")
 
 
-class WorkItemCountRepository(AccountScopedRepository):
-    def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
-        super().__init__(session, account_id=account_id)
+class WorkItemCountRepository(LedgerScopedRepository):
+    def __init__(self, session: AsyncSession, *, ledger_id: uuid.UUID) -> None:
+        super().__init__(session, ledger_id=ledger_id)
         self._pending: Counter[CountKey] = Counter()
 
     def record(self, key: CountKey, delta: int) -> None:
@@ -88,7 +88,7 @@ class WorkItemCountRepository(AccountScopedRepository):
         slot = await self._slot()
         rows = [
             {
-                "account_id": self.account_id,
+                "ledger_id": self.ledger_id,
                 **key._asdict(),
                 "slot": slot,
                 "item_count": pending[key],
@@ -108,25 +108,25 @@ class WorkItemCountRepository(AccountScopedRepository):
         """Recount the account's items from the table (after a bulk load or an import)."""
         self._pending.clear()
         await self.session.execute(
-            delete(WorkItemCount).where(WorkItemCount.account_id == self.account_id)
+            delete(WorkItemCount).where(WorkItemCount.ledger_id == self.ledger_id)
         )
         is_root = WorkItem.parent_id.is_(None)
         is_deleted = WorkItem.deleted_at.is_not(None)
         counted = (
             select(
-                WorkItem.account_id,
+                WorkItem.ledger_id,
                 WorkItem.item_type,
                 WorkItem.status,
                 is_root,
                 is_deleted,
                 func.count(),
             )
-            .where(WorkItem.account_id == self.account_id)
-            .group_by(WorkItem.account_id, WorkItem.item_type, WorkItem.status, is_root, is_deleted)
+            .where(WorkItem.ledger_id == self.ledger_id)
+            .group_by(WorkItem.ledger_id, WorkItem.item_type, WorkItem.status, is_root, is_deleted)
         )
         await self.session.execute(
             insert(WorkItemCount).from_select(
-                ["account_id", "item_type", "status", "is_root", "is_deleted", "item_count"],
+                ["ledger_id", "item_type", "status", "is_root", "is_deleted", "item_count"],
                 counted,
             )
         )
@@ -139,7 +139,7 @@ class WorkItemCountRepository(AccountScopedRepository):
         root_only: bool,
         include_deleted: bool,
     ) -> int:
-        conditions: list[ColumnElement[bool]] = [WorkItemCount.account_id == self.account_id]
+        conditions: list[ColumnElement[bool]] = [WorkItemCount.ledger_id == self.ledger_id]
         if item_type is not None:
             conditions.append(WorkItemCount.item_type == item_type)
         if status is not None:

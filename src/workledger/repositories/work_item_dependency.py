@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.models import WorkItem, WorkItemDependency
-from workledger.repositories.base import AccountScopedRepository, chunks, reaches
+from workledger.repositories.base import LedgerScopedRepository, chunks, reaches
 from workledger.repositories.readiness import holds_back_sql
 from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 
@@ -21,11 +21,11 @@ Edge = tuple[uuid.UUID, str]
 Edges = dict[uuid.UUID, list[Edge]]
 
 
-class WorkItemDependencyRepository(AccountScopedRepository):
+class WorkItemDependencyRepository(LedgerScopedRepository):
     def __init__(
-        self, session: AsyncSession, *, account_id: uuid.UUID, upkeep: WorkItemUpkeep
+        self, session: AsyncSession, *, ledger_id: uuid.UUID, upkeep: WorkItemUpkeep
     ) -> None:
-        super().__init__(session, account_id=account_id)
+        super().__init__(session, ledger_id=ledger_id)
         self.upkeep = upkeep
 
     async def of(self, ids: Sequence[uuid.UUID] | Select[uuid.UUID]) -> Edges:

@@ -14,7 +14,7 @@ from sqlalchemy.sql.expression import FromClause
 from workledger.db.dialect import like_contains
 from workledger.models import ArchivedWorkItem, WorkItem
 from workledger.models.work_item import due_or_last
-from workledger.repositories.base import AccountScopedRepository
+from workledger.repositories.base import LedgerScopedRepository
 from workledger.repositories.paging import (
     Decoder,
     Keyset,
@@ -41,6 +41,7 @@ SUMMARY_COLUMNS = (
     "due_date",
     "tags",
     "assignee",
+    "assignee_account",
     "version",
     "created_at",
     "updated_at",
@@ -58,6 +59,8 @@ class SummaryRow(Protocol):
     @property
     def assignee(self) -> str | None: ...
     @property
+    def assignee_account(self) -> str | None: ...
+    @property
     def deleted_at(self) -> datetime | None: ...
     @property
     def archived_at(self) -> datetime | None: ...
@@ -73,14 +76,16 @@ class ListResult:
     next_cursor: str | None
 
 
-class WorkItemListing(AccountScopedRepository):
+class WorkItemListing(LedgerScopedRepository):
     """Pages of the account's work items, live and (when asked) archived."""
 
-    async def page(self, query: WorkItemListQuery, *, client: str) -> ListResult:
+    async def page(
+        self, query: WorkItemListQuery, *, client: str, account: str | None
+    ) -> ListResult:
         """One page of ``query``; ``client`` is who asks (their claimed items are ready
         for them)."""
         source = _source(include_archived=query.include_archived and not query.ready)
-        conditions = self._conditions(source, query, client=client)
+        conditions = self._conditions(source, query, client=client, account=account)
         c = source.c
         archived_at = c.archived_at if "archived_at" in c else null().label("archived_at")
         keyset = _keyset(source, query)
@@ -104,10 +109,10 @@ class WorkItemListing(AccountScopedRepository):
         return ListResult(rows, total, has_more, next_cursor)
 
     def _conditions(
-        self, source: FromClause, query: WorkItemListQuery, *, client: str
+        self, source: FromClause, query: WorkItemListQuery, *, client: str, account: str | None
     ) -> list[ColumnElement[bool]]:
         c = source.c
-        conditions: list[ColumnElement[bool]] = [c.account_id == self.account_id]
+        conditions: list[ColumnElement[bool]] = [c.ledger_id == self.ledger_id]
         if not query.include_deleted:
             conditions.append(c.deleted_at.is_(None))
         if query.item_type is not None:
@@ -125,7 +130,7 @@ class WorkItemListing(AccountScopedRepository):
         if query.assignee is not None:
             conditions.append(c.assignee == query.assignee)
         if query.ready:
-            conditions += ready_sql(source, client=client)
+            conditions += ready_sql(source, client=client, account=account)
         return conditions
 
     async def _total(
@@ -134,7 +139,7 @@ class WorkItemListing(AccountScopedRepository):
         """From the tallies when the filters are ones they keep; else counted."""
         counted = query.include_archived or query.tag or query.search or query.parent_id
         if not (counted or query.ready or query.assignee):
-            tallies = WorkItemCountRepository(self.session, account_id=self.account_id)
+            tallies = WorkItemCountRepository(self.session, ledger_id=self.ledger_id)
             return await tallies.total(
                 item_type=query.item_type.value if query.item_type else None,
                 status=query.status.value if query.status else None,
@@ -150,7 +155,7 @@ def _source(*, include_archived: bool) -> FromClause:
     if not include_archived:
         return live
     archived = ArchivedWorkItem.__table__
-    names = [*SUMMARY_COLUMNS, "account_id"]
+    names = [*SUMMARY_COLUMNS, "ledger_id"]
     return union_all(
         select(*(live.c[n] for n in names), null().label("archived_at")),
         select(*(archived.c[n] for n in names), archived.c.archived_at),

@@ -26,10 +26,10 @@ from workledger.repositories.work_item_count import (
 
 
 class WorkItemUpkeep:
-    def __init__(self, session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    def __init__(self, session: AsyncSession, *, ledger_id: uuid.UUID) -> None:
         self.session = session
-        self.account_id = account_id
-        self.counts = WorkItemCountRepository(session, account_id=account_id)
+        self.ledger_id = ledger_id
+        self.counts = WorkItemCountRepository(session, ledger_id=ledger_id)
         # Items whose edges changed, and items whose status or deletion changed whether
         # they hold their dependants back.
         self._relinked: set[uuid.UUID] = set()
@@ -57,13 +57,13 @@ class WorkItemUpkeep:
         settled, self._settled = sorted(self._settled), set()
         for chunk in chunks(relinked):
             await recount_open_dependencies(
-                self.session, account_id=self.account_id, which=WorkItem.id.in_(chunk)
+                self.session, ledger_id=self.ledger_id, which=WorkItem.id.in_(chunk)
             )
         edge = WorkItemDependency
         for chunk in chunks(settled):
             dependants = select(edge.work_item_id).where(edge.depends_on_id.in_(chunk))
             await recount_open_dependencies(
-                self.session, account_id=self.account_id, which=WorkItem.id.in_(dependants)
+                self.session, ledger_id=self.ledger_id, which=WorkItem.id.in_(dependants)
             )
 
 

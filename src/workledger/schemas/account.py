@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from workledger.schemas.common import ReadModel
+from workledger.schemas.ledger import Role
 from workledger.schemas.strict import StrictModel
 
 # What _plausible takes: something, an @, then a domain with a dot; no spaces.
@@ -65,6 +67,10 @@ class AccountRead(ReadModel):
 
 class ApiTokenCreate(StrictModel):
     name: TokenName
+    # Bind the token to one ledger (a slug or an id), with at most the creator's role
+    # there; a role alone binds it to the ledger the request acts on.
+    ledger: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    role: Role | None = None
 
 
 class ApiTokenRead(ReadModel):
@@ -74,6 +80,8 @@ class ApiTokenRead(ReadModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    ledger: str | None = None  # the slug of the one ledger it serves (None: every one)
+    role: Role | None = None
 
 
 class ApiTokenCreated(BaseModel):
@@ -83,9 +91,24 @@ class ApiTokenCreated(BaseModel):
     name: str
     token: str
     created_at: datetime
+    ledger: str | None = None
+    role: Role | None = None
 
 
 class AccessToken(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int = Field(description="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a bearer token (or the command line) speaks for: an account, and for an API
+    token bound to one ledger, that ledger and the most the token may do there."""
+
+    account_id: uuid.UUID
+    email: str
+    default_ledger_id: uuid.UUID | None = None
+    token_name: str | None = None
+    token_ledger_id: uuid.UUID | None = None
+    token_role: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import typing
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -27,22 +27,60 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
+from workledger.errors import Forbidden
+
 T = TypeVar("T")
 
 CLIENT_NAME_MAX = 100
 MAX_PAGE = 100
 
 
+# Strongest first; a role may do everything the roles after it may.
+ROLES = ("owner", "member", "reader")
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is acting: the account every query is scoped to, and the client to audit."""
+    """Who is acting, and where: the ledger every query is scoped to, the client and
+    the person (account) to audit, and the role they (or their token) have there.
 
-    account_id: uuid.UUID
+    Doors build it once per request (services/ledger.py resolves the role); services
+    take it as given and never look membership up themselves."""
+
+    ledger_id: uuid.UUID
     client: str = "api"
+    account_id: uuid.UUID | None = None
+    account: str | None = None  # the person's email
+    role: str = "owner"
+    ledger: str | None = None  # the ledger's slug
 
     def __post_init__(self) -> None:
         name = (self.client or "").strip()[:CLIENT_NAME_MAX] or "api"
         object.__setattr__(self, "client", name)
+
+    def as_client(self, client: str) -> Actor:
+        """The same person in the same ledger, through another client."""
+        return replace(self, client=client)
+
+    @property
+    def who(self) -> str:
+        """How people read who did it: ``ada@example.com via claude-code``."""
+        return self.client if self.account is None else f"{self.account} via {self.client}"
+
+    def may(self, role: str) -> bool:
+        """Whether the actor's role is ``role`` or stronger."""
+        return ROLES.index(self.role) <= ROLES.index(role)
+
+    def require(self, role: str) -> None:
+        """Forbidden unless the actor's role is ``role`` or stronger."""
+        if not self.may(role):
+            where = self.ledger or str(self.ledger_id)
+            doing = "change records" if role == "member" else "manage the ledger"
+            raise Forbidden(
+                f"you are a {self.role} of ledger {where}: a {self.role} cannot {doing}",
+                ledger=where,
+                role=self.role,
+            )
 
 
 class WireEnum(StrEnum):

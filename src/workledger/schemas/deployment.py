@@ -100,6 +100,7 @@ class DeploymentRead(BaseModel):
     version: int
     created_at: datetime
     created_by: str
+    created_by_account: str | None = None
     created: bool = Field(
         default=False, description="false when this PR and commit were already recorded"
     )

@@ -103,3 +103,5 @@ class EnhancementRead(ReadModel):
     updated_at: datetime
     created_by: str
     updated_by: str
+    created_by_account: str | None = None
+    updated_by_account: str | None = None

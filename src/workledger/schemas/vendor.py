@@ -108,6 +108,8 @@ class VendorRead(ReadModel):
     updated_at: datetime
     created_by: str
     updated_by: str
+    created_by_account: str | None = None
+    updated_by_account: str | None = None
 
 
 class VendorList(BaseModel):

@@ -297,6 +297,9 @@ class WorkItemRead(WorkItemSummary):
     created_at: datetime
     created_by: str
     updated_by: str
+    created_by_account: str | None = None
+    updated_by_account: str | None = None
+    assignee_account: str | None = None  # the account whose client claimed it
 
 
 class WorkItemNode(WorkItemSummary):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import (
     Conflict,
+    Forbidden,
     NotFound,
     StorageUnavailable,
     Unauthorized,
@@ -31,9 +31,11 @@ from workledger.schemas.account import (
     AccountRead,
     ApiTokenCreated,
     ApiTokenRead,
+    Principal,
 )
 from workledger.schemas.common import Actor
 from workledger.services.common import Service
+from workledger.services.ledger import first_ledger, weaker
 from workledger.services.read_cache import ReadCache
 
 if TYPE_CHECKING:
@@ -43,14 +45,6 @@ ISSUER = AUDIENCE = "workledger"
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "iss", "aud"]
 API_TOKEN_PREFIX = "wl_"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a bearer token speaks for; ``token_name`` is set for API tokens."""
-
-    account_id: uuid.UUID
-    token_name: str | None = None
 
 
 def hash_api_token(token: str) -> str:
@@ -86,6 +80,7 @@ class AccountService(Service):
                 )
                 repo.add(account)
                 await repo.flush()
+                await first_ledger(session, account)
                 return AccountRead.model_validate(account)
         except ConstraintViolation:
             raise Conflict(f"an account for {data.email} already exists", field="email") from None
@@ -192,23 +187,53 @@ class AccountService(Service):
 
     async def _account_principal(self, account_id: uuid.UUID) -> Principal:
         async with self.db.transaction(write=False) as session:
-            if await AccountRepository(session).get(account_id) is None:
+            account = await AccountRepository(session).get(account_id)
+            if account is None:
                 raise _unknown(session, "the access token's account no longer exists")
-        return Principal(account_id=account_id)
+            return Principal(account.id, account.email, account.default_ledger_id)
 
     async def _api_token_principal(self, digest: str) -> Principal:
         async with self.db.transaction(write=False) as session:
-            found = await AccountRepository(session).token_by_hash(digest)
+            repo = AccountRepository(session)
+            found = await repo.token_by_hash(digest)
             if found is None or found.revoked_at is not None:
                 raise _unknown(session, "the API token is invalid or revoked")
-        return Principal(account_id=found.account_id, token_name=found.name)
+            account = await repo.get(found.account_id)
+            if account is None:
+                raise _unknown(session, "the API token is invalid or revoked")
+            return Principal(
+                account.id,
+                account.email,
+                account.default_ledger_id,
+                token_name=found.name,
+                token_ledger_id=found.ledger_id,
+                token_role=found.role,
+            )
 
-    async def create_api_token(self, *, actor: Actor, name: str) -> ApiTokenCreated:
+    async def principal(self, email: str) -> Principal:
+        """Who the command line and stdio MCP act as: the account for ``email``."""
+        account = await self.ensure(email)
+        return await self._account_principal(account.id)
+
+    async def create_api_token(
+        self, *, actor: Actor, name: str, bound: bool = False, role: str | None = None
+    ) -> ApiTokenCreated:
+        """A token of ``actor``'s account. ``bound``: for ``actor``'s ledger only, with
+        ``role`` there (at most the actor's own; by default the actor's)."""
+        if role is not None and not actor.may(role):
+            raise Forbidden(
+                f"you are a {actor.role} of ledger {actor.ledger}: a token of yours there "
+                f"can be a {actor.role} at most",
+                ledger=actor.ledger,
+                role=actor.role,
+            )
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         async with self.db.transaction() as session:
-            repo = ApiTokenRepository(session, account_id=actor.account_id)
+            repo = ApiTokenRepository(session, account_id=_account(actor))
             token = ApiToken(
-                account_id=actor.account_id,
+                account_id=_account(actor),
+                ledger_id=actor.ledger_id if bound else None,
+                role=weaker(actor.role, role) if bound else None,
                 name=name,
                 token_hash=hash_api_token(secret),
                 prefix=secret[:10],
@@ -217,24 +242,30 @@ class AccountService(Service):
             repo.add(token)
             await repo.flush()
             return ApiTokenCreated(
-                id=token.id, name=token.name, token=secret, created_at=token.created_at
+                id=token.id,
+                name=token.name,
+                token=secret,
+                created_at=token.created_at,
+                ledger=actor.ledger if bound else None,
+                role=token.role,
             )
 
     async def list_api_tokens(self, *, actor: Actor) -> list[ApiTokenRead]:
         async with self.db.transaction(write=False) as session:
-            tokens = await ApiTokenRepository(session, account_id=actor.account_id).list()
-            return [ApiTokenRead.model_validate(t) for t in tokens]
+            tokens = await ApiTokenRepository(session, account_id=_account(actor)).list()
+            return [_token_read(token, slug) for token, slug in tokens]
 
     async def revoke_api_token(self, *, actor: Actor, token_id: uuid.UUID) -> ApiTokenRead:
         async with self.db.transaction() as session:
-            repo = ApiTokenRepository(session, account_id=actor.account_id)
-            token = await repo.get(token_id)
-            if token is None:
+            repo = ApiTokenRepository(session, account_id=_account(actor))
+            found = await repo.get(token_id)
+            if found is None:
                 raise NotFound("API token", token_id)
+            token, slug = found
             if token.revoked_at is None:
                 token.revoked_at = utcnow()
                 await repo.flush()
-            return ApiTokenRead.model_validate(token)
+            return _token_read(token, slug)
 
 
 def _unknown(session: AsyncSession, why: str) -> WorkledgerError:
@@ -245,3 +276,22 @@ def _unknown(session: AsyncSession, why: str) -> WorkledgerError:
     if served_by_fallback(session):
         return StorageUnavailable("the database is unavailable; retry shortly")
     return Unauthorized(why)
+
+
+def _account(actor: Actor) -> uuid.UUID:
+    if actor.account_id is None:
+        raise Unauthorized("API tokens belong to an account")
+    return actor.account_id
+
+
+def _token_read(token: ApiToken, ledger: str | None) -> ApiTokenRead:
+    return ApiTokenRead(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+        ledger=ledger,
+        role=token.role,
+    )

@@ -39,23 +39,23 @@ class ArchiveService(Service):
         self,
         *,
         older_than_days: int = 365,
-        account_id: uuid.UUID | None = None,
+        ledger_id: uuid.UUID | None = None,
         now: datetime | None = None,
     ) -> ArchiveResult:
         """Move every largest subtree whose items are all completed or deleted and were
-        last changed more than ``older_than_days`` ago (of one account, or of all) to the
+        last changed more than ``older_than_days`` ago (of one ledger, or of all) to the
         archive table, in one transaction."""
         now = now or utcnow()
         cutoff = now - timedelta(days=older_than_days)
         # Look first without the write lock: on most days there is nothing to move.
         async with self.db.transaction(write=False) as session:
-            if not await archivable_subtrees(session, cutoff=cutoff, account_id=account_id):
+            if not await archivable_subtrees(session, cutoff=cutoff, ledger_id=ledger_id):
                 return ArchiveResult(0, 0, cutoff)
         async with self.db.transaction() as session:
-            subtrees = await archivable_subtrees(session, cutoff=cutoff, account_id=account_id)
+            subtrees = await archivable_subtrees(session, cutoff=cutoff, ledger_id=ledger_id)
             moved = 0
-            for account, group in groupby(subtrees, key=lambda s: s.account_id):
-                repo = ArchiveRepository(session, account_id=account)
+            for ledger, group in groupby(subtrees, key=lambda s: s.ledger_id):
+                repo = ArchiveRepository(session, ledger_id=ledger)
                 moved += await repo.archive([s.path for s in group], at=now)
         return ArchiveResult(len(subtrees), moved, cutoff)
 

@@ -2,17 +2,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from workledger.db.unit_of_work import Database
 from workledger.errors import VersionConflict, WorkledgerError
+from workledger.schemas.common import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class Versioned(Protocol):
     id: uuid.UUID
     version: int
     updated_by: str
+    updated_by_account: str | None
     updated_at: datetime
 
 
@@ -25,14 +31,26 @@ def check_version(record: Versioned, *, requested: int | None, resource: str) ->
             current_version=record.version,
             requested_version=requested,
             updated_by=record.updated_by,
+            updated_by_account=record.updated_by_account,
             updated_at=record.updated_at,
         )
 
 
-def stamp(record: Versioned, *, client: str, at: datetime) -> None:
+def stamp(record: Versioned, actor: Actor, *, at: datetime) -> None:
     """Mark who changed the record and when; the ORM bumps ``version`` on flush."""
-    record.updated_by = client
+    record.updated_by = actor.client
+    record.updated_by_account = actor.account
     record.updated_at = at
+
+
+def authored(actor: Actor) -> dict[str, str | None]:
+    """The audit fields of a new record: made, and last changed, by ``actor``."""
+    return {
+        "created_by": actor.client,
+        "updated_by": actor.client,
+        "created_by_account": actor.account,
+        "updated_by_account": actor.account,
+    }
 
 
 R = TypeVar("R")
@@ -49,3 +67,8 @@ def the_one(made: Sequence[R | WorkledgerError]) -> R:
 class Service:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def writing(self, actor: Actor) -> AbstractAsyncContextManager[AsyncSession]:
+        """A write transaction for ``actor``; Forbidden for a reader, before anything runs."""
+        actor.require("member")
+        return self.db.transaction()

@@ -1,4 +1,4 @@
-"""The conflicts of this process's journal, per account (docs/reference/outage.md)."""
+"""The conflicts of this process's journal, per ledger (docs/reference/outage.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ConflictService:
             return Page[ConflictRead](items=[], total_count=0, has_more=False)
         after = int(query.cursor or 0)
         found, total = await journal.conflicts_of(
-            actor.account_id, limit=query.limit + 1, after=after
+            actor.ledger_id, limit=query.limit + 1, after=after
         )
         page = found[: query.limit]
         has_more = len(found) > query.limit
@@ -36,6 +36,9 @@ class ConflictService:
         )
 
     async def dismiss(self, *, actor: Actor, conflict_id: uuid.UUID) -> None:
+        """Forget a conflict: a change to the ledger's record of what happened, so a
+        reader may not."""
+        actor.require("member")
         journal = self.db.outage.journal
-        if journal is None or not await journal.dismiss(actor.account_id, conflict_id):
+        if journal is None or not await journal.dismiss(actor.ledger_id, conflict_id):
             raise NotFound(RESOURCE, conflict_id)

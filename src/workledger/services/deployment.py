@@ -26,7 +26,7 @@ from workledger.schemas.deployment import (
     DeploymentRead,
     RelatedWorkItem,
 )
-from workledger.services.common import Service, the_one
+from workledger.services.common import Service, authored, the_one
 
 RESOURCE = "deployment"
 
@@ -63,14 +63,14 @@ class DeploymentService(Service):
         items: Sequence[DeploymentCreate],
         ids: Sequence[uuid.UUID | None],
     ) -> list[DeploymentRead | WorkledgerError]:
-        async with self.db.transaction() as session:
-            repo = DeploymentRepository(session, account_id=actor.account_id)
-            work_item_repo = WorkItemRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = DeploymentRepository(session, ledger_id=actor.ledger_id)
+            work_item_repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             named = [await _with_item_ids(work_item_repo, data) for data in items]
             valid = [d for d in named if not isinstance(d, WorkledgerError)]
             recorded = await repo.find_many([(d.pr_number, d.commit_hash) for d in valid])
             links = _Links(
-                await VendorRepository(session, account_id=actor.account_id).get_many(
+                await VendorRepository(session, ledger_id=actor.ledger_id).get_many(
                     ids=[i for d in valid for i in d.vendor_ids],
                     names=[n for d in valid for n in d.vendor_names],
                 ),
@@ -112,7 +112,7 @@ class DeploymentService(Service):
 
     async def get(self, *, actor: Actor, deployment_id: uuid.UUID) -> DeploymentRead:
         async with self.db.transaction(write=False) as session:
-            repo = DeploymentRepository(session, account_id=actor.account_id)
+            repo = DeploymentRepository(session, ledger_id=actor.ledger_id)
             deployment = await repo.get(deployment_id)
             if deployment is None:
                 raise NotFound(RESOURCE, deployment_id)
@@ -120,9 +120,9 @@ class DeploymentService(Service):
 
     async def list(self, *, actor: Actor, query: DeploymentListQuery) -> Page[DeploymentRead]:
         async with self.db.transaction(write=False) as session:
-            repo = DeploymentRepository(session, account_id=actor.account_id)
+            repo = DeploymentRepository(session, ledger_id=actor.ledger_id)
             if isinstance(query.work_item_id, str):
-                work_items = WorkItemRepository(session, account_id=actor.account_id)
+                work_items = WorkItemRepository(session, ledger_id=actor.ledger_id)
                 try:
                     [item_id] = await work_items.resolve([query.work_item_id], field="work_item_id")
                 except NotFound:  # as for an id no item has: no deployment touched it
@@ -200,7 +200,7 @@ def _new_deployment(
 ) -> Deployment:
     return Deployment(
         id=deployment_id or new_id(),
-        account_id=actor.account_id,
+        ledger_id=actor.ledger_id,
         deployed_at=(data.deployed_at or at).astimezone(UTC),
         pr_number=data.pr_number,
         pr_title=data.pr_title,
@@ -210,8 +210,7 @@ def _new_deployment(
         version=1,
         created_at=at,
         updated_at=at,
-        created_by=actor.client,
-        updated_by=actor.client,
+        **authored(actor),
     )
 
 
@@ -248,5 +247,6 @@ def deployment_read(
         version=deployment.version,
         created_at=deployment.created_at,
         created_by=deployment.created_by,
+        created_by_account=deployment.created_by_account,
         created=created,
     )

@@ -22,7 +22,7 @@ from workledger.schemas.enhancement import (
     EnhancementRead,
     EnhancementUpdate,
 )
-from workledger.services.common import Service, check_version, stamp, the_one
+from workledger.services.common import Service, authored, check_version, stamp, the_one
 
 RESOURCE = "enhancement"
 
@@ -45,8 +45,8 @@ class EnhancementService(Service):
         """Many enhancements in one transaction and a few statements (for imports):
         each is created as ``create`` would, or answered with the error that refused
         it. A new enhancement can only depend on existing ones, so none closes a cycle."""
-        async with self.db.transaction() as session:
-            repo = EnhancementRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = EnhancementRepository(session, ledger_id=actor.ledger_id)
             found = await repo.existing_ids(list({t for data in items for t in data.depends_on}))
             now = utcnow()
             made: list[tuple[Enhancement, EnhancementCreate] | WorkledgerError] = []
@@ -75,7 +75,7 @@ class EnhancementService(Service):
 
     async def get(self, *, actor: Actor, enhancement_id: uuid.UUID) -> EnhancementRead:
         async with self.db.transaction(write=False) as session:
-            repo = EnhancementRepository(session, account_id=actor.account_id)
+            repo = EnhancementRepository(session, ledger_id=actor.ledger_id)
             enhancement = await _found(repo, enhancement_id)
             return enhancement_read(
                 enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
@@ -86,14 +86,14 @@ class EnhancementService(Service):
         self, *, actor: Actor, enhancement_id: uuid.UUID, data: EnhancementUpdate
     ) -> EnhancementRead:
         changes = data.changes()
-        async with self.db.transaction() as session:
-            repo = EnhancementRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = EnhancementRepository(session, ledger_id=actor.ledger_id)
             enhancement = await _found(repo, enhancement_id, lock=True)
             check_version(enhancement, requested=data.version, resource=RESOURCE)
             if "depends_on" in changes:
                 await _set_depends_on(repo, enhancement.id, changes.pop("depends_on"))
             _apply(enhancement, changes)
-            stamp(enhancement, client=actor.client, at=utcnow())
+            stamp(enhancement, actor, at=utcnow())
             await repo.flush()
             return enhancement_read(
                 enhancement, (await repo.depends_on([enhancement.id]))[enhancement.id]
@@ -101,15 +101,15 @@ class EnhancementService(Service):
 
     @journaled(commands.DeleteEnhancement)
     async def delete(self, *, actor: Actor, enhancement_id: uuid.UUID, version: int) -> None:
-        async with self.db.transaction() as session:
-            repo = EnhancementRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = EnhancementRepository(session, ledger_id=actor.ledger_id)
             enhancement = await _found(repo, enhancement_id, lock=True)
             check_version(enhancement, requested=version, resource=RESOURCE)
             await repo.remove(enhancement)
 
     async def list(self, *, actor: Actor, query: EnhancementListQuery) -> Page[EnhancementRead]:
         async with self.db.transaction(write=False) as session:
-            repo = EnhancementRepository(session, account_id=actor.account_id)
+            repo = EnhancementRepository(session, ledger_id=actor.ledger_id)
             offset = decode_offset(query.cursor) if query.cursor else query.offset
             rows, total = await repo.list_page(
                 priority=query.priority.value if query.priority else None,
@@ -142,12 +142,11 @@ def _new_enhancement(
 ) -> Enhancement:
     enhancement = Enhancement(
         id=enhancement_id or new_id(),
-        account_id=actor.account_id,
+        ledger_id=actor.ledger_id,
         version=1,
         created_at=at,
         updated_at=at,
-        created_by=actor.client,
-        updated_by=actor.client,
+        **authored(actor),
     )
     _apply(enhancement, data.model_dump(exclude={"depends_on"}))
     return enhancement
@@ -207,4 +206,6 @@ def enhancement_read(enhancement: Enhancement, depends_on: Sequence[uuid.UUID]) 
         updated_at=enhancement.updated_at,
         created_by=enhancement.created_by,
         updated_by=enhancement.updated_by,
+        created_by_account=enhancement.created_by_account,
+        updated_by_account=enhancement.updated_by_account,
     )

@@ -21,7 +21,7 @@ from workledger.schemas.project_configuration import (
     ProjectConfigurationRead,
     ProjectConfigurationUpdate,
 )
-from workledger.services.common import Service, check_version, stamp
+from workledger.services.common import Service, authored, check_version, stamp
 from workledger.services.git_state import read_git_state
 from workledger.services.health import HealthService
 
@@ -41,7 +41,7 @@ class ProjectConfigurationService(Service):
         """The configuration, created with its defaults on the account's very first read:
         only that read writes, so the others take no write lock (SQLite's is per file)."""
         async with self.db.transaction(write=False) as session:
-            found = await ProjectConfigurationRepository(session, account_id=actor.account_id).get()
+            found = await ProjectConfigurationRepository(session, ledger_id=actor.ledger_id).get()
         if found is None:
             async with self.db.transaction() as session:
                 found = await _load_or_create(session, actor)
@@ -55,11 +55,11 @@ class ProjectConfigurationService(Service):
         self, *, actor: Actor, data: ProjectConfigurationUpdate
     ) -> ProjectConfigurationRead:
         changes = data.changes()
-        async with self.db.transaction() as session:
+        async with self.writing(actor) as session:
             configuration = await _load_or_create(session, actor, lock=True)
             check_version(configuration, requested=data.version, resource=RESOURCE)
             if changes.get("current_session_id") is not None:
-                items = WorkItemRepository(session, account_id=actor.account_id)
+                items = WorkItemRepository(session, ledger_id=actor.ledger_id)
                 [session_id] = await items.resolve(
                     [changes["current_session_id"]], field="current_session_id"
                 )
@@ -67,7 +67,7 @@ class ProjectConfigurationService(Service):
                 changes["current_session_id"] = session_id
             for name, value in changes.items():
                 setattr(configuration, name, dict(value) if name == "token_budgets" else value)
-            stamp(configuration, client=actor.client, at=utcnow())
+            stamp(configuration, actor, at=utcnow())
         # git is read after commit, so no database lock is held while it runs.
         return await self._read(configuration)
 
@@ -88,6 +88,8 @@ class ProjectConfigurationService(Service):
             updated_at=configuration.updated_at,
             created_by=configuration.created_by,
             updated_by=configuration.updated_by,
+            created_by_account=configuration.created_by_account,
+            updated_by_account=configuration.updated_by_account,
         )
 
 
@@ -95,7 +97,7 @@ async def _load_or_create(
     session: AsyncSession, actor: Actor, *, lock: bool = False
 ) -> ProjectConfiguration:
 
-    repo = ProjectConfigurationRepository(session, account_id=actor.account_id)
+    repo = ProjectConfigurationRepository(session, ledger_id=actor.ledger_id)
     found = await repo.get(lock=lock)
     if found is None:
         await repo.add_if_missing(_defaults(actor))  # false: another caller just did
@@ -118,13 +120,12 @@ async def _check_session(items: WorkItemRepository, session_id: uuid.UUID) -> No
 def _defaults(actor: Actor) -> ProjectConfiguration:
     now = utcnow()
     return ProjectConfiguration(
-        account_id=actor.account_id,
+        ledger_id=actor.ledger_id,
         active_context_type="feature",
         default_token_budget=200_000,
         token_budgets={},
         version=1,
         created_at=now,
         updated_at=now,
-        created_by=actor.client,
-        updated_by=actor.client,
+        **authored(actor),
     )

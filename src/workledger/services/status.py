@@ -117,7 +117,7 @@ class StatusService(Service):
         The render is cached until the next commit, like the other read models; only the
         generation time is filled in per call."""
         body, counts = await self._read_cache.get_or_load(
-            ("status", actor.account_id), lambda: self._render(actor)
+            ("status", actor.ledger_id), lambda: self._render(actor)
         )
         generated_at = at or utcnow()
         markdown = body.replace(_GENERATED, f"{generated_at:%Y-%m-%d %H:%M:%S} UTC", 1)
@@ -127,14 +127,14 @@ class StatusService(Service):
         """The report's rows (for the web overview, tree and board), cached like the
         render until the next commit."""
         return await self._read_cache.get_or_load(
-            ("status-data", actor.account_id), lambda: self._read(actor)
+            ("status-data", actor.ledger_id), lambda: self._read(actor)
         )
 
     async def _read(self, actor: Actor) -> StatusData:
         """Plain rows of just the shown columns: the report reads nearly everything, so
         it skips the ORM objects and read models."""
         async with self.db.transaction(write=False) as session:
-            repo = StatusRepository(session, account_id=actor.account_id)
+            repo = StatusRepository(session, ledger_id=actor.ledger_id)
             vendors = await repo.vendors()
             tree, edges = await repo.live_tree()
             history = await repo.deployments()

@@ -84,12 +84,12 @@ class TaskService(Service):
         )
         found: list[TaskRead] = []
         async with self.db.transaction(write=False) as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
-            listing = WorkItemListing(session, account_id=actor.account_id)
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
+            listing = WorkItemListing(session, ledger_id=actor.ledger_id)
             while True:
-                result = await listing.page(page, client=actor.client)
+                result = await listing.page(page, client=actor.client, account=actor.account)
                 rows = {item.id: item for item in await repo.get_many(r.id for r in result.rows)}
-                found += [task_from(rows[r.id], user_id=actor.account_id) for r in result.rows]
+                found += [task_from(rows[r.id], user_id=_person(actor)) for r in result.rows]
                 if not result.has_more:
                     break
                 page = page.model_copy(update={"cursor": result.next_cursor})
@@ -102,10 +102,10 @@ class TaskService(Service):
             actor=actor,
             data=WorkItemCreate(item_type=ItemType.task, **data.model_dump()),
         )
-        return task_from(item, user_id=actor.account_id)
+        return task_from(item, user_id=_person(actor))
 
     async def get(self, *, actor: Actor, task_id: uuid.UUID) -> TaskRead:
-        return task_from(await self._item(actor, task_id), user_id=actor.account_id)
+        return task_from(await self._item(actor, task_id), user_id=_person(actor))
 
     async def replace(
         self, *, actor: Actor, task_id: uuid.UUID, data: TaskReplace, version: int | None
@@ -156,7 +156,7 @@ class TaskService(Service):
                 continue
             except NotFound:
                 raise NotFound(RESOURCE, task_id) from None
-            return task_from(item, user_id=actor.account_id)
+            return task_from(item, user_id=_person(actor))
 
     async def _item(self, actor: Actor, task_id: uuid.UUID) -> WorkItemRead:
         try:
@@ -166,3 +166,10 @@ class TaskService(Service):
         if item.item_type != ItemType.task:
             raise NotFound(RESOURCE, task_id)  # other work items are not tasks here
         return item
+
+
+def _person(actor: Actor) -> uuid.UUID:
+    """The account a task's ``user_id`` names: the todo API is always called by one."""
+    if actor.account_id is None:
+        raise ValueError("the todo API acts for an account")
+    return actor.account_id

@@ -26,7 +26,7 @@ from workledger.schemas.vendor import (
     VendorStatus,
     VendorUpdate,
 )
-from workledger.services.common import Service, check_version, stamp
+from workledger.services.common import Service, authored, check_version, stamp
 from workledger.services.read_cache import ReadCache
 
 RESOURCE = "vendor"
@@ -60,8 +60,8 @@ class VendorService(Service):
     ) -> list[VendorRead | Conflict]:
         """Many vendors in one transaction and a few statements (for imports): each is
         created as ``create`` would, or answered with the Conflict that refused it."""
-        async with self.db.transaction() as session:
-            repo = VendorRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = VendorRepository(session, ledger_id=actor.ledger_id)
             taken = {v.name for v in await repo.get_many(names=[d.name for d in items])}
             now = utcnow()
             made: list[VendorRead | Conflict] = []
@@ -73,17 +73,15 @@ class VendorService(Service):
                 made.append(
                     VendorRead.model_construct(  # every value is already validated
                         id=given or new_id(),
-                        **dict(data),
                         version=1,
                         created_at=now,
                         updated_at=now,
-                        created_by=actor.client,
-                        updated_by=actor.client,
+                        **{**dict(data), **authored(actor)},
                     )
                 )
             await repo.add_rows(
                 [
-                    vendor_row(v, account_id=actor.account_id)
+                    vendor_row(v, ledger_id=actor.ledger_id)
                     for v in made
                     if isinstance(v, VendorRead)
                 ]
@@ -95,7 +93,7 @@ class VendorService(Service):
     ) -> VendorRead:
         """One vendor by id or name; served from the read cache while nothing changed."""
         return await self._read_cache.get_or_load(
-            ("vendor", actor.account_id, vendor_id, name),
+            ("vendor", actor.ledger_id, vendor_id, name),
             lambda: self._get(actor=actor, vendor_id=vendor_id, name=name),
         )
 
@@ -103,12 +101,12 @@ class VendorService(Service):
         self, *, actor: Actor, vendor_id: uuid.UUID | None, name: str | None
     ) -> VendorRead:
         async with self.db.transaction(write=False, single_statement=True) as session:
-            repo = VendorRepository(session, account_id=actor.account_id)
+            repo = VendorRepository(session, ledger_id=actor.ledger_id)
             return vendor_read(await _find(repo, vendor_id=vendor_id, name=name))
 
     async def list(self, *, actor: Actor, status: VendorStatus | None = None) -> VendorList:
         async with self.db.transaction(write=False) as session:
-            repo = VendorRepository(session, account_id=actor.account_id)
+            repo = VendorRepository(session, ledger_id=actor.ledger_id)
             vendors = await repo.list(status=status.value if status else None)
             counts = await repo.count_by_status()
             return VendorList(
@@ -132,8 +130,8 @@ class VendorService(Service):
         changes = data.changes()
         new_name = changes.pop("name", None)
         try:
-            async with self.db.transaction() as session:
-                repo = VendorRepository(session, account_id=actor.account_id)
+            async with self.writing(actor) as session:
+                repo = VendorRepository(session, ledger_id=actor.ledger_id)
                 vendor = await _find(repo, vendor_id=vendor_id, name=name, lock=True)
                 check_version(vendor, requested=data.version, resource=RESOURCE)
                 new_name = new_name or vendor.name
@@ -141,7 +139,7 @@ class VendorService(Service):
                     raise _duplicate(new_name)
                 vendor.name = new_name
                 _apply(vendor, changes)
-                stamp(vendor, client=actor.client, at=utcnow())
+                stamp(vendor, actor, at=utcnow())
                 await repo.flush()
                 return vendor_read(vendor)
         except ConstraintViolation:
@@ -190,12 +188,12 @@ def _apply(vendor: Vendor, changes: dict[str, Any]) -> None:
             setattr(vendor, column, supported)
 
 
-def vendor_row(vendor: VendorRead, *, account_id: uuid.UUID) -> dict[str, Any]:
+def vendor_row(vendor: VendorRead, *, ledger_id: uuid.UUID) -> dict[str, Any]:
     """The columns of a vendor as read: ``vendor_read`` the other way round."""
     tests, formats = vendor.test_results, vendor.format_support
     return {
         **vendor.model_dump(exclude={"test_results", "format_support"}),
-        "account_id": account_id,
+        "ledger_id": ledger_id,
         "status": vendor.status.value,
         "tests_passing": tests.passing,
         "tests_total": tests.total,
@@ -220,4 +218,6 @@ def vendor_read(vendor: Vendor) -> VendorRead:
         updated_at=vendor.updated_at,
         created_by=vendor.created_by,
         updated_by=vendor.updated_by,
+        created_by_account=vendor.created_by_account,
+        updated_by_account=vendor.updated_by_account,
     )

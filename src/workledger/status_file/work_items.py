@@ -64,7 +64,9 @@ def read_work_items(lines: list[Line], reader: Reader) -> list[SourceWorkItem]:
             depth=depth,
             short_id=match["short_id"],
             parent_short_id=ancestors[-1].short_id if ancestors else None,
-            assignee=match["assignee"],
+            # "ada@example.com via claude-code": the client holds it; a claim by an
+            # account is not made by importing it.
+            assignee=(match["assignee"] or "").rpartition(" via ")[2] or None,
             dependencies=[
                 (ref["short_id"], "blocks" if ref["blocks"] else "depends_on")
                 for ref in _DEPENDENCY_REF.finditer(match["dependencies"] or "")

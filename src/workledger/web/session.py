@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 
-from workledger.errors import Unauthorized
+from workledger.errors import NotFound, Unauthorized
 from workledger.http.deps import AppContainer
 from workledger.schemas.common import Actor
 
@@ -24,6 +24,8 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 # The client name a person's changes are recorded under.
 WEB_CLIENT = "web"
+# A ledger is named by its slug (up to 40 characters) or its id; REST takes up to 100.
+LEDGER_REF_MAX = 100
 
 
 class SignInRequired(Exception):
@@ -42,8 +44,19 @@ class CsrfRefused(Exception):
     """A change without the CSRF token of this browser."""
 
 
+class LedgerNotFound(Exception):
+    """A page under /ledgers/{ledger}/ of a ledger that is not there, or not the
+    person's: the same not-found page either way."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.ref = ref
+
+
 async def page_actor(request: Request, container: AppContainer) -> Actor:
-    """The signed-in person, acting as the client "web"; else SignInRequired.
+    """The signed-in person, acting as the client "web" in the ledger of the path (else
+    their default ledger); else SignInRequired. A ledger the person is not a member of
+    is LedgerNotFound, as one that does not exist.
 
     Also notes the database's change token before the page reads anything, so that its
     change stream can tell at once of a commit made while the page was being made."""
@@ -55,7 +68,16 @@ async def page_actor(request: Request, container: AppContainer) -> Actor:
         except Unauthorized:
             pass
         else:
-            return Actor(account_id=principal.account_id, client=WEB_CLIENT)
+            request.state.principal = principal
+            ledger = request.path_params.get("ledger")
+            if ledger is not None and len(ledger) > LEDGER_REF_MAX:
+                raise LedgerNotFound(ledger)
+            try:
+                actor = await container.ledgers.actor(principal, ledger=ledger, client=WEB_CLIENT)
+            except NotFound:  # not there, or not theirs; or, unnamed, they have none left
+                raise LedgerNotFound(ledger or "") from None
+            request.state.actor = actor
+            return actor
     wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise SignInRequired(wanted if request.method == "GET" else "/")
 

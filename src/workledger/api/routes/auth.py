@@ -69,12 +69,22 @@ async def me(container: AppContainer, principal: CurrentPrincipal) -> AccountRea
     return await container.accounts.get(principal.account_id)
 
 
-@router.post("/api-tokens", status_code=status.HTTP_201_CREATED, responses=errors(400))
+@router.post("/api-tokens", status_code=status.HTTP_201_CREATED, responses=errors(403, 404))
 async def create_api_token(
-    container: AppContainer, actor: CurrentActor, data: ApiTokenCreate, response: Response
+    container: AppContainer, principal: CurrentPrincipal, data: ApiTokenCreate, response: Response
 ) -> ApiTokenCreated:
-    """A long-lived token for scripts and MCP clients; its secret is shown only here."""
-    created = await container.accounts.create_api_token(actor=actor, name=data.name)
+    """A long-lived token for scripts and MCP clients; its secret is shown only here.
+
+    With ``ledger`` (or ``role``) it serves that one ledger (else the default one) with at
+    most the caller's role there; without, it acts as the account on all its ledgers. A
+    token bound to a ledger makes only tokens bound to the same ledger."""
+    actor = await container.ledgers.actor(principal, ledger=data.ledger, client="api")
+    bound = (
+        data.ledger is not None or data.role is not None or principal.token_ledger_id is not None
+    )
+    created = await container.accounts.create_api_token(
+        actor=actor, name=data.name, bound=bound, role=data.role
+    )
     response.headers["Location"] = f"{router.prefix}/api-tokens/{created.id}"
     return created
 

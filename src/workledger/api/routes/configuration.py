@@ -14,7 +14,7 @@ from workledger.schemas.project_configuration import (
     ProjectConfigurationUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/configuration", tags=["configuration"])
+router = APIRouter(prefix="/configuration", tags=["configuration"])
 
 
 @router.get("", responses=errors())

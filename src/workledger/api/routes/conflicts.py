@@ -13,7 +13,7 @@ from workledger.http.deps import AppContainer
 from workledger.schemas.common import Page
 from workledger.schemas.conflict import ConflictListQuery, ConflictRead
 
-router = APIRouter(prefix="/api/v1/conflicts", tags=["conflicts"])
+router = APIRouter(prefix="/conflicts", tags=["conflicts"])
 
 
 @router.get("", responses=errors())

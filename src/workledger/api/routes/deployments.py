@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
@@ -13,7 +13,7 @@ from workledger.http.deps import AppContainer
 from workledger.schemas.common import Page
 from workledger.schemas.deployment import DeploymentCreate, DeploymentListQuery, DeploymentRead
 
-router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
+router = APIRouter(prefix="/deployments", tags=["deployments"])
 _ALREADY_RECORDED = {
     "model": DeploymentRead,
     "description": "This PR and commit were already recorded: the first record, "
@@ -36,13 +36,17 @@ async def list_deployments(
     response_description="Recorded: the new deployment, with `created: true`.",
 )
 async def record_deployment(
-    container: AppContainer, actor: CurrentActor, data: DeploymentCreate, response: Response
+    container: AppContainer,
+    actor: CurrentActor,
+    request: Request,
+    data: DeploymentCreate,
+    response: Response,
 ) -> DeploymentRead:
     """Record a deployment; linked vendors and work items must exist (404 names them)."""
     recorded = await container.deployments.record(actor=actor, data=data)
     if not recorded.created:
         response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"{router.prefix}/{recorded.id}"
+    response.headers["Location"] = f"{request.url.path}/{recorded.id}"
     set_etag(response, recorded.version)
     return recorded
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
@@ -20,7 +20,7 @@ from workledger.schemas.enhancement import (
     EnhancementUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/enhancements", tags=["enhancements"])
+router = APIRouter(prefix="/enhancements", tags=["enhancements"])
 
 
 @router.get("", responses=errors())
@@ -33,10 +33,14 @@ async def list_enhancements(
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(404, 409))
 async def create_enhancement(
-    container: AppContainer, actor: CurrentActor, data: EnhancementCreate, response: Response
+    container: AppContainer,
+    actor: CurrentActor,
+    request: Request,
+    data: EnhancementCreate,
+    response: Response,
 ) -> EnhancementRead:
     created = await container.enhancements.create(actor=actor, data=data)
-    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    response.headers["Location"] = f"{request.url.path}/{created.id}"
     set_etag(response, created.version)
     return created
 

@@ -12,7 +12,7 @@ from workledger.api.openapi import errors
 from workledger.http.deps import AppContainer
 from workledger.schemas.status import StatusReport
 
-router = APIRouter(prefix="/api/v1/status", tags=["status"])
+router = APIRouter(prefix="/status", tags=["status"])
 MARKDOWN = "text/markdown"
 JSON = "application/json"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
@@ -20,7 +20,7 @@ from workledger.schemas.vendor import (
     VendorUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/vendors", tags=["vendors"])
+router = APIRouter(prefix="/vendors", tags=["vendors"])
 # Names may hold "/", hence the path converter; NUL can be stored nowhere, so it is refused.
 VendorNameInPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
 
@@ -36,11 +36,15 @@ async def list_vendors(
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(409))
 async def create_vendor(
-    container: AppContainer, actor: CurrentActor, data: VendorCreate, response: Response
+    container: AppContainer,
+    actor: CurrentActor,
+    request: Request,
+    data: VendorCreate,
+    response: Response,
 ) -> VendorRead:
     """A new vendor; its name must be unused in the account (409 ``conflict``)."""
     created = await container.vendors.create(actor=actor, data=data)
-    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    response.headers["Location"] = f"{request.url.path}/{created.id}"
     set_etag(response, created.version)
     return created
 

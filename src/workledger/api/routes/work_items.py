@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
@@ -23,7 +23,7 @@ from workledger.schemas.work_item import (
     WorkItemUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/work-items", tags=["work items"])
+router = APIRouter(prefix="/work-items", tags=["work items"])
 
 
 @router.get("", responses=errors())
@@ -35,10 +35,14 @@ async def list_work_items(
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(404, 409))
 async def create_work_item(
-    container: AppContainer, actor: CurrentActor, data: WorkItemCreate, response: Response
+    container: AppContainer,
+    actor: CurrentActor,
+    request: Request,
+    data: WorkItemCreate,
+    response: Response,
 ) -> WorkItemRead:
     created = await container.work_items.create(actor=actor, data=data)
-    response.headers["Location"] = f"{router.prefix}/{created.id}"
+    response.headers["Location"] = f"{request.url.path}/{created.id}"
     set_etag(response, created.version)
     return created
 

@@ -11,5 +11,5 @@ async def list_conflicts(query: ConflictListQuery, ctx: LedgerContext) -> Page[C
     """Writes made while the database was away that replay did not apply (the record
     changed meanwhile, or a rule refused them): re-read the record and redo what still
     matters. Page with cursor=next_cursor."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.conflicts.list(actor=now.actor, query=query)

@@ -11,11 +11,11 @@ async def record_deployment(deployment: DeploymentCreate, ctx: LedgerContext) ->
     """Record a deployment: the PR, its commit, test counts by suite, compliance, and the
     vendors and work items it touched. The same PR and commit again returns the first
     record, created=false."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.deployments.record(actor=now.actor, data=deployment)
 
 
 async def list_deployments(query: DeploymentListQuery, ctx: LedgerContext) -> Page[DeploymentRead]:
     """Deployments, newest first; by vendor, work item or time. Page with cursor."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.deployments.list(actor=now.actor, query=query)

@@ -14,13 +14,13 @@ from workledger.schemas.enhancement import (
 
 async def create_enhancement(plan: EnhancementCreate, ctx: LedgerContext) -> EnhancementRead:
     """Plan an enhancement (future work), for a quarter like 2027-Q1, after others."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.enhancements.create(actor=now.actor, data=plan)
 
 
 async def update_enhancement(change: UpdateEnhancement, ctx: LedgerContext) -> EnhancementRead:
     """Change an enhancement: the version you read and only the fields to change."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.enhancements.update(
         actor=now.actor, enhancement_id=change.id, data=change
     )
@@ -30,5 +30,5 @@ async def list_enhancements(
     query: EnhancementListQuery, ctx: LedgerContext
 ) -> Page[EnhancementRead]:
     """Enhancements, most urgent first, then by quarter. Page with cursor."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.enhancements.list(actor=now.actor, query=query)

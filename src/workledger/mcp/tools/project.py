@@ -13,7 +13,7 @@ from workledger.schemas.status import StatusReport
 async def get_project_configuration(ctx: LedgerContext) -> ProjectConfigurationRead:
     """The project configuration: context type, token budgets, current session, git
     state and health."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.configuration.get(actor=now.actor)
 
 
@@ -21,12 +21,12 @@ async def update_project_configuration(
     change: ProjectConfigurationUpdate, ctx: LedgerContext
 ) -> ProjectConfigurationRead:
     """Change the configuration: the version you read and only the fields to change."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.configuration.update(actor=now.actor, data=change)
 
 
 async def get_project_status(ctx: LedgerContext) -> StatusReport:
     """The status report (markdown: vendor health, the work item tree, deployments,
     enhancements) and its counts. Start a session with it."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.status.report(actor=now.actor)

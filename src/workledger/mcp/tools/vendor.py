@@ -15,14 +15,14 @@ from workledger.schemas.vendor import (
 
 async def create_vendor(vendor: VendorCreate, ctx: LedgerContext) -> VendorRead:
     """Register a vendor extractor (names are unique). Returns it with id and version 1."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.vendors.create(actor=now.actor, data=vendor)
 
 
 async def query_vendor_status(which: VendorLookup, ctx: LedgerContext) -> VendorRead:
     """Health of one vendor (by name or vendor_id): status, tests, formats, extractor
     version, manifest compliance."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.vendors.get(
         actor=now.actor, vendor_id=which.vendor_id, name=which.name
     )
@@ -30,7 +30,7 @@ async def query_vendor_status(which: VendorLookup, ctx: LedgerContext) -> Vendor
 
 async def list_vendors(query: VendorListQuery, ctx: LedgerContext) -> VendorList:
     """Every vendor by name, with the operational and broken counts."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.vendors.list(actor=now.actor, status=query.status)
 
 
@@ -39,7 +39,7 @@ async def update_vendor_status(
 ) -> VendorRead:
     """Record a vendor's new health: vendor_id or name, the version you read, and only
     the fields that changed."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.vendors.update(
         actor=now.actor, data=change, vendor_id=change.vendor_id, name=change.name
     )

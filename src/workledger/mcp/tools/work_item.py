@@ -19,7 +19,7 @@ from workledger.schemas.work_item import (
 async def create_work_item(item: WorkItemCreate, ctx: LedgerContext) -> WorkItemRead:
     """Create a project, session, task or research item, nested under parent_id (5 levels
     at most). Returns it with its id and version 1."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.work_items.create(actor=now.actor, data=item)
 
 
@@ -27,21 +27,21 @@ async def update_work_item(change: UpdateWorkItemArguments, ctx: LedgerContext) 
     """Change a work item: the version you read and only the fields to change (null
     clears one; dependencies replaces the list; parent_id moves the subtree). deleted
     true/false deletes or restores it. Returns the item."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.work_items.update(actor=now.actor, item_id=change.id, data=change)
 
 
 async def query_work_item(query: QueryWorkItemArguments, ctx: LedgerContext) -> WorkItemHierarchy:
     """One work item in full; include_hierarchy=true adds its ancestors (root first) and
     descendants (tree order)."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.work_items.query(actor=now.actor, item_id=query.id, options=query)
 
 
 async def list_work_items(query: WorkItemListQuery, ctx: LedgerContext) -> Page[WorkItemBrief]:
     """Find work items (summaries); ready=true: what to work on next, best first. Page
     with cursor=next_cursor and the same filters."""
-    now = calling(ctx)
+    now = await calling(ctx)
     page = await now.services.work_items.list(actor=now.actor, query=query)
     return Page[WorkItemBrief](
         items=[WorkItemBrief.of(item) for item in page.items],
@@ -55,7 +55,7 @@ async def claim_work_item(claim: ClaimWorkItemArguments, ctx: LedgerContext) -> 
     """Take a work item before working on it: you become its assignee, and others see it
     taken. If another client has it: conflict naming them. When done: update_work_item
     status=completed, assignee=null."""
-    now = calling(ctx)
+    now = await calling(ctx)
     return await now.services.work_items.claim(
         actor=now.actor, item_id=claim.id, version=claim.version
     )

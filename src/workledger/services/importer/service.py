@@ -3,7 +3,6 @@ reconciliation checks; kept only when every check passed and this is no dry run.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -90,12 +89,12 @@ class ImportService(Service):
     async def run(
         self,
         *,
-        account_id: uuid.UUID,
+        actor: Actor,
         document: StatusDocument,
         dry_run: bool = False,
         on_step: Callable[[str], object] = lambda step: None,
     ) -> ImportResult:
-        """Import ``document`` (session prompt files included) into an empty account.
+        """Import ``document`` (session prompt files included) into ``actor``'s ledger, empty.
 
         Records are written by the client ``migration``. The result says which checks
         passed; unless all did and this is not a dry run, nothing was kept. ``on_step``
@@ -108,15 +107,16 @@ class ImportService(Service):
         if not document.census.entries and not _holds_records(document):
             reason = _nothing_to_import(document)
             raise ValidationError([FieldError("file", reason)], message=reason)
-        run = Run(Actor(account_id=account_id, client=MIGRATION_CLIENT), self.ledger, document)
+        ledger_id = actor.ledger_id
+        run = Run(actor.as_client(MIGRATION_CLIENT), self.ledger, document)
         try:
-            async with self.db.transaction() as session:
-                await _refuse_unless_empty(HoldingsRepository(session, account_id=account_id))
+            async with self.writing(actor) as session:
+                await _refuse_unless_empty(HoldingsRepository(session, ledger_id=ledger_id))
                 for step in STEPS:
                     on_step(step.name)
                     await step.write(run)
                 on_step("checks")
-                after = HoldingsRepository(session, account_id=account_id)
+                after = HoldingsRepository(session, ledger_id=ledger_id)
                 checks = await reconcile(after, document)
                 result = ImportResult(checks, run.warnings, run.created, dry_run)
                 if not result.committed:

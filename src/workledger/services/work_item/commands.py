@@ -50,8 +50,8 @@ class WorkItemCommands(Service):
         may be an existing item or one made earlier in the batch; nothing depends on a
         new item yet, so no dependency of one closes a cycle."""
         chosen = [given or new_id() for _, given in zip_longest(items, ids)]
-        async with self.db.transaction() as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             links = [await rules.links(repo, data.parent_id, data.dependencies) for data in items]
             batch = set(chosen)
             referenced = [ref for link in links for ref in link.referenced if ref not in batch]
@@ -93,8 +93,8 @@ class WorkItemCommands(Service):
         them, ``deleted`` soft-deletes (``cascade``: with the live descendants) or
         restores."""
         restoring, deleting = data.deleted is False, data.deleted is True
-        async with self.db.transaction() as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
             links = await rules.links(repo, data.parent_id, data.dependencies)
             changing = await _changing(
@@ -114,19 +114,21 @@ class WorkItemCommands(Service):
 
     @journaled(commands.ClaimWorkItem)
     async def claim(self, *, actor: Actor, item_id: ItemRef, version: int) -> WorkItemRead:
-        """Assign the item to the caller's client name, unless another client has it (a
-        conflict naming who); of two racing claims exactly one wins."""
-        async with self.db.transaction() as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+        """Assign the item to the caller (its client name, for its account), unless
+        someone else holds it (a conflict naming who); of two racing claims exactly one
+        wins."""
+        async with self.writing(actor) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
             # Who has the item says more than which version was read: checked first.
             changing = await _changing(
                 repo,
                 found,
                 requested=version,
-                claimant=actor.client,
+                claimant=actor,
             )
             changing.item.assignee = actor.client
+            changing.item.assignee_account = actor.account
             return await changing.saved(actor)
 
     @journaled(commands.DeleteWorkItem)
@@ -134,8 +136,8 @@ class WorkItemCommands(Service):
         self, *, actor: Actor, item_id: ItemRef, version: int, cascade: bool = False
     ) -> WorkItemRead:
         """Soft delete; with ``cascade`` the live descendants go too."""
-        async with self.db.transaction() as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
             changing = await _changing(repo, found, requested=version)
             await rules.soft_delete(repo, changing.item, cascade=cascade, actor=actor)
@@ -148,8 +150,8 @@ class WorkItemCommands(Service):
         """Undo a soft delete, with the descendants deleted along with it; or bring an
         archived item back, with what was archived below it. Without ``version``, whatever
         the current one is."""
-        async with self.db.transaction() as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
             changing = await _changing(repo, found, requested=version, restoring=True)
             if changing.item.deleted_at is not None:
@@ -165,9 +167,9 @@ class WorkItemCommands(Service):
     async def recount(self, *, actor: Actor) -> None:
         """Rebuild the account's list totals and open dependency counts from the tables,
         after rows were bulk-loaded."""
-        async with self.db.transaction() as session:
-            await WorkItemCountRepository(session, account_id=actor.account_id).rebuild()
-            await recount_open_dependencies(session, account_id=actor.account_id)
+        async with self.writing(actor) as session:
+            await WorkItemCountRepository(session, ledger_id=actor.ledger_id).rebuild()
+            await recount_open_dependencies(session, ledger_id=actor.ledger_id)
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ class _Changing:
         """Stamp the change, write it with the upkeep it owes, and read the item back
         (``edges``: its dependencies, when the change just set them)."""
         repo, item = self.repo, self.item
-        stamp(item, client=actor.client, at=utcnow())
+        stamp(item, actor, at=utcnow())
         repo.upkeep.changed(item.id, self.counted_as, count_key(item))
         await repo.flush()
         await repo.upkeep.apply()  # the tallies, and the open dependencies it changed
@@ -198,7 +200,7 @@ async def _changing(
     requested: int | None,
     also: Sequence[uuid.UUID] = (),
     restoring: bool = False,
-    claimant: str | None = None,
+    claimant: Actor | None = None,
 ) -> _Changing:
     """The live item ``item_id``, locked together with the items ``also`` (what the
     change links it to), made against ``requested``: refused when stale, or when
@@ -211,6 +213,6 @@ async def _changing(
     if item is None or (item.deleted_at is not None and not restoring):
         raise NotFound(RESOURCE, item_id)
     if claimant is not None:
-        rules.check_claimable(item, client=claimant)
+        rules.check_claimable(item, claimant)
     check_version(item, requested=requested, resource=RESOURCE)
     return _Changing(repo, item, count_key(item))

@@ -79,7 +79,7 @@ class WorkItemQueries(Service):
         """The items ``item`` depends on, deleted ones too, by id, read together (what a
         person's view of one item shows beside it)."""
         async with self.db.transaction(write=False) as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             wanted = [edge.depends_on_id for edge in item.dependencies]
             targets = await repo.get_many(wanted, include_deleted=True) if wanted else []
             edges = await repo.dependencies.of([target.id for target in targets])
@@ -133,9 +133,9 @@ class WorkItemQueries(Service):
     async def _hierarchy(
         self, *, actor: Actor, item_id: ItemRef, max_depth: int, include_deleted: bool
     ) -> WorkItemHierarchy:
-        client = actor.client
+        client, account = actor.client, actor.account
         async with self.db.transaction(write=False) as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             item = await _found(repo, item_id, include_deleted=include_deleted)
             ancestors = await repo.ancestors(item)
             below = await repo.descendants(
@@ -151,13 +151,13 @@ class WorkItemQueries(Service):
             {
                 **record_fields(item, edges[item.id], blockers, actor),
                 "ancestors": [
-                    {**row._asdict(), **readiness(row, blockers, client=client)}
+                    {**row._asdict(), **readiness(row, blockers, client=client, account=account)}
                     for row in ancestors
                 ],
                 "descendants": [
                     {
                         **row._asdict(),
-                        **readiness(row, blockers, client=client),
+                        **readiness(row, blockers, client=client, account=account),
                         "dependencies": edges_out(edges[row.id]),
                     }
                     for row in below
@@ -174,15 +174,15 @@ class WorkItemQueries(Service):
 
     async def _list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
         async with self.db.transaction(write=False) as session:
-            repo = WorkItemRepository(session, account_id=actor.account_id)
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             if query.parent_id is not None:
                 try:
                     [parent_id] = await repo.resolve([query.parent_id], field="parent_id")
                 except NotFound:  # as for an id no item has: no children
                     return Page[WorkItemSummary](items=[], total_count=0, has_more=False)
                 query = query.model_copy(update={"parent_id": parent_id})
-            listing = WorkItemListing(session, account_id=actor.account_id)
-            result = await listing.page(query, client=actor.client)
+            listing = WorkItemListing(session, ledger_id=actor.ledger_id)
+            result = await listing.page(query, client=actor.client, account=actor.account)
             # A ready page holds no blocked item: nothing to look up.
             blockers: Edges = {}
             if not query.ready:
@@ -196,6 +196,7 @@ class WorkItemQueries(Service):
                                 row,
                                 blockers,
                                 client=actor.client,
+                                account=actor.account,
                                 archived=row.archived_at is not None,
                             ),
                         }

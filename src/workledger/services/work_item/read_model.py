@@ -41,7 +41,7 @@ def record_fields(
     """The fields of ``item``'s full read, as ``actor`` sees it."""
     return {
         **{name: getattr(item, name) for name in READ_COLUMNS},
-        **readiness(item, blockers, client=actor.client),
+        **readiness(item, blockers, client=actor.client, account=actor.account),
         "metadata": item.item_metadata,
         "dependencies": edges_out(edges),
     }
@@ -64,7 +64,7 @@ async def one_item(
     a short id is looked up first."""
     by_id = isinstance(item_id, uuid.UUID)
     async with db.transaction(write=False, single_statement=by_id) as session:
-        repo = WorkItemRepository(session, account_id=actor.account_id)
+        repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
         [found_id] = await repo.resolve([item_id])
         found = await repo.read(found_id, include_deleted=include_deleted)
     if found is None:
@@ -72,7 +72,7 @@ async def one_item(
     blockers = {found_id: found.blocking} if found.blocking else {}
     return {
         **{name: found.columns[name] for name in READ_COLUMNS},
-        **readiness(found.row, blockers, client=actor.client),
+        **readiness(found.row, blockers, client=actor.client, account=actor.account),
         "metadata": found.columns["metadata"],
         "dependencies": edges_out(found.edges),
     }

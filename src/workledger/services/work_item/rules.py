@@ -14,12 +14,13 @@ from workledger.errors import Conflict, NotFound, ValidationError
 from workledger.models import WorkItem
 from workledger.models.work_item import short_id
 from workledger.repositories.archive import ArchiveRepository
+from workledger.repositories.readiness import is_free_for
 from workledger.repositories.work_item import WorkItemRepository, path_segment
 from workledger.repositories.work_item_dependency import Edge
 from workledger.schemas.common import PRIORITY_RANK, Actor
 from workledger.schemas.item_type import validate_metadata
 from workledger.schemas.work_item import MAX_DEPTH, DependencyIn, WorkItemChanges, WorkItemCreate
-from workledger.services.common import check_version
+from workledger.services.common import authored, check_version
 from workledger.services.work_item.read_model import RESOURCE, ItemRef
 
 # Fields a change sets as they come.
@@ -73,7 +74,7 @@ def new_item(
     check_depth(depth)
     return WorkItem(
         id=item_id,
-        account_id=actor.account_id,
+        ledger_id=actor.ledger_id,
         short_id=short_id(item_id),
         item_type=data.item_type.value,
         title=data.title,
@@ -94,8 +95,7 @@ def new_item(
         version=1,
         created_at=at,
         updated_at=at,
-        created_by=actor.client,
-        updated_by=actor.client,
+        **authored(actor),
     )
 
 
@@ -145,16 +145,23 @@ def apply_fields(item: WorkItem, data: WorkItemChanges) -> None:
         item.tags = list(data.tags)
     if data.metadata is not None:
         item.item_metadata = validate_metadata(item.item_type, data.metadata)
+    if "assignee" in sent:  # set by hand: the client name, for no account in particular
+        item.assignee_account = None
 
 
-def check_claimable(item: WorkItem, *, client: str) -> None:
-    """Refused when another client has the item, or it is completed."""
-    if item.assignee not in (None, client):
+def check_claimable(item: WorkItem, claimant: Actor) -> None:
+    """Refused when someone else holds the item (another client, or the same client
+    name of another account), or it is completed."""
+    if not is_free_for(item, client=claimant.client, account=claimant.account):
+        holder = item.assignee
+        if item.assignee_account is not None:
+            holder = f"{item.assignee_account} via {item.assignee}"
         raise Conflict(
-            f"this work item is claimed by {item.assignee}: pick another one, or ask "
+            f"this work item is claimed by {holder}: pick another one, or ask "
             f"{item.assignee} to release it (assignee: null)",
             field="assignee",
             assignee=item.assignee,
+            assignee_account=item.assignee_account,
         )
     if item.status == "completed":
         raise Conflict("this work item is completed: there is nothing to claim", field="status")
@@ -231,7 +238,7 @@ async def unarchive(
     """Move an archived item and its archived subtree back under its parent, which
     must be live (None: nothing archived has that id). Rows come back as they were
     archived; one that had been deleted is still deleted."""
-    archive = ArchiveRepository(repo.session, account_id=repo.account_id)
+    archive = ArchiveRepository(repo.session, ledger_id=repo.ledger_id)
     archived = await archive.get(item_id)
     if archived is None:
         return None
