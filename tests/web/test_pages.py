@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Browser, Page, Route, expect
 
+from tests.conftest import new_actor
 from tests.support.mcp import call
 from tests.support.servers import Account, HttpServer, new_account
 from tests.web.conftest import LIVE_TIMEOUT_MS, PASSWORD, sign_in
 from workledger.container import Container
 from workledger.models.work_item import short_id
-from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.enhancement import EnhancementCreate
 from workledger.schemas.vendor import VendorCreate
@@ -221,8 +221,9 @@ async def test_an_edit_saved_from_an_items_page(
         "Write the user docs",
         "alice",
     )
-    assert stored.updated_by == "web"
-    await expect(page.get_by_text("changed by web")).to_be_visible()
+    assert (stored.updated_by, stored.updated_by_account) == ("web", person.email)
+    # Who did it: the person, and the client they did it through.
+    await expect(page.locator("#item-head")).to_contain_text(f"changed by {person.email} via web")
     await screenshot(page, "item")
 
 
@@ -233,18 +234,20 @@ async def test_a_stale_edit_is_refused_naming_who_changed_it_and_keeping_the_inp
     await sign_in(page, person, path=item_url(item))
     await page.get_by_label("Title").fill("My title")
     # Meanwhile an agent changes the item.
-    agent = Actor(account_id=person.id, client="agent-b")
+    agent = await new_actor(container, person.email, "agent-b")
     data = WorkItemUpdate.load({"version": item.version, "title": "Their title"})
     await container.work_items.update(actor=agent, item_id=item.id, data=data)
     # The page follows (another process's commit), but leaves the form as typed.
     header = page.locator("#item-head")
-    await expect(header).to_contain_text("changed by agent-b", timeout=LIVE_TIMEOUT_MS)
+    await expect(header).to_contain_text(
+        f"changed by {person.email} via agent-b", timeout=LIVE_TIMEOUT_MS
+    )
     await expect(header.get_by_role("heading", level=1)).to_have_text("Their title")
     await expect(page.get_by_label("Title")).to_have_value("My title")
 
     await page.get_by_role("button", name="Save").click()
     alert = page.get_by_role("alert")
-    await expect(alert).to_contain_text("agent-b changed this item")
+    await expect(alert).to_contain_text(f"{person.email} via agent-b changed this item")
     await expect(alert.get_by_role("row", name=re.compile("title"))).to_contain_text("My title")
     await expect(alert.get_by_role("row", name=re.compile("title"))).to_contain_text("Their title")
     await expect(page.get_by_label("Title")).to_have_value("My title")  # kept

@@ -1,0 +1,129 @@
+"""How a page is made: its templates, its headers, and what every page shows around its
+content (the navigation, the person's ledgers, the ledger the page acts on).
+
+A page under ``/ledgers/{ledger}/…`` acts on that ledger, and every link it renders stays
+inside it: templates build their URLs on ``base``, the ledger's prefix ("" for the
+unprefixed pages, which act on the default ledger)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote
+
+from fastapi import Request
+from fastapi.responses import Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from workledger.container import Container
+from workledger.errors import WorkledgerError
+from workledger.fallback.provenance import fallback_notice, served_now
+from workledger.models.work_item import short_id
+from workledger.schemas.common import Actor
+from workledger.schemas.ledger import LedgerRead, Role
+from workledger.services.status import supported_formats
+from workledger.web import session
+
+LEDGER_PREFIX = "/ledgers/{ledger}"
+
+
+def who(client: str, account: str | None = None) -> str:
+    """Who did it, as people read it: ``ada@example.com via claude-code`` (the client
+    alone when no account is known)."""
+    return f"{account} via {client}" if account else client
+
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=PackageLoader("workledger", "templates/web"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+templates.env.filters["short_id"] = short_id
+templates.env.filters["supported"] = supported_formats
+templates.env.globals["who"] = who
+
+
+# Only this site's own scripts, styles and connections, and never inside a frame: an
+# injected tag would neither run nor load, on top of every text being escaped.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def base_of(request: Request) -> str:
+    """The ledger prefix of this page's URL (``/ledgers/team``), or "" for a page of the
+    default ledger. Only a ledger the person may see gives a prefix: the not-found page
+    of another ledger links back to the default one."""
+    ref = request.path_params.get("ledger")
+    if ref is None or getattr(request.state, "actor", None) is None:
+        return ""
+    return "/ledgers/" + quote(str(ref), safe="")
+
+
+def local_path(request: Request) -> str:
+    """This page's path within its ledger: ``/ledgers/team/items`` gives ``/items``."""
+    path = request.url.path
+    prefix = base_of(request)
+    if prefix and path.startswith(prefix):
+        path = path[len(prefix) :]
+    elif request.path_params.get("ledger") is not None:  # a ledger not found
+        path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
+    return path or "/"
+
+
+async def _ledgers(request: Request) -> list[LedgerRead]:
+    """The signed-in person's ledgers, for the navigation's ledger select. Not for a
+    live region's refresh (its navigation is not swapped), and never an error: during an
+    outage the select offers the page's own ledger alone."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or request.headers.get("hx-request"):
+        return []
+    actor: Actor | None = getattr(request.state, "actor", None)
+    only: list[LedgerRead] = []
+    if actor is not None and actor.ledger is not None:
+        role = Role(actor.role)
+        only.append(LedgerRead(id=actor.ledger_id, slug=actor.ledger, name=actor.ledger, role=role))
+    served = served_now()
+    if served is not None and served.fallback:  # no more waiting on a database away
+        return only
+    container: Container = request.app.state.container
+    try:
+        return await container.ledgers.of(principal)
+    except WorkledgerError:
+        return only
+
+
+async def render(
+    request: Request, name: str, *, status_code: int = 200, **context: object
+) -> Response:
+    ledgers = await _ledgers(request)
+    since = getattr(request.state, "since", None)
+    served = served_now()
+    outage = fallback_notice(served) if served is not None and served.fallback else None
+    context = {
+        "csrf": session.csrf_token(request),
+        "path": request.url.path,
+        "here": local_path(request),
+        "base": base_of(request),
+        "actor": getattr(request.state, "actor", None),
+        "ledgers": ledgers,
+        "since": since,
+        "outage": outage,
+    } | context
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    session.remember(request, response)
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode(errors="replace")
+    return dict(parse_qsl(body, keep_blank_values=True))
