@@ -630,3 +630,73 @@ async def test_a_downgrade_that_would_merge_ledgers_is_refused_naming_them(
         assert await migrate.current(container.db.engine) == migrate.head()
     finally:
         await container.close()
+
+
+async def test_a_database_made_before_ledgers_answers_through_the_doors(
+    empty_database_url: str, tmp_path: Any
+) -> None:
+    """What a 0006 database holds, and its API token, work after the upgrade: REST and
+    MCP read every record back in the account's ledger, and the token still writes."""
+    import hashlib
+    import secrets
+
+    import httpx
+    from mcp import Client
+
+    from workledger.app import create_app
+    from workledger.config import load_settings
+    from workledger.container import Container
+    from workledger.mcp.server import WorkledgerMCP
+
+    engine = build_engine(empty_database_url)
+    secret = "wl_" + secrets.token_urlsafe(32)
+    try:
+        await migrate.upgrade(engine, "0006")
+        async with engine.begin() as conn:
+            ada = await _account(conn, "ada@example.com", datetime(2024, 1, 1, tzinfo=UTC))
+            await _records(conn, ada, 1)
+            tokens = await _as_of_now(conn, "api_tokens")
+            token = {"id": uuid.uuid4(), "account_id": ada, "name": "ci", "prefix": secret[:10]}
+            token |= {"token_hash": hashlib.sha256(secret.encode()).hexdigest()}
+            token |= {"created_at": datetime(2024, 2, 1, tzinfo=UTC)}
+            await conn.execute(insert(tokens), _ids(conn, token))
+            # What 0006 holds, read with SQL: the titles and names the doors must answer.
+            titles = {row[0] for row in await conn.execute(text("SELECT title FROM work_items"))}
+            vendors = {row[0] for row in await conn.execute(text("SELECT name FROM vendors"))}
+    finally:
+        await engine.dispose()
+
+    settings = load_settings(
+        database_url=empty_database_url, data_dir=tmp_path, jwt_secret="x" * 32
+    )
+    container = Container.from_settings(settings)
+    try:
+        await migrate.upgrade(container.db.engine)
+        transport = httpx.ASGITransport(app=create_app(container))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as api:
+            old_token = {"Authorization": f"Bearer {secret}"}
+            ledgers = (await api.get("/api/v1/ledgers", headers=old_token)).json()["items"]
+            assert [(x["slug"], x["role"]) for x in ledgers] == [("ada", "owner")]
+            for path in ("/api/v1/work-items", "/api/v1/ledgers/ada/work-items"):
+                listed = await api.get(path, headers=old_token)
+                assert {item["title"] for item in listed.json()["items"]} == titles, path
+            found = await api.get("/api/v1/vendors", headers=old_token)
+            assert {vendor["name"] for vendor in found.json()["items"]} == vendors
+            for path in ("/api/v1/deployments", "/api/v1/enhancements"):
+                assert (await api.get(path, headers=old_token)).json()["total_count"] > 0
+            report = await api.get("/api/v1/status", headers=old_token)
+            assert all(title in report.text for title in titles)
+            made = await api.post(
+                "/api/v1/work-items", json={"item_type": "task", "title": "new"}, headers=old_token
+            )
+            assert made.status_code == 201, made.text
+            assert made.json()["created_by_account"] == "ada@example.com"
+        principal = await container.accounts.principal("ada@example.com")
+        actor = await container.ledgers.actor(principal, ledger=None, client="claude-code")
+        async with Client(WorkledgerMCP(container, actor=actor)) as client:
+            result = await client.call_tool("list_work_items", {"limit": 100})
+        assert {item["title"] for item in result.structured_content["items"]} == titles | {"new"}
+        assert result.meta is not None
+        assert result.meta["workledger/ledger"] == "ada"
+    finally:
+        await container.close()
