@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -93,9 +93,7 @@ def set_ledger(_: click.Context, __: click.Parameter, value: str | None) -> None
         os.environ["WORKLEDGER_LEDGER"] = value
 
 
-def with_ledger_option(
-    group: click.Group, *, leaving_out: frozenset[str] | set[str] = frozenset()
-) -> None:
+def with_ledger_option(group: click.Group, *, leaving_out: Collection[str] = ()) -> None:
     """Give every command of ``group`` (and its subgroups) ``--ledger SLUG``."""
     for command in [group, *group.commands.values()]:
         if command.name in leaving_out:

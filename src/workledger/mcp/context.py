@@ -1,6 +1,6 @@
 """What a tool has besides its arguments: the services, and who is calling where.
 
-The server's lifespan hands the SDK a ``Ledger``; a tool takes the SDK's ``Context`` next
+The server's lifespan hands the SDK a ``Serving``; a tool takes the SDK's ``Context`` next
 to its one arguments model and asks ``await calling(ctx)`` for the services and the actor:
 the account of the bearer token (HTTP) or of the command line (stdio), in the ledger of
 the URL (``/mcp/ledgers/{ledger}``), else the token's, else the account's default."""
@@ -30,14 +30,15 @@ _acting_in: ContextVar[dict[str, str] | None] = ContextVar("workledger_mcp_ledge
 
 
 @dataclass(frozen=True, slots=True)
-class Ledger:
-    """The services, and who calls act as: a fixed actor (stdio, in memory), or ``None``
-    for the account of each HTTP request's bearer token."""
+class Serving:
+    """What the server serves with (its lifespan context): the services, and who calls
+    act as: a fixed actor (stdio, in memory), or ``None`` for the account of each HTTP
+    request's bearer token, in the ledger of its URL."""
 
     services: Container
     fixed: Actor | None
 
-    async def actor(self, ctx: LedgerContext | None = None) -> Actor:
+    async def actor(self, ctx: ToolContext | None = None) -> Actor:
         client = (client_name(ctx) if ctx is not None else None) or DEFAULT_CLIENT
         if self.fixed is not None:
             return _noted(self.fixed.as_client(client))
@@ -52,7 +53,7 @@ class Ledger:
         return _noted(await self.services.ledgers.actor(principal, ledger=ledger, client=client))
 
 
-LedgerContext = Context[Ledger, Any]
+ToolContext = Context[Serving, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +62,10 @@ class Call:
     actor: Actor
 
 
-async def calling(ctx: LedgerContext) -> Call:
+async def calling(ctx: ToolContext) -> Call:
     """The services and the actor of this request."""
-    ledger = ctx.request_context.lifespan_context
-    return Call(ledger.services, await ledger.actor(ctx))
+    serving = ctx.request_context.lifespan_context
+    return Call(serving.services, await serving.actor(ctx))
 
 
 @contextmanager

@@ -7,25 +7,25 @@ from collections.abc import Awaitable, Callable
 import pydantic
 
 from workledger.errors import NotFound
-from workledger.mcp.context import Ledger, LedgerContext, calling
+from workledger.mcp.context import Serving, ToolContext, calling
 from workledger.schemas.work_item import WorkItemRef
 
 WORK_ITEM_REF: pydantic.TypeAdapter[WorkItemRef] = pydantic.TypeAdapter(WorkItemRef)
 
 
-def status_markdown(ledger: Ledger) -> Callable[[], Awaitable[str]]:
+def status_markdown(serving: Serving) -> Callable[[], Awaitable[str]]:
     """The status resource's reader. The SDK passes no ``Context`` to a resource without
-    URI variables, so it reads through the server's ``Ledger``; being a read, it has no
+    URI variables, so it reads through the server's ``Serving``; being a read, it has no
     client name to audit."""
 
     async def status() -> str:
         """The project status report (what get_project_status returns, as markdown)."""
-        return (await ledger.services.status.report(actor=await ledger.actor())).markdown
+        return (await serving.services.status.report(actor=await serving.actor())).markdown
 
     return status
 
 
-async def work_item_json(id: str, ctx: LedgerContext) -> str:
+async def work_item_json(id: str, ctx: ToolContext) -> str:
     """One work item in full, as JSON."""
     now = await calling(ctx)
     try:

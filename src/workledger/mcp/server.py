@@ -3,7 +3,7 @@
 Tools are registered from ``registry.TOOLS`` (those WORKLEDGER_TOOLS picks). Each takes
 one arguments model of ``schemas/`` (its fields are the tool's arguments: the SDK
 validates them and refuses unknown ones) and the SDK's ``Context``, whose lifespan
-context is the ``Ledger``. Schemas and list answers are made lean (``lean.py``). The
+context is the ``Serving``. Schemas and list answers are made lean (``lean.py``). The
 SDK's answers are reshaped: bad arguments and domain errors become the JSON error object
 of docs/reference/errors.md, and structured results travel as compact JSON text too."""
 
@@ -47,7 +47,7 @@ from workledger.errors import NotFound, StorageUnavailable, ValidationError, Wor
 from workledger.fallback.provenance import Served, fallback_notice, serving
 from workledger.fallback.retry import read_with_fallback
 from workledger.mcp import lean
-from workledger.mcp.context import UNVERIFIED, Ledger, LedgerContext, acting_in
+from workledger.mcp.context import UNVERIFIED, Serving, ToolContext, acting_in
 from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
 from workledger.schemas.common import Actor
@@ -73,7 +73,7 @@ INSTRUCTIONS = (
 )
 
 
-class WorkledgerMCP(MCPServer[Ledger]):
+class WorkledgerMCP(MCPServer[Serving]):
     def __init__(
         self, container: Container, *, actor: Actor | None, auth_url: str | None = None
     ) -> None:
@@ -90,12 +90,12 @@ class WorkledgerMCP(MCPServer[Ledger]):
             if bearer
             else None
         )
-        ledger = Ledger(container, actor)
+        with_this = Serving(container, actor)
         tools = offered(container.settings.tools)
 
         @asynccontextmanager
-        async def serving(_: MCPServer[Ledger]) -> AsyncIterator[Ledger]:
-            yield ledger
+        async def lifespan(_: MCPServer[Serving]) -> AsyncIterator[Serving]:
+            yield with_this
 
         super().__init__(
             name="workledger",
@@ -103,7 +103,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
             instructions=INSTRUCTIONS,
             log_level="WARNING",
             tools=[_tool(spec) for spec in tools],
-            lifespan=serving,
+            lifespan=lifespan,
             token_verifier=verifier,
             auth=auth,
         )
@@ -122,14 +122,14 @@ class WorkledgerMCP(MCPServer[Ledger]):
         self._reads = frozenset(spec.name for spec in tools if spec.read_only)
         self._outage = container.db.outage
         self.resource("workledger://status", name="status", mime_type="text/markdown")(
-            status_markdown(ledger)
+            status_markdown(with_this)
         )
         self.resource(
             "workledger://work-items/{id}", name="work_item", mime_type="application/json"
         )(work_item_json)
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: LedgerContext | None = None
+        self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
     ) -> CallToolResult | InputRequiredResult:
         if name not in self._tool_names:
             raise _unknown("tool", name)
@@ -139,7 +139,7 @@ class WorkledgerMCP(MCPServer[Ledger]):
         return await read_with_fallback(self._outage, lambda: self._call(name, arguments, context))
 
     async def _call(
-        self, name: str, arguments: dict[str, Any], context: LedgerContext | None
+        self, name: str, arguments: dict[str, Any], context: ToolContext | None
     ) -> tuple[CallToolResult | InputRequiredResult, bool]:
         """The told answer, and whether it was storage_unavailable."""
         with serving() as served, acting_in() as acted:
@@ -159,14 +159,14 @@ class WorkledgerMCP(MCPServer[Ledger]):
         self,
         name: str,
         arguments: dict[str, Any] | None = None,
-        context: LedgerContext | None = None,
+        context: ToolContext | None = None,
     ) -> GetPromptResult | InputRequiredResult:
         if self._prompt_manager.get_prompt(name) is None:
             raise _unknown("prompt", name)
         return await super().get_prompt(name, arguments, context)
 
     async def read_resource(
-        self, uri: AnyUrl | str, context: LedgerContext | None = None
+        self, uri: AnyUrl | str, context: ToolContext | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
         try:
             with anyio.CancelScope(shield=True):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from workledger.mcp.context import LedgerContext, calling
+from workledger.mcp.context import ToolContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.conflict import ConflictListQuery, ConflictRead
 
 
-async def list_conflicts(query: ConflictListQuery, ctx: LedgerContext) -> Page[ConflictRead]:
+async def list_conflicts(query: ConflictListQuery, ctx: ToolContext) -> Page[ConflictRead]:
     """Writes made while the database was away that replay did not apply (the record
     changed meanwhile, or a rule refused them): re-read the record and redo what still
     matters. Page with cursor=next_cursor."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from workledger.mcp.context import LedgerContext, calling
+from workledger.mcp.context import ToolContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.deployment import DeploymentCreate, DeploymentListQuery, DeploymentRead
 
 
-async def record_deployment(deployment: DeploymentCreate, ctx: LedgerContext) -> DeploymentRead:
+async def record_deployment(deployment: DeploymentCreate, ctx: ToolContext) -> DeploymentRead:
     """Record a deployment: the PR, its commit, test counts by suite, compliance, and the
     vendors and work items it touched. The same PR and commit again returns the first
     record, created=false."""
@@ -15,7 +15,7 @@ async def record_deployment(deployment: DeploymentCreate, ctx: LedgerContext) ->
     return await now.services.deployments.record(actor=now.actor, data=deployment)
 
 
-async def list_deployments(query: DeploymentListQuery, ctx: LedgerContext) -> Page[DeploymentRead]:
+async def list_deployments(query: DeploymentListQuery, ctx: ToolContext) -> Page[DeploymentRead]:
     """Deployments, newest first; by vendor, work item or time. Page with cursor."""
     now = await calling(ctx)
     return await now.services.deployments.list(actor=now.actor, query=query)

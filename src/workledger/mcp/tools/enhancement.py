@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workledger.mcp.context import LedgerContext, calling
+from workledger.mcp.context import ToolContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.enhancement import (
     EnhancementCreate,
@@ -12,13 +12,13 @@ from workledger.schemas.enhancement import (
 )
 
 
-async def create_enhancement(plan: EnhancementCreate, ctx: LedgerContext) -> EnhancementRead:
+async def create_enhancement(plan: EnhancementCreate, ctx: ToolContext) -> EnhancementRead:
     """Plan an enhancement (future work), for a quarter like 2027-Q1, after others."""
     now = await calling(ctx)
     return await now.services.enhancements.create(actor=now.actor, data=plan)
 
 
-async def update_enhancement(change: UpdateEnhancement, ctx: LedgerContext) -> EnhancementRead:
+async def update_enhancement(change: UpdateEnhancement, ctx: ToolContext) -> EnhancementRead:
     """Change an enhancement: the version you read and only the fields to change."""
     now = await calling(ctx)
     return await now.services.enhancements.update(
@@ -26,9 +26,7 @@ async def update_enhancement(change: UpdateEnhancement, ctx: LedgerContext) -> E
     )
 
 
-async def list_enhancements(
-    query: EnhancementListQuery, ctx: LedgerContext
-) -> Page[EnhancementRead]:
+async def list_enhancements(query: EnhancementListQuery, ctx: ToolContext) -> Page[EnhancementRead]:
     """Enhancements, most urgent first, then by quarter. Page with cursor."""
     now = await calling(ctx)
     return await now.services.enhancements.list(actor=now.actor, query=query)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workledger.mcp.context import LedgerContext, calling
+from workledger.mcp.context import ToolContext, calling
 from workledger.schemas.project_configuration import (
     ProjectConfigurationRead,
     ProjectConfigurationUpdate,
@@ -10,7 +10,7 @@ from workledger.schemas.project_configuration import (
 from workledger.schemas.status import StatusReport
 
 
-async def get_project_configuration(ctx: LedgerContext) -> ProjectConfigurationRead:
+async def get_project_configuration(ctx: ToolContext) -> ProjectConfigurationRead:
     """The project configuration: context type, token budgets, current session, git
     state and health."""
     now = await calling(ctx)
@@ -18,14 +18,14 @@ async def get_project_configuration(ctx: LedgerContext) -> ProjectConfigurationR
 
 
 async def update_project_configuration(
-    change: ProjectConfigurationUpdate, ctx: LedgerContext
+    change: ProjectConfigurationUpdate, ctx: ToolContext
 ) -> ProjectConfigurationRead:
     """Change the configuration: the version you read and only the fields to change."""
     now = await calling(ctx)
     return await now.services.configuration.update(actor=now.actor, data=change)
 
 
-async def get_project_status(ctx: LedgerContext) -> StatusReport:
+async def get_project_status(ctx: ToolContext) -> StatusReport:
     """The status report (markdown: vendor health, the work item tree, deployments,
     enhancements) and its counts. Start a session with it."""
     now = await calling(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workledger.mcp.context import LedgerContext, calling
+from workledger.mcp.context import ToolContext, calling
 from workledger.schemas.vendor import (
     UpdateVendorStatusArguments,
     VendorCreate,
@@ -13,13 +13,13 @@ from workledger.schemas.vendor import (
 )
 
 
-async def create_vendor(vendor: VendorCreate, ctx: LedgerContext) -> VendorRead:
+async def create_vendor(vendor: VendorCreate, ctx: ToolContext) -> VendorRead:
     """Register a vendor extractor (names are unique). Returns it with id and version 1."""
     now = await calling(ctx)
     return await now.services.vendors.create(actor=now.actor, data=vendor)
 
 
-async def query_vendor_status(which: VendorLookup, ctx: LedgerContext) -> VendorRead:
+async def query_vendor_status(which: VendorLookup, ctx: ToolContext) -> VendorRead:
     """Health of one vendor (by name or vendor_id): status, tests, formats, extractor
     version, manifest compliance."""
     now = await calling(ctx)
@@ -28,15 +28,13 @@ async def query_vendor_status(which: VendorLookup, ctx: LedgerContext) -> Vendor
     )
 
 
-async def list_vendors(query: VendorListQuery, ctx: LedgerContext) -> VendorList:
+async def list_vendors(query: VendorListQuery, ctx: ToolContext) -> VendorList:
     """Every vendor by name, with the operational and broken counts."""
     now = await calling(ctx)
     return await now.services.vendors.list(actor=now.actor, status=query.status)
 
 
-async def update_vendor_status(
-    change: UpdateVendorStatusArguments, ctx: LedgerContext
-) -> VendorRead:
+async def update_vendor_status(change: UpdateVendorStatusArguments, ctx: ToolContext) -> VendorRead:
     """Record a vendor's new health: vendor_id or name, the version you read, and only
     the fields that changed."""
     now = await calling(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workledger.mcp.context import LedgerContext, calling
+from workledger.mcp.context import ToolContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
     ClaimWorkItemArguments,
@@ -16,14 +16,14 @@ from workledger.schemas.work_item import (
 )
 
 
-async def create_work_item(item: WorkItemCreate, ctx: LedgerContext) -> WorkItemRead:
+async def create_work_item(item: WorkItemCreate, ctx: ToolContext) -> WorkItemRead:
     """Create a project, session, task or research item, nested under parent_id (5 levels
     at most). Returns it with its id and version 1."""
     now = await calling(ctx)
     return await now.services.work_items.create(actor=now.actor, data=item)
 
 
-async def update_work_item(change: UpdateWorkItemArguments, ctx: LedgerContext) -> WorkItemRead:
+async def update_work_item(change: UpdateWorkItemArguments, ctx: ToolContext) -> WorkItemRead:
     """Change a work item: the version you read and only the fields to change (null
     clears one; dependencies replaces the list; parent_id moves the subtree). deleted
     true/false deletes or restores it. Returns the item."""
@@ -31,14 +31,14 @@ async def update_work_item(change: UpdateWorkItemArguments, ctx: LedgerContext) 
     return await now.services.work_items.update(actor=now.actor, item_id=change.id, data=change)
 
 
-async def query_work_item(query: QueryWorkItemArguments, ctx: LedgerContext) -> WorkItemHierarchy:
+async def query_work_item(query: QueryWorkItemArguments, ctx: ToolContext) -> WorkItemHierarchy:
     """One work item in full; include_hierarchy=true adds its ancestors (root first) and
     descendants (tree order)."""
     now = await calling(ctx)
     return await now.services.work_items.query(actor=now.actor, item_id=query.id, options=query)
 
 
-async def list_work_items(query: WorkItemListQuery, ctx: LedgerContext) -> Page[WorkItemBrief]:
+async def list_work_items(query: WorkItemListQuery, ctx: ToolContext) -> Page[WorkItemBrief]:
     """Find work items (summaries); ready=true: what to work on next, best first. Page
     with cursor=next_cursor and the same filters."""
     now = await calling(ctx)
@@ -51,7 +51,7 @@ async def list_work_items(query: WorkItemListQuery, ctx: LedgerContext) -> Page[
     )
 
 
-async def claim_work_item(claim: ClaimWorkItemArguments, ctx: LedgerContext) -> WorkItemRead:
+async def claim_work_item(claim: ClaimWorkItemArguments, ctx: ToolContext) -> WorkItemRead:
     """Take a work item before working on it: you become its assignee, and others see it
     taken. If another client has it: conflict naming them. When done: update_work_item
     status=completed, assignee=null."""
