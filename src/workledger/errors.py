@@ -8,6 +8,13 @@ from datetime import datetime
 from typing import ClassVar
 
 
+def who(client: str, account: str | None = None) -> str:
+    """Who did something, as every message and page names them: the person and the
+    client (``ada@example.com via claude-code``), or the client alone when no account is
+    known."""
+    return client if not account else f"{account} via {client}"
+
+
 class SettingsError(Exception):
     """A bad configuration value; the message is one line naming the variable."""
 
@@ -69,10 +76,9 @@ class VersionConflict(WorkledgerError):
         updated_at: datetime,
         updated_by_account: str | None = None,
     ) -> None:
-        who = updated_by if updated_by_account is None else f"{updated_by_account} via {updated_by}"
         super().__init__(
             f"{resource} is at version {current_version}, not {requested_version}: "
-            f"it was changed by {who} at {updated_at.isoformat()}. "
+            f"it was changed by {who(updated_by, updated_by_account)} at {updated_at.isoformat()}. "
             "Re-read it, re-apply your change and retry with the current version.",
             resource=resource,
             current_version=current_version,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from workledger.cli.runtime import acting, open_container, run_async
+from workledger.errors import who
 
 if TYPE_CHECKING:
     from workledger.container import Container
@@ -228,14 +229,14 @@ def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:
     console = Console(soft_wrap=True, highlight=False)
     console.print(f"[bold]{item.title}[/bold]  ({_short(item.id)})", markup=True)
     state = _state(item) or ("deleted" if item.deleted_at else "")
-    created_by = _who(item.created_by, item.created_by_account)
-    updated_by = _who(item.updated_by, item.updated_by_account)
+    created_by = who(item.created_by, item.created_by_account)
+    updated_by = who(item.updated_by, item.updated_by_account)
     rows = [
         ("id", str(item.id)),
         ("type", item.item_type),
         ("status", f"{item.status}{f' ({state})' if state else ''}"),
         ("priority", item.priority),
-        ("assignee", item.assignee and _who(item.assignee, item.assignee_account)),
+        ("assignee", item.assignee and who(item.assignee, item.assignee_account)),
         ("parent", _short(item.parent_id) if item.parent_id else None),
         ("due", item.due_date.isoformat() if item.due_date else None),
         ("tags", ", ".join(item.tags) or None),
@@ -262,8 +263,3 @@ def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:
             )
     if item.description:
         console.print(f"\n{item.description}", markup=False)
-
-
-def _who(client: str, account: str | None) -> str:
-    """``ada@example.com via claude-code`` (the client alone when no account is known)."""
-    return client if account is None else f"{account} via {client}"

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import aiosqlite
 
+from workledger.errors import who
 from workledger.fallback import commands
 from workledger.fallback.commands import Command
 
@@ -281,7 +282,7 @@ def new_conflict(
         journal_id=entry.id,
         record_type=entry.record_type,
         record_id=entry.record_id,
-        actor=entry.client if entry.account is None else f"{entry.account} via {entry.client}",
+        actor=who(entry.client, entry.account),
         journaled_at=entry.journaled_at,
         change=change,
         reason=reason,

@@ -33,7 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workledger.db.failures import meaning
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
-from workledger.errors import NotFound, StorageUnavailable, StorageUnreachable, WorkledgerError
+from workledger.errors import (
+    NotFound,
+    StorageUnavailable,
+    StorageUnreachable,
+    WorkledgerError,
+    who,
+)
 from workledger.fallback.catch_up import Unmirrored
 from workledger.fallback.commands import Command, Handlers
 from workledger.fallback.journal import Conflict, Entry, Journal, Unreadable, new_conflict
@@ -255,15 +261,15 @@ class Replayer:
         """Who wrote the entry, with the role they have in its ledger now; or why they
         may no longer write there (removed, or made a reader, during the outage). An
         entry journaled before ledgers is its account's (then only) ledger's."""
-        who = entry.client if entry.account is None else f"{entry.account} via {entry.client}"
+        writer = who(entry.client, entry.account)
         principal = Principal(entry.account_id, entry.account or "")
         ledger = None if entry.ledger_id is None else str(entry.ledger_id)
         try:
             actor = await self.handlers.ledgers.actor(principal, ledger=ledger, client=entry.client)
         except NotFound:
-            return f"forbidden: {who} is no longer a member of this ledger"
+            return f"forbidden: {writer} is no longer a member of this ledger"
         if not actor.may("member"):
-            return f"forbidden: {who} is a {actor.role} of this ledger now"
+            return f"forbidden: {writer} is a {actor.role} of this ledger now"
         return actor
 
     async def catch_up_mirror(self, writes: list[Unmirrored]) -> None:

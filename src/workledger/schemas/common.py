@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
-from workledger.errors import Forbidden
+from workledger.errors import Forbidden, who
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ class Actor:
     @property
     def who(self) -> str:
         """How people read who did it: ``ada@example.com via claude-code``."""
-        return self.client if self.account is None else f"{self.account} via {self.client}"
+        return who(self.client, self.account)
 
     def may(self, role: str) -> bool:
         """Whether the actor's role is ``role`` or stronger."""

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
 from workledger.container import Container
-from workledger.errors import WorkledgerError
+from workledger.errors import WorkledgerError, who
 from workledger.fallback.provenance import fallback_notice, served_now
 from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor
@@ -24,12 +24,6 @@ from workledger.services.status import supported_formats
 from workledger.web import session
 
 LEDGER_PREFIX = "/ledgers/{ledger}"
-
-
-def who(client: str, account: str | None = None) -> str:
-    """Who did it, as people read it: ``ada@example.com via claude-code`` (the client
-    alone when no account is known)."""
-    return f"{account} via {client}" if account else client
 
 
 templates = Jinja2Templates(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workledger.db.types import utcnow
-from workledger.errors import Conflict, NotFound, ValidationError
+from workledger.errors import Conflict, NotFound, ValidationError, who
 from workledger.models import WorkItem
 from workledger.models.work_item import short_id
 from workledger.repositories.archive import ArchiveRepository
@@ -153,9 +153,7 @@ def check_claimable(item: WorkItem, claimant: Actor) -> None:
     """Refused when someone else holds the item (another client, or the same client
     name of another account), or it is completed."""
     if not is_free_for(item, client=claimant.client, account=claimant.account):
-        holder = item.assignee
-        if item.assignee_account is not None:
-            holder = f"{item.assignee_account} via {item.assignee}"
+        holder = who(item.assignee or "", item.assignee_account)
         raise Conflict(
             f"this work item is claimed by {holder}: pick another one, or ask "
             f"{item.assignee} to release it (assignee: null)",
