@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
 from mcp.types import CLIENT_INFO_META_KEY
 from starlette.requests import Request
 
 from workledger.container import Container
 from workledger.errors import StorageUnavailable, Unauthorized
+from workledger.schemas.account import Principal
 from workledger.schemas.common import Actor
 
 DEFAULT_CLIENT = "mcp"
@@ -27,6 +29,13 @@ DEFAULT_CLIENT = "mcp"
 UNVERIFIED = "workledger-unverified"
 # The slug of the ledger the current call acts on, once known (for the result's _meta).
 _acting_in: ContextVar[dict[str, str] | None] = ContextVar("workledger_mcp_ledger", default=None)
+
+
+class Verified(AccessToken):
+    """A bearer token the server checked, with whom it speaks for: each call of the
+    request reads that rather than resolving the bearer (and decoding a JWT) again."""
+
+    principal: Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +56,10 @@ class Serving:
             raise StorageUnavailable("the database is unavailable; retry shortly")
         if access is None:
             raise Unauthorized("a bearer token is required")
-        principal = await self.services.accounts.resolve_bearer(access.token)
+        if isinstance(access, Verified):
+            principal = access.principal
+        else:
+            principal = await self.services.accounts.resolve_bearer(access.token)
         request = ctx.request_context.request if ctx is not None else None
         ledger = request.path_params.get("ledger") if isinstance(request, Request) else None
         return _noted(await self.services.ledgers.actor(principal, ledger=ledger, client=client))

@@ -47,7 +47,7 @@ from workledger.errors import NotFound, StorageUnavailable, ValidationError, Wor
 from workledger.fallback.provenance import Served, fallback_notice, serving
 from workledger.fallback.retry import read_with_fallback
 from workledger.mcp import lean
-from workledger.mcp.context import UNVERIFIED, Serving, ToolContext, acting_in
+from workledger.mcp.context import UNVERIFIED, Serving, ToolContext, Verified, acting_in
 from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
 from workledger.schemas.common import Actor
@@ -194,11 +194,12 @@ class BearerVerifier:
             return AccessToken(token=token, client_id=UNVERIFIED, scopes=[SCOPE])
         except WorkledgerError:
             return None
-        return AccessToken(
+        return Verified(
             token=token,
             client_id=principal.token_name or "api",
             scopes=[SCOPE],
             subject=str(principal.account_id),
+            principal=principal,
         )
 
 
