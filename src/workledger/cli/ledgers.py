@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
-from workledger.cli.runtime import CLI_CLIENT, acting, acting_principal, open_container, run_async
-
-if TYPE_CHECKING:
-    from workledger.container import Container
-    from workledger.schemas.common import Actor
+from workledger.cli.runtime import acting, acting_principal, open_container, run_async
 
 
 @click.group()
@@ -24,7 +18,7 @@ async def ledger_list() -> None:
     """Your ledgers, with your role in each; * marks the one commands act on."""
     async with open_container() as container:
         principal = await acting_principal(container)
-        current = await acting(container)
+        current = await acting(container, principal=principal)
         found = await container.ledgers.of(principal)
     for listed in found:
         mark = "*" if listed.id == current.ledger_id else " "
@@ -51,7 +45,7 @@ async def ledger_create(slug: str, name: str | None) -> None:
 async def ledger_members(slug: str) -> None:
     """The members of ledger SLUG and their roles."""
     async with open_container() as container:
-        actor = await _in(container, slug)
+        actor = await acting(container, ledger=slug)
         members = await container.ledgers.members(actor)
     for member in members:
         click.echo(f"{member.email:<40} {member.role.value}")
@@ -68,7 +62,7 @@ async def ledger_add_member(slug: str, email: str, role: str) -> None:
 
     wanted = MemberSet.load({"role": role})
     async with open_container() as container:
-        actor = await _in(container, slug)
+        actor = await acting(container, ledger=slug)
         member = await container.ledgers.set_member(actor, email=email.lower(), role=wanted.role)
     click.echo(f"{member.email} is now {member.role.value} of {slug}")
 
@@ -81,12 +75,6 @@ async def ledger_remove_member(slug: str, email: str) -> None:
     """Remove EMAIL from ledger SLUG (owners; or yourself, to leave). Their tokens stop
     working there at once."""
     async with open_container() as container:
-        actor = await _in(container, slug)
+        actor = await acting(container, ledger=slug)
         await container.ledgers.remove_member(actor, email=email.lower())
     click.echo(f"{email.lower()} is no longer a member of {slug}")
-
-
-async def _in(container: Container, slug: str) -> Actor:
-    """You, in ledger SLUG (not found unless you belong to it)."""
-    principal = await acting_principal(container)
-    return await container.ledgers.actor(principal, ledger=slug, client=CLI_CLIENT)

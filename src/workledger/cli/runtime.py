@@ -60,12 +60,15 @@ async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Contain
         await container.close()
 
 
-async def acting(container: Container, *, client: str = CLI_CLIENT) -> Actor:
-    """``WORKLEDGER_ACCOUNT`` (which must exist) or the built-in local account, in the
-    ledger ``--ledger`` or ``WORKLEDGER_LEDGER`` names (else its default ledger)."""
-    principal = await acting_principal(container)
-    ledger = container.settings.ledger
-    return await container.ledgers.actor(principal, ledger=ledger, client=client)
+async def acting(
+    container: Container, *, ledger: str | None = None, principal: Principal | None = None
+) -> Actor:
+    """``WORKLEDGER_ACCOUNT`` (which must exist) or the built-in local account, in
+    ``ledger``, else the one ``--ledger`` or ``WORKLEDGER_LEDGER`` names, else its default
+    ledger. ``principal``: the account, when the command has it already."""
+    principal = principal or await acting_principal(container)
+    ledger = ledger or container.settings.ledger
+    return await container.ledgers.actor(principal, ledger=ledger, client=CLI_CLIENT)
 
 
 async def acting_principal(container: Container) -> Principal:
@@ -74,15 +77,13 @@ async def acting_principal(container: Container) -> Principal:
     from workledger.config import LOCAL_ACCOUNT_EMAIL
 
     email = container.settings.account_email
-    if email != LOCAL_ACCOUNT_EMAIL:
-        try:
-            await container.accounts.get_by_email(email)
-        except NotFound:
-            raise SettingsError(
-                f"WORKLEDGER_ACCOUNT: no account {email}; create it with "
-                f"`workledger account create {email}`"
-            ) from None
-    return await container.accounts.principal(email)
+    try:
+        return await container.accounts.principal(email, create=email == LOCAL_ACCOUNT_EMAIL)
+    except NotFound:
+        raise SettingsError(
+            f"WORKLEDGER_ACCOUNT: no account {email}; create it with "
+            f"`workledger account create {email}`"
+        ) from None
 
 
 def set_ledger(_: click.Context, __: click.Parameter, value: str | None) -> None:

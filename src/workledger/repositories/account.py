@@ -28,10 +28,16 @@ class AccountRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        """Look a presented API token up by its hash; that lookup is what finds its account."""
-        stmt = select(ApiToken).where(ApiToken.token_hash == token_hash)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+    async def token_by_hash(self, token_hash: str) -> tuple[ApiToken, Account] | None:
+        """Look a presented API token up by its hash, with the account it belongs to."""
+        stmt = (
+            select(ApiToken, Account)
+            .join(Account, Account.id == ApiToken.account_id)
+            .where(ApiToken.token_hash == token_hash)
+        )
+        for token, account in await self.session.execute(stmt):
+            return token, account
+        return None
 
 
 class ApiTokenRepository:

@@ -190,30 +190,28 @@ class AccountService(Service):
             account = await AccountRepository(session).get(account_id)
             if account is None:
                 raise _unknown(session, "the access token's account no longer exists")
-            return Principal(account.id, account.email, account.default_ledger_id)
+            return _principal(account)
 
     async def _api_token_principal(self, digest: str) -> Principal:
         async with self.db.transaction(write=False) as session:
-            repo = AccountRepository(session)
-            found = await repo.token_by_hash(digest)
-            if found is None or found.revoked_at is not None:
+            found = await AccountRepository(session).token_by_hash(digest)
+            if found is None or found[0].revoked_at is not None:
                 raise _unknown(session, "the API token is invalid or revoked")
-            account = await repo.get(found.account_id)
-            if account is None:
-                raise _unknown(session, "the API token is invalid or revoked")
-            return Principal(
-                account.id,
-                account.email,
-                account.default_ledger_id,
-                token_name=found.name,
-                token_ledger_id=found.ledger_id,
-                token_role=found.role,
-            )
+            token, account = found
+            return _principal(account, token)
 
-    async def principal(self, email: str) -> Principal:
-        """Who the command line and stdio MCP act as: the account for ``email``."""
-        account = await self.ensure(email)
-        return await self._account_principal(account.id)
+    async def principal(self, email: str, *, create: bool = True) -> Principal:
+        """Who the command line and stdio MCP act as: the account for ``email``, made
+        without a password on first use when ``create`` (else NotFound). One read when
+        it exists."""
+        async with self.db.transaction(write=False) as session:
+            account = await AccountRepository(session).get_by_email(email)
+            if account is not None:
+                return _principal(account)
+        if not create:
+            raise NotFound("account", email)
+        await self.ensure(email)
+        return await self.principal(email, create=False)
 
     async def create_api_token(
         self, *, actor: Actor, name: str, bound: bool = False, role: str | None = None
@@ -276,6 +274,21 @@ def _unknown(session: AsyncSession, why: str) -> WorkledgerError:
     if served_by_fallback(session):
         return StorageUnavailable("the database is unavailable; retry shortly")
     return Unauthorized(why)
+
+
+def _principal(account: Account, token: ApiToken | None = None) -> Principal:
+    """Who an account speaks as: itself, or through ``token`` (its name, and the ledger
+    and role it is bound to)."""
+    if token is None:
+        return Principal(account.id, account.email, account.default_ledger_id)
+    return Principal(
+        account.id,
+        account.email,
+        account.default_ledger_id,
+        token_name=token.name,
+        token_ledger_id=token.ledger_id,
+        token_role=token.role,
+    )
 
 
 def _account(actor: Actor) -> uuid.UUID:
