@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,9 @@ class LedgerRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def get(self, ledger_id: uuid.UUID) -> Ledger | None:
+        return await self.session.get(Ledger, ledger_id)
 
     async def find(self, ref: str) -> Ledger | None:
         """The ledger whose slug, or id, is ``ref``."""
@@ -74,6 +78,15 @@ class LedgerRepository:
                 Membership.ledger_id == ledger_id, Membership.account_id == account_id
             )
         )
+
+    async def open(self, *, slug: str, name: str, owner: uuid.UUID, at: datetime) -> Ledger:
+        """A new ledger, and ``owner`` its owner."""
+        ledger = Ledger(slug=slug, name=name, created_at=at, updated_at=at)
+        self.session.add(ledger)
+        await self.session.flush()  # no relationship tells the flush the ledger goes first
+        self.add(Membership(ledger_id=ledger.id, account_id=owner, role="owner", created_at=at))
+        await self.session.flush()
+        return ledger
 
     def add(self, *rows: Ledger | Membership) -> None:
         self.session.add_all(rows)

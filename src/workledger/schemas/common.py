@@ -53,6 +53,7 @@ class Actor:
     account: str | None = None  # the person's email
     role: str = "owner"
     ledger: str | None = None  # the ledger's slug
+    bound: bool = False  # acting through an API token bound to this ledger
 
     def __post_init__(self) -> None:
         name = (self.client or "").strip()[:CLIENT_NAME_MAX] or "api"

@@ -217,7 +217,9 @@ class AccountService(Service):
         self, *, actor: Actor, name: str, bound: bool = False, role: str | None = None
     ) -> ApiTokenCreated:
         """A token of ``actor``'s account. ``bound``: for ``actor``'s ledger only, with
-        ``role`` there (at most the actor's own; by default the actor's)."""
+        ``role`` there (at most the actor's own; by default the actor's). A token bound
+        to a ledger makes only tokens bound to the same ledger."""
+        bound = bound or actor.bound
         if role is not None and not actor.may(role):
             raise Forbidden(
                 f"you are a {actor.role} of ledger {actor.ledger}: a token of yours there "

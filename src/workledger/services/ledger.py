@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 
+# A ledger is named by its slug (up to 40 characters) or its id: longer is none.
+LEDGER_REF_MAX = 100
+
+
 def weaker(a: str, b: str | None) -> str:
     """The lower of two roles (``None``: no limit)."""
     return a if b is None else ROLES[max(ROLES.index(a), ROLES.index(b))]
@@ -50,18 +54,15 @@ async def first_ledger(session: AsyncSession, account: Account) -> Ledger:
         slug = base if n == 1 else f"{base}-{n}"
         if await repo.slug_taken(slug):
             continue
-        ledger = Ledger(slug=slug, name=account.email, created_at=now, updated_at=now)
         try:
             async with session.begin_nested():
-                repo.add(ledger)
-                await repo.flush()
+                ledger = await repo.open(slug=slug, name=account.email, owner=account.id, at=now)
         except ConstraintViolation:
             continue
-        break
-    repo.add(Membership(ledger_id=ledger.id, account_id=account.id, role="owner", created_at=now))
-    account.default_ledger_id = ledger.id
-    await repo.flush()
-    return ledger
+        account.default_ledger_id = ledger.id
+        await repo.flush()
+        return ledger
+    raise AssertionError("unreachable: the slugs to try never end")
 
 
 class LedgerService(Service):
@@ -75,6 +76,8 @@ class LedgerService(Service):
         and its token's role. A ledger the principal may not see is not found, exactly
         as one that does not exist. Cached until a ledger, membership, account or token
         changes (their triggers move the credentials token)."""
+        if ledger is not None and len(ledger) > LEDGER_REF_MAX:  # neither a slug nor an id
+            raise NotFound("ledger", ledger[:LEDGER_REF_MAX] + "…")
         found = await self._read_cache.get_or_load(
             ("ledger access", principal, ledger),
             lambda: self._resolve(principal, ledger),
@@ -90,7 +93,7 @@ class LedgerService(Service):
             if ref is not None:
                 found = await repo.find(ref)
             elif wanted is not None:
-                found = await session.get(Ledger, wanted)
+                found = await repo.get(wanted)
             else:
                 found = None
             role = None if found is None else await repo.role(found.id, principal.account_id)
@@ -108,6 +111,7 @@ class LedgerService(Service):
                 account=principal.email or None,
                 role=weaker(role, principal.token_role),
                 ledger=found.slug,
+                bound=principal.token_ledger_id is not None,
             )
 
     async def of(self, principal: Principal) -> list[LedgerRead]:
@@ -119,7 +123,7 @@ class LedgerService(Service):
 
     async def get(self, actor: Actor) -> LedgerRead:
         async with self.db.transaction(write=False) as session:
-            ledger = await session.get(Ledger, actor.ledger_id)
+            ledger = await LedgerRepository(session).get(actor.ledger_id)
             if ledger is None:
                 raise NotFound("ledger", actor.ledger or actor.ledger_id)
             return _read(ledger, actor.role)
@@ -135,21 +139,12 @@ class LedgerService(Service):
                 repo = LedgerRepository(session)
                 if await repo.slug_taken(data.slug):
                     raise taken
-                now = utcnow()
-                ledger = Ledger(
-                    slug=data.slug, name=data.name or data.slug, created_at=now, updated_at=now
+                ledger = await repo.open(
+                    slug=data.slug,
+                    name=data.name or data.slug,
+                    owner=principal.account_id,
+                    at=utcnow(),
                 )
-                repo.add(ledger)
-                await repo.flush()
-                repo.add(
-                    Membership(
-                        ledger_id=ledger.id,
-                        account_id=principal.account_id,
-                        role="owner",
-                        created_at=now,
-                    )
-                )
-                await repo.flush()
                 return _read(ledger, "owner")
         except ConstraintViolation:
             raise taken from None
@@ -179,8 +174,7 @@ class LedgerService(Service):
                     )
                 )
             elif membership.role != role.value:
-                if membership.role == "owner" and await repo.owners(actor.ledger_id) == 1:
-                    raise _last_owner(actor)
+                await _keeps_an_owner(repo, actor, membership)
                 membership.role = role.value
             await repo.flush()
             return MemberRead(email=account.email, role=role)
@@ -197,8 +191,7 @@ class LedgerService(Service):
             membership = await repo.membership(actor.ledger_id, account.id)
             if membership is None:
                 raise NotFound("member", email, field="email")
-            if membership.role == "owner" and await repo.owners(actor.ledger_id) == 1:
-                raise _last_owner(actor)
+            await _keeps_an_owner(repo, actor, membership)
             await repo.remove(actor.ledger_id, account.id)
 
 
@@ -206,8 +199,10 @@ def _read(ledger: Ledger, role: str) -> LedgerRead:
     return LedgerRead(id=ledger.id, slug=ledger.slug, name=ledger.name, role=Role(role))
 
 
-def _last_owner(actor: Actor) -> Conflict:
-    return Conflict(
-        f"ledger {actor.ledger} would have no owner: make another member owner first",
-        field="role",
-    )
+async def _keeps_an_owner(repo: LedgerRepository, actor: Actor, leaving: Membership) -> None:
+    """Refuse to let the ledger's last owner stop being one."""
+    if leaving.role == "owner" and await repo.owners(actor.ledger_id) == 1:
+        raise Conflict(
+            f"ledger {actor.ledger} would have no owner: make another member owner first",
+            field="role",
+        )

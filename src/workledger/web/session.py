@@ -24,8 +24,6 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 # The client name a person's changes are recorded under.
 WEB_CLIENT = "web"
-# A ledger is named by its slug (up to 40 characters) or its id; REST takes up to 100.
-LEDGER_REF_MAX = 100
 
 
 class SignInRequired(Exception):
@@ -70,8 +68,6 @@ async def page_actor(request: Request, container: AppContainer) -> Actor:
         else:
             request.state.principal = principal
             ledger = request.path_params.get("ledger")
-            if ledger is not None and len(ledger) > LEDGER_REF_MAX:
-                raise LedgerNotFound(ledger)
             try:
                 actor = await container.ledgers.actor(principal, ledger=ledger, client=WEB_CLIENT)
             except NotFound:  # not there, or not theirs; or, unnamed, they have none left

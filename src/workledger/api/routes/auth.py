@@ -76,12 +76,9 @@ async def create_api_token(
     """A long-lived token for scripts and MCP clients; its secret is shown only here.
 
     With ``ledger`` (or ``role``) it serves that one ledger (else the default one) with at
-    most the caller's role there; without, it acts as the account on all its ledgers. A
-    token bound to a ledger makes only tokens bound to the same ledger."""
+    most the caller's role there; without, it acts as the account on all its ledgers."""
     actor = await container.ledgers.actor(principal, ledger=data.ledger, client="api")
-    bound = (
-        data.ledger is not None or data.role is not None or principal.token_ledger_id is not None
-    )
+    bound = data.ledger is not None or data.role is not None
     created = await container.accounts.create_api_token(
         actor=actor, name=data.name, bound=bound, role=data.role
     )
