@@ -16,18 +16,13 @@ from starlette.routing import compile_path
 
 from workledger.api.deps import body_names
 from workledger.errors import (
-    Conflict,
     FieldError,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     StorageUnavailable,
     Unauthorized,
     ValidationError,
-    VersionConflict,
     WorkledgerError,
 )
+from workledger.http.status import http_status
 from workledger.schemas.strict import unknown_field
 
 if TYPE_CHECKING:
@@ -37,17 +32,6 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
-STATUS: dict[type[WorkledgerError], int] = {
-    ValidationError: 422,
-    NotFound: 404,
-    PreconditionFailed: 412,  # before its base class: the first match wins
-    VersionConflict: 409,
-    PreconditionRequired: 428,
-    Conflict: 409,
-    Unauthorized: 401,
-    Forbidden: 403,
-    StorageUnavailable: 503,
-}
 
 
 class ProblemResponse(JSONResponse):
@@ -69,7 +53,7 @@ def problem(
 
 
 def domain_problem(exc: WorkledgerError) -> ProblemResponse:
-    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 500)
+    status = http_status(exc)
     headers = {}
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"

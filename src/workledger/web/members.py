@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from workledger.container import Container
-from workledger.errors import Forbidden, NotFound, WorkledgerError
+from workledger.errors import NotFound, WorkledgerError
 from workledger.http.deps import AppContainer
+from workledger.http.status import http_status
 from workledger.schemas.common import Actor
 from workledger.schemas.ledger import Role
-from workledger.web import session
 from workledger.web.render import base_of, read_form, render
 from workledger.web.session import PageActor
 
@@ -31,7 +31,6 @@ async def members_page(request: Request, container: AppContainer, actor: PageAct
 async def set_member(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """Add an account with a role, or change a member's role (owners only)."""
     form = await read_form(request)
-    session.check_csrf(request, form.get(session.CSRF_FIELD))
     email = form.get("email", "").strip()
     try:
         role = Role(form.get("role", ""))
@@ -52,7 +51,6 @@ async def set_member(request: Request, container: AppContainer, actor: PageActor
 async def remove_member(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """Remove a member (owners), or leave (anyone, themselves): then the default ledger."""
     form = await read_form(request)
-    session.check_csrf(request, form.get(session.CSRF_FIELD))
     email = form.get("email", "").strip()
     try:
         await container.ledgers.remove_member(actor, email=email)
@@ -73,7 +71,7 @@ async def _refused(
             else "That account is not a member of this ledger."
         )
         return await _page(request, container, actor, 404, error=error, email=email)
-    status = 403 if isinstance(exc, Forbidden) else 409 if exc.code == "conflict" else 422
+    status = http_status(exc)
     return await _page(request, container, actor, status, error=exc.message, email=email)
 
 

@@ -59,7 +59,12 @@ def base_of(request: Request) -> str:
     ref = request.path_params.get("ledger")
     if ref is None or getattr(request.state, "actor", None) is None:
         return ""
-    return "/ledgers/" + quote(str(ref), safe="")
+    return ledger_base(str(ref))
+
+
+def ledger_base(ref: str) -> str:
+    """Where the pages of the ledger ``ref`` (its slug or id) are: ``/ledgers/team``."""
+    return "/ledgers/" + quote(ref, safe="")
 
 
 def local_path(request: Request) -> str:
@@ -119,5 +124,9 @@ async def render(
 
 
 async def read_form(request: Request) -> dict[str, str]:
+    """A posted form, once its CSRF token is this browser's (else CsrfRefused): every
+    form of the pages changes something."""
     body = (await request.body()).decode(errors="replace")
-    return dict(parse_qsl(body, keep_blank_values=True))
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    session.check_csrf(request, form.get(session.CSRF_FIELD))
+    return form
