@@ -34,7 +34,8 @@ from tests.support.servers import (
     unique,
 )
 from workledger.container import Container
-from workledger.schemas.ledger import LedgerCreate, Role
+from workledger.schemas.common import Role
+from workledger.schemas.ledger import LedgerCreate
 
 READ = ("list_work_items", {})
 WRITE = "create_work_item"

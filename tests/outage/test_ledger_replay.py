@@ -29,8 +29,8 @@ from tests.support.outage import WAIT_SECONDS, served_behind_proxy
 from tests.support.servers import Account, HttpServer, new_account
 from workledger.container import Container
 from workledger.errors import NotFound
-from workledger.schemas.common import Actor
-from workledger.schemas.ledger import LedgerCreate, Role
+from workledger.schemas.common import Actor, Role
+from workledger.schemas.ledger import LedgerCreate
 from workledger.schemas.work_item import WorkItemCreate, WorkItemListQuery
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])

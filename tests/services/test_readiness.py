@@ -12,9 +12,8 @@ from tests.conftest import new_actor
 from workledger.container import Container
 from workledger.errors import Conflict, NotFound, ValidationError, VersionConflict
 from workledger.models import ids_ending_in
-from workledger.schemas.common import Actor
+from workledger.schemas.common import Actor, Role
 from workledger.schemas.deployment import DeploymentCreate, DeploymentListQuery
-from workledger.schemas.ledger import Role
 from workledger.schemas.project_configuration import ProjectConfigurationUpdate
 from workledger.schemas.work_item import (
     WorkItemCreate,

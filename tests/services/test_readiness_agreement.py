@@ -24,8 +24,7 @@ from tests.services.work_items import archive
 from workledger.container import Container
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.readiness import holds_back, is_ready
-from workledger.schemas.common import Actor
-from workledger.schemas.ledger import Role
+from workledger.schemas.common import Actor, Role
 from workledger.schemas.work_item import (
     WorkItemCreate,
     WorkItemListQuery,

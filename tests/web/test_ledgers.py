@@ -15,8 +15,8 @@ from tests.support.servers import Account, HttpServer, new_account
 from tests.web.conftest import LIVE_TIMEOUT_MS, PASSWORD, sign_in
 from workledger.container import Container
 from workledger.models.work_item import short_id
-from workledger.schemas.common import Actor
-from workledger.schemas.ledger import LedgerCreate, Role
+from workledger.schemas.common import Actor, Role
+from workledger.schemas.ledger import LedgerCreate
 from workledger.schemas.work_item import WorkItemCreate, WorkItemRead
 
 TEAM = "team"

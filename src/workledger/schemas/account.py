@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from workledger.schemas.common import ReadModel
-from workledger.schemas.ledger import Role
+from workledger.schemas.common import ReadModel, Role
 from workledger.schemas.strict import StrictModel
 
 # What _plausible takes: something, an @, then a domain with a dot; no spaces.

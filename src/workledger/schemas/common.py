@@ -35,10 +35,6 @@ CLIENT_NAME_MAX = 100
 MAX_PAGE = 100
 
 
-# Strongest first; a role may do everything the roles after it may.
-ROLES = ("owner", "member", "reader")
-
-
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who is acting, and where: the ledger every query is scoped to, the client and
@@ -94,6 +90,24 @@ class WireEnum(StrEnum):
         schema = dict(handler(source))
         schema["strict"] = False
         return typing.cast(core_schema.CoreSchema, schema)
+
+
+class Role(WireEnum):
+    """Strongest first: an owner may do everything (members and tokens included), a
+    member read and write records, a reader only read."""
+
+    owner = "owner"
+    member = "member"
+    reader = "reader"
+
+
+# Strongest first; a role may do everything the roles after it may.
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
+
+
+def weaker(a: str, b: str | None) -> str:
+    """The lower of two roles (``None``: no limit)."""
+    return a if b is None else ROLES[max(ROLES.index(a), ROLES.index(b))]
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -7,21 +7,12 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from workledger.schemas.common import ReadModel, WireEnum
+from workledger.schemas.common import ReadModel, Role
 from workledger.schemas.strict import StrictModel
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 LedgerName = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-
-
-class Role(WireEnum):
-    """Strongest first: an owner may do everything (members and tokens included), a
-    member read and write records, a reader only read."""
-
-    owner = "owner"
-    member = "member"
-    reader = "reader"
 
 
 class LedgerCreate(StrictModel):

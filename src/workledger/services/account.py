@@ -33,9 +33,9 @@ from workledger.schemas.account import (
     ApiTokenRead,
     Principal,
 )
-from workledger.schemas.common import Actor
+from workledger.schemas.common import Actor, weaker
 from workledger.services.common import Service
-from workledger.services.ledger import first_ledger, weaker
+from workledger.services.ledger import first_ledger
 from workledger.services.read_cache import ReadCache
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from workledger.repositories.account import AccountRepository
 from workledger.repositories.base import ConstraintViolation
 from workledger.repositories.ledger import LedgerRepository
 from workledger.schemas.account import Principal
-from workledger.schemas.common import ROLES, Actor
-from workledger.schemas.ledger import LedgerCreate, LedgerRead, MemberRead, Role
+from workledger.schemas.common import Actor, Role, weaker
+from workledger.schemas.ledger import LedgerCreate, LedgerRead, MemberRead
 from workledger.services.common import Service
 from workledger.services.read_cache import ReadCache
 
@@ -30,11 +30,6 @@ if TYPE_CHECKING:
 
 # A ledger is named by its slug (up to 40 characters) or its id: longer is none.
 LEDGER_REF_MAX = 100
-
-
-def weaker(a: str, b: str | None) -> str:
-    """The lower of two roles (``None``: no limit)."""
-    return a if b is None else ROLES[max(ROLES.index(a), ROLES.index(b))]
 
 
 def slug_for(email: str) -> str:

@@ -12,8 +12,7 @@ from workledger.container import Container
 from workledger.errors import NotFound, WorkledgerError
 from workledger.http.deps import AppContainer
 from workledger.http.status import http_status
-from workledger.schemas.common import Actor
-from workledger.schemas.ledger import Role
+from workledger.schemas.common import Actor, Role
 from workledger.web.render import base_of, read_form, render
 from workledger.web.session import PageActor
 

@@ -18,8 +18,8 @@ from workledger.container import Container
 from workledger.errors import WorkledgerError, who
 from workledger.fallback.provenance import fallback_notice, served_now
 from workledger.models.work_item import short_id
-from workledger.schemas.common import Actor
-from workledger.schemas.ledger import LedgerRead, Role
+from workledger.schemas.common import Actor, Role
+from workledger.schemas.ledger import LedgerRead
 from workledger.services.status import supported_formats
 from workledger.web import session
 
