@@ -159,7 +159,7 @@ async def _journal(
             record_id, version = _changed(command, result)
             entry = Entry(
                 id=entry_id,
-                account_id=actor.account_id or actor.ledger_id,
+                account_id=actor.account_id,
                 client=actor.client,
                 command=command.settled(record_id=record_id, version=version),
                 record_id=None if record_id is None else str(record_id),
@@ -304,7 +304,12 @@ class Replayer:
         ledger (its writer may no longer read it, but the conflict shows its owners)."""
         if entry.ledger_id is None or entry.record_id is None:
             return None
-        reading = Actor(ledger_id=entry.ledger_id, client=entry.client, role="reader")
+        reading = Actor(
+            ledger_id=entry.ledger_id,
+            account_id=entry.account_id,
+            client=entry.client,
+            role="reader",
+        )
         return await self._current(entry.command, reading, uuid.UUID(entry.record_id))
 
     async def _current(

@@ -44,8 +44,8 @@ class Actor:
     take it as given and never look membership up themselves."""
 
     ledger_id: uuid.UUID
+    account_id: uuid.UUID
     client: str = "api"
-    account_id: uuid.UUID | None = None
     account: str | None = None  # the person's email
     role: str = "owner"
     ledger: str | None = None  # the ledger's slug

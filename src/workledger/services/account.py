@@ -229,9 +229,9 @@ class AccountService(Service):
             )
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         async with self.db.transaction() as session:
-            repo = ApiTokenRepository(session, account_id=_account(actor))
+            repo = ApiTokenRepository(session, account_id=actor.account_id)
             token = ApiToken(
-                account_id=_account(actor),
+                account_id=actor.account_id,
                 ledger_id=actor.ledger_id if bound else None,
                 role=weaker(actor.role, role) if bound else None,
                 name=name,
@@ -252,12 +252,12 @@ class AccountService(Service):
 
     async def list_api_tokens(self, *, actor: Actor) -> list[ApiTokenRead]:
         async with self.db.transaction(write=False) as session:
-            tokens = await ApiTokenRepository(session, account_id=_account(actor)).list()
+            tokens = await ApiTokenRepository(session, account_id=actor.account_id).list()
             return [_token_read(token, slug) for token, slug in tokens]
 
     async def revoke_api_token(self, *, actor: Actor, token_id: uuid.UUID) -> ApiTokenRead:
         async with self.db.transaction() as session:
-            repo = ApiTokenRepository(session, account_id=_account(actor))
+            repo = ApiTokenRepository(session, account_id=actor.account_id)
             found = await repo.get(token_id)
             if found is None:
                 raise NotFound("API token", token_id)
@@ -291,12 +291,6 @@ def _principal(account: Account, token: ApiToken | None = None) -> Principal:
         token_ledger_id=token.ledger_id,
         token_role=token.role,
     )
-
-
-def _account(actor: Actor) -> uuid.UUID:
-    if actor.account_id is None:
-        raise Unauthorized("API tokens belong to an account")
-    return actor.account_id
 
 
 def _token_read(token: ApiToken, ledger: str | None) -> ApiTokenRead:

@@ -89,7 +89,7 @@ class TaskService(Service):
             while True:
                 result = await listing.page(page, client=actor.client, account=actor.account)
                 rows = {item.id: item for item in await repo.get_many(r.id for r in result.rows)}
-                found += [task_from(rows[r.id], user_id=_person(actor)) for r in result.rows]
+                found += [task_from(rows[r.id], user_id=actor.account_id) for r in result.rows]
                 if not result.has_more:
                     break
                 page = page.model_copy(update={"cursor": result.next_cursor})
@@ -102,10 +102,10 @@ class TaskService(Service):
             actor=actor,
             data=WorkItemCreate(item_type=ItemType.task, **data.model_dump()),
         )
-        return task_from(item, user_id=_person(actor))
+        return task_from(item, user_id=actor.account_id)
 
     async def get(self, *, actor: Actor, task_id: uuid.UUID) -> TaskRead:
-        return task_from(await self._item(actor, task_id), user_id=_person(actor))
+        return task_from(await self._item(actor, task_id), user_id=actor.account_id)
 
     async def replace(
         self, *, actor: Actor, task_id: uuid.UUID, data: TaskReplace, version: int | None
@@ -156,7 +156,7 @@ class TaskService(Service):
                 continue
             except NotFound:
                 raise NotFound(RESOURCE, task_id) from None
-            return task_from(item, user_id=_person(actor))
+            return task_from(item, user_id=actor.account_id)
 
     async def _item(self, actor: Actor, task_id: uuid.UUID) -> WorkItemRead:
         try:
@@ -166,10 +166,3 @@ class TaskService(Service):
         if item.item_type != ItemType.task:
             raise NotFound(RESOURCE, task_id)  # other work items are not tasks here
         return item
-
-
-def _person(actor: Actor) -> uuid.UUID:
-    """The account a task's ``user_id`` names: the todo API is always called by one."""
-    if actor.account_id is None:
-        raise ValueError("the todo API acts for an account")
-    return actor.account_id
