@@ -11,7 +11,6 @@ import contextlib
 import signal
 import sqlite3
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +22,9 @@ from mcp import Client
 from mcp_types import CallToolResult
 
 from tests.support.commands import WORKLEDGER
-from tests.support.fault_proxy import FaultProxy, fault_proxy
+from tests.support.fault_proxy import fault_proxy
 from tests.support.mcp import call
-from tests.support.outage import WAIT_SECONDS, eventually, served_behind_proxy
+from tests.support.outage import WAIT_SECONDS, Served, eventually, served_behind_proxy
 from tests.support.servers import Account, HttpServer, StdioServer, new_account, server_env
 from workledger.container import Container
 from workledger.schemas.work_item import WorkItemUpdate
@@ -34,52 +33,6 @@ pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
 WORK_ITEMS = "/api/v1/work-items"
 CONFLICTS = "/api/v1/conflicts"
-
-
-class Served:
-    """A served process behind a fault proxy, and a REST client acting as one account."""
-
-    def __init__(self, proxy: FaultProxy, server: HttpServer, rest: httpx.AsyncClient) -> None:
-        self.proxy = proxy
-        self.server = server
-        self.rest = rest
-
-    async def health(self) -> dict[str, Any]:
-        answer: dict[str, Any] = (await self.rest.get("/health")).json()
-        return answer
-
-    async def mirrored(self) -> None:
-        """Wait until the mirror holds everything committed before now."""
-        since = datetime.now().astimezone()
-        await self._until(lambda h: _after(h["mirror_synced_at"], since), "the mirror to sync")
-
-    async def copied(self) -> None:
-        """Wait for the mirror's first copy (made at start)."""
-        await self._until(lambda h: h["mirror_synced_at"] is not None, "the first copy")
-
-    async def noticed(self) -> None:
-        """Wait until the server knows the database is away. (Until then a write may meet
-        the outage first, and answer 503 with Retry-After: bounded failure.)"""
-        await self._until(lambda h: h["status"] == "degraded", "the outage to be noticed")
-
-    async def replayed(self) -> dict[str, Any]:
-        """Wait until the database answers again and the journal has drained."""
-        return await self._until(
-            lambda h: h["status"] == "ok" and h["journal"]["pending"] == 0, "the replay"
-        )
-
-    async def _until(self, done: Any, what: str) -> dict[str, Any]:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            health = await self.health()
-            if done(health):
-                return health
-            assert time.monotonic() < deadline, f"waited for {what}: {health}"
-            await asyncio.sleep(0.1)
-
-
-def _after(stamp: str | None, moment: datetime) -> bool:
-    return stamp is not None and datetime.fromisoformat(stamp) > moment
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ served process can see it. The machine's PostgreSQL keeps running throughout."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.fault_proxy import FaultProxy
-from tests.support.outage import WAIT_SECONDS, served_behind_proxy
-from tests.support.servers import Account, HttpServer, new_account
+from tests.support import outage
+from tests.support.outage import served_behind_proxy
+from tests.support.servers import Account, new_account
 from workledger.container import Container
 from workledger.errors import NotFound
 from workledger.schemas.common import Actor, Role
@@ -64,41 +62,18 @@ async def team(container: Container) -> Team:
     return Team(ada, bea, owner, shared.model_dump(mode="json"))
 
 
-class Served:
+class Served(outage.Served):
     """A served process behind a fault proxy; REST as ada (the client's token) or bea."""
-
-    def __init__(self, proxy: FaultProxy, server: HttpServer, rest: httpx.AsyncClient) -> None:
-        self.proxy, self.server, self.rest = proxy, server, rest
-
-    async def health(self) -> dict[str, Any]:
-        answer: dict[str, Any] = (await self.rest.get("/health")).json()
-        return answer
-
-    async def until(self, done: Any, what: str) -> dict[str, Any]:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            health = await self.health()
-            if done(health):
-                return health
-            assert time.monotonic() < deadline, f"waited for {what}: {health}"
-            await asyncio.sleep(0.1)
-
-    async def copied(self) -> None:
-        """Wait for the mirror's first copy, made at start: it holds what the fixtures
-        committed before the server started."""
-        await self.until(lambda h: h["mirror_synced_at"] is not None, "the first copy")
 
     async def away(self) -> None:
         """Cut the database off, and wait until the server knows it is away."""
         self.proxy.refuse()
-        await self.until(lambda h: h["status"] == "degraded", "the outage to be noticed")
+        await self.noticed()
 
     async def back(self) -> dict[str, Any]:
         """Heal; wait until the database answers again and the journal has drained."""
         self.proxy.heal()
-        return await self.until(
-            lambda h: h["status"] == "ok" and h["journal"]["pending"] == 0, "the replay"
-        )
+        return await self.replayed()
 
     def log_is_clean(self) -> None:
         log = self.server.log()
