@@ -330,6 +330,7 @@ _CONFLICT_COLUMNS = ", ".join(_StoredConflict._fields)
 
 def _entry(row: _StoredEntry) -> Entry | Unreadable:
     at = datetime.fromisoformat(row.journaled_at)
+    ledger_id = None if row.ledger_id is None else uuid.UUID(row.ledger_id)
     try:
         if row.format == 0:
             command = commands.legacy(
@@ -352,7 +353,7 @@ def _entry(row: _StoredEntry) -> Entry | Unreadable:
             journaled_at=at,
             change=_change(row.arguments),
             reason=f"internal_error: this release cannot read the write ({why})",
-            ledger_id=_uuid(row.ledger_id),
+            ledger_id=ledger_id,
             account=row.account,
         )
     return Entry(
@@ -362,13 +363,9 @@ def _entry(row: _StoredEntry) -> Entry | Unreadable:
         command=command,
         record_id=row.record_id,
         journaled_at=at,
-        ledger_id=_uuid(row.ledger_id),
+        ledger_id=ledger_id,
         account=row.account,
     )
-
-
-def _uuid(text: str | None) -> uuid.UUID | None:
-    return None if text is None else uuid.UUID(text)
 
 
 def _change(arguments: str) -> dict[str, object]:
