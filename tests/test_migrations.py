@@ -38,6 +38,9 @@ EXPECTED_TABLES = {
     "project_configurations",
     "ledgers",
     "memberships",
+    "events",
+    "event_counters",
+    "comments",
 }
 
 
@@ -583,7 +586,9 @@ async def test_ledgers_take_every_record_token_and_link_and_give_them_back(
         }
         assert defaults == {ada: ada, other: other}
         expected = _at_head(at_0006)
-        assert set(at_head) == set(expected) | {"ledgers", "memberships"}
+        history = {"events", "event_counters", "comments"}  # new since, and empty
+        assert set(at_head) == set(expected) | {"ledgers", "memberships"} | history
+        assert not any(at_head[table] for table in history)
         for table, rows in expected.items():
             assert at_head[table] == rows, table
 

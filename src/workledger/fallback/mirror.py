@@ -79,7 +79,7 @@ class Mirror:
         journaled writes need too, is never held while the database is slow to answer."""
         primary = build_engine(primary_url, pool_size=1)
         mirror = build_engine(f"sqlite+aiosqlite:///{self.path}")
-        tables = Base.metadata.sorted_tables
+        tables = [t for t in Base.metadata.sorted_tables if t.info.get("mirrored", True)]
         try:
             async with primary.connect() as source:
                 source = await source.execution_options(isolation_level="REPEATABLE READ")

@@ -6,6 +6,7 @@ from workledger.models.applied_operation import AppliedOperation
 from workledger.models.base import Base, ids_ending_in, new_id
 from workledger.models.deployment import Deployment, deployment_vendors, deployment_work_items
 from workledger.models.enhancement import Enhancement, EnhancementDependency
+from workledger.models.history import Comment, Event, EventCounter
 from workledger.models.ledger import ROLES, Ledger, Membership
 from workledger.models.project_configuration import ProjectConfiguration
 from workledger.models.vendor import Vendor
@@ -23,10 +24,13 @@ __all__ = [
     "AppliedOperation",
     "ArchivedWorkItem",
     "Base",
+    "Comment",
     "CredentialChanges",
     "Deployment",
     "Enhancement",
     "EnhancementDependency",
+    "Event",
+    "EventCounter",
     "Ledger",
     "Membership",
     "ProjectConfiguration",

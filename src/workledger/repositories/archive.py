@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,15 +27,20 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from workledger.db.types import utcnow
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
+from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository
 from workledger.repositories.readiness import recount_open_dependencies
 from workledger.repositories.work_item import path_ids
 from workledger.repositories.work_item_count import WorkItemCountRepository, count_key
+from workledger.schemas.common import Actor
 from workledger.schemas.work_item import MAX_DEPTH
 
 LIVE = cast(Table, WorkItem.__table__)
 ARCHIVE = cast(Table, ArchivedWorkItem.__table__)
+# Who archives, in the history: the daily job or `workledger archive`, for no one person.
+ARCHIVER = "archiver"
 # The columns the two tables share: what moves, either way.
 SHARED_COLUMNS = tuple(c.key for c in LIVE.c if c.key in ARCHIVE.c)
 
@@ -178,8 +183,33 @@ class ArchiveRepository(LedgerScopedRepository):
                 )
         for row in rows:
             self.counts.record(count_key(row), -1)
+            self._happened(row, "archive", archived_at=(None, at), at=at)
         await self.counts.apply()
         return len(rows)
+
+    def _happened(
+        self,
+        row: Row[Any],
+        action: str,
+        *,
+        at: datetime,
+        by: Actor | None = None,
+        **changes: tuple[Any, Any],
+    ) -> None:
+        """The event of an item moved by a bulk statement (its version stays); ``by``:
+        who, else the archiver."""
+        history.record(
+            self.session,
+            ledger_id=self.ledger_id,
+            record_type="work_item",
+            record_id=row.id,
+            version=row.version,
+            action=action,
+            changes=changes,
+            client=by.client if by else ARCHIVER,
+            account=by.account if by else None,
+            at=at,
+        )
 
     def _subtree_ids(self, path: str) -> Select[tuple[uuid.UUID]]:
         return select(LIVE.c.id).where(
@@ -187,7 +217,7 @@ class ArchiveRepository(LedgerScopedRepository):
         )
 
     async def restore(
-        self, root: ArchivedWorkItem, *, parent_path: str, parent_depth: int
+        self, root: ArchivedWorkItem, *, parent_path: str, parent_depth: int, actor: Actor
     ) -> list[uuid.UUID]:
         """Move ``root`` and what was archived below it back into the live table, under
         a parent now at ``parent_path`` (empty for a root) and ``parent_depth`` (-1)."""
@@ -236,8 +266,13 @@ class ArchiveRepository(LedgerScopedRepository):
             await recount_open_dependencies(
                 self.session, ledger_id=self.ledger_id, which=LIVE.c.id.in_(ids)
             )
+        now = utcnow()
         for row in rows:
             self.counts.record(count_key(row), +1)
+            if row.id != root.id:  # the root is changed by the caller, whose event it has
+                self._happened(
+                    row, "unarchive", at=now, by=actor, archived_at=(row.archived_at, None)
+                )
         await self.counts.apply()
         return ids
 

@@ -16,6 +16,7 @@ from workledger.models import (
     deployment_vendors,
     deployment_work_items,
 )
+from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks
 from workledger.repositories.paging import Keyset, as_datetime, as_uuid
 
@@ -59,10 +60,13 @@ class DeploymentRepository(LedgerScopedRepository):
             return
         # One INSERT of plain column values: far cheaper than the ORM's flush of objects.
         columns = [attribute.key for attribute in inspect(Deployment).column_attrs]
-        await self.session.execute(
-            insert(Deployment),
-            [{key: getattr(d, key) for key in columns} for d, _, _ in deployments],
-        )
+        rows = [{key: getattr(d, key) for key in columns} for d, _, _ in deployments]
+        await self.session.execute(insert(Deployment), rows)
+        links = {
+            d.id: {"vendor_ids": [v.id for v in vendors], "work_item_ids": [w.id for w in items]}
+            for d, vendors, items in deployments
+        }
+        history.created(self.session, Deployment, rows, also=links)
         vendor_links = [
             {"deployment_id": d.id, "vendor_id": v.id}
             for d, vendors, _ in deployments

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, delete, func, select
 
 from workledger.models import Enhancement, EnhancementDependency
+from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, reaches
 
 PLANNING_ORDER = (
@@ -86,6 +87,8 @@ class EnhancementRepository(LedgerScopedRepository):
     async def replace_depends_on(
         self, enhancement_id: uuid.UUID, targets: Sequence[uuid.UUID]
     ) -> None:
+        was = (await self.depends_on([enhancement_id]))[enhancement_id]
+        history.note(self.session, Enhancement, enhancement_id, depends_on=(was, sorted(targets)))
         await self.session.execute(
             delete(EnhancementDependency).where(
                 EnhancementDependency.enhancement_id == enhancement_id

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from workledger.models import Vendor
+from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks
 
 
@@ -55,6 +56,7 @@ class VendorRepository(LedgerScopedRepository):
         """New vendors given as column values, in one statement (for batches)."""
         if rows:
             await self.session.execute(insert(Vendor), rows)
+            history.created(self.session, Vendor, rows)
 
     def add(self, vendor: Vendor) -> None:
         self.session.add(vendor)

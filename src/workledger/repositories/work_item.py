@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.errors import FieldError, NotFound, ValidationError
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
+from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks
 from workledger.repositories.readiness import (
     Readied,
@@ -292,12 +293,24 @@ class WorkItemRepository(LedgerScopedRepository):
                 updated_by=actor.client,
                 updated_by_account=actor.account,
             )
-            .returning(WorkItem.id, WorkItem.item_type, WorkItem.status)
+            .returning(WorkItem.id, WorkItem.item_type, WorkItem.status, WorkItem.version)
             .execution_options(synchronize_session=False)
         )
         rows = list(changed)
         deleting = deleted_at is not None
-        for item_id, item_type, status in rows:  # descendants are never roots
+        for item_id, item_type, status, version in rows:  # descendants are never roots
+            history.record(
+                self.session,
+                ledger_id=self.ledger_id,
+                record_type="work_item",
+                record_id=item_id,
+                version=version,
+                action="delete" if deleting else "restore",
+                changes={"deleted_at": (only_deleted_at, deleted_at)},
+                client=actor.client,
+                account=actor.account,
+                at=at,
+            )
             self.upkeep.changed(
                 item_id,
                 CountKey(item_type, status, False, not deleting),

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.models import WorkItem, WorkItemDependency
+from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks, reaches
 from workledger.repositories.readiness import holds_back_sql
 from workledger.repositories.work_item_upkeep import WorkItemUpkeep
@@ -19,6 +20,11 @@ from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 Edge = tuple[uuid.UUID, str]
 # Each item's outgoing edges, oldest first.
 Edges = dict[uuid.UUID, list[Edge]]
+
+
+def shown(edges: Sequence[Edge]) -> list[dict[str, str]]:
+    """Edges as answers and events show them."""
+    return [{"depends_on_id": str(target), "dependency_type": kind} for target, kind in edges]
 
 
 class WorkItemDependencyRepository(LedgerScopedRepository):
@@ -63,6 +69,8 @@ class WorkItemDependencyRepository(LedgerScopedRepository):
         return found
 
     async def replace(self, item_id: uuid.UUID, edges: Sequence[Edge]) -> None:
+        was = (await self.of([item_id]))[item_id]
+        history.note(self.session, WorkItem, item_id, dependencies=(shown(was), shown(edges)))
         await self.session.execute(
             delete(WorkItemDependency).where(WorkItemDependency.work_item_id == item_id)
         )
@@ -83,6 +91,11 @@ class WorkItemDependencyRepository(LedgerScopedRepository):
                 ],
             )
             self.upkeep.relinked(item for item, _, _ in edges)
+            made: Edges = defaultdict(list)
+            for item, target, kind in edges:
+                made[item].append((target, kind))
+            for item, its in made.items():
+                history.note(self.session, WorkItem, item, dependencies=(None, shown(its)))
 
     async def reaches(self, *, starts: Sequence[uuid.UUID], target: uuid.UUID) -> bool:
         """Whether following dependency edges from ``starts`` arrives at ``target``."""

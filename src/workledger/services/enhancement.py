@@ -105,6 +105,7 @@ class EnhancementService(Service):
             repo = EnhancementRepository(session, ledger_id=actor.ledger_id)
             enhancement = await _found(repo, enhancement_id, lock=True)
             check_version(enhancement, requested=version, resource=RESOURCE)
+            stamp(enhancement, actor, at=utcnow())  # who deleted it, in its history
             await repo.remove(enhancement)
 
     async def list(self, *, actor: Actor, query: EnhancementListQuery) -> Page[EnhancementRead]:

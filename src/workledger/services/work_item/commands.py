@@ -13,6 +13,7 @@ from workledger.errors import NotFound, WorkledgerError
 from workledger.fallback import commands
 from workledger.fallback.journaling import journaled
 from workledger.models import WorkItem, new_id
+from workledger.repositories import history
 from workledger.repositories.readiness import recount_open_dependencies
 from workledger.repositories.work_item import WorkItemRepository
 from workledger.repositories.work_item_count import CountKey, WorkItemCountRepository, count_key
@@ -98,7 +99,12 @@ class WorkItemCommands(Service):
             [found] = await repo.resolve([item_id])
             links = await rules.links(repo, data.parent_id, data.dependencies)
             changing = await _changing(
-                repo, found, requested=data.version, also=links.referenced, restoring=restoring
+                repo,
+                found,
+                actor,
+                requested=data.version,
+                also=links.referenced,
+                restoring=restoring,
             )
             item = changing.item
             if restoring and item.deleted_at is not None:
@@ -121,14 +127,10 @@ class WorkItemCommands(Service):
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
             # Who has the item says more than which version was read: checked first.
-            changing = await _changing(
-                repo,
-                found,
-                requested=version,
-                claimant=actor,
-            )
+            changing = await _changing(repo, found, actor, requested=version, claiming=True)
             changing.item.assignee = actor.client
             changing.item.assignee_account = actor.account
+            history.note(session, WorkItem, changing.item.id, "claim")
             return await changing.saved(actor)
 
     @journaled(commands.DeleteWorkItem)
@@ -139,7 +141,7 @@ class WorkItemCommands(Service):
         async with self.writing(actor) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
-            changing = await _changing(repo, found, requested=version)
+            changing = await _changing(repo, found, actor, requested=version)
             await rules.soft_delete(repo, changing.item, cascade=cascade, actor=actor)
             return await changing.saved(actor)
 
@@ -153,7 +155,7 @@ class WorkItemCommands(Service):
         async with self.writing(actor) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
-            changing = await _changing(repo, found, requested=version, restoring=True)
+            changing = await _changing(repo, found, actor, requested=version, restoring=True)
             if changing.item.deleted_at is not None:
                 await rules.undelete(repo, changing.item, actor=actor)
             return await changing.saved(actor)
@@ -196,23 +198,25 @@ class _Changing:
 async def _changing(
     repo: WorkItemRepository,
     item_id: uuid.UUID,
+    actor: Actor,
     *,
     requested: int | None,
     also: Sequence[uuid.UUID] = (),
     restoring: bool = False,
-    claimant: Actor | None = None,
+    claiming: bool = False,
 ) -> _Changing:
     """The live item ``item_id``, locked together with the items ``also`` (what the
-    change links it to), made against ``requested``: refused when stale, or when
-    ``claimant`` may not claim it (who holds an item says more than its version).
-    ``restoring`` takes a deleted item too, and brings back an archived one."""
+    change links it to), made by ``actor`` against ``requested``: refused when stale, or
+    when ``claiming`` and the actor may not claim it (who holds an item says more than
+    its version). ``restoring`` takes a deleted item too, and brings back an archived
+    one."""
     await repo.lock([item_id, *also])
     item = await repo.get(item_id, include_deleted=True)
     if item is None and restoring:
-        item = await rules.unarchive(repo, item_id, requested=requested)
+        item = await rules.unarchive(repo, item_id, requested=requested, actor=actor)
     if item is None or (item.deleted_at is not None and not restoring):
         raise NotFound(RESOURCE, item_id)
-    if claimant is not None:
-        rules.check_claimable(item, claimant)
+    if claiming:
+        rules.check_claimable(item, actor)
     check_version(item, requested=requested, resource=RESOURCE)
     return _Changing(repo, item, count_key(item))

@@ -13,6 +13,7 @@ from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound, ValidationError, who
 from workledger.models import WorkItem
 from workledger.models.work_item import short_id
+from workledger.repositories import history
 from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.readiness import is_free_for
 from workledger.repositories.work_item import WorkItemRepository, path_segment
@@ -231,7 +232,7 @@ async def undelete(repo: WorkItemRepository, item: WorkItem, *, actor: Actor) ->
 
 
 async def unarchive(
-    repo: WorkItemRepository, item_id: uuid.UUID, *, requested: int | None
+    repo: WorkItemRepository, item_id: uuid.UUID, *, requested: int | None, actor: Actor
 ) -> WorkItem | None:
     """Move an archived item and its archived subtree back under its parent, which
     must be live (None: nothing archived has that id). Rows come back as they were
@@ -250,9 +251,13 @@ async def unarchive(
         )
     depth = parent.depth + 1 if parent else 0
     check_depth(depth + await archive.deepest_level(archived) - archived.depth)
+    history.note(
+        repo.session, WorkItem, item_id, "unarchive", archived_at=(archived.archived_at, None)
+    )
     await archive.restore(
         archived,
         parent_path=parent.path if parent else "",
         parent_depth=parent.depth if parent else -1,
+        actor=actor,
     )
     return await repo.get(item_id, include_deleted=True)

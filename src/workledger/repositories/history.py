@@ -1,0 +1,361 @@
+"""Events, built in one place: every write of a record appends what it changed, in the
+same transaction, numbered per ledger when the transaction commits.
+
+How no write path can forget its event:
+
+- a change made through the ORM to a tracked record (``TRACKED``) is seen at flush, and
+  its attribute history gives ``{field: [old, new]}``: services write as they always
+  did, and say only what the ORM cannot know (``note``: a claim is not any update);
+- the few statements that change rows in bulk (archive, a cascade of a delete, bulk
+  inserts) live in repositories that ``record`` their events themselves;
+- at commit the ledger's counter row is raised by the number of events and they are
+  inserted with the numbers it gave out: gap-free, and in commit order, since the
+  counter's row lock is held until the commit (and taken only then, for as short as
+  possible).
+
+A fallback layer (the outage mirror, a status file) keeps no events: the journal's
+replay makes them on the database, through the same services."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, event, insert, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+
+from workledger.db.types import utcnow
+from workledger.models import (
+    Deployment,
+    Enhancement,
+    Event,
+    EventCounter,
+    ProjectConfiguration,
+    Vendor,
+    WorkItem,
+)
+
+# Columns that are bookkeeping, not what a person changed.
+_BOOKKEEPING = frozenset(
+    {
+        "id",
+        "ledger_id",
+        "version",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "created_by_account",
+        "updated_by_account",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """How a model's changes read in its events: its record type, the columns left out
+    (derived from others) and the public names of the columns named otherwise."""
+
+    record_type: str
+    derived: frozenset[str] = frozenset()
+    renamed: Mapping[str, str] = field(default_factory=dict)
+
+    def public(self, column: str) -> str | None:
+        if column in _BOOKKEEPING or column in self.derived:
+            return None
+        return self.renamed.get(column, column)
+
+
+TRACKED: dict[type[Any], Tracked] = {
+    WorkItem: Tracked(
+        "work_item",
+        derived=frozenset({"short_id", "priority_rank", "path", "depth", "open_dependencies"}),
+        renamed={"item_metadata": "metadata"},
+    ),
+    Vendor: Tracked(
+        "vendor",
+        renamed={
+            **{f"supports_{f}": f"format_support.{f}" for f in ("excel", "csv", "pdf", "ocr")},
+            **{f"tests_{f}": f"test_results.{f}" for f in ("passing", "total", "skipped")},
+        },
+    ),
+    Deployment: Tracked("deployment"),
+    Enhancement: Tracked("enhancement", derived=frozenset({"priority_rank"})),
+    ProjectConfiguration: Tracked("configuration"),
+}
+EVENTS = cast(Table, Event.__table__)
+RECORD_TYPES = ("work_item", "vendor", "deployment", "enhancement", "configuration")
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON holds it."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass
+class Pending:
+    """A record's event in this transaction, before the ledger numbers it. A record
+    changed by several flushes of one transaction has one event: the changes merged."""
+
+    ledger_id: uuid.UUID
+    record_type: str
+    record_id: uuid.UUID
+    version: int
+    action: str
+    changes: dict[str, list[Any]]
+    actor_client: str
+    actor_account: str | None
+    at: datetime
+
+    def row(self, seq: int) -> dict[str, Any]:
+        return {**self.__dict__, "seq": seq}
+
+    def merge(self, action: str | None, changes: Mapping[str, list[Any]]) -> None:
+        """More of the same transaction's change: the first old value and the last new."""
+        for name, (old, new) in changes.items():
+            before = self.changes[name][0] if name in self.changes else old
+            self.changes[name] = [before, new]
+        if action not in (None, "update") and self.action == "update":
+            self.action = action
+
+
+Key = tuple[str, uuid.UUID]
+
+
+@dataclass
+class _Unsaved:
+    """A session's events not yet written, and what its services said of records whose
+    change the ORM has not flushed yet."""
+
+    events: dict[Key, Pending] = field(default_factory=dict)
+    notes: dict[Key, tuple[str | None, dict[str, list[Any]]]] = field(default_factory=dict)
+
+    def add(self, pending: Pending) -> None:
+        key = (pending.record_type, pending.record_id)
+        action, noted = self.notes.pop(key, (None, {}))
+        known = self.events.get(key)
+        if known is None:
+            self.events[key] = pending
+            pending.merge(action, noted)
+            return
+        known.merge(pending.action, pending.changes)
+        known.merge(action, noted)
+        known.version = max(known.version, pending.version)
+
+
+def _unsaved(session: Session) -> _Unsaved:
+    found = session.info.get("history")
+    if found is None:
+        found = session.info["history"] = _Unsaved()
+    return found
+
+
+def _keeps_history(session: Session) -> bool:
+    return session.info.get("layer") is None
+
+
+def _sync(session: Any) -> Session:
+    """The Session of an AsyncSession (or the Session itself)."""
+    sync: Session = getattr(session, "sync_session", session)
+    return sync
+
+
+def note(
+    session: Any,
+    model: type[Any],
+    record_id: uuid.UUID,
+    action: str | None = None,
+    **changes: tuple[Any, Any],
+) -> None:
+    """Say what the ORM cannot see of the change to a record of ``model`` in this
+    transaction: its ``action`` (``claim``, ``unarchive``…) and changes kept outside its
+    row (``dependencies=(old, new)``)."""
+    sync = _sync(session)
+    if not _keeps_history(sync):
+        return
+    key = (TRACKED[model].record_type, record_id)
+    shown = {k: [plain(old), plain(new)] for k, (old, new) in changes.items() if old != new}
+    unsaved = _unsaved(sync)
+    if key in unsaved.events:
+        unsaved.events[key].merge(action, shown)
+        return
+    was_action, was_changes = unsaved.notes.get(key, (None, {}))
+    unsaved.notes[key] = (action or was_action, {**was_changes, **shown})
+
+
+def record(
+    session: Any,
+    *,
+    ledger_id: uuid.UUID,
+    record_type: str,
+    record_id: uuid.UUID,
+    version: int,
+    action: str,
+    changes: Mapping[str, tuple[Any, Any]],
+    client: str,
+    account: str | None,
+    at: datetime | None = None,
+) -> None:
+    """The event of a change made without the ORM (a bulk statement, a comment)."""
+    sync = _sync(session)
+    if not _keeps_history(sync):
+        return
+    _unsaved(sync).add(
+        Pending(
+            ledger_id,
+            record_type,
+            record_id,
+            version,
+            action,
+            {k: [plain(old), plain(new)] for k, (old, new) in changes.items()},
+            client,
+            account,
+            at or utcnow(),
+        )
+    )
+
+
+def created(
+    session: Any,
+    model: type[Any],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    also: Mapping[uuid.UUID, Mapping[str, Any]] | None = None,
+) -> None:
+    """The events of records of ``model`` inserted as column values (``rows``), without
+    the ORM; ``also``: by record id, what they hold outside their row (links)."""
+    tracked = TRACKED[model]
+    for row in rows:
+        changes = _made(row, tracked)
+        changes.update({k: [None, plain(v)] for k, v in (also or {}).get(row["id"], {}).items()})
+        record(
+            session,
+            ledger_id=row["ledger_id"],
+            record_type=tracked.record_type,
+            record_id=row["id"],
+            version=row.get("version") or 1,
+            action="create",
+            changes={k: (old, new) for k, (old, new) in changes.items()},
+            client=row["created_by"],
+            account=row.get("created_by_account"),
+            at=row.get("created_at"),
+        )
+
+
+def _made(values: Mapping[str, Any], tracked: Tracked) -> dict[str, list[Any]]:
+    """A new record's fields that hold something, each as [None, value]."""
+    changes: dict[str, list[Any]] = {}
+    for key, value in values.items():
+        name = tracked.public(key)
+        if name is not None and (shown := plain(value)) not in (None, [], {}):
+            changes[name] = [None, shown]
+    return changes
+
+
+def _changes(record: Any, tracked: Tracked, *, created: bool) -> dict[str, list[Any]]:
+    state = inspect(record)
+    if created:
+        return _made({a.key: getattr(record, a.key) for a in state.mapper.column_attrs}, tracked)
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        name = tracked.public(attr.key)
+        if name is None:
+            continue
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        old = plain(history.deleted[0]) if history.deleted else None
+        new = plain(history.added[0]) if history.added else None
+        if old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+def _action(changes: Mapping[str, list[Any]], *, created: bool, deleted: bool) -> str:
+    if created:
+        return "create"
+    if deleted:
+        return "delete"
+    deleted_at = changes.get("deleted_at")
+    if deleted_at is not None:
+        return "delete" if deleted_at[0] is None else "restore"
+    return "update"
+
+
+def _seen(
+    session: Session, records: Iterable[Any], *, created: bool = False, deleted: bool = False
+) -> None:
+    unsaved = _unsaved(session)
+    for obj in records:
+        tracked = TRACKED.get(type(obj))
+        if tracked is None:
+            continue
+        if not (created or deleted) and not session.is_modified(obj, include_collections=False):
+            continue
+        changes = {} if deleted else _changes(obj, tracked, created=created)
+        unsaved.add(
+            Pending(
+                obj.ledger_id,
+                tracked.record_type,
+                obj.id,
+                obj.version,
+                _action(changes, created=created, deleted=deleted),
+                changes,
+                obj.updated_by,
+                obj.updated_by_account,
+                obj.updated_at or utcnow(),
+            )
+        )
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _: UOWTransaction) -> None:
+    """Read what the flush changed (the attribute history is still there)."""
+    if not _keeps_history(session):
+        return
+    _seen(session, session.new, created=True)
+    _seen(session, session.dirty)
+    _seen(session, session.deleted, deleted=True)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    """Number the transaction's events from their ledgers' counters and write them."""
+    unsaved = session.info.get("history")
+    if unsaved is None:
+        return
+    session.flush()  # the last changes, whose events come at the flush
+    by_ledger: dict[uuid.UUID, list[Pending]] = defaultdict(list)
+    for pending in unsaved.events.values():
+        by_ledger[pending.ledger_id].append(pending)
+    unsaved.events.clear()
+    unsaved.notes.clear()
+    dialect = session.info["dialect"]
+    counter = cast(Table, EventCounter.__table__)
+    take = dialect.upsert(
+        counter, columns=["ledger_id", "seq"], conflict=["ledger_id"], increment="seq"
+    ).returning(counter.c.seq)
+    for ledger_id, events in sorted(by_ledger.items(), key=lambda pair: str(pair[0])):
+        last = session.execute(take, {"ledger_id": ledger_id, "seq": len(events)}).scalar_one()
+        first = last - len(events) + 1
+        session.execute(insert(EVENTS), [e.row(first + n) for n, e in enumerate(events)])
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("history", None)
