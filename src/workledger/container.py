@@ -23,10 +23,12 @@ if TYPE_CHECKING:
     from workledger.services.account import AccountService
     from workledger.services.archive import ArchiveService
     from workledger.services.change_signal import Changes
+    from workledger.services.comment import CommentService
     from workledger.services.conflicts import ConflictService
     from workledger.services.deployment import DeploymentService
     from workledger.services.enhancement import EnhancementService
     from workledger.services.health import HealthService
+    from workledger.services.history import HistoryService
     from workledger.services.importer import ImportService
     from workledger.services.ledger import LedgerService
     from workledger.services.project_configuration import ProjectConfigurationService
@@ -203,6 +205,18 @@ class Container:
             deployments=self.deployments,
             enhancements=self.enhancements,
         )
+
+    @cached_property
+    def history(self) -> HistoryService:
+        from workledger.services.history import HistoryService
+
+        return HistoryService(self.db)
+
+    @cached_property
+    def comments(self) -> CommentService:
+        from workledger.services.comment import CommentService
+
+        return CommentService(self.db)
 
     @cached_property
     def archive(self) -> ArchiveService:

@@ -75,6 +75,7 @@ class VersionConflict(WorkledgerError):
         updated_by: str,
         updated_at: datetime,
         updated_by_account: str | None = None,
+        record_id: object = None,
     ) -> None:
         super().__init__(
             f"{resource} is at version {current_version}, not {requested_version}: "
@@ -93,6 +94,13 @@ class VersionConflict(WorkledgerError):
         self.updated_by = updated_by
         self.updated_by_account = updated_by_account
         self.updated_at = updated_at
+        # Which record: the service that refused adds ``changes_since`` from its history.
+        self.record_id = record_id
+
+    def explain(self, changes_since: dict[str, list[object]]) -> None:
+        """Add what changed from the requested version to the current one, merged, so
+        that a client decides again without reading the record first."""
+        self.details["changes_since"] = changes_since
 
 
 class PreconditionFailed(VersionConflict):

@@ -46,6 +46,17 @@ class Changes:
         finally:
             self._listeners -= 1
 
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[Subscription]:
+        """Listen for as long as the block runs; ``wait`` on what it gives."""
+        self._listeners += 1
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._watch(), name="workledger-page-changes")
+        try:
+            yield Subscription(self)
+        finally:
+            self._listeners -= 1
+
     async def _watch(self) -> None:
         last = await self._watcher.token()
         while self._listeners > 0:
@@ -65,3 +76,27 @@ class Changes:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class Subscription:
+    """One listener's place: ``wait`` returns once something committed since its last
+    return (or since it subscribed)."""
+
+    def __init__(self, hub: Changes) -> None:
+        self._hub = hub
+        self._seen = hub._generation
+
+    async def wait(self, *, at_most: float) -> bool:
+        """Whether something committed, waiting at most ``at_most`` seconds for it. A
+        caller that must not miss a commit made while the watch was starting reads again
+        after a timeout too."""
+        hub = self._hub
+        async with hub._moved:
+            try:
+                await asyncio.wait_for(
+                    hub._moved.wait_for(lambda: hub._generation != self._seen), at_most
+                )
+            except TimeoutError:
+                return False
+            self._seen = hub._generation
+            return True

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from workledger.db.unit_of_work import Database
 from workledger.errors import VersionConflict, WorkledgerError
+from workledger.repositories.events import EventRepository
 from workledger.schemas.common import Actor
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def check_version(record: Versioned, *, requested: int | None, resource: str) ->
             updated_by=record.updated_by,
             updated_by_account=record.updated_by_account,
             updated_at=record.updated_at,
+            record_id=record.id,
         )
 
 
@@ -68,7 +70,19 @@ class Service:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def writing(self, actor: Actor) -> AbstractAsyncContextManager[AsyncSession]:
-        """A write transaction for ``actor``; Forbidden for a reader, before anything runs."""
+    @asynccontextmanager
+    async def writing(self, actor: Actor) -> AsyncIterator[AsyncSession]:
+        """A write transaction for ``actor``; Forbidden for a reader, before anything runs.
+        A change refused as stale says what changed since the version it was made against
+        (``changes_since``, from the record's history)."""
         actor.require("member")
-        return self.db.transaction()
+        async with self.db.transaction() as session:
+            try:
+                yield session
+            except VersionConflict as stale:
+                if isinstance(stale.record_id, uuid.UUID):
+                    events = EventRepository(session, ledger_id=actor.ledger_id)
+                    stale.explain(
+                        await events.changes_since(stale.record_id, stale.requested_version)
+                    )
+                raise

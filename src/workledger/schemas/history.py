@@ -1,0 +1,114 @@
+"""History (a record's events), the change feed (a ledger's events), and comments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from workledger.schemas.common import (
+    INT32_MAX,
+    Cursor,
+    NotBlank,
+    PageLimit,
+    ReadModel,
+    Version,
+    WithVersionOrIfMatch,
+)
+from workledger.schemas.strict import QueryModel, StrictModel
+
+# What an event's ``action`` may be, by record: work items have them all.
+ACTIONS = (
+    "create",
+    "update",
+    "claim",
+    "release",
+    "claim_expired",
+    "delete",
+    "restore",
+    "archive",
+    "unarchive",
+    "comment",
+    "comment_edited",
+    "comment_deleted",
+    "work_log",
+)
+# Actions that say something about a record without changing its fields.
+REMARKS = frozenset({"comment", "comment_edited", "comment_deleted", "work_log"})
+FEED_MAX = 1000
+Seq = Annotated[int, Field(ge=0, le=2**53)]
+
+
+class EventActor(ReadModel):
+    client: str
+    account: str | None
+
+
+class EventRead(ReadModel):
+    """One change to one record: ``changes`` is ``{field: [old, new]}``."""
+
+    seq: int
+    record_type: str
+    record_id: uuid.UUID
+    version: int
+    action: str
+    changes: dict[str, list[Any]]
+    actor: EventActor
+    at: datetime
+
+
+class HistoryQuery(QueryModel):
+    after_version: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = Field(
+        default=None, description="only what happened after the item reached this version"
+    )
+    limit: PageLimit = 50
+    cursor: Cursor | None = None
+
+
+class ChangesQuery(QueryModel):
+    after: Seq = Field(default=0, description="the last seq you saw (0: from the start)")
+    limit: Annotated[int, Field(ge=1, le=FEED_MAX)] = 100
+
+
+class ChangesPage(BaseModel):
+    """A page of the change feed: ask again with ``after=next_after``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[EventRead]
+    next_after: int
+    has_more: bool
+
+
+CommentBody = Annotated[str, StringConstraints(min_length=1, max_length=20_000), *NotBlank]
+
+
+class CommentCreate(StrictModel):
+    body: CommentBody = Field(description="markdown")
+
+
+class CommentPatch(StrictModel, WithVersionOrIfMatch):
+    body: CommentBody
+
+
+class CommentUpdate(StrictModel):
+    body: CommentBody
+    version: Version
+
+
+class CommentListQuery(QueryModel):
+    limit: PageLimit = 50
+    cursor: Cursor | None = None
+
+
+class CommentRead(ReadModel):
+    id: uuid.UUID
+    work_item_id: uuid.UUID
+    body: str
+    author: str
+    author_account: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
