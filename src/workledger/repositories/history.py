@@ -336,10 +336,12 @@ def _after_flush(session: Session, _: UOWTransaction) -> None:
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     """Number the transaction's events from their ledgers' counters and write them."""
-    unsaved = session.info.get("history")
-    if unsaved is None:
+    if not _keeps_history(session):
         return
     session.flush()  # the last changes, whose events come at the flush
+    unsaved = session.info.get("history")
+    if unsaved is None or not unsaved.events:
+        return
     by_ledger: dict[uuid.UUID, list[Pending]] = defaultdict(list)
     for pending in unsaved.events.values():
         by_ledger[pending.ledger_id].append(pending)
