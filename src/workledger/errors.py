@@ -108,14 +108,17 @@ class PreconditionFailed(VersionConflict):
 
     @classmethod
     def of(cls, stale: VersionConflict) -> PreconditionFailed:
-        return cls(
+        failed = cls(
             stale.resource,
             current_version=stale.current_version,
             requested_version=stale.requested_version,
             updated_by=stale.updated_by,
             updated_at=stale.updated_at,
             updated_by_account=stale.updated_by_account,
+            record_id=stale.record_id,
         )
+        failed.details.update({k: v for k, v in stale.details.items() if k not in failed.details})
+        return failed
 
 
 class PreconditionRequired(WorkledgerError):

@@ -47,6 +47,12 @@ def _records(api: httpx.AsyncClient, headers: dict[str, str], actor: Actor) -> d
     async def configuration() -> Made:
         return "/api/v1/configuration", {}
 
+    async def comment() -> Made:
+        item = await _created(api, headers, work_items, item_type="task", title="t")
+        said = await api.post(f"{item}/comments", json={"body": "said"}, headers=headers)
+        assert said.status_code == 201, said.text
+        return said.headers["location"], {"body": "said"}
+
     async def task() -> Made:
         return await _created(api, headers, tasks, title="t"), {"title": "t"}
 
@@ -58,6 +64,7 @@ def _records(api: httpx.AsyncClient, headers: dict[str, str], actor: Actor) -> d
         ("patch", "/api/v1/vendors/{vendor_id}"): vendor,
         ("patch", "/api/v1/enhancements/{enhancement_id}"): enhancement,
         ("patch", "/api/v1/configuration"): configuration,
+        ("patch", "/api/v1/comments/{comment_id}"): comment,
         ("put", "/api/{user_id}/tasks/{task_id}"): task,
         ("patch", "/api/{user_id}/tasks/{task_id}/complete"): completion,
     }

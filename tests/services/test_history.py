@@ -355,7 +355,7 @@ NOT_RECORD_WRITES = {
     *[f"AccountService.{m}" for m in ("get", "get_by_email", "list_api_tokens", "principal")],
     *[f"AccountService.{m}" for m in ("resolve_bearer", "revoke_api_token", "set_password")],
     "ArchiveService.run_daily",
-    *[f"CommentService.{m}" for m in ("counts", "list")],
+    *[f"CommentService.{m}" for m in ("counts", "get", "list")],
     *[f"DeploymentService.{m}" for m in ("current", "get", "list")],
     *[f"EnhancementService.{m}" for m in ("current", "get", "list")],
     "HealthService.check",

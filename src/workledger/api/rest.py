@@ -14,6 +14,7 @@ from workledger.api.routes import (
     conflicts,
     deployments,
     enhancements,
+    history,
     ledgers,
     status,
     tasks,
@@ -26,7 +27,16 @@ from workledger.services.health import Health
 ROUTES = (auth, tasks, ledgers)
 # What a ledger holds: served under /api/v1/ledgers/{ledger}/…, and under /api/v1/… for
 # the token's ledger, else the account's default.
-LEDGER_ROUTES = (conflicts, work_items, vendors, deployments, enhancements, configuration, status)
+LEDGER_ROUTES = (
+    conflicts,
+    work_items,
+    history,
+    vendors,
+    deployments,
+    enhancements,
+    configuration,
+    status,
+)
 IN_LEDGER = "/api/v1/ledgers/{ledger}"
 
 

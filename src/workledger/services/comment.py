@@ -60,6 +60,13 @@ class CommentService(Service):
             await repo.flush()
             return comment_read(comment)
 
+    async def get(self, *, actor: Actor, comment_id: uuid.UUID) -> CommentRead:
+        async with self.db.transaction(write=False) as session:
+            comment = await CommentRepository(session, ledger_id=actor.ledger_id).get(comment_id)
+            if comment is None:
+                raise NotFound(RESOURCE, comment_id)
+            return comment_read(comment)
+
     async def list(
         self, *, actor: Actor, work_item_id: ItemRef, query: CommentListQuery
     ) -> Page[CommentRead]:
