@@ -59,10 +59,14 @@ DOCUMENTED: dict[str, tuple[set[str], set[str]]] = {
     "list_enhancements": (set(), names("priority status target_quarter")),
     # docs/reference/outage.md: journaled writes that replay refused
     "list_conflicts": (set(), names("limit cursor")),
+    "get_work_item_history": (names("id"), names("after_version limit cursor")),
+    "add_comment": (names("work_item_id body"), set()),
+    "list_comments": (names("work_item_id"), names("limit cursor")),
+    "get_changes": (set(), names("after limit")),
 }
 READ_ONLY = names("query_work_item list_work_items list_deployments query_vendor_status")
 READ_ONLY |= names("list_vendors get_project_configuration get_project_status list_enhancements")
-READ_ONLY |= names("list_conflicts")
+READ_ONLY |= names("list_conflicts get_work_item_history list_comments get_changes")
 # (tool, argument, the values its enum must offer)
 ENUMS = [
     ("create_work_item", "item_type", names("project session task research")),

@@ -3,27 +3,34 @@
 The server's lifespan hands the SDK a ``Serving``; a tool takes the SDK's ``Context`` next
 to its one arguments model and asks ``await calling(ctx)`` for the services and the actor:
 the account of the bearer token (HTTP) or of the command line (stdio), in the ledger of
-the URL (``/mcp/ledgers/{ledger}``), else the token's, else the account's default."""
+the URL (``/mcp/ledgers/{ledger}``), else the token's, else the account's default.
+
+A client subscribed to a resource is told when it changes (``mcp/subscriptions.py``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
-from mcp.types import CLIENT_INFO_META_KEY
+from mcp.types import (
+    CLIENT_INFO_META_KEY,
+)
 from starlette.requests import Request
 
 from workledger.container import Container
 from workledger.errors import StorageUnavailable, Unauthorized
+from workledger.mcp.subscriptions import Subscriptions
 from workledger.schemas.account import Principal
 from workledger.schemas.common import Actor
 
+log = logging.getLogger(__name__)
 DEFAULT_CLIENT = "mcp"
 # The client id of a bearer token that could not be checked: the database was away.
 UNVERIFIED = "workledger-unverified"
@@ -40,12 +47,13 @@ class Verified(AccessToken):
 
 @dataclass(frozen=True, slots=True)
 class Serving:
-    """What the server serves with (its lifespan context): the services, and who calls
-    act as: a fixed actor (stdio, in memory), or ``None`` for the account of each HTTP
-    request's bearer token, in the ledger of its URL."""
+    """What the server serves with (its lifespan context): the services, who calls act
+    as: a fixed actor (stdio, in memory), or ``None`` for the account of each HTTP
+    request's bearer token, in the ledger of its URL; and the resource subscriptions."""
 
     services: Container
     fixed: Actor | None
+    subscriptions: Subscriptions = field(default_factory=lambda: Subscriptions())
 
     async def actor(self, ctx: ToolContext | None = None) -> Actor:
         client = (client_name(ctx) if ctx is not None else None) or DEFAULT_CLIENT

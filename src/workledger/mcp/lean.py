@@ -29,7 +29,10 @@ DROPPED = frozenset({"title", "examples"})
 # Bounds a model seldom meets, which the server still checks (its error names the bound).
 BOUNDS = frozenset(
     {"maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems", "propertyNames"}
+    | {"uniqueItems"}
 )
+# Field descriptions the server's instructions and the tools' own descriptions already say.
+SAID_ELSEWHERE = frozenset({"the version you read"})
 
 
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -113,7 +116,7 @@ def _object(node: object) -> dict[str, Any]:
 
 
 def _is_page_limit(node: dict[str, Any]) -> bool:
-    """A page's ``limit`` (1 to 100) keeps its bounds: a model does ask for more."""
+    """A page's ``limit`` (1 to 100) keeps its maximum: a model does ask for more."""
     return node.get("maximum") == MAX_PAGE and node.get("type") == "integer"
 
 
@@ -172,22 +175,34 @@ def _noise_for_output(key: str, value: object) -> bool:
     fields, formats are annotations that JSON Schema does not check, and which fields
     are always there the module's docstring says once (a single record answers with all
     of them) rather than every record type's schema in every tool."""
-    return (key in ("description", "format") and isinstance(value, str)) or (
-        key == "required" and isinstance(value, list)
+    return (
+        (key in ("description", "format") and isinstance(value, str))
+        or (key == "required" and isinstance(value, list))
+        or key == "default"  # what an absent field means, the instructions say
+        or _says_nothing(key, value)
     )
+
+
+def _says_nothing(key: str, value: object) -> bool:
+    """What JSON Schema assumes anyway: any further property, items of any kind."""
+    return (key == "additionalProperties" and value is True) or (key == "items" and value == {})
 
 
 def _noise_for_input(node: dict[str, Any], key: str, value: object) -> bool:
     if key in BOUNDS:
-        return not _is_page_limit(node)
-    if key == "additionalProperties":
-        return value is False  # the server refuses unknown fields, naming them
+        return key != "maximum" or not _is_page_limit(node)
+    if key == "additionalProperties" and value is False:
+        return True  # the server refuses unknown fields, naming them
+    if _says_nothing(key, value):
+        return True
+    if key == "description":
+        return value in SAID_ELSEWHERE
     if key == "format":
         return bool(value == "uuid")  # a work item takes a short id too
     if key == "pattern":
         # A model passes next_cursor on unread; the instructions say what an id may be.
         return value in (CURSOR_PATTERN, WORK_ITEM_REF_PATTERN, NOT_BLANK_PATTERN)
     if key == "default":
-        # false, or an enum's usual value: what the name or the description implies
-        return value is False or isinstance(value, str)
+        # false, zero, or an enum's usual value: what the name or the description implies
+        return value is False or value == 0 or isinstance(value, str)
     return False

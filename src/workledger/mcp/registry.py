@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from workledger.errors import SettingsError
-from workledger.mcp.tools import conflict, deployment, enhancement, project, vendor, work_item
+from workledger.mcp.tools import (
+    conflict,
+    deployment,
+    enhancement,
+    history,
+    project,
+    vendor,
+    work_item,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(work_item.query_work_item, read_only=True, idempotent=True),
     ToolSpec(work_item.list_work_items, read_only=True, idempotent=True),
     ToolSpec(work_item.claim_work_item),
+    ToolSpec(history.get_work_item_history, read_only=True, idempotent=True),
+    ToolSpec(history.add_comment),
+    ToolSpec(history.list_comments, read_only=True, idempotent=True),
+    ToolSpec(history.get_changes, read_only=True, idempotent=True),
     ToolSpec(deployment.record_deployment, idempotent=True),
     ToolSpec(deployment.list_deployments, read_only=True, idempotent=True),
     ToolSpec(vendor.create_vendor),

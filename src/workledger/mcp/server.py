@@ -127,6 +127,7 @@ class WorkledgerMCP(MCPServer[Serving]):
         self.resource(
             "workledger://work-items/{id}", name="work_item", mime_type="application/json"
         )(work_item_json)
+        with_this.subscriptions.serve(self._lowlevel_server)  # told when those change
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
