@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from workledger.cli.history import comment, history
 from workledger.cli.runtime import acting, open_container, run_async
 from workledger.errors import who
 
@@ -57,17 +58,27 @@ async def list_items(as_json: bool, **filters: object) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 @run_async
 async def show(item_id: str, as_json: bool) -> None:
-    """Every field of one item, its dependencies with their state, and who changed it."""
+    """Every field of one item, its dependencies with their state, who changed it, and
+    its comments."""
+    from workledger.cli.history import all_comments, comment_lines
+
     async with open_container() as container:
         actor = await acting(container)
         item = await container.work_items.get(
-            actor=actor, item_id=_ref(item_id), include_deleted=True
+            actor=actor, item_id=ref(item_id), include_deleted=True
         )
         linked = await container.work_items.dependencies(actor=actor, item=item)
+        comments = await all_comments(container, actor, item.id)
     if as_json:
-        click.echo(item.model_dump_json(indent=2))
+        record = item.model_dump(mode="json")
+        record["comments"] = [said.model_dump(mode="json") for said in comments]
+        click.echo(json.dumps(record, indent=2))
         return
     _details(item, linked)
+    if comments:
+        click.echo("")
+        for line in comment_lines(comments):
+            click.echo(line)
 
 
 @items.command("add")
@@ -134,17 +145,21 @@ async def claim(item_id: str) -> None:
     """Take an item to work on it: its assignee becomes this command line's client name."""
     async with open_container() as container:
         actor = await acting(container)
-        current = await container.work_items.get(actor=actor, item_id=_ref(item_id))
+        current = await container.work_items.get(actor=actor, item_id=ref(item_id))
         claimed = await container.work_items.claim(
             actor=actor, item_id=current.id, version=current.version
         )
     click.echo(_line(claimed))
 
 
+items.add_command(history)
+items.add_command(comment)
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _ref(text: str) -> uuid.UUID | str:
+def ref(text: str) -> uuid.UUID | str:
     """An ID argument: an id or a short id, or a clear refusal."""
     from workledger.errors import ValidationError
     from workledger.schemas.work_item import item_ref
@@ -174,7 +189,7 @@ async def _update(
     """``fields`` applied to the item as it is now (its current version)."""
     from workledger.schemas.work_item import WorkItemUpdate
 
-    current = await container.work_items.get(actor=actor, item_id=_ref(item_id))
+    current = await container.work_items.get(actor=actor, item_id=ref(item_id))
     data = WorkItemUpdate.load({**fields, "version": current.version}, text=True)
     return await container.work_items.update(actor=actor, item_id=current.id, data=data)
 

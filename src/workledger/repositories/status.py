@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import null, select, union_all
+from sqlalchemy import func, null, select, union_all
 
 from workledger.models import (
+    Comment,
     Deployment,
     Enhancement,
     Vendor,
@@ -150,6 +151,20 @@ class StatusRepository(LedgerScopedRepository):
             if row.depends_on_id is not None:
                 edges.append(TreeEdge(row.id, row.depends_on_id, row.dependency_type))
         return items, edges
+
+    async def comment_counts(self) -> dict[uuid.UUID, int]:
+        """How many comments each live item has (items without any left out)."""
+        stmt = (
+            select(Comment.work_item_id, func.count())
+            .join(WorkItem, WorkItem.id == Comment.work_item_id)
+            .where(
+                Comment.ledger_id == self.ledger_id,
+                WorkItem.ledger_id == self.ledger_id,
+                WorkItem.deleted_at.is_(None),
+            )
+            .group_by(Comment.work_item_id)
+        )
+        return {item_id: int(n) for item_id, n in await self.session.execute(stmt)}
 
     async def deployments(self) -> list[DeploymentRow]:
         """Every deployment, newest first."""

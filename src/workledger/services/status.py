@@ -89,6 +89,8 @@ class StatusData:
     linked_vendors: dict[uuid.UUID, list[str]]
     linked_items: dict[uuid.UUID, list[LinkedItemRow]]
     enhancements: list[EnhancementRow]
+    # How many comments each live item has: only those with any.
+    comments: dict[uuid.UUID, int]
 
     @cached_property
     def waiting_on(self) -> dict[uuid.UUID, list[TreeRow]]:
@@ -141,6 +143,7 @@ class StatusService(Service):
             latest = history[:LATEST_DEPLOYMENTS]
             linked_vendors, linked_items = await repo.deployment_links([d.id for d in latest])
             enhancements = await repo.pending_enhancements()
+            comments = await repo.comment_counts()
         return StatusData(
             counts=_counts(vendors, tree, len(history), len(enhancements)),
             vendors=vendors,
@@ -151,6 +154,7 @@ class StatusService(Service):
             linked_vendors=linked_vendors,
             linked_items=linked_items,
             enhancements=enhancements,
+            comments=comments,
         )
 
     async def _render(self, actor: Actor) -> tuple[str, StatusCounts]:
@@ -170,6 +174,7 @@ class StatusService(Service):
             linked_items=data.linked_items,
             earlier_deployments=data.earlier_deployments,
             enhancements=data.enhancements,
+            comments=data.comments,
         )
         return body, data.counts
 

@@ -18,7 +18,9 @@ _WORK_ITEM = re.compile(
     # As short as it can be, but it may hold " · " too: the end of the line decides.
     r"(?: · assigned to (?P<assignee>.+?))?"
     # What it waits on follows from the dependencies' status: read past, not kept.
-    rf"(?: · waiting on {_SHORT_ID} \([a-z]+\)(?:, {_SHORT_ID} \([a-z]+\))*)?$"
+    rf"(?: · waiting on {_SHORT_ID} \([a-z]+\)(?:, {_SHORT_ID} \([a-z]+\))*)?"
+    # How many comments it has: comments are not imported, so read past too.
+    r"(?: · [1-9][0-9]* comments?)?$"
 )
 _DEPENDENCY_REF = re.compile(r"`(?P<short_id>[0-9a-f]{8})`(?P<blocks> \(blocks\))?")
 
