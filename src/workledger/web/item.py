@@ -1,9 +1,13 @@
-"""One work item's page, and its form: only the fields the person changed are sent, made
-against the version the page showed. A reader sees the form disabled; a change the
-ledger refuses them (403) is said on the page, never an error page."""
+"""One work item's page, and its forms: only the fields the person changed are sent, made
+against the version the page showed. A reader sees the forms disabled; a change the
+ledger refuses them (403) is said on the page, never an error page.
+
+The page also shows the item's comments (markdown, made safe by web/markdown.py), a form
+to add one and a button to delete one's own, and the item's history (web/history.py)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
@@ -11,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from workledger.container import Container
 from workledger.errors import (
+    FieldError,
     Forbidden,
     NotFound,
     ValidationError,
@@ -20,12 +25,17 @@ from workledger.errors import (
 from workledger.http.deps import AppContainer
 from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor, Priority
+from workledger.schemas.history import (
+    CommentCreate,
+)
 from workledger.schemas.work_item import ItemStatus, WorkItemRead, WorkItemUpdate
 from workledger.web.git_links import repository_links
-from workledger.web.render import base_of, read_form, render
+from workledger.web.history import comments_of, history_of
+from workledger.web.render import FOLLOWS_FEED, base_of, read_form, render
 from workledger.web.session import PageActor
 
-router = APIRouter(include_in_schema=False)
+# Every route of the page notes the feed's position: a form refused re-renders the page.
+router = APIRouter(include_in_schema=False, dependencies=[FOLLOWS_FEED])
 EDITABLE = ("status", "priority", "title", "assignee", "tags")
 
 
@@ -97,6 +107,97 @@ async def save_item(
     return RedirectResponse(f"{base}/items/{short_id(item.id)}?saved=1", status_code=303)
 
 
+@router.get("/items/{ref}/comments")
+async def comments_page(request: Request, ref: str) -> Response:
+    """The address a refused comment left in the browser: the item's comments."""
+    return RedirectResponse(f"{base_of(request)}/items/{ref}#comments", status_code=303)
+
+
+@router.post("/items/{ref}/comments")
+async def add_comment(
+    request: Request, container: AppContainer, actor: PageActor, ref: str
+) -> Response:
+    """Add the comment typed in the form; refused, the page again with why, and the text
+    kept."""
+    form = await read_form(request)
+    body = form.get("body", "").replace("\r\n", "\n")  # a textarea sends CRLF
+    try:
+        data = CommentCreate.load({"body": body})
+        comment = await container.comments.add(actor=actor, work_item_id=ref, body=data.body)
+    except WorkledgerError as exc:
+        return await _refused(request, container, actor, ref, exc, comment=body)
+    base = base_of(request)
+    return RedirectResponse(
+        f"{base}/items/{short_id(comment.work_item_id)}#comment-{comment.id}", status_code=303
+    )
+
+
+@router.post("/items/{ref}/comments/{comment_id}/delete")
+async def delete_comment(
+    request: Request, container: AppContainer, actor: PageActor, ref: str, comment_id: str
+) -> Response:
+    """Delete a comment, as it was when the page showed it (its author, or an owner)."""
+    form = await read_form(request)
+    version = form.get("version", "")
+    try:
+        try:
+            found = uuid.UUID(comment_id)
+        except ValueError:
+            raise NotFound("comment", comment_id) from None
+        await container.comments.delete(
+            actor=actor, comment_id=found, version=int(version) if version.isdigit() else None
+        )
+    except WorkledgerError as exc:
+        return await _refused(request, container, actor, ref, exc)
+    return RedirectResponse(f"{base_of(request)}/items/{ref}#comments", status_code=303)
+
+
+async def _refused(
+    request: Request,
+    container: Container,
+    actor: Actor,
+    ref: str,
+    exc: WorkledgerError,
+    *,
+    comment: str = "",
+) -> Response:
+    """The item's page again, saying beside its comments why a comment was refused."""
+    try:
+        item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
+    except (NotFound, ValidationError):
+        return await not_found(request, ref)
+    if isinstance(exc, ValidationError):
+        said = [_field_error(e) for e in exc.errors]
+    elif isinstance(exc, VersionConflict):
+        said = ["The comment was changed after the page showed it: nothing was deleted."]
+    elif isinstance(exc, NotFound) and exc.details.get("resource") == "work item":
+        said = ["A deleted item takes no comments."]
+    else:
+        said = [str(exc)]
+    return await _item(
+        request,
+        container,
+        actor,
+        item,
+        status_code=_STATUS.get(exc.code, 422),
+        comment=comment,
+        comment_errors=said,
+    )
+
+
+_STATUS = {
+    "forbidden": 403,
+    "not_found": 404,
+    "version_conflict": 409,
+    "storage_unavailable": 503,
+}
+
+
+def _field_error(error: FieldError) -> str:
+    name = "Comment" if error.field == "body" else error.field
+    return f"{name}: {error.message}"
+
+
 async def _item(
     request: Request,
     container: Container,
@@ -107,8 +208,12 @@ async def _item(
     sent: dict[str, str] | None = None,
     conflict: bool = False,
     errors: Sequence[object] | None = None,
+    comment: str = "",
+    comment_errors: Sequence[str] = (),
 ) -> Response:
     linked = await container.work_items.dependencies(actor=actor, item=item)
+    comments, more_comments = await comments_of(container, actor, item)
+    history = await history_of(container, actor, item)
     dependencies = [(edge, linked.get(edge.depends_on_id)) for edge in item.dependencies]
     shown = _form_values(item)
     return await render(
@@ -127,6 +232,17 @@ async def _item(
         may_change=actor.may("member"),
         statuses=list(ItemStatus),
         priorities=list(Priority),
+        page_url=f"{base_of(request)}/items/{short_id(item.id)}",
+        comments=comments,
+        more_comments=more_comments,
+        deletable={
+            c.id
+            for c in comments or []
+            if actor.may("member") and (c.author_account == actor.account or actor.may("owner"))
+        },
+        comment=comment,
+        comment_errors=comment_errors,
+        history=history,
     )
 
 

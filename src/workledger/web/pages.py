@@ -6,32 +6,35 @@ theirs under /ledgers/{ledger}/ (install serves each page router at both). The i
 is web/item.py, the members page web/members.py, what every page shares web/render.py.
 
 Pages are plain HTML forms and links, and read well without JavaScript; htmx only keeps
-them current: a change signal over server-sent events (GET /changes) makes each live
-region fetch its page again and morph into it, leaving a form the person is filling in
-alone."""
+them current: their ledger's change feed over server-sent events (GET /changes) makes
+each live region fetch its page again and morph into it, leaving a form the person is
+filling in alone."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
+from typing import Annotated, cast
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sse_starlette import EventSourceResponse
 from starlette.staticfiles import StaticFiles
 
 from workledger.container import Container
-from workledger.errors import Unauthorized, ValidationError
+from workledger.errors import StorageUnavailable, Unauthorized, ValidationError
 from workledger.http.deps import AppContainer
 from workledger.http.rate_limit import RateLimited, limiter_of
 from workledger.repositories.status import TreeRow
 from workledger.schemas.common import Actor
+from workledger.schemas.history import EventRead
 from workledger.schemas.item_type import ItemType
 from workledger.schemas.work_item import ItemStatus, WorkItemListQuery, WorkItemSummary
 from workledger.web import item, members, session
 from workledger.web.git_links import repository_links
-from workledger.web.render import LEDGER_PREFIX, ledger_base, read_form, render
+from workledger.web.render import FOLLOWS_FEED, LEDGER_PREFIX, ledger_base, read_form, render
 from workledger.web.session import PageActor
 
 # The sign-in form and the ledger select: the person's, not a ledger's.
@@ -100,7 +103,7 @@ async def sign_out(request: Request) -> Response:
 # --- overview ------------------------------------------------------------------------------
 
 
-@ledger_router.get("/")
+@ledger_router.get("/", dependencies=[FOLLOWS_FEED])
 async def overview(request: Request, container: AppContainer, actor: PageActor) -> Response:
     data = await container.status.data(actor=actor)
     ready = await _list(container, actor, {"ready": True, "limit": READY_ON_OVERVIEW})
@@ -154,7 +157,7 @@ async def _list(
     return list(page.items)
 
 
-@ledger_router.get("/items")
+@ledger_router.get("/items", dependencies=[FOLLOWS_FEED])
 async def work_items(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """The tree of every live item; with filters, the items that match, in a table."""
     filters = _filters(request)
@@ -184,7 +187,7 @@ async def work_items(request: Request, container: AppContainer, actor: PageActor
     return await page(items=found.items, total=found.total_count)
 
 
-@ledger_router.get("/board")
+@ledger_router.get("/board", dependencies=[FOLLOWS_FEED])
 async def board(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """Every live item in a column by status."""
     data = await container.status.data(actor=actor)
@@ -194,7 +197,7 @@ async def board(request: Request, container: AppContainer, actor: PageActor) -> 
     return await render(request, "board.html", columns=columns, waiting_on=data.waiting_on)
 
 
-@ledger_router.get("/ready")
+@ledger_router.get("/ready", dependencies=[FOLLOWS_FEED])
 async def ready(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """What is ready to work on, best first."""
     page = await container.work_items.list(
@@ -208,17 +211,44 @@ async def ready(request: Request, container: AppContainer, actor: PageActor) -> 
 
 @ledger_router.get("/changes")
 async def changes(
-    request: Request, container: AppContainer, actor: PageActor, since: str | None = None
+    request: Request,
+    container: AppContainer,
+    actor: PageActor,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    since: str | None = None,
 ) -> Response:
-    """Server-sent events: ``ledger-change`` whenever the database commits a change, and
-    at once if it did since the page was made (its token, ``since``)."""
-    hub = container.page_changes
+    """Server-sent events: ``ledger-change`` (its ``id`` the event's ``seq``) for each
+    change to the page's ledger after ``after``, the feed position the page was made at,
+    or after ``Last-Event-ID`` when the browser reconnects. While the database is away
+    the feed cannot be read: the stream then says "changed" once and goes on with the
+    database's any-commit signal. A page made without a position (``since``: the
+    database's change token then) has that signal alone."""
+    resumed = _last_event_id(request)
+    if after is not None and resumed is not None:
+        after = max(after, resumed)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
-        async for generation in hub.listen(since=since):
-            yield {"event": "ledger-change", "data": str(generation)}
+        if after is not None:
+            feed = container.history.follow(actor=actor, after=after, wake=container.page_changes)
+            try:
+                async with contextlib.aclosing(cast(AsyncGenerator[EventRead, None], feed)):
+                    async for event in feed:
+                        seq = str(event.seq)
+                        yield {"event": "ledger-change", "id": seq, "data": seq}
+            except StorageUnavailable:  # what committed meanwhile is unknown: refresh
+                yield {"event": "ledger-change", "data": "feed unavailable"}
+        signal = container.page_changes.listen(since=None if after is not None else since)
+        async with contextlib.aclosing(cast(AsyncGenerator[int, None], signal)):
+            async for generation in signal:
+                yield {"event": "ledger-change", "data": str(generation)}
 
     return EventSourceResponse(stream(), ping=15)
+
+
+def _last_event_id(request: Request) -> int | None:
+    """The last ``seq`` a reconnecting browser saw, if it says one."""
+    sent = request.headers.get("last-event-id", "")
+    return int(sent) if sent.isascii() and sent.isdigit() and len(sent) < 17 else None
 
 
 # --- the ledger select ----------------------------------------------------------------------

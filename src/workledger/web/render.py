@@ -3,25 +3,33 @@ content (the navigation, the person's ledgers, the ledger the page acts on).
 
 A page under ``/ledgers/{ledger}/…`` acts on that ledger, and every link it renders stays
 inside it: templates build their URLs on ``base``, the ledger's prefix ("" for the
-unprefixed pages, which act on the default ledger)."""
+unprefixed pages, which act on the default ledger).
+
+A page that follows its ledger's change feed notes the feed's position (``seq``) before it
+reads anything (``FOLLOWS_FEED``): its change stream resumes after it, so a change made
+while the page was being made is told at once, and only its own ledger's changes are."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote
+import contextlib
+from urllib.parse import parse_qsl, quote, urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
 from workledger.container import Container
-from workledger.errors import WorkledgerError, who
+from workledger.errors import StorageUnavailable, WorkledgerError, who
 from workledger.fallback.provenance import fallback_notice, served_now
+from workledger.http.deps import AppContainer
 from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor, Role
 from workledger.schemas.ledger import LedgerRead
 from workledger.services.status import supported_formats
 from workledger.web import session
+from workledger.web.markdown import to_html
+from workledger.web.session import PageActor
 
 LEDGER_PREFIX = "/ledgers/{ledger}"
 
@@ -36,6 +44,7 @@ templates = Jinja2Templates(
 )
 templates.env.filters["short_id"] = short_id
 templates.env.filters["supported"] = supported_formats
+templates.env.filters["markdown"] = to_html
 templates.env.globals["who"] = who
 
 
@@ -78,6 +87,31 @@ def local_path(request: Request) -> str:
     return path or "/"
 
 
+async def _note_seq(request: Request, container: AppContainer, actor: PageActor) -> None:
+    """The ledger's change feed position as the page starts reading. None for a live
+    region's refresh (its stream is the page's) and while the database is away (the feed
+    is kept there only): the page then follows any commit, from its ``since`` token."""
+    request.state.seq = None
+    served = served_now()
+    if request.headers.get("hx-request") or (served is not None and served.fallback):
+        return
+    with contextlib.suppress(StorageUnavailable):
+        request.state.seq = await container.history.last_seq(actor=actor)
+
+
+# A page route's dependency: the page's change stream follows its ledger's feed.
+FOLLOWS_FEED = Depends(_note_seq)
+
+
+def _stream(request: Request) -> str:
+    """The page's change stream: after the feed position it was made at, else (not
+    known) since the database's change token it was made at."""
+    seq = getattr(request.state, "seq", None)
+    since = getattr(request.state, "since", None)
+    query = {"after": str(seq)} if seq is not None else {"since": since} if since else {}
+    return f"{base_of(request)}/changes" + (f"?{urlencode(query)}" if query else "")
+
+
 async def _ledgers(request: Request) -> list[LedgerRead]:
     """The signed-in person's ledgers, for the navigation's ledger select. Not for a
     live region's refresh (its navigation is not swapped), and never an error: during an
@@ -104,7 +138,6 @@ async def render(
     request: Request, name: str, *, status_code: int = 200, **context: object
 ) -> Response:
     ledgers = await _ledgers(request)
-    since = getattr(request.state, "since", None)
     served = served_now()
     outage = fallback_notice(served) if served is not None and served.fallback else None
     context = {
@@ -114,7 +147,7 @@ async def render(
         "base": base_of(request),
         "actor": getattr(request.state, "actor", None),
         "ledgers": ledgers,
-        "since": since,
+        "stream": _stream(request),
         "outage": outage,
     } | context
     response = templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,137 @@
+"""What an item's page shows of its comments and its history: the comments in pages,
+and the history grouped for reading, one group per person (and client) and minute,
+oldest first, each value cut short."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from workledger.container import Container
+from workledger.errors import NotFound, StorageUnavailable, who
+from workledger.fallback.provenance import served_now
+from workledger.schemas.common import Actor
+from workledger.schemas.history import CommentListQuery, CommentRead, EventRead, HistoryQuery
+from workledger.schemas.work_item import WorkItemRead
+
+# What the page reads of the history and of the comments: pages of 100, ten at most.
+PAGE = 100
+PAGES = 10
+# A value in the history is cut to this many characters.
+SHORT = 60
+ACTIONS = {
+    "create": "created the item",
+    "update": "changed",
+    "claim": "claimed it",
+    "release": "released it",
+    "claim_expired": "claim expired",
+    "delete": "deleted it",
+    "restore": "restored it",
+    "archive": "archived it",
+    "unarchive": "restored it from the archive",
+    "comment": "commented",
+    "comment_edited": "edited a comment",
+    "comment_deleted": "deleted a comment",
+    "work_log": "logged work",
+}
+
+
+async def comments_of(
+    container: Container, actor: Actor, item: WorkItemRead
+) -> tuple[list[CommentRead] | None, bool]:
+    """The item's comments, oldest first, and whether there are more than the page shows.
+    None: they cannot be read now (the database away, and no copy that has them)."""
+    found: list[CommentRead] = []
+    cursor: str | None = None
+    try:
+        for _ in range(PAGES):
+            query = CommentListQuery.load({"limit": PAGE} | ({"cursor": cursor} if cursor else {}))
+            page = await container.comments.list(actor=actor, work_item_id=item.id, query=query)
+            found.extend(page.items)
+            if not page.has_more:
+                return found, False
+            cursor = page.next_cursor
+    except StorageUnavailable:
+        return None, False
+    return found, True
+
+
+@dataclass(frozen=True)
+class Changed:
+    """One field of an event: its value before (None: it had none) and after."""
+
+    name: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    action: str
+    changes: list[Changed]
+
+
+@dataclass
+class Group:
+    """What one person did through one client within one minute."""
+
+    at: datetime
+    who: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class History:
+    groups: list[Group]
+    total: int
+    shown: int
+    # The history is read from the database only: None while it is away.
+    available: bool = True
+
+
+async def history_of(container: Container, actor: Actor, item: WorkItemRead) -> History:
+    """The item's events, oldest first, in groups (the first ``PAGE * PAGES``)."""
+    served = served_now()
+    if served is not None and served.fallback:  # no waiting on a database away
+        return History([], 0, 0, available=False)
+    events: list[EventRead] = []
+    total = 0
+    cursor: str | None = None
+    try:
+        for _ in range(PAGES):
+            query = HistoryQuery.load({"limit": PAGE} | ({"cursor": cursor} if cursor else {}))
+            page = await container.history.of_work_item(actor=actor, item_id=item.id, query=query)
+            events.extend(page.items)
+            total = page.total_count
+            if not page.has_more:
+                break
+            cursor = page.next_cursor
+    except (StorageUnavailable, NotFound):
+        return History([], 0, 0, available=False)
+    groups: list[Group] = []
+    for event in events:
+        minute = event.at.replace(second=0, microsecond=0)
+        by = who(event.actor.client, event.actor.account)
+        if not groups or (groups[-1].at, groups[-1].who) != (minute, by):
+            groups.append(Group(minute, by))
+        changes = [
+            Changed(name.replace("_", " "), _short(old), _short(new))
+            for name, (old, new) in event.changes.items()
+        ]
+        groups[-1].entries.append(Entry(ACTIONS.get(event.action, event.action), changes))
+    return History(groups, total, len(events))
+
+
+def _short(value: Any) -> str | None:
+    """A value of the history as a short line of text (a comment: its body)."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "body" in value:
+        value = value["body"]
+    if isinstance(value, list):
+        value = ", ".join(_short(v) or "none" for v in value)
+    elif isinstance(value, dict):
+        value = ", ".join(f"{k}: {_short(v) or 'none'}" for k, v in value.items())
+    text = " ".join(str(value).split()) or "none"
+    return text if len(text) <= SHORT else text[: SHORT - 1].rstrip() + "…"
