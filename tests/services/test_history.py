@@ -514,3 +514,33 @@ async def test_ledgers_number_their_events_apart_and_see_only_their_own(
     assert [e.seq for e in mine] == [1, 2]
     assert [e.seq for e in theirs] == [1]
     assert [e.changes["title"][1] for e in theirs] == ["Theirs"]
+
+
+async def test_a_write_undone_inside_a_larger_transaction_takes_its_event_back(
+    container: Container, actor: Actor
+) -> None:
+    """A write that joins a larger transaction runs in a savepoint: undone, its event goes
+    with it, and the events that stay are numbered without a gap."""
+
+    class Undone(Exception):
+        pass
+
+    async with container.db.transaction():
+        kept = await _task(container, actor, "Kept")
+        with pytest.raises(Undone):
+            async with container.db.transaction():
+                await container.work_items.update(
+                    actor=actor,
+                    item_id=kept.id,
+                    data=WorkItemUpdate.load({"version": 1, "title": "Undone"}),
+                )
+                raise Undone
+        await _task(container, actor, "Also kept")
+
+    events = await _events(container, actor, 0)
+    assert [(e.seq, e.action, e.changes["title"][1]) for e in events] == [
+        (1, "create", "Kept"),
+        (2, "create", "Also kept"),
+    ]
+    current = await container.work_items.get(actor=actor, item_id=kept.id)
+    assert (current.title, current.version) == ("Kept", 1)

@@ -22,12 +22,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, event, insert, inspect
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from workledger.db.types import utcnow
 from workledger.models import (
@@ -39,6 +38,7 @@ from workledger.models import (
     Vendor,
     WorkItem,
 )
+from workledger.repositories.pending_events import Pending, Unsaved, plain
 
 # Columns that are bookkeeping, not what a person changed.
 _BOOKKEEPING = frozenset(
@@ -89,79 +89,12 @@ TRACKED: dict[type[Any], Tracked] = {
     ProjectConfiguration: Tracked("configuration"),
 }
 EVENTS = cast(Table, Event.__table__)
-RECORD_TYPES = ("work_item", "vendor", "deployment", "enhancement", "configuration")
 
 
-def plain(value: Any) -> Any:
-    """A value as JSON holds it."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
-@dataclass
-class Pending:
-    """A record's event in this transaction, before the ledger numbers it. A record
-    changed by several flushes of one transaction has one event: the changes merged."""
-
-    ledger_id: uuid.UUID
-    record_type: str
-    record_id: uuid.UUID
-    version: int
-    action: str
-    changes: dict[str, list[Any]]
-    actor_client: str
-    actor_account: str | None
-    at: datetime
-
-    def row(self, seq: int) -> dict[str, Any]:
-        return {**self.__dict__, "seq": seq}
-
-    def merge(self, action: str | None, changes: Mapping[str, list[Any]]) -> None:
-        """More of the same transaction's change: the first old value and the last new."""
-        for name, (old, new) in changes.items():
-            before = self.changes[name][0] if name in self.changes else old
-            self.changes[name] = [before, new]
-        if action not in (None, "update") and self.action == "update":
-            self.action = action
-
-
-Key = tuple[str, uuid.UUID]
-
-
-@dataclass
-class _Unsaved:
-    """A session's events not yet written, and what its services said of records whose
-    change the ORM has not flushed yet."""
-
-    events: dict[Key, Pending] = field(default_factory=dict)
-    notes: dict[Key, tuple[str | None, dict[str, list[Any]]]] = field(default_factory=dict)
-
-    def add(self, pending: Pending) -> None:
-        key = (pending.record_type, pending.record_id)
-        action, noted = self.notes.pop(key, (None, {}))
-        known = self.events.get(key)
-        if known is None:
-            self.events[key] = pending
-            pending.merge(action, noted)
-            return
-        known.merge(pending.action, pending.changes)
-        known.merge(action, noted)
-        known.version = max(known.version, pending.version)
-
-
-def _unsaved(session: Session) -> _Unsaved:
+def _unsaved(session: Session) -> Unsaved:
     found = session.info.get("history")
     if found is None:
-        found = session.info["history"] = _Unsaved()
+        found = session.info["history"] = Unsaved()
     return found
 
 
@@ -190,12 +123,7 @@ def note(
         return
     key = (TRACKED[model].record_type, record_id)
     shown = {k: [plain(old), plain(new)] for k, (old, new) in changes.items() if old != new}
-    unsaved = _unsaved(sync)
-    if key in unsaved.events:
-        unsaved.events[key].merge(action, shown)
-        return
-    was_action, was_changes = unsaved.notes.get(key, (None, {}))
-    unsaved.notes[key] = (action or was_action, {**was_changes, **shown})
+    _unsaved(sync).note(key, action, shown)
 
 
 def record(
@@ -336,8 +264,8 @@ def _after_flush(session: Session, _: UOWTransaction) -> None:
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     """Number the transaction's events from their ledgers' counters and write them."""
-    if not _keeps_history(session):
-        return
+    if not _keeps_history(session) or session.in_nested_transaction():
+        return  # a savepoint's events are numbered with its transaction's, at its commit
     session.flush()  # the last changes, whose events come at the flush
     unsaved = session.info.get("history")
     if unsaved is None or not unsaved.events:
@@ -358,6 +286,19 @@ def _before_commit(session: Session) -> None:
         session.execute(insert(EVENTS), [e.row(first + n) for n, e in enumerate(events)])
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop("history", None)
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_began(session: Session, transaction: SessionTransaction) -> None:
+    """Mark where a savepoint's events begin."""
+    if transaction.nested and _keeps_history(session):
+        marks = session.info.setdefault("history_marks", {})
+        marks[id(transaction)] = len(_unsaved(session).undo)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A savepoint rolled back takes its events with it; a whole transaction, all."""
+    mark = session.info.get("history_marks", {}).pop(id(previous_transaction), None)
+    if previous_transaction.nested and mark is not None:
+        _unsaved(session).undo_to(mark)
+    elif not previous_transaction.nested:
+        session.info.pop("history", None)

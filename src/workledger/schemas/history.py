@@ -19,24 +19,6 @@ from workledger.schemas.common import (
 )
 from workledger.schemas.strict import QueryModel, StrictModel
 
-# What an event's ``action`` may be, by record: work items have them all.
-ACTIONS = (
-    "create",
-    "update",
-    "claim",
-    "release",
-    "claim_expired",
-    "delete",
-    "restore",
-    "archive",
-    "unarchive",
-    "comment",
-    "comment_edited",
-    "comment_deleted",
-    "work_log",
-)
-# Actions that say something about a record without changing its fields.
-REMARKS = frozenset({"comment", "comment_edited", "comment_deleted", "work_log"})
 FEED_MAX = 1000
 Seq = Annotated[int, Field(ge=0, le=2**53)]
 
