@@ -5,7 +5,9 @@ Events are kept in the database only: while it is away these answer
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 from workledger.errors import NotFound
 from workledger.models import Event
@@ -91,9 +93,17 @@ class HistoryService(Service):
         seen = after
         async with wake.subscribe() as subscription:
             while True:
-                page = await self.changes(actor=actor, after=seen, limit=FEED_MAX)
+                page = await _uncancelled(self.changes(actor=actor, after=seen, limit=FEED_MAX))
                 for event in page.items:
                     yield event
                 seen = page.next_after
                 if not page.has_more:
                     await subscription.wait(at_most=FOLLOW_RECHECK_SECONDS)
+
+
+async def _uncancelled(read: Coroutine[Any, Any, ChangesPage]) -> ChangesPage:
+    """``read``, left to finish if the follower is stopped meanwhile (its client went):
+    cancelled inside the driver, a read can leave its connection to nobody."""
+    task = asyncio.ensure_future(read)
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return await asyncio.shield(task)

@@ -209,6 +209,10 @@ async def ready(request: Request, container: AppContainer, actor: PageActor) -> 
 # --- live ----------------------------------------------------------------------------------
 
 
+# While the feed cannot be read, how long a page's stream waits before it tries again.
+FEED_RETRY_SECONDS = 2.0
+
+
 @ledger_router.get("/changes")
 async def changes(
     request: Request,
@@ -220,24 +224,29 @@ async def changes(
     """Server-sent events: ``ledger-change`` (its ``id`` the event's ``seq``) for each
     change to the page's ledger after ``after``, the feed position the page was made at,
     or after ``Last-Event-ID`` when the browser reconnects. While the database is away
-    the feed cannot be read: the stream then says "changed" once and goes on with the
-    database's any-commit signal. A page made without a position (``since``: the
-    database's change token then) has that signal alone."""
+    the feed cannot be read: the stream then says "changed", and again at each commit the
+    database signals, trying the feed again every few seconds. A page made without a
+    position (``since``: the database's change token then) has that signal alone."""
     resumed = _last_event_id(request)
     if after is not None and resumed is not None:
         after = max(after, resumed)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
-        if after is not None:
-            feed = container.history.follow(actor=actor, after=after, wake=container.page_changes)
+        seen = after
+        while seen is not None:
+            feed = container.history.follow(actor=actor, after=seen, wake=container.page_changes)
             try:
                 async with contextlib.aclosing(cast(AsyncGenerator[EventRead, None], feed)):
                     async for event in feed:
-                        seq = str(event.seq)
-                        yield {"event": "ledger-change", "id": seq, "data": seq}
+                        seen = event.seq
+                        yield {"event": "ledger-change", "id": str(seen), "data": str(seen)}
             except StorageUnavailable:  # what committed meanwhile is unknown: refresh
                 yield {"event": "ledger-change", "data": "feed unavailable"}
-        signal = container.page_changes.listen(since=None if after is not None else since)
+                # Then each commit the database signals, until the feed answers again.
+                async with container.page_changes.subscribe() as committed:
+                    if await committed.wait(at_most=FEED_RETRY_SECONDS):
+                        yield {"event": "ledger-change", "data": "changed"}
+        signal = container.page_changes.listen(since=since)
         async with contextlib.aclosing(cast(AsyncGenerator[int, None], signal)):
             async for generation in signal:
                 yield {"event": "ledger-change", "data": str(generation)}
