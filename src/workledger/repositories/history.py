@@ -18,6 +18,7 @@ replay makes them on the database, through the same services."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -25,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, inspect
+from sqlalchemy import Insert, Table, event, insert, inspect
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
+from workledger.db.dialect import Dialect
 from workledger.db.types import utcnow
 from workledger.models import (
     Deployment,
@@ -275,15 +277,23 @@ def _before_commit(session: Session) -> None:
         by_ledger[pending.ledger_id].append(pending)
     unsaved.events.clear()
     unsaved.notes.clear()
-    dialect = session.info["dialect"]
+    unsaved.undo.clear()
+    take = _taking(session.info["dialect"])
+    connection = session.connection()  # Core statements: none of the ORM's bulk machinery
+    for ledger_id, events in sorted(by_ledger.items(), key=lambda pair: str(pair[0])):
+        last = connection.execute(take, {"ledger_id": ledger_id, "seq": len(events)}).scalar_one()
+        first = last - len(events) + 1
+        connection.execute(insert(EVENTS), [e.row(first + n) for n, e in enumerate(events)])
+
+
+@functools.cache
+def _taking(dialect: Dialect) -> Insert:
+    """Raise a ledger's counter by ``seq`` (made on first use) and answer the last number
+    given out: one statement, built once per dialect."""
     counter = cast(Table, EventCounter.__table__)
-    take = dialect.upsert(
+    return dialect.upsert(
         counter, columns=["ledger_id", "seq"], conflict=["ledger_id"], increment="seq"
     ).returning(counter.c.seq)
-    for ledger_id, events in sorted(by_ledger.items(), key=lambda pair: str(pair[0])):
-        last = session.execute(take, {"ledger_id": ledger_id, "seq": len(events)}).scalar_one()
-        first = last - len(events) + 1
-        session.execute(insert(EVENTS), [e.row(first + n) for n, e in enumerate(events)])
 
 
 @event.listens_for(Session, "after_transaction_create")
