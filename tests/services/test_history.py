@@ -525,16 +525,19 @@ async def test_a_write_undone_inside_a_larger_transaction_takes_its_event_back(
     class Undone(Exception):
         pass
 
+    async def changed_then_undone(item_id: Any) -> None:
+        async with container.db.transaction():  # joins the one around it, in a savepoint
+            await container.work_items.update(
+                actor=actor,
+                item_id=item_id,
+                data=WorkItemUpdate.load({"version": 1, "title": "Undone"}),
+            )
+            raise Undone
+
     async with container.db.transaction():
         kept = await _task(container, actor, "Kept")
         with pytest.raises(Undone):
-            async with container.db.transaction():
-                await container.work_items.update(
-                    actor=actor,
-                    item_id=kept.id,
-                    data=WorkItemUpdate.load({"version": 1, "title": "Undone"}),
-                )
-                raise Undone
+            await changed_then_undone(kept.id)
         await _task(container, actor, "Also kept")
 
     events = await _events(container, actor, 0)
