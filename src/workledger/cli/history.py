@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,18 +14,12 @@ import click
 from workledger.cli.runtime import acting, open_container, run_async
 
 if TYPE_CHECKING:
-    import uuid
-
-    from workledger.container import Container
-    from workledger.schemas.common import Actor
     from workledger.schemas.history import CommentRead, EventRead
 
 # A value longer than this is shortened (with …) in a history line.
 SHOWN_VALUE = 60
 # The fields a history line names first; the others follow in alphabetical order.
 FIRST_FIELDS = ("title", "item_type", "status", "priority", "assignee")
-# Pages are read whole, this many records at a time.
-PAGE = 100
 
 
 @click.command("history")
@@ -39,7 +32,7 @@ async def history(item_id: str, as_json: bool) -> None:
 
     async with open_container() as container:
         actor = await acting(container)
-        events = await _all_events(container, actor, ref(item_id))
+        events = (await container.history.all_of_work_item(actor=actor, item_id=ref(item_id))).items
     if as_json:
         click.echo(json.dumps([event.model_dump(mode="json") for event in events], indent=2))
         return
@@ -71,59 +64,23 @@ async def comment(item_id: str, text: str) -> None:
     click.echo(str(made.id))
 
 
-async def _all_events(
-    container: Container, actor: Actor, item_id: uuid.UUID | str
-) -> list[EventRead]:
-    from workledger.schemas.history import HistoryQuery
-
-    events: list[EventRead] = []
-    cursor: str | None = None
-    while True:
-        query = HistoryQuery.load({"limit": PAGE, "cursor": cursor})
-        page = await container.history.of_work_item(actor=actor, item_id=item_id, query=query)
-        events.extend(page.items)
-        if not page.has_more or page.next_cursor is None:
-            return events
-        cursor = page.next_cursor
-
-
-async def all_comments(container: Container, actor: Actor, item_id: uuid.UUID) -> list[CommentRead]:
-    """Every comment on the item, oldest first (every page)."""
-    from workledger.schemas.history import CommentListQuery
-
-    comments: list[CommentRead] = []
-    cursor: str | None = None
-    while True:
-        query = CommentListQuery.load({"limit": PAGE, "cursor": cursor})
-        page = await container.comments.list(actor=actor, work_item_id=item_id, query=query)
-        comments.extend(page.items)
-        if not page.has_more or page.next_cursor is None:
-            return comments
-        cursor = page.next_cursor
-
-
 # --- what a person reads -------------------------------------------------------------------
 
 
 def history_lines(events: Sequence[EventRead]) -> Iterator[str]:
     """A heading per run of events by one person and client in one minute (UTC), then a
     line per event: its action and what it changed."""
-    from workledger.errors import who
+    from workledger.schemas.history import grouped
 
     if not events:
         yield "no history"
         return
-
-    def by(event: EventRead) -> tuple[str, str, str | None]:
-        return (f"{event.at:%Y-%m-%d %H:%M} UTC", event.actor.client, event.actor.account)
-
-    for number, ((minute, client, account), run) in enumerate(groupby(events, key=by)):
+    for number, group in enumerate(grouped(events)):
         if number:
             yield ""
-        yield f"{minute}  {who(client, account)}"
-        for event in run:
-            changed = _changes(event)
-            yield f"  {event.action}  {changed}".rstrip()
+        yield f"{group.minute:%Y-%m-%d %H:%M} UTC  {group.who}"
+        for event in group.events:
+            yield f"  {event.action}  {_changes(event)}".rstrip()
 
 
 def _changes(event: EventRead) -> str:

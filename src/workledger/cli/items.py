@@ -60,7 +60,7 @@ async def list_items(as_json: bool, **filters: object) -> None:
 async def show(item_id: str, as_json: bool) -> None:
     """Every field of one item, its dependencies with their state, who changed it, and
     its comments."""
-    from workledger.cli.history import all_comments, comment_lines
+    from workledger.cli.history import comment_lines
 
     async with open_container() as container:
         actor = await acting(container)
@@ -68,7 +68,7 @@ async def show(item_id: str, as_json: bool) -> None:
             actor=actor, item_id=ref(item_id), include_deleted=True
         )
         linked = await container.work_items.dependencies(actor=actor, item=item)
-        comments = await all_comments(container, actor, item.id)
+        comments = (await container.comments.all(actor=actor, work_item_id=item.id)).items
     if as_json:
         record = item.model_dump(mode="json")
         record["comments"] = [said.model_dump(mode="json") for said in comments]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
 from workledger.models import Comment
-from workledger.repositories.base import LedgerScopedRepository, chunks
+from workledger.repositories.base import LedgerScopedRepository
 from workledger.repositories.paging import Keyset, as_datetime, as_uuid
 
 OLDEST_FIRST = Keyset(
@@ -27,27 +26,16 @@ class CommentRepository(LedgerScopedRepository):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def of_item(
-        self, work_item_id: uuid.UUID, *, cursor: str | None, limit: int
+        self, work_item_id: uuid.UUID, *, cursor: str | None, limit: int | None
     ) -> tuple[list[Comment], int]:
-        """A page of the item's comments, oldest first, and how many it has."""
+        """A page of the item's comments, oldest first (``limit`` None: all of them), and
+        how many it has."""
         where = [Comment.ledger_id == self.ledger_id, Comment.work_item_id == work_item_id]
         total = (await self.session.execute(select(func.count()).where(*where))).scalar_one()
         stmt = OLDEST_FIRST.order(select(Comment).where(*where)).limit(limit)
         if cursor is not None:
             stmt = OLDEST_FIRST.after(stmt, cursor)
         return list((await self.session.execute(stmt)).scalars()), int(total)
-
-    async def counts(self, work_item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """How many comments each item has (items without any left out)."""
-        found: dict[uuid.UUID, int] = {}
-        for chunk in chunks(work_item_ids):
-            stmt = (
-                select(Comment.work_item_id, func.count())
-                .where(Comment.ledger_id == self.ledger_id, Comment.work_item_id.in_(chunk))
-                .group_by(Comment.work_item_id)
-            )
-            found.update({item: int(n) for item, n in await self.session.execute(stmt)})
-        return found
 
     def add(self, comment: Comment) -> None:
         self.session.add(comment)

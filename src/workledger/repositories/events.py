@@ -23,10 +23,11 @@ class EventRepository(LedgerScopedRepository):
         *,
         after_version: int | None,
         after_seq: int,
-        limit: int,
+        limit: int | None,
     ) -> tuple[list[Event], int]:
-        """A page of the record's events, oldest first, and how many there are in all
-        (after ``after_version``: what happened once it had reached that version)."""
+        """A page of the record's events, oldest first (``limit`` None: all of them), and
+        how many there are in all (after ``after_version``: what happened once it had
+        reached that version)."""
         where = [Event.ledger_id == self.ledger_id, Event.record_id == record_id]
         if after_version is not None:
             reached = (

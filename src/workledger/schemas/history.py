@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from itertools import groupby
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from workledger.errors import who
 from workledger.schemas.common import (
     INT32_MAX,
     Cursor,
@@ -39,6 +42,29 @@ class EventRead(ReadModel):
     changes: dict[str, list[Any]]
     actor: EventActor
     at: datetime
+
+
+class EventGroup(NamedTuple):
+    """What one person did through one client within one minute (UTC)."""
+
+    minute: datetime
+    client: str
+    account: str | None
+    events: list[EventRead]
+
+    @property
+    def who(self) -> str:
+        return who(self.client, self.account)
+
+
+def grouped(events: Iterable[EventRead]) -> list[EventGroup]:
+    """A history as people read it: each run of events by one person, through one client,
+    within one minute, together (events are grouped when read, never when written)."""
+
+    def by(event: EventRead) -> tuple[datetime, str, str | None]:
+        return event.at.replace(second=0, microsecond=0), event.actor.client, event.actor.account
+
+    return [EventGroup(*key, list(run)) for key, run in groupby(events, key=by)]
 
 
 class HistoryQuery(QueryModel):

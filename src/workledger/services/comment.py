@@ -4,7 +4,6 @@ edit and deletion of one, is an event in the item's history."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from workledger.db.types import utcnow
@@ -70,17 +69,30 @@ class CommentService(Service):
     async def list(
         self, *, actor: Actor, work_item_id: ItemRef, query: CommentListQuery
     ) -> Page[CommentRead]:
-        """The item's comments, oldest first (a deleted item's too, while it can be read)."""
+        """A page of the item's comments, oldest first (a deleted item's too, while it can
+        be read)."""
+        return await self._of_item(actor, work_item_id, cursor=query.cursor, limit=query.limit)
+
+    async def all(
+        self, *, actor: Actor, work_item_id: ItemRef, at_most: int | None = None
+    ) -> Page[CommentRead]:
+        """The item's comments in one read (the first ``at_most``, if given), for a person
+        who reads them on one page."""
+        return await self._of_item(actor, work_item_id, cursor=None, limit=at_most)
+
+    async def _of_item(
+        self, actor: Actor, work_item_id: ItemRef, *, cursor: str | None, limit: int | None
+    ) -> Page[CommentRead]:
         async with self.db.transaction(write=False) as session:
             items = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await items.resolve([work_item_id], field="work_item_id")
             if await items.get(found, include_deleted=True) is None:
                 raise NotFound("work item", work_item_id, field="work_item_id")
             comments, total = await CommentRepository(session, ledger_id=actor.ledger_id).of_item(
-                found, cursor=query.cursor, limit=query.limit + 1
+                found, cursor=cursor, limit=None if limit is None else limit + 1
             )
-        has_more = len(comments) > query.limit
-        comments = comments[: query.limit]
+        has_more = limit is not None and len(comments) > limit
+        comments = comments[:limit]
         last = comments[-1] if comments else None
         return Page[CommentRead](
             items=[comment_read(c) for c in comments],
@@ -130,13 +142,6 @@ class CommentService(Service):
                 session, actor, comment, "comment_deleted", version_now, old=comment.body, new=None
             )
             await repo.remove(comment)
-
-    async def counts(
-        self, *, actor: Actor, work_item_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, int]:
-        """How many comments each item has (the status report shows it)."""
-        async with self.db.transaction(write=False) as session:
-            return await CommentRepository(session, ledger_id=actor.ledger_id).counts(work_item_ids)
 
 
 async def _found(repo: CommentRepository, comment_id: uuid.UUID) -> Comment:

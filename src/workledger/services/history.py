@@ -43,7 +43,35 @@ class HistoryService(Service):
     async def of_work_item(
         self, *, actor: Actor, item_id: ItemRef, query: HistoryQuery
     ) -> Page[EventRead]:
-        """The item's events, oldest first: live, deleted or archived, it keeps them."""
+        """A page of the item's events, oldest first: live, deleted or archived, it keeps
+        them."""
+        after_seq = decode_offset(query.cursor) if query.cursor else 0
+        return await self._of_work_item(
+            actor,
+            item_id,
+            after_version=query.after_version,
+            after_seq=after_seq,
+            limit=query.limit,
+        )
+
+    async def all_of_work_item(
+        self, *, actor: Actor, item_id: ItemRef, at_most: int | None = None
+    ) -> Page[EventRead]:
+        """The item's whole history in one read (the first ``at_most`` events, if given),
+        for a person who reads it on one page; ``total_count`` says how long it is."""
+        return await self._of_work_item(
+            actor, item_id, after_version=None, after_seq=0, limit=at_most
+        )
+
+    async def _of_work_item(
+        self,
+        actor: Actor,
+        item_id: ItemRef,
+        *,
+        after_version: int | None,
+        after_seq: int,
+        limit: int | None,
+    ) -> Page[EventRead]:
         async with self.db.transaction(write=False, layer="database") as session:
             items = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await items.resolve([item_id])
@@ -51,12 +79,14 @@ class HistoryService(Service):
                 archived = ArchiveRepository(session, ledger_id=actor.ledger_id)
                 if await archived.get(found) is None:
                     raise NotFound(RESOURCE, item_id)
-            after_seq = decode_offset(query.cursor) if query.cursor else 0
             events, total = await EventRepository(session, ledger_id=actor.ledger_id).of_record(
-                found, after_version=query.after_version, after_seq=after_seq, limit=query.limit + 1
+                found,
+                after_version=after_version,
+                after_seq=after_seq,
+                limit=None if limit is None else limit + 1,
             )
-        has_more = len(events) > query.limit
-        events = events[: query.limit]
+        has_more = limit is not None and len(events) > limit
+        events = events[:limit]
         return Page[EventRead](
             items=[event_read(e) for e in events],
             total_count=total,

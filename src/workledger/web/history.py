@@ -1,23 +1,22 @@
-"""What an item's page shows of its comments and its history: the comments in pages,
-and the history grouped for reading, one group per person (and client) and minute,
+"""What an item's page shows of its comments and its history: the comments, and the
+history grouped for reading (``grouped``: one group per person, client and minute),
 oldest first, each value cut short."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from workledger.container import Container
-from workledger.errors import NotFound, StorageUnavailable, who
+from workledger.errors import NotFound, StorageUnavailable
 from workledger.fallback.provenance import served_now
 from workledger.schemas.common import Actor
-from workledger.schemas.history import CommentListQuery, CommentRead, EventRead, HistoryQuery
+from workledger.schemas.history import CommentRead, EventRead, grouped
 from workledger.schemas.work_item import WorkItemRead
 
-# What the page reads of the history and of the comments: pages of 100, ten at most.
-PAGE = 100
-PAGES = 10
+# What the page shows of the history and of the comments, at most.
+SHOWN = 1000
 # A value in the history is cut to this many characters.
 SHORT = 60
 ACTIONS = {
@@ -42,19 +41,11 @@ async def comments_of(
 ) -> tuple[list[CommentRead] | None, bool]:
     """The item's comments, oldest first, and whether there are more than the page shows.
     None: they cannot be read now (the database away, and no copy that has them)."""
-    found: list[CommentRead] = []
-    cursor: str | None = None
     try:
-        for _ in range(PAGES):
-            query = CommentListQuery.load({"limit": PAGE} | ({"cursor": cursor} if cursor else {}))
-            page = await container.comments.list(actor=actor, work_item_id=item.id, query=query)
-            found.extend(page.items)
-            if not page.has_more:
-                return found, False
-            cursor = page.next_cursor
+        found = await container.comments.all(actor=actor, work_item_id=item.id, at_most=SHOWN)
     except StorageUnavailable:
         return None, False
-    return found, True
+    return found.items, found.has_more
 
 
 @dataclass(frozen=True)
@@ -72,13 +63,13 @@ class Entry:
     changes: list[Changed]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Group:
     """What one person did through one client within one minute."""
 
     at: datetime
     who: str
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry]
 
 
 @dataclass(frozen=True)
@@ -91,36 +82,30 @@ class History:
 
 
 async def history_of(container: Container, actor: Actor, item: WorkItemRead) -> History:
-    """The item's events, oldest first, in groups (the first ``PAGE * PAGES``)."""
+    """The item's events, oldest first, in groups (the first ``SHOWN``)."""
     served = served_now()
     if served is not None and served.fallback:  # no waiting on a database away
         return History([], 0, 0, available=False)
-    events: list[EventRead] = []
-    total = 0
-    cursor: str | None = None
     try:
-        for _ in range(PAGES):
-            query = HistoryQuery.load({"limit": PAGE} | ({"cursor": cursor} if cursor else {}))
-            page = await container.history.of_work_item(actor=actor, item_id=item.id, query=query)
-            events.extend(page.items)
-            total = page.total_count
-            if not page.has_more:
-                break
-            cursor = page.next_cursor
+        found = await container.history.all_of_work_item(
+            actor=actor, item_id=item.id, at_most=SHOWN
+        )
     except (StorageUnavailable, NotFound):
         return History([], 0, 0, available=False)
-    groups: list[Group] = []
-    for event in events:
-        minute = event.at.replace(second=0, microsecond=0)
-        by = who(event.actor.client, event.actor.account)
-        if not groups or (groups[-1].at, groups[-1].who) != (minute, by):
-            groups.append(Group(minute, by))
-        changes = [
-            Changed(name.replace("_", " "), _short(old), _short(new))
-            for name, (old, new) in event.changes.items()
-        ]
-        groups[-1].entries.append(Entry(ACTIONS.get(event.action, event.action), changes))
-    return History(groups, total, len(events))
+    groups = [
+        Group(group.minute, group.who, [_entry(event) for event in group.events])
+        for group in grouped(found.items)
+    ]
+    return History(groups, found.total_count, len(found.items))
+
+
+def _entry(event: EventRead) -> Entry:
+    """An event in words, each field it changed shortened."""
+    changed = [
+        Changed(name.replace("_", " "), _short(old), _short(new))
+        for name, (old, new) in event.changes.items()
+    ]
+    return Entry(ACTIONS.get(event.action, event.action), changed)
 
 
 def _short(value: Any) -> str | None:
