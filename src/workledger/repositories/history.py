@@ -230,7 +230,6 @@ def _action(changes: Mapping[str, list[Any]], *, created: bool, deleted: bool) -
 def _seen(
     session: Session, records: Iterable[Any], *, created: bool = False, deleted: bool = False
 ) -> None:
-    unsaved = _unsaved(session)
     for obj in records:
         tracked = TRACKED.get(type(obj))
         if tracked is None:
@@ -238,7 +237,7 @@ def _seen(
         if not (created or deleted) and not session.is_modified(obj, include_collections=False):
             continue
         changes = {} if deleted else _changes(obj, tracked, created=created)
-        unsaved.add(
+        _unsaved(session).add(
             Pending(
                 obj.ledger_id,
                 tracked.record_type,
@@ -301,7 +300,8 @@ def _savepoint_began(session: Session, transaction: SessionTransaction) -> None:
     """Mark where a savepoint's events begin."""
     if transaction.nested and _keeps_history(session):
         marks = session.info.setdefault("history_marks", {})
-        marks[id(transaction)] = len(_unsaved(session).undo)
+        unsaved = session.info.get("history")
+        marks[id(transaction)] = len(unsaved.undo) if unsaved is not None else 0
 
 
 @event.listens_for(Session, "after_soft_rollback")
