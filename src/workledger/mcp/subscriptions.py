@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio
@@ -109,14 +109,12 @@ class Watch:
             while True:
                 events = history.follow(actor=actor, after=after, wake=wake)
                 try:
-                    async for event in events:
-                        after = event.seq
-                        await self._told(actor.ledger_id, event)
+                    async with contextlib.aclosing(events):  # stops listening at once
+                        async for event in events:
+                            after = event.seq
+                            await self._told(actor.ledger_id, event)
                 except StorageUnavailable:  # read on where it was once the database is back
                     await asyncio.sleep(RETRY_SECONDS)
-                finally:  # stop its listening now, not when it is collected
-                    if isinstance(events, AsyncGenerator):
-                        await events.aclose()
         except Exception:
             log.exception("stopped telling a client of changes in ledger %s", actor.ledger)
 

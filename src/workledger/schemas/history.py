@@ -75,6 +75,17 @@ class HistoryQuery(QueryModel):
     cursor: Cursor | None = None
 
 
+def last_event_seq(last_event_id: str | None) -> int | None:
+    """The seq a reconnecting client of a change stream saw last, from the
+    ``Last-Event-ID`` it sends (None: it sends none); ValueError when that is no seq."""
+    text = (last_event_id or "").strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 16 or int(text) > 2**53:
+        raise ValueError("must be the id of an event received")
+    return int(text)
+
+
 class ChangesQuery(QueryModel):
     after: Seq = Field(default=0, description="the last seq you saw (0: from the start)")
     limit: Annotated[int, Field(ge=1, le=FEED_MAX)] = 100

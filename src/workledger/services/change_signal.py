@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from workledger.db.change_watcher import ChangeWatcher
 
@@ -27,24 +27,14 @@ class Changes:
         self._generation = 0
         self._task: asyncio.Task[None] | None = None
 
-    async def listen(self, *, since: str | None = None) -> AsyncIterator[int]:
+    async def listen(self, *, since: str | None = None) -> AsyncGenerator[int, None]:
         """Yield once per change for as long as the caller keeps iterating; at once if
         the token is no longer ``since`` (what the listener saw last)."""
-        self._listeners += 1
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._watch(), name="workledger-page-changes")
-        try:
-            seen = self._generation
+        async with self.subscribe() as subscription:
             if since is not None and await self._watcher.token() not in (None, since):
-                yield seen
+                yield self._generation
             while True:
-                async with self._moved:
-                    while self._generation == seen:
-                        await self._moved.wait()
-                    seen = self._generation
-                yield seen
-        finally:
-            self._listeners -= 1
+                yield await subscription.next()
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
@@ -90,13 +80,16 @@ class Subscription:
         """Whether something committed, waiting at most ``at_most`` seconds for it. A
         caller that must not miss a commit made while the watch was starting reads again
         after a timeout too."""
+        try:
+            await asyncio.wait_for(self.next(), at_most)
+        except TimeoutError:
+            return False
+        return True
+
+    async def next(self) -> int:
+        """Once something committed: the hub's generation then."""
         hub = self._hub
         async with hub._moved:
-            try:
-                await asyncio.wait_for(
-                    hub._moved.wait_for(lambda: hub._generation != self._seen), at_most
-                )
-            except TimeoutError:
-                return False
+            await hub._moved.wait_for(lambda: hub._generation != self._seen)
             self._seen = hub._generation
-            return True
+            return self._seen

@@ -6,7 +6,7 @@ Events are kept in the database only: while it is away these answer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncGenerator, Coroutine
 from typing import Any
 
 from workledger.errors import NotFound
@@ -116,10 +116,13 @@ class HistoryService(Service):
         ) as session:
             return await EventRepository(session, ledger_id=actor.ledger_id).last_seq()
 
-    async def follow(self, *, actor: Actor, after: int, wake: Changes) -> AsyncIterator[EventRead]:
+    async def follow(
+        self, *, actor: Actor, after: int, wake: Changes
+    ) -> AsyncGenerator[EventRead, None]:
         """The ledger's events after ``after``, then each one as it commits, for as long as
         the caller iterates: none missing, none twice (``seq`` is gap-free, in commit
-        order). ``wake`` says when something committed."""
+        order). ``wake`` says when something committed. Close it (``aclosing``) to stop
+        its wait for commits at once."""
         seen = after
         async with wake.subscribe() as subscription:
             while True:

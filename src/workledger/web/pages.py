@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -29,7 +29,7 @@ from workledger.http.deps import AppContainer
 from workledger.http.rate_limit import RateLimited, limiter_of
 from workledger.repositories.status import TreeRow
 from workledger.schemas.common import Actor
-from workledger.schemas.history import EventRead
+from workledger.schemas.history import last_event_seq
 from workledger.schemas.item_type import ItemType
 from workledger.schemas.work_item import ItemStatus, WorkItemListQuery, WorkItemSummary
 from workledger.web import item, members, session
@@ -236,7 +236,7 @@ async def changes(
         while seen is not None:
             feed = container.history.follow(actor=actor, after=seen, wake=container.page_changes)
             try:
-                async with contextlib.aclosing(cast(AsyncGenerator[EventRead, None], feed)):
+                async with contextlib.aclosing(feed):
                     async for event in feed:
                         seen = event.seq
                         yield {"event": "ledger-change", "id": str(seen), "data": str(seen)}
@@ -247,7 +247,7 @@ async def changes(
                     if await committed.wait(at_most=FEED_RETRY_SECONDS):
                         yield {"event": "ledger-change", "data": "changed"}
         signal = container.page_changes.listen(since=since)
-        async with contextlib.aclosing(cast(AsyncGenerator[int, None], signal)):
+        async with contextlib.aclosing(signal):
             async for generation in signal:
                 yield {"event": "ledger-change", "data": str(generation)}
 
@@ -255,9 +255,12 @@ async def changes(
 
 
 def _last_event_id(request: Request) -> int | None:
-    """The last ``seq`` a reconnecting browser saw, if it says one."""
-    sent = request.headers.get("last-event-id", "")
-    return int(sent) if sent.isascii() and sent.isdigit() and len(sent) < 17 else None
+    """The last ``seq`` a reconnecting browser saw, if it says one (a page's own stream
+    passes over one it cannot read)."""
+    try:
+        return last_event_seq(request.headers.get("last-event-id"))
+    except ValueError:
+        return None
 
 
 # --- the ledger select ----------------------------------------------------------------------

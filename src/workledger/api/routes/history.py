@@ -3,8 +3,9 @@ feed, as pages (/api/v1/changes) and as server-sent events (/api/v1/changes/stre
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -26,6 +27,7 @@ from workledger.schemas.history import (
     EventRead,
     HistoryQuery,
     Seq,
+    last_event_seq,
 )
 from workledger.schemas.work_item import WorkItemRef
 
@@ -180,23 +182,24 @@ async def stream_changes(
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         # The database going away ends the stream; the client resumes by Last-Event-ID.
-        try:
-            async for event in events:
-                yield {"id": str(event.seq), "event": STREAM_EVENT, "data": event.model_dump_json()}
-        except StorageUnavailable:
-            return
-        finally:  # a client gone stops the follower (and its wait for commits) at once
-            if isinstance(events, AsyncGenerator):
-                await events.aclose()
+        # A client gone stops the follower (and its wait for commits) at once.
+        async with contextlib.aclosing(events):
+            try:
+                async for event in events:
+                    yield {
+                        "id": str(event.seq),
+                        "event": STREAM_EVENT,
+                        "data": event.model_dump_json(),
+                    }
+            except StorageUnavailable:
+                return
 
     return EventSourceResponse(stream(), ping=PING_SECONDS)
 
 
 def _resumed_at(last_event_id: str | None) -> int | None:
     """The seq a reconnecting client saw last, from its ``Last-Event-ID``."""
-    if last_event_id is None or not last_event_id.strip():
-        return None
-    text = last_event_id.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 16 or int(text) > 2**53:
-        raise ValidationError.single(LAST_EVENT_ID, "must be the id of an event received")
-    return int(text)
+    try:
+        return last_event_seq(last_event_id)
+    except ValueError as bad:
+        raise ValidationError.single(LAST_EVENT_ID, str(bad)) from None
