@@ -21,3 +21,20 @@ def run(
         timeout=60,
         check=False,
     )
+
+
+def ok(done: subprocess.CompletedProcess[str]) -> str:
+    """What a command that succeeded printed (exit status 0, no traceback)."""
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The one line a refused command says (exit status 1, nothing on stdout)."""
+    assert done.returncode == 1, done
+    assert done.stdout == "", done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]

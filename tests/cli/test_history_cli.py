@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.process import run
+from tests.cli import process
+from tests.cli.process import one_line_error, run
 from workledger.config import LOCAL_ACCOUNT_EMAIL
 from workledger.container import Container
 
@@ -40,19 +41,9 @@ def as_(cli_env: dict[str, str], tmp_path: Path) -> Run:
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, done.stderr
+    """What a command that succeeded printed, and it said nothing on stderr."""
     assert done.stderr == "", done.stderr
-    return done.stdout
-
-
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    """The one line a refused command says (exit status 1, nothing on stdout)."""
-    assert done.returncode == 1, done
-    assert done.stdout == "", done.stdout
-    assert "Traceback" not in done.stderr, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    return lines[0]
+    return process.ok(done)
 
 
 @pytest.fixture

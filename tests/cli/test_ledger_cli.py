@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.process import run
+from tests.cli.process import ok, one_line_error, run
 from workledger.container import Container
 
 ADA, BEA, CY, EVE = (f"{name}@example.com" for name in ("ada", "bea", "cy", "eve"))
@@ -36,22 +36,6 @@ def as_(cli_env: dict[str, str], tmp_path: Path) -> Run:
         return run(*args, cwd=tmp_path, env=env)
 
     return call
-
-
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
-
-
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    """The one line a refused command says (exit status 1, nothing on stdout)."""
-    assert done.returncode == 1, done
-    assert done.stdout == "", done.stdout
-    assert "Traceback" not in done.stderr, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    return lines[0]
 
 
 @pytest.fixture

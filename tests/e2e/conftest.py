@@ -9,6 +9,7 @@ are in ``tests/support/servers.py``, the acceptance scenarios in
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,18 @@ def stdio(database_url: str, container: Container, tmp_path: Path) -> StdioServe
     account the processes act as starts with nothing."""
     home = tmp_path / "stdio"
     return StdioServer(env=server_env(database_url, home), cwd=home)
+
+
+@pytest.fixture(scope="module")
+def module_sqlite_url(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> str:
+    """A SQLite file of the module's own: a module whose tests share one server per
+    backend makes its ``database_url`` this on SQLite (PostgreSQL has one database for
+    the session already)."""
+    path = tmp_path_factory.mktemp(f"e2e-{request.module.__name__.rsplit('.', 1)[-1]}")
+    shutil.copyfile(sqlite_template, path / "workledger.db")
+    return f"sqlite+aiosqlite:///{path / 'workledger.db'}"
 
 
 @pytest.fixture(scope="module")

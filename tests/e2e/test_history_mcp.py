@@ -10,11 +10,9 @@ accounts of its own, so tests share the server but nothing else.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -41,13 +39,6 @@ from workledger.schemas.common import Role
 from workledger.schemas.ledger import LedgerCreate
 
 STATUS = "workledger://status"
-
-
-@pytest.fixture(scope="module")
-def module_sqlite_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("e2e-history") / "workledger.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import uuid
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,13 +37,6 @@ from workledger.schemas.ledger import LedgerCreate
 
 READ = ("list_work_items", {})
 WRITE = "create_work_item"
-
-
-@pytest.fixture(scope="module")
-def module_sqlite_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("e2e-ledgers") / "workledger.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture

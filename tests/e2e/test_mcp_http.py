@@ -7,7 +7,6 @@ accounts of its own, so tests share the server but nothing else.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -31,13 +30,6 @@ from tests.support.scenarios import (
 )
 from tests.support.servers import INITIALIZE, HttpServer, new_account, unique
 from workledger.container import Container
-
-
-@pytest.fixture(scope="module")
-def module_sqlite_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("e2e-http") / "workledger.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture
