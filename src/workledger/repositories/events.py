@@ -4,7 +4,6 @@ record since a version (events are written by ``history``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -61,12 +60,6 @@ class EventRepository(LedgerScopedRepository):
         """The ledger's newest ``seq`` (0 before its first event)."""
         stmt = select(EventCounter.seq).where(EventCounter.ledger_id == self.ledger_id)
         return int((await self.session.execute(stmt)).scalar_one_or_none() or 0)
-
-    async def last_seqs(self, ledger_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        stmt = select(EventCounter.ledger_id, EventCounter.seq).where(
-            EventCounter.ledger_id.in_(ledger_ids)
-        )
-        return {ledger_id: int(seq) for ledger_id, seq in await self.session.execute(stmt)}
 
     async def changes_since(self, record_id: uuid.UUID, version: int) -> dict[str, list[Any]]:
         """What changed in the record from ``version`` to now, merged: ``{field: [old,

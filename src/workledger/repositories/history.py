@@ -169,21 +169,23 @@ def created(
 ) -> None:
     """The events of records of ``model`` inserted as column values (``rows``), without
     the ORM; ``also``: by record id, what they hold outside their row (links)."""
-    tracked = TRACKED[model]
+    sync = _sync(session)
+    if not _keeps_history(sync):
+        return
+    tracked, links = TRACKED[model], also or {}
     for row in rows:
-        changes = _made(row, tracked)
-        changes.update({k: [None, plain(v)] for k, v in (also or {}).get(row["id"], {}).items()})
-        record(
-            session,
-            ledger_id=row["ledger_id"],
-            record_type=tracked.record_type,
-            record_id=row["id"],
-            version=row.get("version") or 1,
-            action="create",
-            changes={k: (old, new) for k, (old, new) in changes.items()},
-            client=row["created_by"],
-            account=row.get("created_by_account"),
-            at=row.get("created_at"),
+        _unsaved(sync).add(
+            Pending(
+                row["ledger_id"],
+                tracked.record_type,
+                row["id"],
+                row.get("version") or 1,
+                "create",
+                _made({**row, **links.get(row["id"], {})}, tracked),
+                row["created_by"],
+                row.get("created_by_account"),
+                row.get("created_at") or utcnow(),
+            )
         )
 
 
