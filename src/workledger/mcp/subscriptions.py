@@ -29,6 +29,7 @@ from mcp.types import (
 
 from workledger.container import Container
 from workledger.errors import NotFound, StorageUnavailable, WorkledgerError
+from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor
 from workledger.schemas.history import EventRead
 from workledger.schemas.work_item import item_ref
@@ -64,7 +65,7 @@ def watched(uri: str) -> Matches | None:
         return None
     if isinstance(named, uuid.UUID):
         return lambda event: event.record_type == "work_item" and event.record_id == named
-    return lambda event: event.record_type == "work_item" and event.record_id.hex[-8:] == named
+    return lambda event: event.record_type == "work_item" and short_id(event.record_id) == named
 
 
 class Watch:
