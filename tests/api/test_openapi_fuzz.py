@@ -56,6 +56,8 @@ REFUSED_BY_RULE: dict[str, tuple[str, ...]] = {
         "GET /api/v1/work-items",
         "GET /api/v1/deployments",
         "GET /api/v1/enhancements",
+        "GET /api/v1/work-items/{item_id}/history",
+        "GET /api/v1/work-items/{item_id}/comments",
     ),
     "root_only and parent_id exclude each other": ("GET /api/v1/work-items",),
     "dependencies name each item once, whatever their dependency_type": (
