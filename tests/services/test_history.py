@@ -10,18 +10,22 @@ import asyncio
 import importlib
 import inspect
 import pkgutil
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 
 import workledger.services
 from tests.conftest import new_actor
 from workledger.container import Container
 from workledger.db.types import utcnow
 from workledger.errors import VersionConflict
+from workledger.models import Event
+from workledger.repositories.history import NUMBERED_AT_COMMIT
 from workledger.schemas.common import Actor
 from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.enhancement import EnhancementCreate, EnhancementUpdate
@@ -548,3 +552,73 @@ async def test_a_write_undone_inside_a_larger_transaction_takes_its_event_back(
     ]
     current = await container.work_items.get(actor=actor, item_id=kept.id)
     assert (current.title, current.version) == ("Kept", 1)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_postgresql_numbers_events_in_the_order_transactions_commit(
+    container: Container, actor: Actor
+) -> None:
+    """PostgreSQL numbers a transaction's events as it commits: one that wrote first but
+    committed last has the last numbers. (On SQLite one transaction writes at a time, so
+    the order they write is the order they commit.)"""
+
+    def event(title: str) -> dict[str, Any]:
+        return {
+            "ledger_id": actor.ledger_id,
+            "record_type": "work_item",
+            "record_id": uuid.uuid4(),
+            "version": 1,
+            "action": "create",
+            "changes": {"title": [None, title]},
+            "actor_client": "test-client",
+            "actor_account": None,
+        }
+
+    engine = container.db.engine
+    async with engine.connect() as first, engine.connect() as second:
+        await first.execute(insert(Event), [event("written first")])
+        await second.execute(insert(Event), [event("written second"), event("and third")])
+        await second.commit()
+        await first.commit()
+
+    events = await _events(container, actor, 0)
+    assert [(e.seq, e.changes["title"][1]) for e in events] == [
+        (1, "written second"),
+        (2, "and third"),
+        (3, "written first"),
+    ]
+
+
+async def test_a_bulk_write_among_small_ones_numbers_its_events_in_one_run(
+    container: Container, actor: Actor
+) -> None:
+    """A write of many events takes its numbers at once (on PostgreSQL, where small
+    writes leave theirs to the database at COMMIT): both kinds at once leave no gap, and
+    the bulk write's events follow one another."""
+    items = [await _task(container, actor, f"Item {n}") for n in range(8)]
+    start = await container.history.last_seq(actor=actor)
+    bulk = [
+        WorkItemCreate.load({"item_type": "task", "title": f"Bulk {n}"})
+        for n in range(NUMBERED_AT_COMMIT + 36)
+    ]
+
+    async def small(n: int) -> None:
+        for round_ in range(3):
+            await container.work_items.update(
+                actor=actor,
+                item_id=items[n].id,
+                data=WorkItemUpdate.load({"version": round_ + 1, "title": f"{n}.{round_}"}),
+            )
+
+    await asyncio.gather(
+        container.work_items.create_many(actor=actor, items=bulk),
+        *(small(n) for n in range(8)),
+    )
+
+    events = await _events(container, actor, start)
+    assert [e.seq for e in events] == list(range(start + 1, start + len(bulk) + 25))
+    made = [e.seq for e in events if e.action == "create"]
+    assert made == list(range(made[0], made[0] + len(bulk)))
+    assert [e.changes["title"][1] for e in events if e.action == "create"] == [
+        data.title for data in bulk
+    ]

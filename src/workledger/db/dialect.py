@@ -40,6 +40,10 @@ class Dialect(ABC):
     # fewer). Not on SQLite: there they cost no round trip, and the engine emits BEGIN
     # itself (engine.py), which autocommit would leave open.
     autocommit_statements: ClassVar[bool]
+    # Whether the database numbers a write's events itself as it commits (a deferred
+    # trigger, migration 0008) rather than the app taking their numbers just before
+    # (repositories/history.py).
+    numbers_events: ClassVar[bool]
 
     @abstractmethod
     def json_array_contains(
@@ -74,6 +78,7 @@ class SQLite(Dialect):
     locks = False
     single_writer = True
     autocommit_statements = False
+    numbers_events = False  # one writer at a time: nothing to gain
 
     def json_array_contains(
         self, column: ColumnExpressionArgument[list[str]], value: str
@@ -95,6 +100,7 @@ class PostgreSQL(Dialect):
     locks = True
     single_writer = False
     autocommit_statements = True
+    numbers_events = True
 
     def json_array_contains(
         self, column: ColumnExpressionArgument[list[str]], value: str

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workledger.db.types import JSONDocument, utcnow
@@ -27,7 +27,12 @@ class Event(Base):
     ledger_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("ledgers.id", ondelete="CASCADE"), primary_key=True
     )
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # On PostgreSQL a write's few events are inserted with provisional numbers, and the
+    # database numbers them as the transaction commits (migration 0008); a bulk write,
+    # and any write on SQLite, numbers its events itself.
+    seq: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, server_default=FetchedValue()
+    )
     record_type: Mapped[str] = mapped_column(String(20))
     record_id: Mapped[uuid.UUID]
     # The record's version after the change (a comment or a work log leaves it as it was).
@@ -47,9 +52,8 @@ class Event(Base):
 
 
 class EventCounter(Base):
-    """The last ``seq`` a ledger gave out. Taken and raised at the end of a writing
-    transaction, so the row lock that orders the ledger's events is held only for the
-    commit."""
+    """The last ``seq`` a ledger gave out. Raised as a writing transaction commits, so
+    the row lock that orders the ledger's events is held only for the commit."""
 
     __tablename__ = "event_counters"
 

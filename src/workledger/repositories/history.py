@@ -8,10 +8,11 @@ How no write path can forget its event:
   did, and say only what the ORM cannot know (``note``: a claim is not any update);
 - the few statements that change rows in bulk (archive, a cascade of a delete, bulk
   inserts) live in repositories that ``record`` their events themselves;
-- at commit the ledger's counter row is raised by the number of events and they are
-  inserted with the numbers it gave out: gap-free, and in commit order, since the
-  counter's row lock is held until the commit (and taken only then, for as short as
-  possible).
+- the events are written as the transaction commits, numbered from a counter row per
+  ledger: gap-free, and in commit order, since the counter's row lock is held until the
+  commit. On PostgreSQL the database numbers a write's few events during COMMIT itself
+  (a deferred trigger, migration 0008), so no writer waits on another's round trips;
+  elsewhere, and for a bulk write, the counter is raised just before.
 
 A fallback layer (the outage mirror, a status file) keeps no events: the journal's
 replay makes them on the database, through the same services."""
@@ -20,10 +21,10 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from typing import Any, cast
 
 from sqlalchemy import Insert, Table, event, insert, inspect
@@ -91,6 +92,10 @@ TRACKED: dict[type[Any], Tracked] = {
     ProjectConfiguration: Tracked("configuration"),
 }
 EVENTS = cast(Table, Event.__table__)
+# The most events a transaction leaves for PostgreSQL to number as it commits, one by
+# one; a larger one (an import, the archive of a subtree) takes its numbers just before,
+# at once, since a counter raised once per event in one transaction grows slow.
+NUMBERED_AT_COMMIT = 64
 
 
 def _unsaved(session: Session) -> Unsaved:
@@ -266,25 +271,31 @@ def _after_flush(session: Session, _: UOWTransaction) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    """Number the transaction's events from their ledgers' counters and write them."""
+    """Write the transaction's events, numbered from their ledgers' counters."""
     if not _keeps_history(session) or session.in_nested_transaction():
         return  # a savepoint's events are numbered with its transaction's, at its commit
     session.flush()  # the last changes, whose events come at the flush
     unsaved = session.info.get("history")
     if unsaved is None or not unsaved.events:
         return
-    by_ledger: dict[uuid.UUID, list[Pending]] = defaultdict(list)
-    for pending in unsaved.events.values():
-        by_ledger[pending.ledger_id].append(pending)
+    # Ledger by ledger, always in one order: two transactions writing events in the same
+    # two ledgers take their counters in the same order, and cannot deadlock.
+    events = sorted(unsaved.events.values(), key=lambda e: str(e.ledger_id))
     unsaved.events.clear()
     unsaved.notes.clear()
     unsaved.undo.clear()
-    take = _taking(session.info["dialect"])
+    dialect: Dialect = session.info["dialect"]
     connection = session.connection()  # Core statements: none of the ORM's bulk machinery
-    for ledger_id, events in sorted(by_ledger.items(), key=lambda pair: str(pair[0])):
-        last = connection.execute(take, {"ledger_id": ledger_id, "seq": len(events)}).scalar_one()
-        first = last - len(events) + 1
-        connection.execute(insert(EVENTS), [e.row(first + n) for n, e in enumerate(events)])
+    if dialect.numbers_events and len(events) <= NUMBERED_AT_COMMIT:
+        # The database numbers them as it commits: the counter is not locked until then.
+        connection.execute(insert(EVENTS), [e.row() for e in events])
+        return
+    take = _taking(dialect)
+    for ledger_id, of_ledger in groupby(events, key=lambda e: e.ledger_id):
+        taken = list(of_ledger)
+        last = connection.execute(take, {"ledger_id": ledger_id, "seq": len(taken)}).scalar_one()
+        first = last - len(taken) + 1
+        connection.execute(insert(EVENTS), [e.row(first + n) for n, e in enumerate(taken)])
 
 
 @functools.cache

@@ -42,8 +42,9 @@ class Pending:
     actor_account: str | None
     at: datetime
 
-    def row(self, seq: int) -> dict[str, Any]:
-        return {**self.__dict__, "seq": seq}
+    def row(self, seq: int | None = None) -> dict[str, Any]:
+        """The event's row; without ``seq``, for the database to number at commit."""
+        return self.__dict__ if seq is None else {**self.__dict__, "seq": seq}
 
     def merge(self, action: str | None, changes: Mapping[str, list[Any]]) -> None:
         """More of the same transaction's change: the first old value and the last new."""

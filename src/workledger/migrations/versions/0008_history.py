@@ -18,6 +18,38 @@ def ledger_fk(table: str) -> sa.ForeignKeyConstraint:
     )
 
 
+# On PostgreSQL the database numbers a write's events as its transaction commits, so
+# that the counter's row lock, which orders a ledger's events, is held for the commit
+# alone and never across a round trip to the app (repositories/history.py says which
+# writes). Such an event is inserted with a provisional seq, negative and unique; a
+# deferred trigger, run at COMMIT in the order the events were inserted, raises the
+# ledger's counter and gives the event its number, each by primary key. An event
+# inserted with its number is left as it is.
+NUMBER_EVENT = """
+CREATE FUNCTION workledger_number_event() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    numbered bigint;
+BEGIN
+    INSERT INTO event_counters AS counter (ledger_id, seq) VALUES (NEW.ledger_id, 1)
+        ON CONFLICT (ledger_id) DO UPDATE SET seq = counter.seq + 1
+        RETURNING counter.seq INTO numbered;
+    UPDATE events SET seq = numbered WHERE ledger_id = NEW.ledger_id AND seq = NEW.seq;
+    RETURN NULL;
+END $$
+"""
+
+
+def number_events_at_commit() -> None:
+    op.execute("CREATE SEQUENCE events_unnumbered OWNED BY events.seq")
+    op.execute("ALTER TABLE events ALTER COLUMN seq SET DEFAULT -nextval('events_unnumbered')")
+    op.execute(NUMBER_EVENT)
+    op.execute(
+        "CREATE CONSTRAINT TRIGGER events_numbered AFTER INSERT ON events"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.seq < 0)"
+        " EXECUTE FUNCTION workledger_number_event()"
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "events",
@@ -42,6 +74,8 @@ def upgrade() -> None:
         ledger_fk("event_counters"),
         sa.PrimaryKeyConstraint("ledger_id", name=op.f("pk_event_counters")),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        number_events_at_commit()
     op.create_table(
         "comments",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -64,4 +98,6 @@ def downgrade() -> None:
     op.drop_table("comments")
     op.drop_table("event_counters")
     op.drop_index("ix_events_record", table_name="events")
-    op.drop_table("events")
+    op.drop_table("events")  # with its trigger and its sequence
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION workledger_number_event()")
