@@ -147,6 +147,8 @@ def running(command: list[str], *, env: dict[str, str], port: int, health: str) 
     home = Path(tempfile.mkdtemp(prefix="workledger_bench_serve_"))
     env = {
         "PATH": os.environ.get("PATH", os.defpath),
+        # An A/B run may point PYTHONPATH at another checkout: its servers run that code.
+        **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
         "WORKLEDGER_DATA_DIR": str(home / ".workledger"),
         "WORKLEDGER_REPO_DIR": str(home),
         **env,
