@@ -41,6 +41,7 @@ EXPECTED_TABLES = {
     "events",
     "event_counters",
     "comments",
+    "work_logs",
 }
 
 
@@ -485,6 +486,8 @@ def _at_head(at_0006: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[st
                     new |= {"created_by_account": email, "updated_by_account": email}
                 if table in ("work_items", "archived_work_items"):
                     new |= {"assignee_account": None}  # claimed before accounts were named
+                    new |= {"claimed_until": None}  # claimed before claims were leases
+                    new |= dict.fromkeys(("spent_minutes", "spent_tokens", "spent_cost_micros"), 0)
                 moved.append(new)
             rows = moved
         expected[table] = _in_order(rows)
@@ -586,7 +589,7 @@ async def test_ledgers_take_every_record_token_and_link_and_give_them_back(
         }
         assert defaults == {ada: ada, other: other}
         expected = _at_head(at_0006)
-        history = {"events", "event_counters", "comments"}  # new since, and empty
+        history = {"events", "event_counters", "comments", "work_logs"}  # new since, and empty
         assert set(at_head) == set(expected) | {"ledgers", "memberships"} | history
         assert not any(at_head[table] for table in history)
         for table, rows in expected.items():

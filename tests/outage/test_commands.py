@@ -50,7 +50,8 @@ def samples() -> list[Command]:
         commands.UpdateWorkItem.of(
             {"item_id": ITEM, "data": WorkItemUpdate.load({"version": 3, "title": "Parse"})}
         ),
-        commands.ClaimWorkItem.of({"item_id": ITEM, "version": 4}),
+        commands.ClaimWorkItem.of({"item_id": ITEM, "version": 4, "lease_seconds": 600}),
+        commands.ReleaseWorkItem.of({"item_id": ITEM, "version": 5}),
         commands.DeleteWorkItem.of({"item_id": ITEM, "version": 5, "cascade": True}),
         commands.RestoreWorkItem.of({"item_id": ITEM, "version": 6}),
         commands.CreateVendor.of(
@@ -97,6 +98,13 @@ def test_every_command_is_stored_as_the_golden_file_pins_it() -> None:
     for command in made:
         assert json.loads(command.dump()) == golden[command.type], command.type
         assert commands.load(json.dumps(golden[command.type])) == command
+
+
+def test_a_claim_journaled_before_leases_replays_with_the_default_lease() -> None:
+    stored = json.dumps({"type": "work_item.claim", "item_id": str(ITEM), "version": 4})
+    command = commands.load(stored)
+    assert isinstance(command, commands.ClaimWorkItem)
+    assert (command.version, command.lease_seconds) == (4, 1800)
 
 
 def test_a_create_chooses_its_id_before_it_runs_and_keeps_it() -> None:

@@ -33,7 +33,7 @@ from workledger.schemas.history import EventRead, HistoryQuery
 from workledger.schemas.project_configuration import ProjectConfigurationUpdate
 from workledger.schemas.task import TaskCreate, TaskReplace
 from workledger.schemas.vendor import VendorCreate, VendorUpdate
-from workledger.schemas.work_item import WorkItemCreate, WorkItemUpdate
+from workledger.schemas.work_item import ClaimNext, WorkItemCreate, WorkItemUpdate
 from workledger.services.common import Service
 from workledger.status_file.parser import parse_status_file
 
@@ -111,6 +111,30 @@ async def work_item_claim(c: Container, a: Actor) -> Expected:
             )
         ],
     )
+
+
+async def work_item_release(c: Container, a: Actor) -> Expected:
+    item = await _task(c, a)
+    await c.work_items.claim(actor=a, item_id=item.id)
+    after = await c.history.last_seq(actor=a)
+    await c.work_items.release(actor=a, item_id=item.id)
+    return Expected.since(
+        after,
+        [
+            (
+                "work_item",
+                "release",
+                {"assignee": [a.client, None], "assignee_account": [a.account, None]},
+            )
+        ],
+    )
+
+
+async def work_item_claim_next(c: Container, a: Actor) -> Expected:
+    await _task(c, a)
+    after = await c.history.last_seq(actor=a)
+    await c.work_items.claim_next(actor=a, wanted=ClaimNext.load({}))
+    return Expected.since(after, [("work_item", "claim", {"assignee": [None, a.client]})])
 
 
 async def work_item_delete(c: Container, a: Actor) -> Expected:
@@ -329,6 +353,8 @@ WRITES: dict[str, Scenario] = {
     "WorkItemService.create_many": work_item_create_many,
     "WorkItemService.update": work_item_update,
     "WorkItemService.claim": work_item_claim,
+    "WorkItemService.release": work_item_release,
+    "WorkItemService.claim_next": work_item_claim_next,
     "WorkItemService.delete": work_item_delete,
     "WorkItemService.restore": work_item_restore,
     "VendorService.create": vendor_create,
@@ -372,7 +398,7 @@ NOT_RECORD_WRITES = {
     *[f"TaskService.{m}" for m in ("get", "list")],
     *[f"VendorService.{m}" for m in ("current", "get", "list")],
     *[f"WorkItemService.{m}" for m in ("current", "dependencies", "get", "get_hierarchy")],
-    *[f"WorkItemService.{m}" for m in ("list", "query", "recount")],
+    *[f"WorkItemService.{m}" for m in ("list", "peek_next", "query", "recount")],
 }
 
 

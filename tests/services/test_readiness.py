@@ -79,7 +79,7 @@ async def test_readiness_follows_every_write_that_changes_what_holds_an_item_bac
     epic = await make(container, actor, "epic", item_type="project")
     schema = await make(container, actor, "schema", parent_id=str(epic.id))
     api = await make(container, actor, "api", dependencies=depends_on(schema))
-    blocked = ["epic", "schema"]  # api waits on schema
+    blocked = ["schema"]  # api waits on schema; a project is never ready
     assert await ready(container, actor) == blocked
 
     async def now(item: WorkItemRead) -> WorkItemRead:
@@ -87,7 +87,7 @@ async def test_readiness_follows_every_write_that_changes_what_holds_an_item_bac
 
     # Completed, then reopened.
     schema = await change(container, actor, schema, status="completed")
-    assert await ready(container, actor) == ["epic", "api"]
+    assert await ready(container, actor) == ["api"]
     schema = await change(container, actor, schema, status="active")
     assert await ready(container, actor) == blocked
 
@@ -102,7 +102,7 @@ async def test_readiness_follows_every_write_that_changes_what_holds_an_item_bac
 
     # Its dependencies replaced, then given back.
     api = await change(container, actor, await now(api), dependencies=[])
-    assert await ready(container, actor) == ["epic", "schema", "api"]
+    assert await ready(container, actor) == ["schema", "api"]
     api = await change(container, actor, api, dependencies=depends_on(await now(schema)))
     assert await ready(container, actor) == blocked
 

@@ -15,13 +15,15 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import time_machine
 from sqlalchemy import select
 
 from tests.conftest import new_actor
 from tests.services.work_items import archive
 from workledger.container import Container
+from workledger.db.types import utcnow
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.readiness import holds_back, is_ready
 from workledger.schemas.common import Actor, Role
@@ -34,6 +36,8 @@ from workledger.schemas.work_item import (
 )
 
 CLIENTS = ("agent-me", "agent-other", "api")
+WORKED_ON = ("task", "task", "research")
+LEASES_RUN_OUT = timedelta(seconds=60)  # claims of 30 s have run out then, of 1,800 s not
 HoldsBack = Callable[..., bool]
 IsReady = Callable[..., bool]
 
@@ -43,10 +47,12 @@ class Stored:
     """An item as its table holds it."""
 
     id: uuid.UUID
+    item_type: str
     status: str
     deleted_at: datetime | None
     assignee: str | None
     assignee_account: str | None
+    claimed_until: datetime | None
     parent_id: uuid.UUID | None
     archived: bool
 
@@ -72,6 +78,7 @@ class Rule:
             blocked=blocked,
             client=asking.client,
             account=asking.account,
+            now=utcnow(),
             archived=item.archived,
         )
 
@@ -99,6 +106,12 @@ BROKEN = {
     "another account's claim is ready": Rule(
         is_ready=lambda item, **given: is_ready(replace(item, assignee_account=None), **given)
     ),
+    "a container is ready": Rule(
+        is_ready=lambda item, **given: is_ready(replace(item, item_type="task"), **given)
+    ),
+    "a lease that ran out still holds": Rule(
+        is_ready=lambda item, **given: is_ready(replace(item, claimed_until=None), **given)
+    ),
     "a deleted item is ready": Rule(
         is_ready=lambda item, **given: is_ready(replace(item, deleted_at=None), **given)
     ),
@@ -125,9 +138,16 @@ async def test_python_and_sql_readiness_agree_on_generated_data(
     assert {item.archived for item in facts.items.values()} == {False, True}
     assert any(item.deleted_at for item in facts.items.values())
 
-    assert await disagreements(container, callers, facts, Rule()) == []
-    for broken, rule in BROKEN.items():
-        assert await disagreements(container, callers, facts, rule), f"not caught: {broken}"
+    assert {item.item_type for item in facts.items.values()} == {
+        "project",
+        "session",
+        "task",
+        "research",
+    }
+    with time_machine.travel(utcnow() + LEASES_RUN_OUT, tick=True):  # the short ones, not all
+        assert await disagreements(container, callers, facts, Rule()) == []
+        for broken, rule in BROKEN.items():
+            assert await disagreements(container, callers, facts, rule), f"not caught: {broken}"
 
 
 # --- the data -------------------------------------------------------------------------------
@@ -156,7 +176,7 @@ async def generate(container: Container, actor: Actor, mate: Actor, rng: random.
     for n in range(36):
         parents = [item for item in made if item.depth < 3]
         fields: dict[str, object] = {
-            "item_type": "project" if n < 4 else "task",
+            "item_type": ("project", "session")[n % 2] if n < 4 else rng.choice(WORKED_ON),
             "title": f"item {n}",
             "status": rng.choice(["active", "active", "active", "completed", "blocked"]),
             "dependencies": some_earlier(n),
@@ -191,8 +211,9 @@ async def generate(container: Container, actor: Actor, mate: Actor, rng: random.
     for item in rng.sample(made, 10):
         current = await now(item.id)
         claimant = rng.choice([actor.as_client("agent-me"), actor.as_client("agent-other"), mate])
-        if current.status != "completed" and current.assignee is None:
-            await service.claim(actor=claimant, item_id=item.id, version=current.version)
+        if current.status != "completed" and current.assignee is None and not current.blocked_by:
+            lease = rng.choice([30, 1800])  # run out, or still running, when compared
+            await service.claim(actor=claimant, item_id=item.id, lease_seconds=lease)
     deleted = []
     for item in rng.sample(made[4:], 8):
         current = await now(item.id)
@@ -211,7 +232,12 @@ async def generate(container: Container, actor: Actor, mate: Actor, rng: random.
     for claimant in (actor.as_client("agent-me"), mate):
         for item in made:
             current = await now(item.id)
-            if current.assignee is None and current.status == "active" and not current.deleted_at:
+            if (
+                current.assignee is None
+                and current.status == "active"
+                and not current.deleted_at
+                and not current.blocked_by
+            ):
                 await service.claim(actor=claimant, item_id=item.id, version=current.version)
                 break
     assert await archive(container, actor) > 0
@@ -220,6 +246,11 @@ async def generate(container: Container, actor: Actor, mate: Actor, rng: random.
         actor=actor, data=WorkItemCreate.load({"item_type": "task", "title": "blocker"})
     )
     await change(done.id, status="active", dependencies=[{"depends_on_id": str(blocker.id)}])
+    # A lease that has run out when compared, on an item ready otherwise.
+    lapsing = await service.create(
+        actor=actor, data=WorkItemCreate.load({"item_type": "task", "title": "lapsing"})
+    )
+    await service.claim(actor=actor.as_client("agent-other"), item_id=lapsing.id, lease_seconds=30)
 
 
 async def stored(container: Container, actor: Actor) -> Facts:
@@ -231,7 +262,8 @@ async def stored(container: Container, actor: Actor) -> Facts:
             c = table.c
             rows = await conn.execute(
                 select(
-                    c.id, c.status, c.deleted_at, c.assignee, c.assignee_account, c.parent_id
+                    *(c.id, c.item_type, c.status, c.deleted_at),
+                    *(c.assignee, c.assignee_account, c.claimed_until, c.parent_id),
                 ).where(c.ledger_id == actor.ledger_id)
             )
             for row in rows:

@@ -30,7 +30,12 @@ from workledger.schemas.project_configuration import (
     ProjectConfigurationUpdate,
 )
 from workledger.schemas.vendor import VendorCreate, VendorRead, VendorUpdate
-from workledger.schemas.work_item import WorkItemCreate, WorkItemRead, WorkItemUpdate
+from workledger.schemas.work_item import (
+    DEFAULT_LEASE_SECONDS,
+    WorkItemCreate,
+    WorkItemRead,
+    WorkItemUpdate,
+)
 
 if TYPE_CHECKING:
     from workledger.services.deployment import DeploymentService
@@ -145,10 +150,25 @@ class UpdateWorkItem(_OnWorkItem):
 
 class ClaimWorkItem(_OnWorkItem):
     type: Literal["work_item.claim"] = "work_item.claim"
-    version: int
+    version: int | None = None
+    # Journaled before leases: the default lease, counted from the replay.
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
 
     async def apply(self, handlers: Handlers, *, actor: Actor) -> WorkItemRead:
         return await handlers.work_items.claim(
+            actor=actor,
+            item_id=self.item_id,
+            version=self.version,
+            lease_seconds=self.lease_seconds,
+        )
+
+
+class ReleaseWorkItem(_OnWorkItem):
+    type: Literal["work_item.release"] = "work_item.release"
+    version: int | None = None
+
+    async def apply(self, handlers: Handlers, *, actor: Actor) -> WorkItemRead:
+        return await handlers.work_items.release(
             actor=actor, item_id=self.item_id, version=self.version
         )
 
@@ -288,6 +308,7 @@ TaggedCommand = Annotated[
     CreateWorkItem
     | UpdateWorkItem
     | ClaimWorkItem
+    | ReleaseWorkItem
     | DeleteWorkItem
     | RestoreWorkItem
     | CreateVendor

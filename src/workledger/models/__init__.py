@@ -6,7 +6,7 @@ from workledger.models.applied_operation import AppliedOperation
 from workledger.models.base import Base, ids_ending_in, new_id
 from workledger.models.deployment import Deployment, deployment_vendors, deployment_work_items
 from workledger.models.enhancement import Enhancement, EnhancementDependency
-from workledger.models.history import Comment, Event, EventCounter
+from workledger.models.history import Comment, Event, EventCounter, WorkLog
 from workledger.models.ledger import ROLES, Ledger, Membership
 from workledger.models.project_configuration import ProjectConfiguration
 from workledger.models.vendor import Vendor
@@ -38,6 +38,7 @@ __all__ = [
     "WorkItem",
     "WorkItemCount",
     "WorkItemDependency",
+    "WorkLog",
     "deployment_vendors",
     "deployment_work_items",
     "ids_ending_in",

@@ -1,5 +1,5 @@
-"""What happened to each record (events, numbered per ledger), and what people said about
-work items (comments)."""
+"""What happened to each record (events, numbered per ledger), what people said about
+work items (comments), and what they spent on them (work logs)."""
 
 from __future__ import annotations
 
@@ -76,3 +76,21 @@ class Comment(IdMixin, LedgerScopedMixin, AuditMixin, Base):
     body: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (Index("ix_comments_work_item", "ledger_id", "work_item_id", "created_at"),)
+
+
+class WorkLog(IdMixin, LedgerScopedMixin, Base):
+    """What a person or an agent spent on a work item, once logged: never changed. The
+    item keeps the sums (``spent_*``). No foreign key to the item, as for comments."""
+
+    __tablename__ = "work_logs"
+
+    work_item_id: Mapped[uuid.UUID]
+    minutes: Mapped[int] = mapped_column(BigInteger)
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)  # millionths of a USD
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_by_account: Mapped[str | None] = mapped_column(String(320))
+
+    __table_args__ = (Index("ix_work_logs_work_item", "ledger_id", "work_item_id"),)

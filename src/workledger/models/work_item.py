@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -72,6 +73,14 @@ class WorkItemColumns(IdMixin, LedgerScopedMixin, AuditMixin):
     # account that claimed it (None when set by hand: any account's client of that name).
     assignee: Mapped[str | None] = mapped_column(String(100))
     assignee_account: Mapped[str | None] = mapped_column(String(320))
+    # When a claim's lease ends: from then on the item is free for anyone again (None:
+    # no lease, as when a person set ``assignee`` by hand).
+    claimed_until: Mapped[datetime | None]
+    # What was spent on the item, the sums of its work log (cost in millionths of a USD,
+    # so that sums are exact).
+    spent_minutes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    spent_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    spent_cost_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Materialized path: the hex ids of the ancestors and the item itself, each followed by
     # "/". Ancestors are read from it; tree order is its sort order.
     path: Mapped[str] = mapped_column(PATH_TYPE)
@@ -129,6 +138,7 @@ class WorkItem(WorkItemColumns, Base):
             "id",
             "assignee",
             "assignee_account",
+            "claimed_until",
             "item_type",
             "deleted_at",
             postgresql_where=LIVE,

@@ -77,7 +77,13 @@ class Tracked:
 TRACKED: dict[type[Any], Tracked] = {
     WorkItem: Tracked(
         "work_item",
-        derived=frozenset({"short_id", "priority_rank", "path", "depth", "open_dependencies"}),
+        derived=frozenset(
+            {
+                *("short_id", "priority_rank", "path", "depth", "open_dependencies"),
+                # The sums of the work log: each entry is an event of its own.
+                *("spent_minutes", "spent_tokens", "spent_cost_micros"),
+            }
+        ),
         renamed={"item_metadata": "metadata"},
     ),
     Vendor: Tracked(
@@ -128,7 +134,7 @@ def note(
     sync = _sync(session)
     if not _keeps_history(sync):
         return
-    key = (TRACKED[model].record_type, record_id)
+    key = (TRACKED[model].record_type, record_id, "")
     shown = {k: [plain(old), plain(new)] for k, (old, new) in changes.items() if old != new}
     _unsaved(sync).note(key, action, shown)
 
@@ -145,8 +151,10 @@ def record(
     client: str,
     account: str | None,
     at: datetime | None = None,
+    apart: bool = False,
 ) -> None:
-    """The event of a change made without the ORM (a bulk statement, a comment)."""
+    """The event of a change made without the ORM (a bulk statement, a comment);
+    ``apart``: never merged with the record's other changes in this transaction."""
     sync = _sync(session)
     if not _keeps_history(sync):
         return
@@ -161,7 +169,8 @@ def record(
             client,
             account,
             at or utcnow(),
-        )
+        ),
+        apart=apart,
     )
 
 

@@ -55,7 +55,9 @@ class Pending:
             self.action = action
 
 
-Key = tuple[str, uuid.UUID]
+# A record's event: (record type, record id, ""); or an event kept apart from the
+# record's other changes in the transaction: (record type, record id, its action).
+Key = tuple[str, uuid.UUID, str]
 
 
 Noted = tuple[str | None, dict[str, list[Any]]]
@@ -71,8 +73,10 @@ class Unsaved:
     notes: dict[Key, Noted] = field(default_factory=dict)
     undo: list[tuple[Key, Pending | None, Noted | None]] = field(default_factory=list)
 
-    def add(self, pending: Pending) -> None:
-        key = (pending.record_type, pending.record_id)
+    def add(self, pending: Pending, *, apart: bool = False) -> None:
+        """``apart``: an event of its own, never merged with the record's other changes
+        (a claim that expired, before the claim that takes the item over)."""
+        key = (pending.record_type, pending.record_id, pending.action if apart else "")
         self.remember(key)
         action, noted = self.notes.pop(key, (None, {}))
         known = self.events.get(key)

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, func, null, select, union_all
 from sqlalchemy.sql.expression import FromClause
 
 from workledger.db.dialect import like_contains
+from workledger.db.types import utcnow
 from workledger.models import ArchivedWorkItem, WorkItem
 from workledger.models.work_item import due_or_last
 from workledger.repositories.base import LedgerScopedRepository
@@ -24,7 +25,7 @@ from workledger.repositories.paging import (
     as_str,
     as_uuid,
 )
-from workledger.repositories.readiness import ready_sql
+from workledger.repositories.readiness import WORKED_ON, Readied, free_sql, ready_sql
 from workledger.repositories.work_item_count import WorkItemCountRepository
 from workledger.schemas.work_item import WorkItemListQuery, WorkItemSort
 
@@ -42,6 +43,7 @@ SUMMARY_COLUMNS = (
     "tags",
     "assignee",
     "assignee_account",
+    "claimed_until",
     "version",
     "created_at",
     "updated_at",
@@ -49,19 +51,9 @@ SUMMARY_COLUMNS = (
 )
 
 
-class SummaryRow(Protocol):
+class SummaryRow(Readied, Protocol):
     """A row of a list: the ``SUMMARY_COLUMNS``, and when it was archived (if it was)."""
 
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def assignee(self) -> str | None: ...
-    @property
-    def assignee_account(self) -> str | None: ...
-    @property
-    def deleted_at(self) -> datetime | None: ...
     @property
     def archived_at(self) -> datetime | None: ...
     @property
@@ -130,8 +122,49 @@ class WorkItemListing(LedgerScopedRepository):
         if query.assignee is not None:
             conditions.append(c.assignee == query.assignee)
         if query.ready:
-            conditions += ready_sql(source, client=client, account=account)
+            conditions += ready_sql(source, client=client, account=account, now=utcnow())
         return conditions
+
+    async def next_free(
+        self,
+        *,
+        item_type: str | None,
+        tag: str | None,
+        parent_id: uuid.UUID | None,
+        now: datetime,
+        lock: bool,
+    ) -> WorkItem | None:
+        """The first item of the ready order that nobody holds; with ``lock``, locked for
+        this transaction. On PostgreSQL rows another taker has locked are skipped, so
+        that N takers at once get N items; on SQLite the write lock already takes them in
+        turn."""
+        items = WorkItem.__table__
+        conditions = [
+            WorkItem.ledger_id == self.ledger_id,
+            WorkItem.status == "active",
+            WorkItem.deleted_at.is_(None),
+            WorkItem.open_dependencies == 0,
+            WorkItem.item_type.in_([item_type] if item_type else WORKED_ON),
+            free_sql(items, now=now),
+        ]
+        if tag is not None:
+            conditions.append(self.dialect.json_array_contains(WorkItem.tags, tag))
+        if parent_id is not None:
+            conditions.append(WorkItem.parent_id == parent_id)
+        stmt = (
+            select(WorkItem)
+            .where(*conditions)
+            .order_by(  # the ready order, which ix_work_items_ready holds
+                items.c.priority_rank,
+                due_or_last(items.c.due_date),
+                items.c.created_at,
+                items.c.id,
+            )
+            .limit(1)
+        )
+        if lock and self.dialect.locks:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def _total(
         self, query: WorkItemListQuery, source: FromClause, conditions: list[ColumnElement[bool]]

@@ -14,7 +14,15 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from workledger.errors import ValidationError
 from workledger.schemas.common import (
@@ -27,6 +35,7 @@ from workledger.schemas.common import (
     PrNumber,
     ReadModel,
     Title,
+    Version,
     WireEnum,
     WithVersion,
     WithVersionOrIfMatch,
@@ -182,10 +191,48 @@ class UpdateWorkItemArguments(WorkItemUpdate):
     addressing: ClassVar[frozenset[str]] = WorkItemUpdate.addressing | {"id"}
 
 
-class ClaimWorkItemArguments(StrictModel, WithVersion):
-    """claim_work_item's arguments: which item, at the version it was read."""
+DEFAULT_LEASE_SECONDS = 1800
+LeaseSeconds = Annotated[
+    int,
+    Field(
+        ge=30,
+        le=86_400,
+        description="how long the claim holds unless you claim again (a heartbeat)",
+    ),
+]
+
+
+class Lease(StrictModel):
+    """How long a claim holds: the body of a REST claim."""
+
+    lease_seconds: LeaseSeconds = DEFAULT_LEASE_SECONDS
+
+
+class ClaimBody(Lease, WithVersionOrIfMatch):
+    """A REST claim's body: the lease, and the version read (checked when given here or
+    as If-Match)."""
+
+
+class ClaimWorkItemArguments(Lease):
+    """claim_work_item's arguments: which item, for how long, and (checked when given)
+    the version it was read at."""
 
     id: WorkItemRef
+    version: Version | None = Field(default=None, description="checked when given")
+
+
+class ReleaseWorkItemArguments(StrictModel):
+    """release_work_item's arguments."""
+
+    id: WorkItemRef
+
+
+class ClaimNext(Lease):
+    """What to take next: the best ready item among these (the ready order)."""
+
+    item_type: Literal["task", "research"] | None = None
+    tag: Tag | None = None
+    parent_id: WorkItemRef | None = Field(default=None, description="among its children")
 
 
 class WorkItemReadOptions(QueryModel):
@@ -264,8 +311,8 @@ class WorkItemBrief(ReadModel):
     assignee: str | None = None
     ready: bool = Field(
         default=False,
-        description="active, not deleted or archived, unassigned or yours, and every "
-        "dependency completed",
+        description="a task or research item, active, not deleted or archived, unassigned "
+        "or yours (or its claim's lease run out), and every dependency completed",
     )
     blocked_by: list[uuid.UUID] = Field(
         default_factory=list, description="the dependencies not completed yet"
@@ -278,6 +325,21 @@ class WorkItemBrief(ReadModel):
     def of(cls, item: WorkItemBrief) -> WorkItemBrief:
         """Only the brief's fields of ``item`` (a summary, or more)."""
         return cls.model_construct(**{name: getattr(item, name) for name in cls.model_fields})
+
+
+MICROS = 1_000_000  # cost is kept in millionths of a USD: sums stay exact
+
+
+class Spent(ReadModel):
+    """What was spent on an item: the sums of its work log."""
+
+    minutes: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+    @classmethod
+    def of(cls, minutes: int, tokens: int, cost_micros: int) -> Spent:
+        return cls(minutes=minutes, tokens=tokens, cost_usd=cost_micros / MICROS)
 
 
 class WorkItemSummary(WorkItemBrief):
@@ -300,6 +362,8 @@ class WorkItemRead(WorkItemSummary):
     created_by_account: str | None = None
     updated_by_account: str | None = None
     assignee_account: str | None = None  # the account whose client claimed it
+    claimed_until: datetime | None = None  # when the claim's lease runs out
+    spent: Spent = Field(default_factory=lambda: Spent())
 
 
 class WorkItemNode(WorkItemSummary):
@@ -314,3 +378,11 @@ class WorkItemHierarchy(WorkItemRead):
 
     ancestors: list[WorkItemSummary] | None = None
     descendants: list[WorkItemNode] | None = None
+
+
+class ClaimedNext(BaseModel):
+    """The item taken, or null when nothing is ready."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item: WorkItemRead | None

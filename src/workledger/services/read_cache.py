@@ -6,9 +6,11 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Literal, TypeVar, cast
 
 from workledger.db.change_watcher import ChangeWatcher, Tokens
+from workledger.db.types import utcnow
 
 T = TypeVar("T")
 DEFAULT_ENTRIES = 4096
@@ -44,7 +46,7 @@ class ReadCache:
         # what it has written is not in the read cache yet; it neither reads nor fills it.
         self._bypass = bypass
         self._commits = commits  # how many write transactions this process committed
-        self._entries: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[str, object, datetime | None]] = OrderedDict()
         # The current request's tokens, and the commit count they were read at.
         self._request: ContextVar[list[tuple[int, Tokens]] | None] = ContextVar(
             f"workledger_request_tokens_{id(self)}", default=None
@@ -71,21 +73,36 @@ class ReadCache:
     async def get_or_load(
         self, key: Hashable, load: Callable[[], Awaitable[T]], *, scope: Scope = "data"
     ) -> T:
+        async def forever() -> tuple[T, None]:
+            return await load(), None
+
+        return await self.get_or_load_until(key, forever, scope=scope)
+
+    async def get_or_load_until(
+        self,
+        key: Hashable,
+        load: Callable[[], Awaitable[tuple[T, datetime | None]]],
+        *,
+        scope: Scope = "data",
+    ) -> T:
+        """As ``get_or_load``, for a value that also goes stale at a time of its own
+        (``load`` gives it with that time, or None): a claim's lease running out changes
+        who an item is ready for, with no commit to tell."""
         if self._bypass():
-            return await load()
+            return (await load())[0]
         tokens = await self._tokens()
         if tokens is None:
-            return await load()
+            return (await load())[0]
         token = tokens.data
         if scope == "credentials" and tokens.credentials is not None:
             token = "credentials " + tokens.credentials
         hit = self._entries.get(key)
-        if hit is not None and hit[0] == token:
+        if hit is not None and hit[0] == token and (hit[2] is None or utcnow() < hit[2]):
             self._entries.move_to_end(key)
             # A key is loaded by one kind of ``load``: its value is of that type.
             return cast(T, hit[1])
-        value = await load()
-        self._entries[key] = (token, value)
+        value, until = await load()
+        self._entries[key] = (token, value, until)
         self._entries.move_to_end(key)
         if len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import zip_longest
 
 from workledger.db.types import utcnow
@@ -19,13 +20,20 @@ from workledger.repositories.work_item import WorkItemRepository
 from workledger.repositories.work_item_count import CountKey, WorkItemCountRepository, count_key
 from workledger.repositories.work_item_dependency import Edge
 from workledger.schemas.common import Actor
-from workledger.schemas.work_item import WorkItemCreate, WorkItemRead, WorkItemUpdate
+from workledger.schemas.work_item import (
+    DEFAULT_LEASE_SECONDS,
+    ClaimNext,
+    WorkItemCreate,
+    WorkItemRead,
+    WorkItemUpdate,
+)
 from workledger.services.common import Service, check_version, stamp, the_one
 from workledger.services.work_item import rules
 from workledger.services.work_item.read_model import (
     RESOURCE,
     ItemRef,
     blockers_of,
+    next_free,
     one_item,
     read,
 )
@@ -114,23 +122,63 @@ class WorkItemCommands(Service):
             if links.edges is not None:
                 await rules.set_dependencies(repo, item, links.edges)
             rules.apply_fields(item, data)
+            if item.status == "completed" and item.claimed_until is not None:
+                rules.drop_claim(item)  # done: the lease ends with the work
             if deleting:
                 await rules.soft_delete(repo, item, cascade=data.cascade, actor=actor)
             return await changing.saved(actor, edges=links.edges)
 
     @journaled(commands.ClaimWorkItem)
-    async def claim(self, *, actor: Actor, item_id: ItemRef, version: int) -> WorkItemRead:
-        """Assign the item to the caller (its client name, for its account), unless
-        someone else holds it (a conflict naming who); of two racing claims exactly one
-        wins."""
+    async def claim(
+        self,
+        *,
+        actor: Actor,
+        item_id: ItemRef,
+        version: int | None = None,
+        lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    ) -> WorkItemRead:
+        """Take the item for the caller (its client name, for its account) for
+        ``lease_seconds``, or renew the caller's lease; refused while someone else's lease
+        runs (a conflict naming who), when it is completed, or while a dependency holds it
+        back (naming which). Of two racing claims exactly one wins."""
         async with self.writing(actor) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             [found] = await repo.resolve([item_id])
-            # Who has the item says more than which version was read: checked first.
-            changing = await _changing(repo, found, actor, requested=version, claiming=True)
-            changing.item.assignee = actor.client
-            changing.item.assignee_account = actor.account
-            history.note(session, WorkItem, changing.item.id, "claim")
+            now = utcnow()
+            changing = await _changing(repo, found, actor, requested=version, claiming_at=now)
+            rules.take(session, changing.item, actor, now=now, lease_seconds=lease_seconds)
+            return await changing.saved(actor)
+
+    @journaled(commands.ReleaseWorkItem)
+    async def release(
+        self, *, actor: Actor, item_id: ItemRef, version: int | None = None
+    ) -> WorkItemRead:
+        """Drop the claim: the holder's to drop, or an owner's of the ledger. An item
+        nobody holds is left as it is."""
+        async with self.writing(actor) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
+            [found] = await repo.resolve([item_id])
+            changing = await _changing(repo, found, actor, requested=version)
+            item = changing.item
+            if item.assignee is None:
+                return await changing.unchanged(actor)
+            rules.check_releasable(item, actor, now=utcnow())
+            rules.drop_claim(item)
+            history.note(session, WorkItem, item.id, "release")
+            return await changing.saved(actor)
+
+    async def claim_next(self, *, actor: Actor, wanted: ClaimNext) -> WorkItemRead | None:
+        """Take the best ready item nobody holds (the ready order), among ``wanted``'s
+        filters, in one step: takers at once get different items. None: nothing is
+        ready."""
+        async with self.writing(actor) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
+            now = utcnow()
+            item = await next_free(repo, wanted, now=now, lock=True)
+            if item is None:
+                return None
+            changing = _Changing(repo, item, count_key(item))
+            rules.take(session, item, actor, now=now, lease_seconds=wanted.lease_seconds)
             return await changing.saved(actor)
 
     @journaled(commands.DeleteWorkItem)
@@ -182,6 +230,11 @@ class _Changing:
     item: WorkItem
     counted_as: CountKey  # its tallies' key before the change
 
+    async def unchanged(self, actor: Actor) -> WorkItemRead:
+        """The item as it is: nothing to write."""
+        edges = (await self.repo.dependencies.of([self.item.id]))[self.item.id]
+        return read(self.item, edges, await blockers_of(self.repo, {self.item.id: edges}), actor)
+
     async def saved(self, actor: Actor, *, edges: list[Edge] | None = None) -> WorkItemRead:
         """Stamp the change, write it with the upkeep it owes, and read the item back
         (``edges``: its dependencies, when the change just set them)."""
@@ -203,20 +256,22 @@ async def _changing(
     requested: int | None,
     also: Sequence[uuid.UUID] = (),
     restoring: bool = False,
-    claiming: bool = False,
+    claiming_at: datetime | None = None,
 ) -> _Changing:
     """The live item ``item_id``, locked together with the items ``also`` (what the
-    change links it to), made by ``actor`` against ``requested``: refused when stale, or
-    when ``claiming`` and the actor may not claim it (who holds an item says more than
-    its version). ``restoring`` takes a deleted item too, and brings back an archived
-    one."""
+    change links it to), made by ``actor`` against ``requested`` (None: whatever is
+    current): refused when stale, or when claimed (``claiming_at`` a time) and the actor
+    may not claim it then (who holds an item says more than its version). ``restoring``
+    takes a deleted item too, and brings back an archived one."""
     await repo.lock([item_id, *also])
     item = await repo.get(item_id, include_deleted=True)
     if item is None and restoring:
         item = await rules.unarchive(repo, item_id, requested=requested, actor=actor)
     if item is None or (item.deleted_at is not None and not restoring):
         raise NotFound(RESOURCE, item_id)
-    if claiming:
-        rules.check_claimable(item, actor)
+    if claiming_at is not None:
+        blockers = await repo.dependencies.blockers([item.id]) if item.open_dependencies else {}
+        blocked_by = [target for target, _ in blockers.get(item.id, ())]
+        rules.check_claimable(item, actor, now=claiming_at, blocked_by=blocked_by)
     check_version(item, requested=requested, resource=RESOURCE)
     return _Changing(repo, item, count_key(item))

@@ -5,8 +5,11 @@ cache while nothing in the database changed, each under a key of its own type.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound, ValidationError
 from workledger.models import WorkItem
@@ -17,6 +20,7 @@ from workledger.repositories.work_item_listing import WorkItemListing
 from workledger.schemas.common import Actor, Page
 from workledger.schemas.work_item import (
     MAX_DEPTH,
+    ClaimNext,
     WorkItemHierarchy,
     WorkItemListQuery,
     WorkItemRead,
@@ -30,13 +34,17 @@ from workledger.services.work_item.read_model import (
     ItemRef,
     blockers_of,
     edges_out,
+    next_free,
     one_item,
     read,
     record_fields,
 )
 
 # Every key holds the actor: readiness depends on who asks (their claimed items are
-# ready for them), and the account scopes everything.
+# ready for them), and the account scopes everything. An entry also goes stale when a
+# lease in it runs out; a ready list, whose items held by others are not in it, is read
+# again at most READY_RECHECK after it was.
+READY_RECHECK = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -99,18 +107,19 @@ class WorkItemQueries(Service):
                 include_deleted=options.include_deleted,
             )
         include_deleted = options.include_deleted
-        return await self._read_cache.get_or_load(
+        return await self._read_cache.get_or_load_until(
             ItemKey(actor, item_id, include_deleted),
             lambda: self._item(actor=actor, item_id=item_id, include_deleted=include_deleted),
         )
 
     async def _item(
         self, *, actor: Actor, item_id: ItemRef, include_deleted: bool
-    ) -> WorkItemHierarchy:
+    ) -> tuple[WorkItemHierarchy, datetime | None]:
         fields = await one_item(
             self.db, actor=actor, item_id=item_id, include_deleted=include_deleted
         )
-        return WorkItemHierarchy.model_validate(fields)
+        item = WorkItemHierarchy.model_validate(fields)
+        return item, _first_lapse([item.claimed_until])
 
     async def get_hierarchy(
         self,
@@ -123,7 +132,7 @@ class WorkItemQueries(Service):
         """The item with its ancestors (root first) and descendants (tree order)."""
         if not 1 <= max_depth <= MAX_DEPTH + 1:
             raise ValidationError.single("max_depth", f"must be between 1 and {MAX_DEPTH + 1}")
-        return await self._read_cache.get_or_load(
+        return await self._read_cache.get_or_load_until(
             HierarchyKey(actor, item_id, max_depth, include_deleted),
             lambda: self._hierarchy(
                 actor=actor, item_id=item_id, max_depth=max_depth, include_deleted=include_deleted
@@ -132,7 +141,7 @@ class WorkItemQueries(Service):
 
     async def _hierarchy(
         self, *, actor: Actor, item_id: ItemRef, max_depth: int, include_deleted: bool
-    ) -> WorkItemHierarchy:
+    ) -> tuple[WorkItemHierarchy, datetime | None]:
         client, account = actor.client, actor.account
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
@@ -147,7 +156,8 @@ class WorkItemQueries(Service):
             blockers = await repo.dependencies.blockers(
                 [item.id, *(r.id for r in ancestors), *(r.id for r in below)]
             )
-        return WorkItemHierarchy.model_validate(
+        lapse = _first_lapse(r.claimed_until for r in (item, *ancestors, *below))
+        hierarchy = WorkItemHierarchy.model_validate(
             {
                 **record_fields(item, edges[item.id], blockers, actor),
                 "ancestors": [
@@ -164,22 +174,35 @@ class WorkItemQueries(Service):
                 ],
             }
         )
+        return hierarchy, lapse
+
+    async def peek_next(self, *, actor: Actor, wanted: ClaimNext) -> WorkItemRead | None:
+        """The item ``claim_next`` would take now, left as it is."""
+        async with self.db.transaction(write=False) as session:
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
+            item = await next_free(repo, wanted, now=utcnow(), lock=False)
+            if item is None:
+                return None
+            edges = (await repo.dependencies.of([item.id]))[item.id]
+            return read(item, edges, {}, actor)  # ready: nothing holds it back
 
     async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
         """One page."""
-        return await self._read_cache.get_or_load(
+        return await self._read_cache.get_or_load_until(
             ListKey(actor, query.model_dump_json()),
             lambda: self._list(actor=actor, query=query),
         )
 
-    async def _list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
+    async def _list(
+        self, *, actor: Actor, query: WorkItemListQuery
+    ) -> tuple[Page[WorkItemSummary], datetime | None]:
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             if query.parent_id is not None:
                 try:
                     [parent_id] = await repo.resolve([query.parent_id], field="parent_id")
                 except NotFound:  # as for an id no item has: no children
-                    return Page[WorkItemSummary](items=[], total_count=0, has_more=False)
+                    return Page[WorkItemSummary](items=[], total_count=0, has_more=False), None
                 query = query.model_copy(update={"parent_id": parent_id})
             listing = WorkItemListing(session, ledger_id=actor.ledger_id)
             result = await listing.page(query, client=actor.client, account=actor.account)
@@ -187,7 +210,10 @@ class WorkItemQueries(Service):
             blockers: Edges = {}
             if not query.ready:
                 blockers = await repo.dependencies.blockers(r.id for r in result.rows)
-            return Page[WorkItemSummary](
+            lapse = _first_lapse(row.claimed_until for row in result.rows)
+            if query.ready:  # an item held by someone else shows when their lease ends
+                lapse = min(filter(None, (lapse, utcnow() + READY_RECHECK)))
+            page = Page[WorkItemSummary](
                 items=[
                     WorkItemSummary.model_validate(
                         {
@@ -207,6 +233,7 @@ class WorkItemQueries(Service):
                 has_more=result.has_more,
                 next_cursor=result.next_cursor,
             )
+            return page, lapse
 
 
 async def _found(repo: WorkItemRepository, ref: ItemRef, *, include_deleted: bool) -> WorkItem:
@@ -215,3 +242,10 @@ async def _found(repo: WorkItemRepository, ref: ItemRef, *, include_deleted: boo
     if item is None:
         raise NotFound(RESOURCE, item_id)
     return item
+
+
+def _first_lapse(lease_ends: Iterable[datetime | None]) -> datetime | None:
+    """When the first of these claims' leases runs out, of those still running: what the
+    items' readiness depends on besides the database."""
+    now = utcnow()
+    return min((end for end in lease_ends if end is not None and end > now), default=None)

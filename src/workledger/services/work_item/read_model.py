@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TypedDict
 
 from workledger.db.unit_of_work import Database
@@ -12,17 +13,19 @@ from workledger.models import WorkItem
 from workledger.repositories.readiness import readiness
 from workledger.repositories.work_item import WorkItemRepository
 from workledger.repositories.work_item_dependency import Edge, Edges
+from workledger.repositories.work_item_listing import WorkItemListing
 from workledger.schemas.common import Actor
-from workledger.schemas.work_item import WorkItemRead
+from workledger.schemas.work_item import ClaimNext, Spent, WorkItemRead
 
 ItemRef = uuid.UUID | str  # an id, or a short id (see schemas.work_item.WorkItemRef)
 RESOURCE = "work item"
+SUMS = ("minutes", "tokens", "cost_micros")  # the columns spent_* an item keeps
 
 # Read-model fields that are plain columns of the same name.
 READ_COLUMNS = tuple(
     name
     for name in WorkItemRead.model_fields
-    if name not in {"metadata", "dependencies", "archived_at", "ready", "blocked_by"}
+    if name not in {"metadata", "dependencies", "archived_at", "ready", "blocked_by", "spent"}
 )
 
 
@@ -44,6 +47,7 @@ def record_fields(
         **readiness(item, blockers, client=actor.client, account=actor.account),
         "metadata": item.item_metadata,
         "dependencies": edges_out(edges),
+        "spent": Spent.of(*(getattr(item, f"spent_{sum_}") for sum_ in SUMS)),
     }
 
 
@@ -75,4 +79,17 @@ async def one_item(
         **readiness(found.row, blockers, client=actor.client, account=actor.account),
         "metadata": found.columns["metadata"],
         "dependencies": edges_out(found.edges),
+        "spent": Spent.of(*(found.columns[f"spent_{sum_}"] for sum_ in SUMS)),
     }
+
+
+async def next_free(
+    repo: WorkItemRepository, wanted: ClaimNext, *, now: datetime, lock: bool
+) -> WorkItem | None:
+    """The item ``claim_next`` takes (``lock``: locked, as it takes it)."""
+    parent_id = None
+    if wanted.parent_id is not None:
+        [parent_id] = await repo.resolve([wanted.parent_id], field="parent_id")
+    return await WorkItemListing(repo.session, ledger_id=repo.ledger_id).next_free(
+        item_type=wanted.item_type, tag=wanted.tag, parent_id=parent_id, now=now, lock=lock
+    )

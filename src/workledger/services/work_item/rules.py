@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound, ValidationError, who
@@ -15,7 +16,7 @@ from workledger.models import WorkItem
 from workledger.models.work_item import short_id
 from workledger.repositories import history
 from workledger.repositories.archive import ArchiveRepository
-from workledger.repositories.readiness import is_free_for
+from workledger.repositories.readiness import is_free_for, is_held
 from workledger.repositories.work_item import WorkItemRepository, path_segment
 from workledger.repositories.work_item_dependency import Edge
 from workledger.schemas.common import PRIORITY_RANK, Actor
@@ -147,23 +148,89 @@ def apply_fields(item: WorkItem, data: WorkItemChanges) -> None:
     if data.metadata is not None:
         item.item_metadata = validate_metadata(item.item_type, data.metadata)
     if "assignee" in sent:  # set by hand: the client name, for no account in particular
-        item.assignee_account = None
+        item.assignee_account = None  # and for no time in particular
+        item.claimed_until = None
 
 
-def check_claimable(item: WorkItem, claimant: Actor) -> None:
+def check_claimable(
+    item: WorkItem, claimant: Actor, *, now: datetime, blocked_by: Sequence[uuid.UUID]
+) -> None:
     """Refused when someone else holds the item (another client, or the same client
-    name of another account), or it is completed."""
-    if not is_free_for(item, client=claimant.client, account=claimant.account):
+    name of another account) under a lease still running, when it is completed, or
+    when a dependency still holds it back (``blocked_by``)."""
+    if not is_free_for(item, client=claimant.client, account=claimant.account, now=now):
         holder = who(item.assignee or "", item.assignee_account)
+        until = f" until {item.claimed_until:%Y-%m-%d %H:%M:%S} UTC" if item.claimed_until else ""
         raise Conflict(
-            f"this work item is claimed by {holder}: pick another one, or ask "
-            f"{item.assignee} to release it (assignee: null)",
+            f"this work item is claimed by {holder}{until}: pick another one "
+            "(claim_next_work_item), or ask them to release it",
             field="assignee",
             assignee=item.assignee,
             assignee_account=item.assignee_account,
         )
     if item.status == "completed":
         raise Conflict("this work item is completed: there is nothing to claim", field="status")
+    if blocked_by:
+        waits_on = ", ".join(short_id(target) for target in blocked_by)
+        raise Conflict(
+            f"this work item waits on {len(blocked_by)} open "
+            f"dependenc{'y' if len(blocked_by) == 1 else 'ies'} ({waits_on}): finish "
+            "those first, or take a ready item (claim_next_work_item)",
+            field="blocked_by",
+            blocked_by=[str(target) for target in blocked_by],
+        )
+
+
+def take(
+    session: Any, item: WorkItem, claimant: Actor, *, now: datetime, lease_seconds: int
+) -> None:
+    """Claim ``item`` for ``claimant`` until ``lease_seconds`` from ``now`` (a holder
+    claiming again renews the lease). Taking over a lease another holder let run out
+    records ``claim_expired`` first, an event of its own."""
+    lapsed = item.assignee is not None and not is_held(item, now=now)
+    if lapsed and (item.assignee, item.assignee_account) != (claimant.client, claimant.account):
+        history.record(
+            session,
+            ledger_id=item.ledger_id,
+            record_type="work_item",
+            record_id=item.id,
+            version=item.version,
+            action="claim_expired",
+            changes={
+                "assignee": (item.assignee, None),
+                "assignee_account": (item.assignee_account, None),
+                "claimed_until": (item.claimed_until, None),
+            },
+            client=claimant.client,
+            account=claimant.account,
+            at=now,
+            apart=True,
+        )
+    item.assignee = claimant.client
+    item.assignee_account = claimant.account
+    item.claimed_until = now + timedelta(seconds=lease_seconds)
+    history.note(session, WorkItem, item.id, "claim")
+
+
+def check_releasable(item: WorkItem, releaser: Actor, *, now: datetime) -> None:
+    """Only the holder, or an owner of the ledger, drops a claim still running."""
+    mine = (item.assignee, item.assignee_account) == (releaser.client, releaser.account)
+    if is_held(item, now=now) and not mine and releaser.role != "owner":
+        holder = who(item.assignee or "", item.assignee_account)
+        raise Conflict(
+            f"this work item is claimed by {holder}: only they, or an owner of the "
+            "ledger, can release it",
+            field="assignee",
+            assignee=item.assignee,
+            assignee_account=item.assignee_account,
+        )
+
+
+def drop_claim(item: WorkItem) -> None:
+    """The item held by nobody (a release, or the completion that ends the work)."""
+    item.assignee = None
+    item.assignee_account = None
+    item.claimed_until = None
 
 
 async def move(repo: WorkItemRepository, item: WorkItem, parent_id: uuid.UUID | None) -> None:
