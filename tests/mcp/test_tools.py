@@ -36,7 +36,10 @@ DOCUMENTED: dict[str, tuple[set[str], set[str]]] = {
     "query_work_item": (names("id"), names("include_hierarchy max_depth include_deleted")),
     "list_work_items": (set(), ITEM_QUERY),
     # docs/reference/work-items.md
-    "claim_work_item": (names("id version"), set()),
+    "claim_work_item": (names("id"), names("version lease_seconds")),
+    # docs/reference/work-items.md: leases and taking the next item
+    "claim_next_work_item": (set(), names("item_type tag parent_id lease_seconds")),
+    "release_work_item": (names("id"), set()),
     "record_deployment": (
         names("pr_number pr_title commit_hash"),
         names("deployed_at test_summary constitutional_compliance vendor_ids vendor_names")

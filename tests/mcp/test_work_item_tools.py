@@ -388,3 +388,38 @@ async def test_the_reports_short_ids_work_in_every_tool(connect: Connect, actor:
         wrong = await refused(client, "query_work_item", id="b8ea44")
         assert wrong["error"] == "validation_error"
         assert "short id" in wrong["errors"][0]["message"]
+
+
+async def test_agents_take_the_next_task_in_one_call_renew_and_release(
+    connect: Connect, actor: Actor
+) -> None:
+    """docs/reference/work-items.md: claim_next_work_item takes the best ready task nobody
+    holds; two agents at once get two; a container is never taken; a blocked item cannot
+    be claimed; the holder renews and releases (a member may release only their own:
+    tests/services/test_leases.py)."""
+    async with connect(actor, name="agent-a") as a, connect(actor, name="agent-b") as b:
+        await project(a, "Epic", priority="critical")
+        first = await task(a, "Write the schema", priority="high")
+        waiting = await task(a, "Build the API", dependencies=[{"depends_on_id": first["id"]}])
+        await task(a, "Tidy the docs", priority="low")
+
+        taken = await asyncio.gather(
+            call(a, "claim_next_work_item"), call(b, "claim_next_work_item", lease_seconds=60)
+        )
+        got = sorted((answer["item"]["title"], answer["item"]["assignee"]) for answer in taken)
+        assert [title for title, _ in got] == ["Tidy the docs", "Write the schema"]
+        assert {holder for _, holder in got} == {"agent-a", "agent-b"}
+        assert await call(a, "claim_next_work_item") == {"item": None}
+
+        blocked = await refused(a, "claim_work_item", id=waiting["id"])
+        assert (blocked["error"], blocked["blocked_by"]) == ("conflict", [first["id"]])
+
+        mine = next(answer["item"] for answer in taken if answer["item"]["assignee"] == "agent-a")
+        renewed = await call(a, "claim_work_item", id=mine["id"][-8:], lease_seconds=3600)
+        assert renewed["claimed_until"] > mine["claimed_until"]
+        taken_by_b = await refused(b, "claim_work_item", id=mine["id"])
+        assert (taken_by_b["error"], taken_by_b["assignee"]) == ("conflict", "agent-a")
+        released = await call(a, "release_work_item", id=mine["id"])
+        assert (released["assignee"], released["claimed_until"]) == (None, None)
+        again = await call(b, "claim_next_work_item")
+        assert again["item"]["id"] == mine["id"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from workledger.cli.claims import claim, next_item, release
 from workledger.cli.history import comment, history
 from workledger.cli.runtime import acting, open_container, run_async
 from workledger.errors import who
@@ -122,7 +123,7 @@ async def edit(item_id: str, changes: tuple[str, ...]) -> None:
     async with open_container() as container:
         actor = await acting(container)
         changed = await _update(container, actor, item_id, fields)
-    click.echo(_line(changed))
+    click.echo(item_line(changed))
 
 
 @items.command("done")
@@ -135,25 +136,11 @@ async def done(item_id: str) -> None:
         changed = await _update(
             container, actor, item_id, {"status": "completed", "assignee": None}
         )
-    click.echo(_line(changed))
+    click.echo(item_line(changed))
 
 
-@items.command("claim")
-@click.argument("item_id", metavar="ID")
-@run_async
-async def claim(item_id: str) -> None:
-    """Take an item to work on it: its assignee becomes this command line's client name."""
-    async with open_container() as container:
-        actor = await acting(container)
-        current = await container.work_items.get(actor=actor, item_id=ref(item_id))
-        claimed = await container.work_items.claim(
-            actor=actor, item_id=current.id, version=current.version
-        )
-    click.echo(_line(claimed))
-
-
-items.add_command(history)
-items.add_command(comment)
+for command in (claim, release, next_item, history, comment):
+    items.add_command(command)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -208,7 +195,8 @@ def _state(item: WorkItemBrief) -> str:
     return ""
 
 
-def _line(item: WorkItemRead) -> str:
+def item_line(item: WorkItemRead) -> str:
+    """One item in one line: short id, type, status, priority, who holds it, title."""
     who = f" · {item.assignee}" if item.assignee else ""
     return (
         f"{_short(item.id)}  {item.item_type} · {item.status} · {item.priority}{who}  {item.title}"

@@ -36,6 +36,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(work_item.query_work_item, read_only=True, idempotent=True),
     ToolSpec(work_item.list_work_items, read_only=True, idempotent=True),
     ToolSpec(work_item.claim_work_item),
+    ToolSpec(work_item.claim_next_work_item),
+    ToolSpec(work_item.release_work_item, idempotent=True),
     ToolSpec(history.get_work_item_history, read_only=True, idempotent=True),
     ToolSpec(history.add_comment),
     ToolSpec(history.list_comments, read_only=True, idempotent=True),
@@ -63,6 +65,8 @@ CORE = frozenset(
         "query_work_item",
         "list_work_items",
         "claim_work_item",
+        "claim_next_work_item",
+        "release_work_item",
     }
 )
 SETS = ("all", "core", "read-only")

@@ -61,10 +61,11 @@ SCOPE = "workledger"
 INSTRUCTIONS = (
     "workledger keeps this project's status: work items (project > session/task/research, "
     "5 levels), vendor extractor health, deployments, enhancements and the project "
-    "configuration. Start with get_project_status; list_work_items ready=true and "
-    "claim_work_item find and take the next task. Work item ids may be given as the short "
-    "ids the report shows (the last 8 hex digits). Every change names the version you "
-    "read; on version_conflict re-read the record, re-apply your change and retry. "
+    "configuration. Start with get_project_status; claim_next_work_item takes the next "
+    "ready task in one call (list_work_items ready=true shows them). Work item ids may be "
+    "given as the short ids the report shows (the last 8 hex digits). Every change names "
+    "the version you read; on version_conflict re-read the record, re-apply your change "
+    "and retry. "
     # Said once here, not in every input schema (TARGETS' budget for them), nor as a type
     # union there, which would tell a model that any string will do.
     "Integers may be sent as digit strings. "

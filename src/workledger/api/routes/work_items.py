@@ -12,6 +12,9 @@ from workledger.api.preconditions import Precondition, VersionBody
 from workledger.http.deps import AppContainer
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
+    ClaimBody,
+    ClaimedNext,
+    ClaimNext,
     WorkItemCreate,
     WorkItemHierarchy,
     WorkItemListQuery,
@@ -111,8 +114,44 @@ async def restore_work_item(
     return restored
 
 
-@router.post("/{item_id}/claim", responses=errors(404, 409, 412, 428))
+@router.post("/claim-next", responses=errors(404))
+async def claim_next_work_item(
+    container: AppContainer, actor: CurrentActor, body: ClaimNext | None = None
+) -> ClaimedNext:
+    """Take the best ready item nobody holds (the ready order), within the filters, in
+    one step: callers at once get different items. ``{"item": null}`` when nothing is
+    ready."""
+    wanted = body or ClaimNext()
+    return ClaimedNext(item=await container.work_items.claim_next(actor=actor, wanted=wanted))
+
+
+@router.post("/{item_id}/claim", responses=errors(404, 409, 412))
 async def claim_work_item(
+    container: AppContainer,
+    actor: CurrentActor,
+    item_id: WorkItemRef,
+    precondition: Precondition,
+    response: Response,
+    body: ClaimBody | None = None,
+) -> WorkItemRead:
+    """Take the item for the caller (its client name, X-Client-Name, and its account)
+    for ``lease_seconds`` (default 1,800), or renew the caller's own lease. 409 naming
+    who holds it while their lease runs, or naming ``blocked_by`` while a dependency is
+    open. If-Match (or ``version``) is checked when sent. Of two racing claims exactly
+    one wins."""
+    body = body or ClaimBody()
+    claimed = await container.work_items.claim(
+        actor=actor,
+        item_id=item_id,
+        version=precondition.optional_version(body.version),
+        lease_seconds=body.lease_seconds,
+    )
+    set_etag(response, claimed.version)
+    return claimed
+
+
+@router.post("/{item_id}/release", responses=errors(404, 409, 412))
+async def release_work_item(
     container: AppContainer,
     actor: CurrentActor,
     item_id: WorkItemRef,
@@ -120,10 +159,9 @@ async def claim_work_item(
     response: Response,
     body: VersionBody | None = None,
 ) -> WorkItemRead:
-    """Assign the item to the caller's client name (X-Client-Name), unless another
-    client has it: then 409 naming who. Of two racing claims exactly one wins. Release it
-    with PATCH assignee: null (in the same change that completes it, if you like)."""
-    expected = precondition.version(body.version if body else None)
-    claimed = await container.work_items.claim(actor=actor, item_id=item_id, version=expected)
-    set_etag(response, claimed.version)
-    return claimed
+    """Drop the claim: the holder's, or an owner's of the ledger (409 for anyone else
+    while the lease runs). If-Match (or ``version``) is checked when sent."""
+    version = precondition.optional_version(body.version if body else None)
+    released = await container.work_items.release(actor=actor, item_id=item_id, version=version)
+    set_etag(response, released.version)
+    return released

@@ -1,12 +1,16 @@
-"""Work item tools: create, update (also delete and restore), query with hierarchy, list."""
+"""Work item tools: create, update (also delete and restore), query with hierarchy, list,
+and claims: take one, take the next, release."""
 
 from __future__ import annotations
 
 from workledger.mcp.context import ToolContext, calling
 from workledger.schemas.common import Page
 from workledger.schemas.work_item import (
+    ClaimedNext,
+    ClaimNext,
     ClaimWorkItemArguments,
     QueryWorkItemArguments,
+    ReleaseWorkItemArguments,
     UpdateWorkItemArguments,
     WorkItemBrief,
     WorkItemCreate,
@@ -52,10 +56,25 @@ async def list_work_items(query: WorkItemListQuery, ctx: ToolContext) -> Page[Wo
 
 
 async def claim_work_item(claim: ClaimWorkItemArguments, ctx: ToolContext) -> WorkItemRead:
-    """Take a work item before working on it: you become its assignee, and others see it
-    taken. If another client has it: conflict naming them. When done: update_work_item
-    status=completed, assignee=null."""
+    """Take a work item before working on it, for lease_seconds (claim again to renew):
+    others see it taken until you release or complete it, or the lease runs out.
+    Conflict names who holds it, or the open dependencies it waits on."""
     now = await calling(ctx)
     return await now.services.work_items.claim(
-        actor=now.actor, item_id=claim.id, version=claim.version
+        actor=now.actor, item_id=claim.id, version=claim.version, lease_seconds=claim.lease_seconds
     )
+
+
+async def claim_next_work_item(wanted: ClaimNext, ctx: ToolContext) -> ClaimedNext:
+    """Take the next task in one step: the best ready item nobody holds (the ready=true
+    order), claimed for you. item is null when nothing is ready."""
+    now = await calling(ctx)
+    return ClaimedNext(
+        item=await now.services.work_items.claim_next(actor=now.actor, wanted=wanted)
+    )
+
+
+async def release_work_item(release: ReleaseWorkItemArguments, ctx: ToolContext) -> WorkItemRead:
+    """Drop your claim on a work item without completing it (an owner may drop anyone's)."""
+    now = await calling(ctx)
+    return await now.services.work_items.release(actor=now.actor, item_id=release.id)
