@@ -91,6 +91,7 @@ def test_history_shows_each_change_oldest_first_grouped_by_who_and_when(
         )
     ]
     assert [(at, who) for at, who, _ in found] == [(at, f"{who} via cli") for at, who in runs]
+    until = events[2]["changes"]["claimed_until"][1]  # when bea's lease would have run out
     by_person = [
         (who, [line for _, _, lines in run for line in lines])
         for who, run in groupby(found, key=lambda group: group[1])
@@ -107,7 +108,8 @@ def test_history_shows_each_change_oldest_first_grouped_by_who_and_when(
         (
             f"{BEA} via cli",
             [
-                f'claim  assignee: none → "cli", assignee_account: none → "{BEA}"',
+                f'claim  assignee: none → "cli", assignee_account: none → "{BEA}", '
+                f'claimed_until: none → "{until}"',
                 'comment  "Halfway there"',
             ],
         ),
@@ -116,7 +118,7 @@ def test_history_shows_each_change_oldest_first_grouped_by_who_and_when(
             f"{BEA} via cli",
             [
                 'update  status: "active" → "completed", assignee: "cli" → none, '
-                f'assignee_account: "{BEA}" → none'
+                f'assignee_account: "{BEA}" → none, claimed_until: "{until}" → none'
             ],
         ),
     ]
