@@ -98,7 +98,7 @@ async def cursor_at(app: App, filters: dict[str, str], *, row: int) -> str:
     """The cursor the service hands out after row ``row`` (0-based), from one SQL query."""
     stmt = (
         select(WorkItem.created_at, WorkItem.id)
-        .where(WorkItem.account_id == app.actor.account_id, WorkItem.deleted_at.is_(None))
+        .where(WorkItem.ledger_id == app.actor.ledger_id, WorkItem.deleted_at.is_(None))
         .where(*(getattr(WorkItem, name) == value for name, value in filters.items()))
         .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
         .offset(row)

@@ -7,13 +7,18 @@ The items are those of ``bench.generate`` (half active, a fifth claimed by one o
 agents); a third of them then depend on the item made seven before them, so that about
 one active item in six waits on another. Times the first page of 50 (what an agent asks
 for: the best next task), the second page by cursor, and the first page of ready tasks
-only, each as the service answers it with its total count. Target: p95 < 20 ms (beads
-publishes 30 ms for its ``bd ready`` at 10,000 issues).
+only, each as the service answers it with its total count; then ``claim-next``: 16 agents
+at once each taking the next ready item, over and over (every call timed, every item
+taken once). Target: p95 < 20 ms (beads publishes 30 ms for its ``bd ready`` at 10,000
+issues).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import time
+import uuid
 
 from sqlalchemy import Uuid, bindparam, text
 
@@ -27,15 +32,17 @@ from bench.common import (
     command_line,
     measure,
     open_app,
+    percentiles,
     scratch_database,
     selected_backends,
 )
 from bench.generate import load_work_items
 from workledger.schemas.common import Actor
-from workledger.schemas.work_item import WorkItemListQuery
+from workledger.schemas.work_item import ClaimNext, WorkItemListQuery
 
 TARGET = Target(ours_ms=20.0)
 PAGE = 50
+CALLERS = 16  # agents taking the next item at once
 LAG = 7  # each dependant waits on the item made this many before it
 SHARE = {"postgresql": "random() < 0.33", "sqlite": "abs(random()) % 3 = 0"}
 
@@ -47,13 +54,13 @@ async def add_dependencies(app: App) -> int:
                                             created_at)
         SELECT id, earlier, 'depends_on', created_at FROM (
             SELECT id, created_at, lag(id, {LAG}) OVER (ORDER BY created_at, id) AS earlier
-            FROM work_items WHERE account_id = :account
+            FROM work_items WHERE ledger_id = :ledger
         ) AS items
         WHERE earlier IS NOT NULL AND {SHARE[app.backend]}
     """
     async with app.container.db.transaction() as session:
-        statement = text(sql).bindparams(bindparam("account", type_=Uuid()))
-        added = await session.execute(statement, {"account": app.actor.account_id})
+        statement = text(sql).bindparams(bindparam("ledger", type_=Uuid()))
+        added = await session.execute(statement, {"ledger": app.actor.ledger_id})
     await app.container.work_items.recount(actor=app.actor)  # the edges came in raw
     if app.backend == "postgresql":
         # Outside a transaction; VACUUM sets the visibility map, as autovacuum soon would.
@@ -91,6 +98,36 @@ async def time_ready(app: App, name: str, *, n: int, **query: object) -> Stats:
     )
 
 
+async def time_claim_next(app: App, *, n: int) -> Stats:
+    """CALLERS agents at once, each taking the next item again and again: every call
+    timed, and every item taken once."""
+    agents = [app.actor.as_client(f"agent-{k}") for k in range(CALLERS)]
+    wanted = ClaimNext.load({})
+    samples: list[float] = []
+    taken: list[uuid.UUID] = []
+
+    async def caller(agent: Actor, calls: int) -> None:
+        for _ in range(calls):
+            started = time.perf_counter_ns()
+            item = await app.container.work_items.claim_next(actor=agent, wanted=wanted)
+            samples.append((time.perf_counter_ns() - started) / 1e6)
+            assert item is not None, "nothing left to take"
+            taken.append(item.id)
+
+    await asyncio.gather(*(caller(agent, max(1, n // 10 // CALLERS)) for agent in agents))
+    samples.clear()  # the warm-up
+    await asyncio.gather(*(caller(agent, max(1, n // CALLERS)) for agent in agents))
+    if len(set(taken)) != len(taken):
+        raise SystemExit(f"claim-next gave {len(taken) - len(set(taken))} items twice")
+    p50, p95, p99 = percentiles(samples)
+    stats = Stats(
+        f"claim-next, {CALLERS} callers at once", UNCACHED, app.backend, len(samples), p50, p95,
+        p99, TARGET,
+    )  # fmt: skip
+    print(f"{stats.line()}  ({len(taken):,} items, each taken once)", flush=True)
+    return stats
+
+
 async def bench_backend(args: argparse.Namespace, backend: str) -> list[Stats]:
     async with scratch_database(backend, keep=args.keep) as url, open_app(url) as app:
         print((await load_work_items(app, count=args.items)).line(), flush=True)
@@ -105,6 +142,7 @@ async def bench_backend(args: argparse.Namespace, backend: str) -> list[Stats]:
             await time_ready(app, "first", n=args.iterations),
             await time_ready(app, "second by cursor", n=args.iterations, cursor=first.next_cursor),
             await time_ready(app, "tasks only", n=args.iterations, item_type="task"),
+            await time_claim_next(app, n=args.iterations * 4),
         ]
 
 
