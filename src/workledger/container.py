@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from workledger.services.task import TaskService
     from workledger.services.vendor import VendorService
     from workledger.services.work_item import WorkItemService
+    from workledger.services.work_log import WorkLogService
 
 
 @dataclass
@@ -217,6 +218,12 @@ class Container:
         from workledger.services.comment import CommentService
 
         return CommentService(self.db)
+
+    @cached_property
+    def work_logs(self) -> WorkLogService:
+        from workledger.services.work_log import WorkLogService
+
+        return WorkLogService(self.db)
 
     @cached_property
     def archive(self) -> ArchiveService:

@@ -34,6 +34,7 @@ from workledger.schemas.project_configuration import ProjectConfigurationUpdate
 from workledger.schemas.task import TaskCreate, TaskReplace
 from workledger.schemas.vendor import VendorCreate, VendorUpdate
 from workledger.schemas.work_item import ClaimNext, WorkItemCreate, WorkItemUpdate
+from workledger.schemas.work_log import WorkLogCreate
 from workledger.services.common import Service
 from workledger.status_file.parser import parse_status_file
 
@@ -135,6 +136,13 @@ async def work_item_claim_next(c: Container, a: Actor) -> Expected:
     after = await c.history.last_seq(actor=a)
     await c.work_items.claim_next(actor=a, wanted=ClaimNext.load({}))
     return Expected.since(after, [("work_item", "claim", {"assignee": [None, a.client]})])
+
+
+async def work_log(c: Container, a: Actor) -> Expected:
+    item = await _task(c, a)
+    after = await c.history.last_seq(actor=a)
+    await c.work_logs.log(actor=a, work_item_id=item.id, data=WorkLogCreate.load({"minutes": 9}))
+    return Expected.since(after, [("work_item", "work_log", {})])
 
 
 async def work_item_delete(c: Container, a: Actor) -> Expected:
@@ -355,6 +363,7 @@ WRITES: dict[str, Scenario] = {
     "WorkItemService.claim": work_item_claim,
     "WorkItemService.release": work_item_release,
     "WorkItemService.claim_next": work_item_claim_next,
+    "WorkLogService.log": work_log,
     "WorkItemService.delete": work_item_delete,
     "WorkItemService.restore": work_item_restore,
     "VendorService.create": vendor_create,
