@@ -68,6 +68,9 @@ REFUSED_BY_RULE: dict[str, tuple[str, ...]] = {
         "POST /api/v1/vendors",
         "PATCH /api/v1/vendors/{vendor_id}",
     ),
+    "a work log entry gives minutes, tokens or cost_usd: at least one of them": (
+        "POST /api/v1/work-items/{item_id}/work-log",
+    ),
     "the coverage phase makes 200 distinct vendor names with U+0000 (allow-x00 aside)": (
         "POST /api/v1/deployments",
     ),

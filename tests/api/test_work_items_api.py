@@ -761,6 +761,25 @@ async def test_claim_next_release_and_what_a_claim_refuses(
     assert (released.json()["assignee"], etag(released)) == (None, f'"{mine["version"] + 1}"')
 
 
+async def test_work_is_logged_and_summed_on_the_item(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    item = await create(api, alice, title="parse")
+    url = f"{BASE}/{item['id'][-8:]}/work-log"
+    logged = await api.post(url, json={"tokens": 4000, "cost_usd": 0.25}, headers=alice)
+    assert logged.status_code == 201, logged.text
+    assert (logged.json()["tokens"], logged.json()["author"]) == (4000, "claude-code")
+    await api.post(url, json={"minutes": 30, "note": "tests"}, headers=alice)
+    problem(await api.post(url, json={"note": "nothing"}, headers=alice), 422, "validation_error")
+    problem(await api.post(url, json={"minutes": -5}, headers=alice), 422, "validation_error")
+
+    read = (await api.get(f"{BASE}/{item['id']}", headers=alice)).json()
+    assert (read["spent"], read["version"]) == (
+        {"minutes": 30, "tokens": 4000, "cost_usd": 0.25},
+        1,
+    )
+
+
 async def test_ready_lists_what_can_be_picked_and_why_the_rest_waits(
     api: httpx.AsyncClient, alice: Headers
 ) -> None:

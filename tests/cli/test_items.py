@@ -98,6 +98,20 @@ def test_the_next_item_is_shown_taken_and_released(
     assert "30" in short.stderr
 
 
+def test_work_is_logged_from_the_terminal(
+    items: Any, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    made = items("add", "task", "Parse totals").strip()[-8:]
+    items("log", made, "--minutes", "45", "--note", "first pass")
+    assert (
+        items("log", made, "--tokens", "12000", "--cost", "0.4").strip()
+        == f"{made}  spent 45 min · 12,000 tokens · $0.40  Parse totals"
+    )
+    nothing = run("items", "log", made, cwd=tmp_path, env=cli_env)
+    assert nothing.returncode != 0
+    assert "give minutes, tokens or cost_usd" in nothing.stderr
+
+
 def test_what_the_command_line_writes_every_other_door_sees(
     items: Any, container: Container, cli_env: dict[str, str], tmp_path: Path
 ) -> None:

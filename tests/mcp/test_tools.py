@@ -40,6 +40,7 @@ DOCUMENTED: dict[str, tuple[set[str], set[str]]] = {
     # docs/reference/work-items.md: leases and taking the next item
     "claim_next_work_item": (set(), names("item_type tag parent_id lease_seconds")),
     "release_work_item": (names("id"), set()),
+    "log_work": (names("id"), names("minutes tokens cost_usd note")),
     "record_deployment": (
         names("pr_number pr_title commit_hash"),
         names("deployed_at test_summary constitutional_compliance vendor_ids vendor_names")

@@ -1,6 +1,7 @@
-"""``workledger items claim``, ``items release`` and ``items next``: taking work under a
-lease, dropping it, and taking the next ready item in one step (docs/reference/cli.md).
-What the commands need beyond click is imported when they run."""
+"""``workledger items claim``, ``items release``, ``items next`` and ``items log``: taking
+work under a lease, dropping it, taking the next ready item in one step, and recording
+what the work cost (docs/reference/cli.md). What the commands need beyond click is
+imported when they run."""
 
 from __future__ import annotations
 
@@ -79,3 +80,28 @@ async def next_item(take: bool, as_json: bool, **wanted: object) -> None:
         click.echo(item_line(found))
     if found is None:
         raise SystemExit(1)
+
+
+@click.command("log")
+@click.argument("item_id", metavar="ID")
+@click.option("--minutes", type=click.IntRange(0), help="Minutes spent.")
+@click.option("--tokens", type=click.IntRange(0), help="Model tokens spent.")
+@click.option("--cost", "cost_usd", type=click.FloatRange(0), help="Cost in US dollars.")
+@click.option("--note", help="What the time went on.")
+@run_async
+async def log(item_id: str, **spent: object) -> None:
+    """Record what you spent on an item (at least one of --minutes, --tokens, --cost);
+    prints the item's new totals."""
+    from workledger.cli.items import ref
+    from workledger.schemas.work_log import WorkLogCreate
+
+    data = WorkLogCreate.load({k: v for k, v in spent.items() if v is not None})
+    async with open_container() as container:
+        actor = await acting(container)
+        await container.work_logs.log(actor=actor, work_item_id=ref(item_id), data=data)
+        item = await container.work_items.get(actor=actor, item_id=ref(item_id))
+    total = item.spent
+    click.echo(
+        f"{str(item.id)[-8:]}  spent {total.minutes} min · {total.tokens:,} tokens · "
+        f"${total.cost_usd:,.2f}  {item.title}"
+    )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workledger.cli.claims import claim, next_item, release
+from workledger.cli.claims import claim, log, next_item, release
 from workledger.cli.history import comment, history
 from workledger.cli.runtime import acting, open_container, run_async
 from workledger.errors import who
@@ -139,7 +139,7 @@ async def done(item_id: str) -> None:
     click.echo(item_line(changed))
 
 
-for command in (claim, release, next_item, history, comment):
+for command in (claim, release, next_item, log, history, comment):
     items.add_command(command)
 
 

@@ -38,6 +38,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(work_item.claim_work_item),
     ToolSpec(work_item.claim_next_work_item),
     ToolSpec(work_item.release_work_item, idempotent=True),
+    ToolSpec(work_item.log_work),
     ToolSpec(history.get_work_item_history, read_only=True, idempotent=True),
     ToolSpec(history.add_comment),
     ToolSpec(history.list_comments, read_only=True, idempotent=True),

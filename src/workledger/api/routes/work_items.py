@@ -25,6 +25,7 @@ from workledger.schemas.work_item import (
     WorkItemSummary,
     WorkItemUpdate,
 )
+from workledger.schemas.work_log import WorkLogCreate, WorkLogRead
 
 router = APIRouter(prefix="/work-items", tags=["work items"])
 
@@ -165,3 +166,12 @@ async def release_work_item(
     released = await container.work_items.release(actor=actor, item_id=item_id, version=version)
     set_etag(response, released.version)
     return released
+
+
+@router.post("/{item_id}/work-log", status_code=status.HTTP_201_CREATED, responses=errors(404))
+async def log_work(
+    container: AppContainer, actor: CurrentActor, item_id: WorkItemRef, body: WorkLogCreate
+) -> WorkLogRead:
+    """Record what you spent on the item (``minutes``, ``tokens``, ``cost_usd``: each 0
+    or more, at least one; a ``note``). The item's ``spent`` sums them; its version stays."""
+    return await container.work_logs.log(actor=actor, work_item_id=item_id, data=body)

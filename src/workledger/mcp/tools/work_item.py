@@ -18,6 +18,7 @@ from workledger.schemas.work_item import (
     WorkItemListQuery,
     WorkItemRead,
 )
+from workledger.schemas.work_log import LogWorkArguments, WorkLogRead
 
 
 async def create_work_item(item: WorkItemCreate, ctx: ToolContext) -> WorkItemRead:
@@ -78,3 +79,10 @@ async def release_work_item(release: ReleaseWorkItemArguments, ctx: ToolContext)
     """Drop your claim on a work item without completing it (an owner may drop anyone's)."""
     now = await calling(ctx)
     return await now.services.work_items.release(actor=now.actor, item_id=release.id)
+
+
+async def log_work(entry: LogWorkArguments, ctx: ToolContext) -> WorkLogRead:
+    """Record what you spent on a work item: minutes, tokens, cost_usd (at least one) and
+    a note. The item's spent sums them."""
+    now = await calling(ctx)
+    return await now.services.work_logs.log(actor=now.actor, work_item_id=entry.id, data=entry)
