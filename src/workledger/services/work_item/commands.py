@@ -1,5 +1,6 @@
-"""Work item writes: each public method is one journaled transaction (create, update,
-claim, delete, restore); the rules they apply are in ``rules``."""
+"""Work item writes: each public method is one transaction, journaled during an outage
+(create, update, claim, release, delete, restore) or not (``claim_next``, which must see
+every claim); the rules they apply are in ``rules``."""
 
 from __future__ import annotations
 
