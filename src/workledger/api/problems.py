@@ -129,12 +129,18 @@ def install(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method the API offers for this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
-        if compile_path(template)[0].match(request.url.path):
-            methods |= {method.upper() for method in operations}
-    return sorted(methods)
+    """Every method the API offers for this path (Starlette names only the first route's):
+    of the templates it matches, the most specific ones (``…/claim-next`` is that path,
+    not an ``…/{item_id}``)."""
+    matching = [
+        (template.count("{"), operations)
+        for template, operations in request.app.openapi()["paths"].items()
+        if compile_path(template)[0].match(request.url.path)
+    ]
+    fewest = min((params for params, _ in matching), default=0)
+    return sorted(
+        {method.upper() for params, ops in matching if params == fewest for method in ops}
+    )
 
 
 # Where FastAPI found a value: the first part of an error's location, not a field name.

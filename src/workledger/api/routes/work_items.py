@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
@@ -49,6 +50,13 @@ async def create_work_item(
     response.headers["Location"] = f"{request.url.path}/{created.id}"
     set_etag(response, created.version)
     return created
+
+
+@router.api_route("/claim-next", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def claim_next_takes_only_post() -> None:
+    """``/claim-next`` is no item id: any other method than POST is 405 here, before the
+    routes of ``/{item_id}`` would read it as one."""
+    raise StarletteHTTPException(status.HTTP_405_METHOD_NOT_ALLOWED)
 
 
 @router.get("/{item_id}", responses=errors(404))
