@@ -140,17 +140,26 @@ def free_sql(items: FromClause, *, now: datetime) -> ColumnElement[bool]:
     return or_(c.assignee.is_(None), c.claimed_until <= literal(now, c.claimed_until.type))
 
 
-def ready_sql(
-    items: FromClause, *, client: str, account: str | None, now: datetime
-) -> list[ColumnElement[bool]]:
-    """``is_ready`` of the live work item rows of ``items``, from their counts of open
-    dependencies (an archived row is never live: it is not in that table)."""
+def workable_sql(items: FromClause) -> list[ColumnElement[bool]]:
+    """What the live work item rows of ``items`` need to be ready for anyone: worked on,
+    active, not deleted, nothing holding them back (from their counts of open
+    dependencies; an archived row is never live: it is not in that table)."""
     c = items.c
     return [
         c.status == "active",
         c.deleted_at.is_(None),
         c.open_dependencies == 0,
         c.item_type.in_(WORKED_ON),
+    ]
+
+
+def ready_sql(
+    items: FromClause, *, client: str, account: str | None, now: datetime
+) -> list[ColumnElement[bool]]:
+    """``is_ready`` of the live work item rows of ``items``."""
+    c = items.c
+    return [
+        *workable_sql(items),
         or_(
             free_sql(items, now=now),
             and_(

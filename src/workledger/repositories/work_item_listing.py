@@ -25,7 +25,7 @@ from workledger.repositories.paging import (
     as_str,
     as_uuid,
 )
-from workledger.repositories.readiness import WORKED_ON, Readied, free_sql, ready_sql
+from workledger.repositories.readiness import Readied, free_sql, ready_sql, workable_sql
 from workledger.repositories.work_item_count import WorkItemCountRepository
 from workledger.schemas.work_item import WorkItemListQuery, WorkItemSort
 
@@ -141,27 +141,16 @@ class WorkItemListing(LedgerScopedRepository):
         items = WorkItem.__table__
         conditions = [
             WorkItem.ledger_id == self.ledger_id,
-            WorkItem.status == "active",
-            WorkItem.deleted_at.is_(None),
-            WorkItem.open_dependencies == 0,
-            WorkItem.item_type.in_([item_type] if item_type else WORKED_ON),
+            *workable_sql(items),
             free_sql(items, now=now),
         ]
+        if item_type is not None:
+            conditions.append(WorkItem.item_type == item_type)
         if tag is not None:
             conditions.append(self.dialect.json_array_contains(WorkItem.tags, tag))
         if parent_id is not None:
             conditions.append(WorkItem.parent_id == parent_id)
-        stmt = (
-            select(WorkItem)
-            .where(*conditions)
-            .order_by(  # the ready order, which ix_work_items_ready holds
-                items.c.priority_rank,
-                due_or_last(items.c.due_date),
-                items.c.created_at,
-                items.c.id,
-            )
-            .limit(1)
-        )
+        stmt = select(WorkItem).where(*conditions).order_by(*ready_order(items)).limit(1)
         if lock and self.dialect.locks:
             stmt = stmt.with_for_update(skip_locked=True)
         return (await self.session.execute(stmt)).scalar_one_or_none()
@@ -195,13 +184,19 @@ def _source(*, include_archived: bool) -> FromClause:
     ).subquery("items")
 
 
+def ready_order(items: FromClause) -> tuple[ColumnElement[Any], ...]:
+    """The picking order, which ix_work_items_ready holds: most urgent, soonest due,
+    oldest."""
+    c = items.c
+    return (c.priority_rank, due_or_last(c.due_date), c.created_at, c.id)
+
+
 def _keyset(source: FromClause, query: WorkItemListQuery) -> Keyset:
     c = source.c
     if query.sort is None and query.ready:
-        # The picking order, which ix_work_items_ready holds.
         return Keyset(
             name="ready",
-            columns=(c.priority_rank, due_or_last(c.due_date), c.created_at, c.id),
+            columns=ready_order(source),
             decoders=(as_int, as_date, as_datetime, as_uuid),
             descending=query.order == "desc",
         )
