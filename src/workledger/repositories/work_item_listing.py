@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement, Select, func, null, select, union_all
 from sqlalchemy.sql.expression import FromClause
 
 from workledger.db.dialect import like_contains
-from workledger.db.types import utcnow
 from workledger.models import ArchivedWorkItem, WorkItem
 from workledger.models.work_item import due_or_last
 from workledger.repositories.base import LedgerScopedRepository
@@ -72,12 +71,12 @@ class WorkItemListing(LedgerScopedRepository):
     """Pages of the account's work items, live and (when asked) archived."""
 
     async def page(
-        self, query: WorkItemListQuery, *, client: str, account: str | None
+        self, query: WorkItemListQuery, *, client: str, account: str | None, now: datetime
     ) -> ListResult:
         """One page of ``query``; ``client`` is who asks (their claimed items are ready
-        for them)."""
+        for them), ``now`` when (a lease that ran out by then holds nothing)."""
         source = _source(include_archived=query.include_archived and not query.ready)
-        conditions = self._conditions(source, query, client=client, account=account)
+        conditions = self._conditions(source, query, client=client, account=account, now=now)
         c = source.c
         archived_at = c.archived_at if "archived_at" in c else null().label("archived_at")
         keyset = _keyset(source, query)
@@ -101,7 +100,13 @@ class WorkItemListing(LedgerScopedRepository):
         return ListResult(rows, total, has_more, next_cursor)
 
     def _conditions(
-        self, source: FromClause, query: WorkItemListQuery, *, client: str, account: str | None
+        self,
+        source: FromClause,
+        query: WorkItemListQuery,
+        *,
+        client: str,
+        account: str | None,
+        now: datetime,
     ) -> list[ColumnElement[bool]]:
         c = source.c
         conditions: list[ColumnElement[bool]] = [c.ledger_id == self.ledger_id]
@@ -122,7 +127,7 @@ class WorkItemListing(LedgerScopedRepository):
         if query.assignee is not None:
             conditions.append(c.assignee == query.assignee)
         if query.ready:
-            conditions += ready_sql(source, client=client, account=account, now=utcnow())
+            conditions += ready_sql(source, client=client, account=account, now=now)
         return conditions
 
     async def next_free(

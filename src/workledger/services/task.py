@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound, VersionConflict
 from workledger.models import WorkItem
@@ -87,7 +88,9 @@ class TaskService(Service):
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             listing = WorkItemListing(session, ledger_id=actor.ledger_id)
             while True:
-                result = await listing.page(page, client=actor.client, account=actor.account)
+                result = await listing.page(
+                    page, client=actor.client, account=actor.account, now=utcnow()
+                )
                 rows = {item.id: item for item in await repo.get_many(r.id for r in result.rows)}
                 found += [task_from(rows[r.id], user_id=actor.account_id) for r in result.rows]
                 if not result.has_more:

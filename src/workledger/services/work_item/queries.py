@@ -119,7 +119,7 @@ class WorkItemQueries(Service):
             self.db, actor=actor, item_id=item_id, include_deleted=include_deleted
         )
         item = WorkItemHierarchy.model_validate(fields)
-        return item, _first_lapse([item.claimed_until])
+        return item, _first_lapse([item.claimed_until], now=utcnow())
 
     async def get_hierarchy(
         self,
@@ -142,7 +142,7 @@ class WorkItemQueries(Service):
     async def _hierarchy(
         self, *, actor: Actor, item_id: ItemRef, max_depth: int, include_deleted: bool
     ) -> tuple[WorkItemHierarchy, datetime | None]:
-        client, account = actor.client, actor.account
+        client, account, now = actor.client, actor.account, utcnow()
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             item = await _found(repo, item_id, include_deleted=include_deleted)
@@ -156,18 +156,21 @@ class WorkItemQueries(Service):
             blockers = await repo.dependencies.blockers(
                 [item.id, *(r.id for r in ancestors), *(r.id for r in below)]
             )
-        lapse = _first_lapse(r.claimed_until for r in (item, *ancestors, *below))
+        lapse = _first_lapse((r.claimed_until for r in (item, *ancestors, *below)), now=now)
         hierarchy = WorkItemHierarchy.model_validate(
             {
                 **record_fields(item, edges[item.id], blockers, actor),
                 "ancestors": [
-                    {**row._asdict(), **readiness(row, blockers, client=client, account=account)}
+                    {
+                        **row._asdict(),
+                        **readiness(row, blockers, client=client, account=account, now=now),
+                    }
                     for row in ancestors
                 ],
                 "descendants": [
                     {
                         **row._asdict(),
-                        **readiness(row, blockers, client=client, account=account),
+                        **readiness(row, blockers, client=client, account=account, now=now),
                         "dependencies": edges_out(edges[row.id]),
                     }
                     for row in below
@@ -196,6 +199,7 @@ class WorkItemQueries(Service):
     async def _list(
         self, *, actor: Actor, query: WorkItemListQuery
     ) -> tuple[Page[WorkItemSummary], datetime | None]:
+        now = utcnow()  # one instant for the whole page: its filter and every item's ready
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             if query.parent_id is not None:
@@ -205,14 +209,15 @@ class WorkItemQueries(Service):
                     return Page[WorkItemSummary](items=[], total_count=0, has_more=False), None
                 query = query.model_copy(update={"parent_id": parent_id})
             listing = WorkItemListing(session, ledger_id=actor.ledger_id)
-            result = await listing.page(query, client=actor.client, account=actor.account)
+            result = await listing.page(query, client=actor.client, account=actor.account, now=now)
             # A ready page holds no blocked item: nothing to look up.
             blockers: Edges = {}
             if not query.ready:
                 blockers = await repo.dependencies.blockers(r.id for r in result.rows)
-            lapse = _first_lapse(row.claimed_until for row in result.rows)
+            lapse = _first_lapse((row.claimed_until for row in result.rows), now=now)
             if query.ready:  # an item held by someone else shows when their lease ends
-                lapse = min(filter(None, (lapse, utcnow() + READY_RECHECK)))
+                recheck = now + READY_RECHECK
+                lapse = recheck if lapse is None else min(lapse, recheck)
             page = Page[WorkItemSummary](
                 items=[
                     WorkItemSummary.model_validate(
@@ -224,6 +229,7 @@ class WorkItemQueries(Service):
                                 client=actor.client,
                                 account=actor.account,
                                 archived=row.archived_at is not None,
+                                now=now,
                             ),
                         }
                     )
@@ -244,8 +250,7 @@ async def _found(repo: WorkItemRepository, ref: ItemRef, *, include_deleted: boo
     return item
 
 
-def _first_lapse(lease_ends: Iterable[datetime | None]) -> datetime | None:
-    """When the first of these claims' leases runs out, of those still running: what the
-    items' readiness depends on besides the database."""
-    now = utcnow()
+def _first_lapse(lease_ends: Iterable[datetime | None], *, now: datetime) -> datetime | None:
+    """When the first of these claims' leases runs out, of those still running at
+    ``now``: what the items' readiness depends on besides the database."""
     return min((end for end in lease_ends if end is not None and end > now), default=None)
