@@ -28,7 +28,7 @@ from workledger.container import Container
 from workledger.db import migrate
 from workledger.db.engine import build_engine
 from workledger.models import Base
-from workledger.schemas.common import Actor
+from workledger.schemas.common import Actor, Role
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 REQUIRE_POSTGRES = os.environ.get("WORKLEDGER_REQUIRE_POSTGRES") == "1"
@@ -198,6 +198,16 @@ async def new_actor(container: Container, email: str, client: str = "test-client
     """The account ``email`` (made if new) in its own ledger, as its owner."""
     principal = await container.accounts.principal(email)
     return await container.ledgers.actor(principal, ledger=None, client=client)
+
+
+async def new_member(
+    container: Container, owner: Actor, email: str, *, client: str, role: Role = Role.member
+) -> Actor:
+    """The account ``email`` (made if new) added to ``owner``'s ledger with ``role``,
+    acting there through ``client``."""
+    principal = await container.accounts.principal(email)
+    await container.ledgers.set_member(owner, email=email, role=role)
+    return await container.ledgers.actor(principal, ledger=owner.ledger, client=client)
 
 
 @pytest.fixture

@@ -11,24 +11,19 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.conftest import new_actor
+from tests.conftest import new_member
+from tests.services.work_items import make
 from workledger.container import Container
 from workledger.db.types import utcnow
 from workledger.errors import Conflict, VersionConflict
-from workledger.schemas.common import Actor, Role
+from workledger.schemas.common import Actor
 from workledger.schemas.history import HistoryQuery
 from workledger.schemas.work_item import (
     ClaimNext,
-    WorkItemCreate,
     WorkItemListQuery,
     WorkItemRead,
     WorkItemUpdate,
 )
-
-
-async def make(container: Container, actor: Actor, title: str, **fields: Any) -> WorkItemRead:
-    data = WorkItemCreate.load({"item_type": "task", "title": title, **fields})
-    return await container.work_items.create(actor=actor, data=data)
 
 
 async def ready_titles(container: Container, actor: Actor) -> list[str]:
@@ -122,13 +117,7 @@ async def test_claiming_again_renews_the_lease(container: Container, actor: Acto
 async def test_the_holder_or_an_owner_releases_and_completing_releases(
     container: Container, actor: Actor
 ) -> None:
-    mate = await new_actor(container, "mate@example.com", client="agent-mate")
-    await container.ledgers.set_member(actor, email=mate.account or "", role=Role.member)
-    mate = await container.ledgers.actor(
-        await container.accounts.principal("mate@example.com"),
-        ledger=actor.ledger,
-        client="agent-mate",
-    )
+    mate = await new_member(container, actor, "mate@example.com", client="agent-mate")
     mine = await make(container, actor, "mine")
     holder = actor.as_client("agent-a")
     await container.work_items.claim(actor=holder, item_id=mine.id)
@@ -229,13 +218,7 @@ async def test_concurrent_takers_each_get_a_different_item(
 async def test_two_accounts_agents_of_one_name_take_different_items(
     container: Container, actor: Actor
 ) -> None:
-    mate = await new_actor(container, "mate@example.com")
-    await container.ledgers.set_member(actor, email=mate.account or "", role=Role.member)
-    theirs = await container.ledgers.actor(
-        await container.accounts.principal("mate@example.com"),
-        ledger=actor.ledger,
-        client="claude-code",
-    )
+    theirs = await new_member(container, actor, "mate@example.com", client="claude-code")
     ours = actor.as_client("claude-code")
     for n in range(2):
         await make(container, actor, f"task {n}")

@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 import time_machine
 from sqlalchemy import select
 
-from tests.conftest import new_actor
+from tests.conftest import new_member
 from tests.services.work_items import archive
 from workledger.container import Container
 from workledger.db.types import utcnow
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories.readiness import holds_back, is_ready
-from workledger.schemas.common import Actor, Role
+from workledger.schemas.common import Actor
 from workledger.schemas.work_item import (
     WorkItemCreate,
     WorkItemListQuery,
@@ -121,13 +121,7 @@ BROKEN = {
 async def test_python_and_sql_readiness_agree_on_generated_data(
     container: Container, actor: Actor
 ) -> None:
-    teammate = await new_actor(container, "teammate@example.com")
-    await container.ledgers.set_member(actor, email=teammate.account or "", role=Role.member)
-    mate = await container.ledgers.actor(
-        await container.accounts.principal("teammate@example.com"),
-        ledger=actor.ledger,
-        client="agent-me",
-    )
+    mate = await new_member(container, actor, "teammate@example.com", client="agent-me")
     callers = [*(actor.as_client(client) for client in CLIENTS), mate]
     await generate(container, actor, mate, random.Random(7))
     facts = await stored(container, actor)
