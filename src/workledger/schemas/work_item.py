@@ -363,7 +363,7 @@ class WorkItemRead(WorkItemSummary):
     updated_by_account: str | None = None
     assignee_account: str | None = None  # the account whose client claimed it
     claimed_until: datetime | None = None  # when the claim's lease runs out
-    spent: Spent = Field(default_factory=lambda: Spent())
+    spent: Spent = Field(default_factory=Spent)
 
 
 class WorkItemNode(WorkItemSummary):
