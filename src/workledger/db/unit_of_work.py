@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from workledger.db.checkpoint import background_checkpoints
@@ -124,14 +125,7 @@ class Database:
         """One transaction on the database; what it met is told to the outage state."""
         try:
             async with factory() as session, session.begin():
-                try:
-                    # Check out a connection now: one that cannot be had is known before
-                    # any work, and the work can go elsewhere.
-                    await session.connection()
-                except _DRIVER_ERRORS as exc:
-                    if meaning(exc) != "unavailable":
-                        raise
-                    raise _Unreachable(exc) from exc
+                await self._check_out(session)
                 with self._outer.joinable(session, write=write):
                     yield session
         except _DRIVER_ERRORS as exc:
@@ -146,6 +140,24 @@ class Database:
             raise
         note(Source.DATABASE)
         self.outage.answered()
+
+    async def _check_out(self, session: AsyncSession) -> None:
+        """Take a connection now: one that cannot be had is known before any work, and the
+        work can go elsewhere. A pool with none free within its timeout while the database
+        answered other units of work meanwhile is busy, not away: the wait goes on, in
+        turn. Only a database that answered nothing that long is held to be away."""
+        while True:
+            answers = self.outage.answers
+            try:
+                await session.connection()
+                return
+            except _DRIVER_ERRORS as exc:
+                busy = isinstance(exc, PoolTimeout) and self.outage.answers > answers
+                if busy:
+                    continue
+                if meaning(exc) != "unavailable":
+                    raise
+                raise _Unreachable(exc) from exc
 
     async def dispose(self) -> None:
         if self._checkpoints is not None:

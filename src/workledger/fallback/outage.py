@@ -74,6 +74,9 @@ class Outage:
         self._name = name
         self._away = False
         self._layers: _Layers | None = None
+        # Units of work the database answered: one waiting for a connection tells by it
+        # a busy pool (the database answers others meanwhile) from a database away.
+        self.answers = 0
 
     def open(
         self,
@@ -154,6 +157,7 @@ class Outage:
     def answered(self) -> None:
         """A unit of work was answered by the database. Without layers nothing else could
         tell that it is back; with them, the background loop confirms it."""
+        self.answers += 1
         if self._layers is None:
             self.came_back()
 
