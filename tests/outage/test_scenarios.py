@@ -41,6 +41,11 @@ STALE = {"WORKLEDGER_CACHE_TTL_SECONDS": "0"}  # the mirror never serves
 PASSWORD = "correct horse battery staple"
 
 
+def written(item: dict[str, Any]) -> datetime:
+    """When the database took ``item``'s latest write."""
+    return datetime.fromisoformat(item["updated_at"])
+
+
 class Away:
     """A served process behind a fault proxy, in a project folder, and a REST client."""
 
@@ -54,7 +59,12 @@ class Away:
         return answer
 
     async def copied(self, since: datetime | None = None) -> None:
-        """Wait for a copy of the mirror (one started after ``since``)."""
+        """Wait for a copy of the mirror (one started after ``since``). To wait for a
+        copy holding a write, ``since`` is the write's own time, never the client's clock
+        after the answer: a copy can start between the commit and that moment, and then
+        nothing would move the mirror again until its next confirmation, 30 s later. A
+        copy started before the commit is followed by another, as the commit moves the
+        database's change token."""
 
         async def done() -> bool:
             synced = (await self.health())["mirror_synced_at"]
@@ -156,7 +166,7 @@ async def test_a_known_token_reads_from_the_mirror_while_the_database_is_away(
 ) -> None:
     async with away_from(database_url, tmp_path / "home", account.jwt) as away:
         item = (await away.rest.post(WORK_ITEMS, json={"item_type": "task", "title": "t"})).json()
-        await away.copied(since=datetime.now().astimezone())
+        await away.copied(since=written(item))
         away.fault(fault)
         for token in (account.jwt, account.api_token):
             read = await away.rest.get(
@@ -179,7 +189,7 @@ async def test_answers_after_the_database_went_away_come_from_the_mirror_on_ever
     async with away_from(database_url, tmp_path / "home", account.jwt) as away:
         rest = away.rest
         kept = (await rest.post(WORK_ITEMS, json={"item_type": "task", "title": "kept"})).json()
-        await away.copied(since=datetime.now().astimezone())
+        await away.copied(since=written(kept))
         latest = await rest.post(WORK_ITEMS, json={"item_type": "task", "title": "latest"})
         assert latest.status_code == 201, latest.text
         async with away.server.connect(account.jwt, "scenario-agent", "auto") as client:
@@ -335,7 +345,7 @@ async def test_with_a_serving_mirror_a_write_is_journaled_and_lands_once(
         made = await away.rest.post(WORK_ITEMS, json={"item_type": "task", "title": "Up"})
         assert made.status_code == 201, made.text
         assert made.headers["Workledger-Source"] == "database"
-        await away.copied(since=datetime.now().astimezone())
+        await away.copied(since=written(made.json()))
         away.fault(fault)
         for _ in range(2):  # before and after the outage is known
             journaled = await away.rest.post(WORK_ITEMS, json={"item_type": "task", "title": "J"})
