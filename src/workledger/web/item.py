@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from workledger.container import Container
+from workledger.db.types import utcnow
 from workledger.errors import (
     FieldError,
     Forbidden,
@@ -21,6 +24,7 @@ from workledger.errors import (
     ValidationError,
     VersionConflict,
     WorkledgerError,
+    who,
 )
 from workledger.http.deps import AppContainer
 from workledger.models.work_item import short_id
@@ -105,6 +109,51 @@ async def save_item(
     except WorkledgerError as exc:
         return await again(422, errors=getattr(exc, "errors", None) or [exc])
     return RedirectResponse(f"{base}/items/{short_id(item.id)}?saved=1", status_code=303)
+
+
+@router.post("/items/{ref}/claim")
+async def claim_item(
+    request: Request, container: AppContainer, actor: PageActor, ref: str
+) -> Response:
+    """Take the item for the person signed in (through the web), or renew their lease."""
+    try:
+        item = await container.work_items.claim(actor=actor, item_id=ref)
+    except WorkledgerError as exc:
+        return await _claim_refused(request, container, actor, ref, exc)
+    return RedirectResponse(f"{base_of(request)}/items/{short_id(item.id)}#claim", status_code=303)
+
+
+@router.post("/items/{ref}/release")
+async def release_item(
+    request: Request, container: AppContainer, actor: PageActor, ref: str
+) -> Response:
+    """Drop the claim: the person's own, or anyone's for an owner of the ledger."""
+    try:
+        item = await container.work_items.release(actor=actor, item_id=ref)
+    except WorkledgerError as exc:
+        return await _claim_refused(request, container, actor, ref, exc)
+    return RedirectResponse(f"{base_of(request)}/items/{short_id(item.id)}#claim", status_code=303)
+
+
+@router.get("/items/{ref}/claim")
+@router.get("/items/{ref}/release")
+async def claim_page(request: Request, ref: str) -> Response:
+    """The address a refused claim or release left in the browser: the item's claim."""
+    return RedirectResponse(f"{base_of(request)}/items/{ref}#claim", status_code=303)
+
+
+async def _claim_refused(
+    request: Request, container: Container, actor: Actor, ref: str, exc: WorkledgerError
+) -> Response:
+    """The item's page again, saying beside its claim why it was refused."""
+    try:
+        item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
+    except (NotFound, ValidationError):
+        return await not_found(request, ref)
+    status_code = _STATUS.get(exc.code, 409 if exc.code == "conflict" else 422)
+    return await _item(
+        request, container, actor, item, status_code=status_code, claim_error=str(exc)
+    )
 
 
 @router.get("/items/{ref}/comments")
@@ -210,6 +259,7 @@ async def _item(
     errors: Sequence[object] | None = None,
     comment: str = "",
     comment_errors: Sequence[str] = (),
+    claim_error: str = "",
 ) -> Response:
     linked = await container.work_items.dependencies(actor=actor, item=item)
     comments, more_comments = await comments_of(container, actor, item)
@@ -243,6 +293,36 @@ async def _item(
         comment=comment,
         comment_errors=comment_errors,
         history=history,
+        claim=_claim_of(item, actor),
+        claim_error=claim_error,
+    )
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Who holds the item, and what the person signed in may do about it."""
+
+    holder: str | None  # who claimed it; None: nobody
+    until: datetime | None  # when the lease runs (or ran) out; None: it never does
+    held: bool  # the claim holds now: not run out
+    mine: bool
+    may_take: bool  # claim it, or renew their own lease
+    may_release: bool
+
+
+def _claim_of(item: WorkItemRead, actor: Actor) -> _Claim:
+    holder = who(item.assignee, item.assignee_account) if item.assignee else None
+    held = holder is not None and (item.claimed_until is None or item.claimed_until > utcnow())
+    mine = held and (item.assignee, item.assignee_account) == (actor.client, actor.account)
+    workable = item.status != ItemStatus.completed and item.deleted_at is None
+    member = actor.may("member")
+    return _Claim(
+        holder=holder,
+        until=item.claimed_until,
+        held=held,
+        mine=mine,
+        may_take=member and workable and (mine or not held),
+        may_release=member and holder is not None and (mine or not held or actor.may("owner")),
     )
 
 
