@@ -205,6 +205,7 @@ class Container:
             work_items=self.work_items,
             deployments=self.deployments,
             enhancements=self.enhancements,
+            work_logs=self.work_logs,
         )
 
     @cached_property

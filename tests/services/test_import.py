@@ -59,6 +59,13 @@ async def holdings(container: Container, actor: Actor) -> tuple[int, int, int, i
     )
 
 
+def cut_spend(report: str) -> tuple[str, str]:
+    """The report without its Spend section, and that section."""
+    start = report.index("## Spend\n")
+    end = report.index("## ", start + 1)
+    return report[:start] + report[end:], report[start:end]
+
+
 async def test_report_import_report_gives_the_same_document(
     container: Container, actor: Actor, other_actor: Actor
 ) -> None:
@@ -74,7 +81,21 @@ async def test_report_import_report_gives_the_same_document(
     assert outcome(result)["work item count"] == (7, 7, True)
     assert result.warnings == []
     reexported = (await container.status.report(actor=other_actor, at=AT)).markdown
-    assert reexported == exported
+    exported_rest, exported_spend = cut_spend(exported)
+    rest, spend = cut_spend(reexported)
+    assert rest == exported_rest  # what was spent on each item included
+    # Who logged the work is the ledger's to know, not the file's: the import logs each
+    # item's spend once, as the person importing. (The work logged on an item deleted
+    # since is in neither file.)
+    assert "| alice@example.com via claude-code | 3 | 110 | 1,280,000 | $4.575 |" in exported_spend
+    assert spend == (
+        "## Spend\n\n"
+        "What the work log holds, by who logged it: 4 entries, 135 min, 1,285,000 tokens, "
+        "$4.575125 in all.\n\n"
+        "| Who | Entries | Minutes | Tokens | Cost |\n"
+        "| --- | ---: | ---: | ---: | ---: |\n"
+        "| bob@example.com via migration | 4 | 135 | 1,285,000 | $4.575125 |\n\n"
+    )
     items = await container.work_items.list(actor=other_actor, query=WorkItemListQuery.load({}))
     assert {(i.version, i.title) for i in items.items if i.title == "Ledger v2"} == {
         (1, "Ledger v2")

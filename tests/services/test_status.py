@@ -20,6 +20,7 @@ from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.enhancement import EnhancementCreate
 from workledger.schemas.vendor import VendorCreate
 from workledger.schemas.work_item import WorkItemCreate, WorkItemRead
+from workledger.schemas.work_log import WorkLogCreate
 from workledger.services.read_cache import ReadCache
 from workledger.services.status import StatusService
 
@@ -69,6 +70,15 @@ EDGES = [
     ("00000010", "00000011", "depends_on"),  # on an item deleted later: not shown
 ]
 
+# (client, or None for the actor's own; item; what was spent)
+WORK_LOG: list[tuple[str | None, str, dict[str, Any]]] = [
+    ("claude-code", "0000000f", {"minutes": 90, "tokens": 1_250_000, "cost_usd": 4.125}),
+    ("claude-code", "0000000b", {"minutes": 15, "tokens": 30_000, "cost_usd": 0.45}),
+    (None, "0000000d", {"minutes": 30}),
+    ("night | codex", "0000000c", {"tokens": 5_000, "cost_usd": 0.000125}),  # a pipe in a cell
+    ("claude-code", "00000011", {"minutes": 5}),  # on an item deleted later: still spent
+]
+
 ENHANCEMENTS: list[dict[str, Any]] = [
     {"title": "OCR everywhere", "priority": "high", "target_quarter": "2027-Q1"},
     {"title": "Faster import", "priority": "critical", "status": "approved"},
@@ -113,6 +123,12 @@ async def seed(container: Container, actor: Actor) -> dict[str, WorkItemRead]:
         )
     for enhancement in ENHANCEMENTS:
         await container.enhancements.create(actor=actor, data=EnhancementCreate.load(enhancement))
+    for client, short, spent in WORK_LOG:
+        await container.work_logs.log(
+            actor=actor.as_client(client) if client else actor,
+            work_item_id=ids[short],
+            data=WorkLogCreate.load(spent),
+        )
     deleted = items["00000011"]
     await container.work_items.delete(actor=actor, item_id=deleted.id, version=deleted.version)
     return items

@@ -307,6 +307,32 @@ def test_the_assignee_is_read_back_as_the_report_writes_it(
     assert messages(doc) == []
 
 
+@pytest.mark.parametrize(
+    ("after", "assignee", "spent"),
+    [
+        (" · spent 25 min, 48,000 tokens, $1.50", None, (25, 48_000, 1_500_000)),
+        (" · assigned to ops · night · spent 1 token", "ops · night", (0, 1, 0)),
+        (" · spent $1,234.000125 · 2 comments", None, (0, 0, 1_234_000_125)),
+        (" · spent 90 min · waiting on `bbbb0002` (active)", None, (90, 0, 0)),
+        ("", None, None),
+    ],
+)
+def test_what_was_spent_is_read_back_as_the_report_writes_it(
+    after: str, assignee: str | None, spent: tuple[int, int, int] | None
+) -> None:
+    doc = parse(
+        f"## Work items\n- [task] Ship · it · active · high · `bbbb0001`{after}\n\n"
+        "## Spend\n\n| Who | Entries | Minutes | Tokens | Cost |\n"
+        "| --- | ---: | ---: | ---: | ---: |\n"
+        "| ada@example.com via codex | 1 | 25 | 48,000 | $1.50 |\n"
+    )
+
+    assert [(item.title, item.assignee, item.spent) for item in doc.work_items] == [
+        ("Ship · it", assignee, spent)
+    ]
+    assert messages(doc) == []  # the Spend section is known: its sums come from the items
+
+
 def test_deployments_in_full_and_earlier_one_liners_come_in_document_order() -> None:
     doc = parse(RICH_REPORT)
 
@@ -378,7 +404,7 @@ def test_the_legacy_file_yields_every_entry_without_warnings(legacy: StatusDocum
         (
             7,
             "section 'Overview' not read: its heading names none of vendors, work items, "
-            "deployments, enhancements, session prompts",
+            "deployments, enhancements, session prompts, spend",
         )
     ]
     census = legacy.census

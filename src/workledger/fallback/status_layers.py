@@ -33,6 +33,7 @@ from workledger.services.importer import ImportService
 from workledger.services.read_cache import ReadCache
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
+from workledger.services.work_log import WorkLogService
 from workledger.status_file.parser import parse_status_file
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class StatusLayers:
             work_items=WorkItemService(db, read_cache=read_cache),
             deployments=DeploymentService(db),
             enhancements=EnhancementService(db),
+            work_logs=WorkLogService(db),
         )
         document = parse_status_file(found.text, source=found.where)
         result = await importer.run(actor=owner.actor("migration"), document=document)

@@ -17,6 +17,7 @@ from workledger.models import (
     Vendor,
     WorkItem,
     WorkItemDependency,
+    WorkLog,
     deployment_vendors,
     deployment_work_items,
 )
@@ -59,6 +60,23 @@ class TreeRow(Readied, Protocol):
     def priority(self) -> str: ...
     @property
     def depth(self) -> int: ...
+    @property
+    def spent_minutes(self) -> int: ...
+    @property
+    def spent_tokens(self) -> int: ...
+    @property
+    def spent_cost_micros(self) -> int: ...
+
+
+class SpendRow(NamedTuple):
+    """What one actor logged in the ledger's work log, summed."""
+
+    client: str
+    account: str | None
+    entries: int
+    minutes: int
+    tokens: int
+    cost_micros: int
 
 
 class TreeEdge(NamedTuple):
@@ -136,6 +154,9 @@ class StatusRepository(LedgerScopedRepository):
                 WorkItem.assignee,
                 WorkItem.assignee_account,
                 WorkItem.deleted_at,  # always null: readiness reads it
+                WorkItem.spent_minutes,
+                WorkItem.spent_tokens,
+                WorkItem.spent_cost_micros,
                 WorkItemDependency.depends_on_id,
                 WorkItemDependency.dependency_type,
             )
@@ -165,6 +186,28 @@ class StatusRepository(LedgerScopedRepository):
             .group_by(Comment.work_item_id)
         )
         return {item_id: int(n) for item_id, n in await self.session.execute(stmt)}
+
+    async def spend_by_actor(self) -> list[SpendRow]:
+        """The work log summed by who logged it (the client and its account), the
+        costliest first: every entry of the ledger, archived items' too."""
+        stmt = (
+            select(
+                WorkLog.created_by,
+                WorkLog.created_by_account,
+                func.count(),
+                func.sum(WorkLog.minutes),
+                func.sum(WorkLog.tokens),
+                func.sum(WorkLog.cost_micros),
+            )
+            .where(WorkLog.ledger_id == self.ledger_id)
+            .group_by(WorkLog.created_by, WorkLog.created_by_account)
+        )
+        rows = [
+            SpendRow(client, account, int(n), int(minutes), int(tokens), int(micros))
+            for client, account, n, minutes, tokens, micros in await self.session.execute(stmt)
+        ]
+        # Sorted here: the databases order a missing account differently.
+        return sorted(rows, key=lambda r: (-r.cost_micros, -r.tokens, r.account or "", r.client))
 
     async def deployments(self) -> list[DeploymentRow]:
         """Every deployment, newest first."""

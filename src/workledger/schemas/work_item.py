@@ -45,6 +45,7 @@ from workledger.schemas.item_type import (
     MetadataInput,
     validate_metadata,
 )
+from workledger.schemas.spend import Spent
 from workledger.schemas.strict import ChangeModel, QueryModel, StrictModel
 
 MAX_DEPTH = 4  # depth of the fifth level; a root is at depth 0
@@ -325,21 +326,6 @@ class WorkItemBrief(ReadModel):
     def of(cls, item: WorkItemBrief) -> WorkItemBrief:
         """Only the brief's fields of ``item`` (a summary, or more)."""
         return cls.model_construct(**{name: getattr(item, name) for name in cls.model_fields})
-
-
-MICROS = 1_000_000  # cost is kept in millionths of a USD: sums stay exact
-
-
-class Spent(ReadModel):
-    """What was spent on an item: the sums of its work log."""
-
-    minutes: int = 0
-    tokens: int = 0
-    cost_usd: float = 0.0
-
-    @classmethod
-    def of(cls, minutes: int, tokens: int, cost_micros: int) -> Spent:
-        return cls(minutes=minutes, tokens=tokens, cost_usd=cost_micros / MICROS)
 
 
 class WorkItemSummary(WorkItemBrief):

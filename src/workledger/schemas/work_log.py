@@ -10,8 +10,9 @@ from pydantic import Field, StringConstraints, model_validator
 
 from workledger.errors import ValidationError
 from workledger.schemas.common import INT32_MAX, ReadModel
+from workledger.schemas.spend import MICROS
 from workledger.schemas.strict import StrictModel
-from workledger.schemas.work_item import MICROS, WorkItemRef
+from workledger.schemas.work_item import WorkItemRef
 
 Minutes = Annotated[int, Field(ge=0, le=INT32_MAX)]
 Tokens = Annotated[int, Field(ge=0, le=10**15)]

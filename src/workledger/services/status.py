@@ -19,12 +19,14 @@ from workledger.repositories.status import (
     DeploymentRow,
     EnhancementRow,
     LinkedItemRow,
+    SpendRow,
     StatusRepository,
     TreeEdge,
     TreeRow,
     VendorRow,
 )
 from workledger.schemas.common import Actor
+from workledger.schemas.spend import MICROS, Spent, usd
 from workledger.schemas.status import StatusCounts, StatusReport
 from workledger.services.common import Service
 from workledger.services.read_cache import ReadCache
@@ -65,6 +67,9 @@ _templates.filters.update(
     oneline=_oneline,
     short_id=short_id,
     refs=_refs,
+    spent=lambda row: Spent.of(row.spent_minutes, row.spent_tokens, row.spent_cost_micros).said(),
+    usd=lambda micros: usd(micros / MICROS),
+    cell=lambda text: _oneline(text).replace("|", "\\|"),  # within a table's cell
 )
 # A vendor's fields are written under the labels the parser reads them by.
 _templates.globals["label"] = VENDOR_LABELS
@@ -91,6 +96,21 @@ class StatusData:
     enhancements: list[EnhancementRow]
     # How many comments each live item has: only those with any.
     comments: dict[uuid.UUID, int]
+    # The work log summed by who logged it, the costliest first.
+    spend: list[SpendRow]
+
+    @cached_property
+    def total_spend(self) -> SpendRow:
+        """Everyone's spend together."""
+        rows = self.spend
+        return SpendRow(
+            client="everyone",
+            account=None,
+            entries=sum(row.entries for row in rows),
+            minutes=sum(row.minutes for row in rows),
+            tokens=sum(row.tokens for row in rows),
+            cost_micros=sum(row.cost_micros for row in rows),
+        )
 
     @cached_property
     def waiting_on(self) -> dict[uuid.UUID, list[TreeRow]]:
@@ -144,6 +164,7 @@ class StatusService(Service):
             linked_vendors, linked_items = await repo.deployment_links([d.id for d in latest])
             enhancements = await repo.pending_enhancements()
             comments = await repo.comment_counts()
+            spend = await repo.spend_by_actor()
         return StatusData(
             counts=_counts(vendors, tree, len(history), len(enhancements)),
             vendors=vendors,
@@ -155,6 +176,7 @@ class StatusService(Service):
             linked_items=linked_items,
             enhancements=enhancements,
             comments=comments,
+            spend=spend,
         )
 
     async def _render(self, actor: Actor) -> tuple[str, StatusCounts]:
@@ -175,6 +197,8 @@ class StatusService(Service):
             earlier_deployments=data.earlier_deployments,
             enhancements=data.enhancements,
             comments=data.comments,
+            spend=data.spend,
+            total_spend=data.total_spend,
         )
         return body, data.counts
 

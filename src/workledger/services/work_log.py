@@ -10,7 +10,7 @@ from workledger.repositories import history
 from workledger.repositories.work_item import WorkItemRepository
 from workledger.repositories.work_log import WorkLogRepository
 from workledger.schemas.common import Actor
-from workledger.schemas.work_item import MICROS
+from workledger.schemas.spend import MICROS
 from workledger.schemas.work_log import WorkLogCreate, WorkLogRead
 from workledger.services.common import Service
 from workledger.services.work_item.read_model import ItemRef

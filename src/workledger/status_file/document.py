@@ -85,6 +85,8 @@ class SourceWorkItem:
     # (short id of the item depended on, "depends_on" | "blocks")
     dependencies: list[tuple[str, str]] = field(default_factory=list)
     assignee: str | None = None
+    # What was spent on it: (minutes, tokens, millionths of a USD); None: nothing said.
+    spent: tuple[int, int, int] | None = None
 
 
 @dataclass

@@ -38,6 +38,7 @@ COUNTS: dict[str, Callable[[list[Line], Census], None]] = {
     "deployments": count_deployments,
     "enhancements": count_enhancements,
     "sessions": count_sessions,
+    "spend": lambda _lines, _census: None,  # sums of the work log: nothing is imported
 }
 
 

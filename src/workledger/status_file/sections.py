@@ -1,7 +1,7 @@
 """Cutting a status file into its sections, recognised by what their headings say.
 
 A heading names a section when its words name what the section holds (vendors,
-deployments or releases, enhancements or the roadmap, session prompts, work items),
+deployments or releases, enhancements or the roadmap, session prompts, work items, spend),
 whatever else it carries: "## 🏦 Vendors (17 total)", "### Current Deployments — 2025".
 Sections are taken at one heading level, the one whose headings name the most kinds
 (the shallower on a tie), so that a title like "# Vendor platform status" does not
@@ -29,6 +29,7 @@ SECTION_WORDS: dict[str, tuple[str, ...]] = {
         "planned work",
     ),
     "sessions": ("session prompts", "session prompt", "sessions", "prompts"),
+    "spend": ("spend", "work log"),
 }
 SECTION_NAMES = {
     "vendors": "vendors",
@@ -36,6 +37,7 @@ SECTION_NAMES = {
     "deployments": "deployments",
     "enhancements": "enhancements",
     "sessions": "session prompts",
+    "spend": "spend",
 }
 _PHRASES = sorted(
     ((phrase, kind) for kind, phrases in SECTION_WORDS.items() for phrase in phrases),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from workledger.schemas.spend import MICROS
 from workledger.status_file.document import Census, SourceWorkItem
 from workledger.status_file.text import BULLET, Line, Reader
 
 _SHORT_ID = r"`[0-9a-f]{8}`"
 _DEPENDENCY = rf"{_SHORT_ID}(?: \(blocks\))?"
+_SPENT = r"(?:[0-9][0-9,]* (?:min|tokens?)|\$[0-9][0-9,]*\.[0-9]{2,6})"
 # Read from the end of the line, so that a title may itself hold " · ".
 _WORK_ITEM = re.compile(
     r"^(?P<indent> *)- \[(?P<type>project|session|task|research)\] (?P<title>.+)"
@@ -17,6 +19,8 @@ _WORK_ITEM = re.compile(
     rf"(?: · depends on (?P<dependencies>{_DEPENDENCY}(?:, {_DEPENDENCY})*))?"
     # As short as it can be, but it may hold " · " too: the end of the line decides.
     r"(?: · assigned to (?P<assignee>.+?))?"
+    # What was spent on it: the sums of its work log.
+    rf"(?: · spent (?P<spent>{_SPENT}(?:, {_SPENT})*))?"
     # What it waits on follows from the dependencies' status: read past, not kept.
     rf"(?: · waiting on {_SHORT_ID} \([a-z]+\)(?:, {_SHORT_ID} \([a-z]+\))*)?"
     # How many comments it has: comments are not imported, so read past too.
@@ -73,7 +77,23 @@ def read_work_items(lines: list[Line], reader: Reader) -> list[SourceWorkItem]:
                 (ref["short_id"], "blocks" if ref["blocks"] else "depends_on")
                 for ref in _DEPENDENCY_REF.finditer(match["dependencies"] or "")
             ],
+            spent=_spent(match["spent"]) if match["spent"] else None,
         )
         items.append(item)
         ancestors.append(item)
     return items
+
+
+def _spent(said: str) -> tuple[int, int, int]:
+    """``25 min, 48,000 tokens, $1.50`` (each part optional) as (minutes, tokens,
+    millionths of a USD)."""
+    minutes = tokens = micros = 0
+    for part in said.split(", "):
+        if part.startswith("$"):
+            whole, _, fraction = part[1:].replace(",", "").partition(".")
+            micros = int(whole) * MICROS + int(fraction.ljust(6, "0"))
+        elif part.endswith(" min"):
+            minutes = int(part.removesuffix(" min").replace(",", ""))
+        else:
+            tokens = int(part.partition(" ")[0].replace(",", ""))
+    return minutes, tokens, micros

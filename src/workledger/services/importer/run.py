@@ -16,6 +16,7 @@ from workledger.services.deployment import DeploymentService
 from workledger.services.enhancement import EnhancementService
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
+from workledger.services.work_log import WorkLogService
 from workledger.status_file.document import ParseWarning, StatusDocument
 
 S = TypeVar("S")
@@ -52,6 +53,7 @@ class Ledger:
     work_items: WorkItemService
     deployments: DeploymentService
     enhancements: EnhancementService
+    work_logs: WorkLogService
 
 
 @dataclass(frozen=True)

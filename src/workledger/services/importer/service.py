@@ -26,6 +26,7 @@ from workledger.services.importer.vendor import (
 from workledger.services.importer.work_item import check_work_item_count, write_work_items
 from workledger.services.vendor import VendorService
 from workledger.services.work_item import WorkItemService
+from workledger.services.work_log import WorkLogService
 from workledger.status_file.document import StatusDocument
 
 MIGRATION_CLIENT = "migration"
@@ -77,6 +78,7 @@ class ImportService(Service):
         work_items: WorkItemService,
         deployments: DeploymentService,
         enhancements: EnhancementService,
+        work_logs: WorkLogService,
     ) -> None:
         super().__init__(db)
         self.ledger = Ledger(
@@ -84,6 +86,7 @@ class ImportService(Service):
             work_items=work_items,
             deployments=deployments,
             enhancements=enhancements,
+            work_logs=work_logs,
         )
 
     async def run(

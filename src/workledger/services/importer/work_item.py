@@ -8,7 +8,9 @@ import uuid
 
 from workledger.models import ids_ending_in
 from workledger.repositories.holdings import HoldingsRepository
+from workledger.schemas.spend import MICROS
 from workledger.schemas.work_item import WorkItemCreate, WorkItemUpdate
+from workledger.schemas.work_log import WorkLogCreate
 from workledger.services.importer.result import Check
 from workledger.services.importer.run import Entry, Run
 from workledger.status_file.document import SourceWorkItem, StatusDocument
@@ -51,6 +53,25 @@ async def write_work_items(run: Run) -> None:
         if item.short_id in created and item.dependencies:
             async with run.entry(item.line):
                 await _link(run, created[item.short_id], item)
+    for item in order:
+        if item.short_id in created and item.spent is not None:
+            async with run.entry(item.line):
+                await _log_spent(run, created[item.short_id], item.spent)
+
+
+async def _log_spent(run: Run, item_id: uuid.UUID, spent: tuple[int, int, int]) -> None:
+    """What the file says was spent on an item: one entry of its work log, by the
+    person importing (who logged it is in the ledger, not in the file)."""
+    minutes, tokens, micros = spent
+    entry = WorkLogCreate.load(
+        {
+            "minutes": minutes,
+            "tokens": tokens,
+            "cost_usd": micros / MICROS,
+            "note": f"carried over from {run.document.source}",
+        }
+    )
+    await run.ledger.work_logs.log(actor=run.actor, work_item_id=item_id, data=entry)
 
 
 async def _link(run: Run, item_id: uuid.UUID, item: SourceWorkItem) -> None:

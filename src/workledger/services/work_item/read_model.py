@@ -15,7 +15,8 @@ from workledger.repositories.work_item import WorkItemRepository
 from workledger.repositories.work_item_dependency import Edge, Edges
 from workledger.repositories.work_item_listing import WorkItemListing
 from workledger.schemas.common import Actor
-from workledger.schemas.work_item import ClaimNext, Spent, WorkItemRead
+from workledger.schemas.spend import Spent
+from workledger.schemas.work_item import ClaimNext, WorkItemRead
 
 ItemRef = uuid.UUID | str  # an id, or a short id (see schemas.work_item.WorkItemRef)
 RESOURCE = "work item"
