@@ -77,7 +77,7 @@ async def test_an_agents_claim_shows_who_holds_it_and_only_an_owner_may_release_
     await sign_in(page, person, path=f"/items/{short_id(item.id)}")
     claim = claim_of(page)
     await expect(claim).to_contain_text("Claimed by mate@example.com via claude-code until")
-    await expect(claim).to_contain_text("Spent: 25 min · 48,000 tokens · $1.50")
+    await expect(claim).to_contain_text("Spent: 25 min, 48,000 tokens, $1.50.")
     # Held by someone else: nothing to claim; the person owns the ledger, so may release.
     await expect(claim.get_by_role("button", name="Claim")).to_have_count(0)
     if SCREENSHOTS:
@@ -121,3 +121,43 @@ async def test_claiming_an_item_that_waits_on_another_says_which_and_changes_not
     await expect(alert).to_contain_text(short_id(first.id))
     await expect(claim).to_contain_text("Nobody holds it.")
     assert (await stored(container, person.actor, item)).assignee is None
+
+
+async def test_the_overview_sums_the_work_log_by_who_logged_it_and_names_the_costliest_items(
+    page: Page, container: Container, person: Account
+) -> None:
+    parser = await make(container, person.actor, "Parse the invoices")
+    docs = await make(container, person.actor, "Write the docs")
+    await make(container, person.actor, "Nothing spent")
+    agent = await new_member(container, person.actor, "mate@example.com", client="claude-code")
+    for actor, item, spent in (
+        (agent, parser, {"tokens": 1_200_000, "cost_usd": 3.6}),
+        (agent, parser, {"minutes": 40, "cost_usd": 0.4}),
+        (person.actor, docs, {"minutes": 90}),
+    ):
+        data = WorkLogCreate.load(spent)
+        await container.work_logs.log(actor=actor, work_item_id=item.id, data=data)
+
+    await sign_in(page, person, path="/")
+    spend = page.get_by_role("region", name="Spend")
+    await expect(spend).to_contain_text(
+        "3 work log entries: 130 min, 1,200,000 tokens, $4.00 in all."
+    )
+    by_who = spend.get_by_role("table", name="By who logged it, the costliest first")
+    await expect(by_who.get_by_role("row")).to_have_text(
+        [
+            "WhoEntriesMinutesTokensCost",
+            "mate@example.com via claude-code2401,200,000$4.00",
+            f"{person.email} via e2e-setup1900$0.00",
+        ]
+    )
+    costliest = spend.get_by_role("table", name="The items that cost the most")
+    await expect(costliest.get_by_role("row")).to_have_text(
+        [
+            "Work itemSpent",
+            "Parse the invoices40 min, 1,200,000 tokens, $4.00",
+            "Write the docs90 min",
+        ]
+    )
+    await costliest.get_by_role("link", name="Parse the invoices").click()
+    await expect(claim_of(page)).to_contain_text("Spent: 40 min, 1,200,000 tokens, $4.00.")

@@ -31,6 +31,7 @@ from workledger.repositories.status import TreeRow
 from workledger.schemas.common import Actor
 from workledger.schemas.history import last_event_seq
 from workledger.schemas.item_type import ItemType
+from workledger.schemas.spend import Spent
 from workledger.schemas.work_item import ItemStatus, WorkItemListQuery, WorkItemSummary
 from workledger.web import item, members, session
 from workledger.web.git_links import repository_links
@@ -44,6 +45,7 @@ ledger_router = APIRouter(include_in_schema=False)
 # The sign-in form counts against the same budget as POST /api/v1/auth/token.
 TOKEN_ROUTE = "POST /api/v1/auth/token"
 READY_ON_OVERVIEW = 10
+COSTLIEST_ON_OVERVIEW = 10
 LIST_LIMIT = 100
 BOARD_COLUMNS = ("active", "blocked", "completed")
 
@@ -110,8 +112,25 @@ async def overview(request: Request, container: AppContainer, actor: PageActor) 
     vendors = sorted(data.vendors, key=lambda v: (v.status == "operational", v.name.lower()))
     links = await repository_links(container.settings.repo_dir)
     return await render(
-        request, "overview.html", data=data, vendors=vendors, ready=ready, links=links
+        request,
+        "overview.html",
+        data=data,
+        vendors=vendors,
+        ready=ready,
+        links=links,
+        costliest=_costliest(data.work_items),
     )
+
+
+def _costliest(rows: list[TreeRow]) -> list[tuple[TreeRow, Spent]]:
+    """The items that cost the most (then took the most tokens, then time), with what
+    was spent on each."""
+    spent = [row for row in rows if row.spent_minutes or row.spent_tokens or row.spent_cost_micros]
+    spent.sort(key=lambda r: (-r.spent_cost_micros, -r.spent_tokens, -r.spent_minutes))
+    return [
+        (row, Spent.of(row.spent_minutes, row.spent_tokens, row.spent_cost_micros))
+        for row in spent[:COSTLIEST_ON_OVERVIEW]
+    ]
 
 
 # --- work items ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from workledger.http.deps import AppContainer
 from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor, Role
 from workledger.schemas.ledger import LedgerRead
+from workledger.schemas.spend import MICROS, Spent, usd
 from workledger.services.status import supported_formats
 from workledger.web import session
 from workledger.web.markdown import to_html
@@ -46,6 +47,10 @@ templates.env.filters["short_id"] = short_id
 templates.env.filters["supported"] = supported_formats
 templates.env.filters["markdown"] = to_html
 templates.env.globals["who"] = who
+templates.env.filters["usd"] = lambda micros: usd(micros / MICROS)
+templates.env.filters["spent"] = lambda row: Spent.of(
+    row.minutes, row.tokens, row.cost_micros
+).said()
 
 
 # Only this site's own scripts, styles and connections, and never inside a frame: an
