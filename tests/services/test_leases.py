@@ -15,8 +15,8 @@ from tests.conftest import new_member
 from tests.services.work_items import make
 from workledger.container import Container
 from workledger.db.types import utcnow
-from workledger.errors import Conflict, VersionConflict
-from workledger.schemas.common import Actor
+from workledger.errors import Conflict, Forbidden, VersionConflict
+from workledger.schemas.common import Actor, Role
 from workledger.schemas.history import HistoryQuery
 from workledger.schemas.work_item import (
     ClaimNext,
@@ -24,6 +24,11 @@ from workledger.schemas.work_item import (
     WorkItemRead,
     WorkItemUpdate,
 )
+
+
+async def ready_or_held(container: Container, actor: Actor) -> list[WorkItemRead]:
+    query = WorkItemListQuery.load({"limit": 100})
+    return list((await container.work_items.list(actor=actor, query=query)).items)
 
 
 async def ready_titles(container: Container, actor: Actor) -> list[str]:
@@ -213,6 +218,81 @@ async def test_concurrent_takers_each_get_a_different_item(
     assert len(set(ids)) == callers
     assert {(item.assignee) for item in taken if item is not None} == {a.client for a in agents}
     assert await take_next(container, actor) is None
+
+
+async def test_takers_who_come_together_are_served_in_one_transaction(
+    container: Container, actor: Actor
+) -> None:
+    """Sixteen takers at once: one transaction serves them all, each their own item."""
+    for n in range(16):
+        await make(container, actor, f"task {n}")
+    before = container.db.commits
+
+    taken = await asyncio.gather(
+        *(take_next(container, actor.as_client(f"agent-{n}")) for n in range(16))
+    )
+
+    assert container.db.commits - before == 1
+    # In the ready order (here the order made), the best to the first who came.
+    assert [item.title if item else None for item in taken] == [f"task {n}" for n in range(16)]
+
+
+async def test_more_takers_than_ready_items_leave_the_rest_with_nothing(
+    container: Container, actor: Actor
+) -> None:
+    for n in range(3):
+        await make(container, actor, f"task {n}", tags=["db"] if n else [])
+    db_takers = [take_next(container, actor.as_client(f"db-{n}"), tag="db") for n in range(4)]
+    any_takers = [take_next(container, actor.as_client(f"any-{n}")) for n in range(2)]
+
+    taken = await asyncio.gather(*db_takers, *any_takers)
+
+    by_db, by_any = taken[:4], taken[4:]
+    assert sorted(item.title for item in by_db if item is not None) == ["task 1", "task 2"]
+    assert by_db.count(None) == 2
+    assert [item.title if item else None for item in by_any] == ["task 0", None]
+
+
+async def test_a_reader_among_takers_is_refused_alone(container: Container, actor: Actor) -> None:
+    await make(container, actor, "task")
+    reader = await new_member(container, actor, "rita@example.com", client="r", role=Role.reader)
+
+    refused, taken = await asyncio.gather(
+        take_next(container, reader), take_next(container, actor), return_exceptions=True
+    )
+
+    assert isinstance(refused, Forbidden)
+    assert isinstance(taken, WorkItemRead)
+    assert taken.assignee == actor.client
+
+
+async def test_a_taker_who_gave_up_before_its_turn_takes_nothing(
+    container: Container, actor: Actor
+) -> None:
+    for n in range(3):
+        await make(container, actor, f"task {n}")
+    first = asyncio.ensure_future(take_next(container, actor.as_client("first")))
+    gone = asyncio.ensure_future(take_next(container, actor.as_client("gone")))
+    await asyncio.sleep(0)  # both are waiting: the first one's transaction has begun
+    gone.cancel()
+
+    assert (await first) is not None
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    held = [item.assignee for item in await ready_or_held(container, actor)]
+    assert "gone" not in held
+
+
+async def test_taking_inside_a_larger_transaction_takes_within_it(
+    container: Container, actor: Actor
+) -> None:
+    """Not served with others: on SQLite the larger transaction holds the one write lock
+    that a transaction of their own would wait for, for ever."""
+    await make(container, actor, "task")
+    async with container.db.transaction():
+        taken = await asyncio.wait_for(take_next(container, actor), timeout=10)
+    assert taken is not None
+    assert (await container.work_items.get(actor=actor, item_id=taken.id)).assignee == actor.client
 
 
 async def test_two_accounts_agents_of_one_name_take_different_items(

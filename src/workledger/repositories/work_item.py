@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -26,7 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import FromClause, ScalarSelect
 
+from workledger.db.dialect import Dialect
 from workledger.errors import FieldError, NotFound, ValidationError
 from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
 from workledger.repositories import history
@@ -55,12 +57,21 @@ class NodeRow(Readied, Protocol):
     def _asdict(self) -> dict[str, object]: ...
 
 
+class ItemRow(Readied, Protocol):
+    """A work item's row, by attribute: what readiness reads, and what a claim does."""
+
+    @property
+    def ledger_id(self) -> uuid.UUID: ...
+    @property
+    def version(self) -> int: ...
+
+
 class ItemRead(NamedTuple):
     """What ``read`` finds: the item's row (by attribute, and its columns by name), its
     dependencies and the ones of them that hold it back, each in the order made."""
 
-    row: Readied
-    columns: RowMapping
+    row: ItemRow
+    columns: RowMapping | Mapping[str, Any]
     edges: list[Edge]
     blocking: list[Edge]
 
@@ -103,12 +114,9 @@ class WorkItemRepository(LedgerScopedRepository):
         a read of one item in one round trip."""
         t, edge = WorkItem.__table__, WorkItemDependency.__table__
         target = t.alias("target")
-        pairs = self.dialect.json_rows(
-            edge.c.depends_on_id, edge.c.dependency_type, edge.c.created_at
-        )
-        edges = select(pairs).where(edge.c.work_item_id == t.c.id).scalar_subquery()
+        edges = edges_json(self.dialect, t)
         blocking = (
-            select(pairs)
+            select(_edge_json_rows(self.dialect))
             .select_from(edge.join(target, target.c.id == edge.c.depends_on_id))
             .where(edge.c.work_item_id == t.c.id, *holds_back_sql(target))
             .scalar_subquery()
@@ -121,7 +129,7 @@ class WorkItemRepository(LedgerScopedRepository):
         row = (await self.session.execute(stmt)).first()
         if row is None:
             return None
-        return ItemRead(row, row._mapping, _pairs(row._edges), _pairs(row._blocking))
+        return ItemRead(row, row._mapping, edge_pairs(row._edges), edge_pairs(row._blocking))
 
     async def lock(self, ids: Iterable[uuid.UUID]) -> None:
         """Row-lock these items (deleted ones too) in id order, so that two transactions
@@ -323,7 +331,20 @@ def _node_columns() -> list[ColumnElement[object]]:
     return [WorkItem.__table__.c[name] for name in NODE_COLUMNS]
 
 
-def _pairs(found: str | list[list[str]] | None) -> list[Edge]:
+def _edge_json_rows(dialect: Dialect) -> ColumnElement[Any]:
+    edge = WorkItemDependency.__table__
+    return dialect.json_rows(edge.c.depends_on_id, edge.c.dependency_type, edge.c.created_at)
+
+
+def edges_json(dialect: Dialect, items: FromClause) -> ScalarSelect[Any]:
+    """The dependencies of each row of ``items``, as one JSON value (``edge_pairs``)."""
+    edge = WorkItemDependency.__table__
+    return (
+        select(_edge_json_rows(dialect)).where(edge.c.work_item_id == items.c.id).scalar_subquery()
+    )
+
+
+def edge_pairs(found: str | list[list[str]] | None) -> list[Edge]:
     """``json_rows`` of (depends_on_id, dependency_type, created_at), oldest first."""
     rows = json.loads(found) if isinstance(found, str) else found or []
     return [(uuid.UUID(str(target)), kind) for target, kind, _ in sorted(rows, key=lambda r: r[2])]

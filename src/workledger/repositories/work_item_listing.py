@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,7 @@ from workledger.repositories.paging import (
     as_str,
     as_uuid,
 )
-from workledger.repositories.readiness import Readied, free_sql, ready_sql, workable_sql
+from workledger.repositories.readiness import Readied, ready_sql
 from workledger.repositories.work_item_count import WorkItemCountRepository
 from workledger.schemas.work_item import WorkItemListQuery, WorkItemSort
 
@@ -129,36 +128,6 @@ class WorkItemListing(LedgerScopedRepository):
         if query.ready:
             conditions += ready_sql(source, client=client, account=account, now=now)
         return conditions
-
-    async def next_free(
-        self,
-        *,
-        item_type: str | None,
-        tag: str | None,
-        parent_id: uuid.UUID | None,
-        now: datetime,
-        lock: bool,
-    ) -> WorkItem | None:
-        """The first item of the ready order that nobody holds; with ``lock``, locked for
-        this transaction. On PostgreSQL rows another taker has locked are skipped, so
-        that N takers at once get N items; on SQLite the write lock already takes them in
-        turn."""
-        items = WorkItem.__table__
-        conditions = [
-            WorkItem.ledger_id == self.ledger_id,
-            *workable_sql(items),
-            free_sql(items, now=now),
-        ]
-        if item_type is not None:
-            conditions.append(WorkItem.item_type == item_type)
-        if tag is not None:
-            conditions.append(self.dialect.json_array_contains(WorkItem.tags, tag))
-        if parent_id is not None:
-            conditions.append(WorkItem.parent_id == parent_id)
-        stmt = select(WorkItem).where(*conditions).order_by(*ready_order(items)).limit(1)
-        if lock and self.dialect.locks:
-            stmt = stmt.with_for_update(skip_locked=True)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def _total(
         self, query: WorkItemListQuery, source: FromClause, conditions: list[ColumnElement[bool]]

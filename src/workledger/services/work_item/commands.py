@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from itertools import zip_longest
 
 from workledger.db.types import utcnow
@@ -18,6 +19,7 @@ from workledger.models import WorkItem, new_id
 from workledger.repositories import history
 from workledger.repositories.readiness import recount_open_dependencies
 from workledger.repositories.work_item import WorkItemRepository
+from workledger.repositories.work_item_claims import Claim, WorkItemClaims
 from workledger.repositories.work_item_count import CountKey, WorkItemCountRepository, count_key
 from workledger.repositories.work_item_dependency import Edge
 from workledger.schemas.common import Actor
@@ -34,10 +36,12 @@ from workledger.services.work_item.read_model import (
     RESOURCE,
     ItemRef,
     blockers_of,
+    claimed_fields,
     next_free,
     one_item,
     read,
 )
+from workledger.services.work_item.taking import Taker, TakingTogether
 
 
 class WorkItemCommands(Service):
@@ -170,17 +174,43 @@ class WorkItemCommands(Service):
 
     async def claim_next(self, *, actor: Actor, wanted: ClaimNext) -> WorkItemRead | None:
         """Take the best ready item nobody holds (the ready order), among ``wanted``'s
-        filters, in one step: takers at once get different items. None: nothing is
-        ready."""
-        async with self.writing(actor) as session:
-            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
+        filters, in one step: takers at once get different items, those who come together
+        in one transaction (``taking``). None: nothing is ready."""
+        actor.require("member")
+        if self.db.in_transaction:  # a part of a larger write: taken in it, alone
+            [taken] = await self._take_many(wanted, [Taker(actor, wanted.lease_seconds)])
+            return taken
+        return await self._taking.take(actor, wanted)
+
+    @cached_property
+    def _taking(self) -> TakingTogether[WorkItemRead | None]:
+        return TakingTogether(self._take_many)
+
+    async def _take_many(
+        self, wanted: ClaimNext, takers: Sequence[Taker[WorkItemRead | None]]
+    ) -> list[WorkItemRead | None]:
+        """For each taker, in order, the next ready item (fewer when fewer are ready: None
+        for the rest), claimed in one transaction. A claim changes no tally, and the
+        item is ready: nothing holds it back."""
+        ledger_id = takers[0].actor.ledger_id
+        async with self.db.transaction() as session:
+            repo = WorkItemRepository(session, ledger_id=ledger_id)
             now = utcnow()
-            item = await next_free(repo, wanted, now=now, lock=True)
-            if item is None:
-                return None
-            changing = _Changing(repo, item, count_key(item))
-            rules.take(session, item, actor, now=now, lease_seconds=wanted.lease_seconds)
-            return await changing.saved(actor)
+            found = await next_free(repo, wanted, now=now, lock=True, limit=len(takers))
+            claims = [
+                Claim(
+                    item,
+                    taker.actor,
+                    now,
+                    rules.claiming(
+                        session, item.row, taker.actor, now=now, lease_seconds=taker.lease_seconds
+                    ),
+                )
+                for taker, item in zip(takers, found, strict=False)
+            ]
+            await WorkItemClaims(session, ledger_id=ledger_id).take(claims)
+        taken = [WorkItemRead.model_validate(claimed_fields(claim)) for claim in claims]
+        return [*taken, *[None] * (len(takers) - len(taken))]
 
     @journaled(commands.DeleteWorkItem)
     async def delete(

@@ -38,6 +38,7 @@ from workledger.services.work_item.read_model import (
     one_item,
     read,
     record_fields,
+    row_fields,
 )
 
 # Every key holds the actor: readiness depends on who asks (their claimed items are
@@ -183,11 +184,8 @@ class WorkItemQueries(Service):
         """The item ``claim_next`` would take now, left as it is."""
         async with self.db.transaction(write=False) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
-            item = await next_free(repo, wanted, now=utcnow(), lock=False)
-            if item is None:
-                return None
-            edges = (await repo.dependencies.of([item.id]))[item.id]
-            return read(item, edges, {}, actor)  # ready: nothing holds it back
+            found = await next_free(repo, wanted, now=utcnow(), lock=False)
+        return WorkItemRead.model_validate(row_fields(found[0], actor)) if found else None
 
     async def list(self, *, actor: Actor, query: WorkItemListQuery) -> Page[WorkItemSummary]:
         """One page."""

@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TypedDict
 
 from workledger.db.unit_of_work import Database
 from workledger.errors import NotFound
 from workledger.models import WorkItem
 from workledger.repositories.readiness import readiness
-from workledger.repositories.work_item import WorkItemRepository
+from workledger.repositories.work_item import ItemRead, WorkItemRepository
+from workledger.repositories.work_item_claims import Claim, WorkItemClaims
 from workledger.repositories.work_item_dependency import Edge, Edges
-from workledger.repositories.work_item_listing import WorkItemListing
 from workledger.schemas.common import Actor
 from workledger.schemas.spend import Spent
 from workledger.schemas.work_item import ClaimNext, WorkItemRead
@@ -74,7 +75,12 @@ async def one_item(
         found = await repo.read(found_id, include_deleted=include_deleted)
     if found is None:
         raise NotFound(RESOURCE, found_id)
-    blockers = {found_id: found.blocking} if found.blocking else {}
+    return row_fields(found, actor)
+
+
+def row_fields(found: ItemRead, actor: Actor) -> dict[str, object]:
+    """The fields of the full read of an item read as a row, as ``actor`` sees it."""
+    blockers = {found.row.id: found.blocking} if found.blocking else {}
     return {
         **{name: found.columns[name] for name in READ_COLUMNS},
         **readiness(found.row, blockers, client=actor.client, account=actor.account),
@@ -85,12 +91,25 @@ async def one_item(
 
 
 async def next_free(
-    repo: WorkItemRepository, wanted: ClaimNext, *, now: datetime, lock: bool
-) -> WorkItem | None:
-    """The item ``claim_next`` takes (``lock``: locked, as it takes it)."""
+    repo: WorkItemRepository, wanted: ClaimNext, *, now: datetime, lock: bool, limit: int = 1
+) -> list[ItemRead]:
+    """The items ``claim_next`` takes, best first (``lock``: locked, as it takes them)."""
     parent_id = None
     if wanted.parent_id is not None:
         [parent_id] = await repo.resolve([wanted.parent_id], field="parent_id")
-    return await WorkItemListing(repo.session, ledger_id=repo.ledger_id).next_free(
-        item_type=wanted.item_type, tag=wanted.tag, parent_id=parent_id, now=now, lock=lock
+    return await WorkItemClaims(repo.session, ledger_id=repo.ledger_id).next_free(
+        item_type=wanted.item_type,
+        tag=wanted.tag,
+        parent_id=parent_id,
+        now=now,
+        lock=lock,
+        limit=limit,
+    )
+
+
+def claimed_fields(claim: Claim) -> dict[str, object]:
+    """The full read of an item just claimed, as its new holder sees it."""
+    columns = claim.columns()
+    return row_fields(
+        ItemRead(SimpleNamespace(**columns), columns, claim.item.edges, []), claim.actor
     )

@@ -17,7 +17,7 @@ from workledger.models.work_item import short_id
 from workledger.repositories import history
 from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.readiness import is_free_for, is_held
-from workledger.repositories.work_item import WorkItemRepository, path_segment
+from workledger.repositories.work_item import ItemRow, WorkItemRepository, path_segment
 from workledger.repositories.work_item_dependency import Edge
 from workledger.schemas.common import PRIORITY_RANK, Actor
 from workledger.schemas.item_type import validate_metadata
@@ -185,8 +185,19 @@ def take(
     session: Any, item: WorkItem, claimant: Actor, *, now: datetime, lease_seconds: int
 ) -> None:
     """Claim ``item`` for ``claimant`` until ``lease_seconds`` from ``now`` (a holder
-    claiming again renews the lease). Taking over a lease another holder let run out
-    records ``claim_expired`` first, an event of its own."""
+    claiming again renews the lease)."""
+    for name, value in claiming(
+        session, item, claimant, now=now, lease_seconds=lease_seconds
+    ).items():
+        setattr(item, name, value)
+    history.note(session, WorkItem, item.id, "claim")
+
+
+def claiming(
+    session: Any, item: ItemRow, claimant: Actor, *, now: datetime, lease_seconds: int
+) -> dict[str, Any]:
+    """The columns claiming ``item`` for ``claimant`` sets. Taking over a lease another
+    holder let run out records ``claim_expired`` first, an event of its own."""
     lapsed = item.assignee is not None and not is_held(item, now=now)
     if lapsed and (item.assignee, item.assignee_account) != (claimant.client, claimant.account):
         history.record(
@@ -206,10 +217,11 @@ def take(
             at=now,
             apart=True,
         )
-    item.assignee = claimant.client
-    item.assignee_account = claimant.account
-    item.claimed_until = now + timedelta(seconds=lease_seconds)
-    history.note(session, WorkItem, item.id, "claim")
+    return {
+        "assignee": claimant.client,
+        "assignee_account": claimant.account,
+        "claimed_until": now + timedelta(seconds=lease_seconds),
+    }
 
 
 def check_releasable(item: WorkItem, releaser: Actor, *, now: datetime) -> None:
