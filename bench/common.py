@@ -26,7 +26,10 @@ from sqlalchemy.engine import make_url
 from workledger.config import load_settings
 from workledger.container import Container
 from workledger.db import migrate
+from workledger.db.change_watcher import NoWatcher
 from workledger.schemas.common import Actor
+from workledger.services.read_cache import ReadCache
+from workledger.services.work_item import WorkItemService
 
 ADMIN_URL_ENV = "WORKLEDGER_BENCH_POSTGRES_URL"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -227,6 +230,12 @@ def _pass(value: float, bound: float) -> str:
 CACHED = "cached"
 AFTER_COMMIT = "first read after a commit"
 UNCACHED = "no cache"
+
+
+def uncached_work_items(app: App) -> WorkItemService:
+    """The work item service without its read cache: every read takes the path of the
+    first read after a commit (the database's)."""
+    return WorkItemService(app.container.db, read_cache=ReadCache(NoWatcher()))
 
 
 @dataclass(frozen=True)

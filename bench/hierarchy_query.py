@@ -27,11 +27,10 @@ from bench.common import (
     open_app,
     scratch_database,
     selected_backends,
+    uncached_work_items,
 )
 from bench.generate import load_work_items
-from workledger.db.change_watcher import NoWatcher
 from workledger.schemas.work_item import WorkItemCreate
-from workledger.services.read_cache import ReadCache
 from workledger.services.work_item import WorkItemService
 
 TARGET = Target(ours_ms=3.0, design_ms=10.0)
@@ -88,7 +87,7 @@ async def build_tree(app: App) -> Tree:
 async def measure_tree(app: App, tree: Tree, *, label: str, iterations: int) -> list[Stats]:
     """The container's service (read cache on), and one without the cache: the second
     shows the database path, which every read after any commit takes."""
-    uncached = WorkItemService(app.container.db, read_cache=ReadCache(NoWatcher()))
+    uncached = uncached_work_items(app)
     results = []
     for path, service in ((CACHED, app.container.work_items), (AFTER_COMMIT, uncached)):
 

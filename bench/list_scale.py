@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import (
-    UNCACHED,
+    AFTER_COMMIT,
     App,
     Stats,
     Target,
@@ -36,6 +36,7 @@ from bench.common import (
     open_app,
     scratch_database,
     selected_backends,
+    uncached_work_items,
 )
 from bench.generate import load_work_items
 from workledger.models import WorkItem
@@ -113,7 +114,7 @@ async def cursor_at(app: App, filters: dict[str, str], *, row: int) -> str:
 
 
 async def time_page(app: App, name: str, query: WorkItemListQuery, *, n: int, expect: int) -> Stats:
-    service, actor = app.container.work_items, app.actor
+    service, actor = uncached_work_items(app), app.actor
 
     async def page() -> object:
         answer = await service.list(actor=actor, query=query)
@@ -122,7 +123,7 @@ async def time_page(app: App, name: str, query: WorkItemListQuery, *, n: int, ex
 
     return await measure(
         f"list page of {PAGE}, {name}",
-        path=UNCACHED,
+        path=AFTER_COMMIT,
         backend=app.backend,
         call=page,
         n=n,
