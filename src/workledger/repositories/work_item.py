@@ -45,6 +45,7 @@ from workledger.repositories.work_item_dependency import (
 from workledger.repositories.work_item_listing import SUMMARY_COLUMNS
 from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 from workledger.schemas.common import Actor
+from workledger.schemas.spend import SpentOn
 from workledger.schemas.work_item import item_ref
 
 # What a tree answer shows of each ancestor and descendant (sort keys left out).
@@ -57,8 +58,9 @@ class NodeRow(Readied, Protocol):
     def _asdict(self) -> dict[str, object]: ...
 
 
-class ItemRow(Readied, Protocol):
-    """A work item's row, by attribute: what readiness reads, and what a claim does."""
+class ItemRow(Readied, SpentOn, Protocol):
+    """A work item's row, by attribute: what readiness reads, what a claim does, and
+    what was spent on it."""
 
     @property
     def ledger_id(self) -> uuid.UUID: ...

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from workledger.schemas.common import ReadModel
 
 MICROS = 1_000_000  # cost is kept in millionths of a USD: sums stay exact
+
+
+class SpentOn(Protocol):
+    """A work item's sums of its work log, as its row or its record keeps them."""
+
+    @property
+    def spent_minutes(self) -> int: ...
+    @property
+    def spent_tokens(self) -> int: ...
+    @property
+    def spent_cost_micros(self) -> int: ...
 
 
 class Spent(ReadModel):
@@ -17,6 +30,11 @@ class Spent(ReadModel):
     @classmethod
     def of(cls, minutes: int, tokens: int, cost_micros: int) -> Spent:
         return cls(minutes=minutes, tokens=tokens, cost_usd=cost_micros / MICROS)
+
+    @classmethod
+    def on(cls, item: SpentOn) -> Spent:
+        """What was spent on ``item``."""
+        return cls.of(item.spent_minutes, item.spent_tokens, item.spent_cost_micros)
 
     def said(self) -> str:
         """As people read it, the parts spent only: ``25 min, 48,000 tokens, $1.50``;

@@ -67,7 +67,7 @@ _templates.filters.update(
     oneline=_oneline,
     short_id=short_id,
     refs=_refs,
-    spent=lambda row: Spent.of(row.spent_minutes, row.spent_tokens, row.spent_cost_micros).said(),
+    spent=lambda row: Spent.on(row).said(),
     usd=lambda micros: usd(micros / MICROS),
     cell=lambda text: _oneline(text).replace("|", "\\|"),  # within a table's cell
 )

@@ -150,7 +150,7 @@ async def _claim_refused(
         item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
     except (NotFound, ValidationError):
         return await not_found(request, ref)
-    status_code = _STATUS.get(exc.code, 409 if exc.code == "conflict" else 422)
+    status_code = _STATUS.get(exc.code, 422)
     return await _item(
         request, container, actor, item, status_code=status_code, claim_error=str(exc)
     )
@@ -235,6 +235,7 @@ async def _refused(
 
 
 _STATUS = {
+    "conflict": 409,
     "forbidden": 403,
     "not_found": 404,
     "version_conflict": 409,

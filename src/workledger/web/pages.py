@@ -127,10 +127,7 @@ def _costliest(rows: list[TreeRow]) -> list[tuple[TreeRow, Spent]]:
     was spent on each."""
     spent = [row for row in rows if row.spent_minutes or row.spent_tokens or row.spent_cost_micros]
     spent.sort(key=lambda r: (-r.spent_cost_micros, -r.spent_tokens, -r.spent_minutes))
-    return [
-        (row, Spent.of(row.spent_minutes, row.spent_tokens, row.spent_cost_micros))
-        for row in spent[:COSTLIEST_ON_OVERVIEW]
-    ]
+    return [(row, Spent.on(row)) for row in spent[:COSTLIEST_ON_OVERVIEW]]
 
 
 # --- work items ----------------------------------------------------------------------------

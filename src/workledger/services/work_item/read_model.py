@@ -21,7 +21,6 @@ from workledger.schemas.work_item import ClaimNext, WorkItemRead
 
 ItemRef = uuid.UUID | str  # an id, or a short id (see schemas.work_item.WorkItemRef)
 RESOURCE = "work item"
-SUMS = ("minutes", "tokens", "cost_micros")  # the columns spent_* an item keeps
 
 # Read-model fields that are plain columns of the same name.
 READ_COLUMNS = tuple(
@@ -49,7 +48,7 @@ def record_fields(
         **readiness(item, blockers, client=actor.client, account=actor.account),
         "metadata": item.item_metadata,
         "dependencies": edges_out(edges),
-        "spent": Spent.of(*(getattr(item, f"spent_{sum_}") for sum_ in SUMS)),
+        "spent": Spent.on(item),
     }
 
 
@@ -86,7 +85,7 @@ def row_fields(found: ItemRead, actor: Actor) -> dict[str, object]:
         **readiness(found.row, blockers, client=actor.client, account=actor.account),
         "metadata": found.columns["metadata"],
         "dependencies": edges_out(found.edges),
-        "spent": Spent.of(*(found.columns[f"spent_{sum_}"] for sum_ in SUMS)),
+        "spent": Spent.on(found.row),
     }
 
 
