@@ -18,6 +18,7 @@ LOCAL_ACCOUNT_EMAIL = "local@workledger.invalid"
 MIN_SECRET_BYTES = 32
 DATA_DIR_NAME = ".workledger"
 STATUS_FILE_NAME = ".project_status.md"
+DATABASE_FILE = "workledger.db"  # the embedded database, in the data directory
 
 
 def project_root(start: Path | None = None) -> Path | None:
@@ -139,7 +140,7 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{self.ensure_data_dir() / 'workledger.db'}"
+        return f"sqlite+aiosqlite:///{self.ensure_data_dir() / DATABASE_FILE}"
 
     @property
     def is_postgresql(self) -> bool:

@@ -76,7 +76,7 @@ def _port_is_free(host: str, port: int) -> None:
         ) from None
 
 
-@cli.command()
+@cli.command(short_help="Serve MCP over standard input and output.")
 @run_async
 async def mcp() -> None:
     """Serve MCP over stdio as WORKLEDGER_ACCOUNT in WORKLEDGER_LEDGER (stdout carries the

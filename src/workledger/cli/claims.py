@@ -19,7 +19,7 @@ LEASE = click.option(
 )
 
 
-@click.command("claim")
+@click.command("claim", short_help="Take an item under a lease, or renew your lease.")
 @click.argument("item_id", metavar="ID")
 @LEASE
 @run_async
@@ -36,7 +36,7 @@ async def claim(item_id: str, lease_seconds: int) -> None:
     click.echo(f"{item_line(claimed)}  (until {claimed.claimed_until:%Y-%m-%d %H:%M} UTC)")
 
 
-@click.command("release")
+@click.command("release", short_help="Drop your claim on an item.")
 @click.argument("item_id", metavar="ID")
 @run_async
 async def release(item_id: str) -> None:
@@ -49,7 +49,7 @@ async def release(item_id: str) -> None:
     click.echo(item_line(released))
 
 
-@click.command("next")
+@click.command("next", short_help="The best ready item nobody holds; --claim takes it.")
 @click.option("--claim", "take", is_flag=True, help="Claim it too, in the same step.")
 @click.option("--type", "item_type", type=click.Choice(["task", "research"]))
 @click.option("--tag", help="Only items with this tag.")
@@ -82,7 +82,7 @@ async def next_item(take: bool, as_json: bool, **wanted: object) -> None:
         raise SystemExit(1)
 
 
-@click.command("log")
+@click.command("log", short_help="Record what you spent on an item.")
 @click.argument("item_id", metavar="ID")
 @click.option("--minutes", type=click.IntRange(0), help="Minutes spent.")
 @click.option("--tokens", type=click.IntRange(0), help="Model tokens spent.")

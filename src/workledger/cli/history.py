@@ -22,7 +22,7 @@ SHOWN_VALUE = 60
 FIRST_FIELDS = ("title", "item_type", "status", "priority", "assignee")
 
 
-@click.command("history")
+@click.command("history", short_help="Every change to an item, by who made it.")
 @click.argument("item_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON array.")
 @run_async
@@ -40,7 +40,7 @@ async def history(item_id: str, as_json: bool) -> None:
         click.echo(line)
 
 
-@click.command("comment")
+@click.command("comment", short_help="Comment on an item (markdown).")
 @click.argument("item_id", metavar="ID")
 @click.argument("text", metavar="TEXT")
 @run_async

@@ -5,6 +5,7 @@ is imported when they run, so that ``--help`` stays fast."""
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -13,48 +14,59 @@ import click
 
 from workledger.cli.claims import claim, log, next_item, release
 from workledger.cli.history import comment, history
-from workledger.cli.runtime import acting, open_container, run_async
+from workledger.cli.runtime import WholeHelp, acting, counted, open_container, run_async
 from workledger.errors import who
 
 if TYPE_CHECKING:
     from workledger.container import Container
     from workledger.schemas.common import Actor
-    from workledger.schemas.work_item import WorkItemBrief, WorkItemRead
+    from workledger.schemas.work_item import WorkItemBrief, WorkItemRead, WorkItemSummary
 
 # FIELD=VALUE fields that take a list: comma-separated.
 LIST_FIELDS = ("tags", "dependencies")
 
 
-@click.group()
+@click.group(cls=WholeHelp)
 def items() -> None:
     """Work items of the current account (WORKLEDGER_ACCOUNT). IDs may be short ids."""
 
 
-@items.command("list")
+@items.command("list", short_help="List work items, newest first, or the ready queue.")
 @click.option("--ready", is_flag=True, help="Only what is ready to work on, best first.")
 @click.option("--status", help="active, completed or blocked.")
 @click.option("--type", "item_type", help="project, session, task or research.")
 @click.option("--assignee", help="Only the items this client name has claimed.")
 @click.option("--tag", help="Only the items with this tag.")
 @click.option("--search", help="A word in the title.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1), help="How many at most."
+)
+@click.option("--cursor", help="Go on where a listing stopped (the cursor it named).")
+@click.option("--all", "everything", is_flag=True, help="Every matching item, however many.")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
 @run_async
-async def list_items(as_json: bool, **filters: object) -> None:
-    """List work items as a table (newest first; with --ready, in picking order)."""
-    from workledger.schemas.work_item import WorkItemListQuery
-
-    query = WorkItemListQuery.load({k: v for k, v in filters.items() if v not in (None, False)})
+async def list_items(
+    as_json: bool, limit: int, cursor: str | None, everything: bool, **filters: object
+) -> None:
+    """List work items (newest first; with --ready, in picking order). On a terminal, a
+    table; piped, one line per item with tab-separated fields (ID, type, status,
+    priority, title, assignee, state), never wrapped. How many there are, and the cursor
+    that goes on, follow the table, or go to standard error when piped."""
+    wanted = {k: v for k, v in filters.items() if v not in (None, False)}
     async with open_container() as container:
         actor = await acting(container)
-        page = await container.work_items.list(actor=actor, query=query)
+        found, total, more = await _pages(
+            container, actor, wanted, cursor=cursor, limit=None if everything else limit
+        )
     if as_json:
-        click.echo(json.dumps([item.model_dump(mode="json") for item in page.items], indent=2))
+        click.echo(json.dumps([item.model_dump(mode="json") for item in found], indent=2))
+        if more:
+            click.echo(f"more: --cursor {more}", err=True)
         return
-    _table(page.items, shown=len(page.items), total=page.total_count)
+    _table(found, total=total, more=more)
 
 
-@items.command("show")
+@items.command("show", short_help="Every field of one item, and its comments.")
 @click.argument("item_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 @run_async
@@ -82,7 +94,7 @@ async def show(item_id: str, as_json: bool) -> None:
             click.echo(line)
 
 
-@items.command("add")
+@items.command("add", short_help="Create a work item; prints its id.")
 @click.argument("item_type", metavar="TYPE")
 @click.argument("title")
 @click.option("--parent", "parent_id", metavar="ID", help="The item to nest it under.")
@@ -106,7 +118,7 @@ async def add(item_type: str, title: str, tags: tuple[str, ...], **fields: objec
     click.echo(str(created.id))
 
 
-@items.command("edit")
+@items.command("edit", short_help="Change fields of an item (--set FIELD=VALUE).")
 @click.argument("item_id", metavar="ID")
 @click.option(
     "--set",
@@ -118,7 +130,9 @@ async def add(item_type: str, title: str, tags: tuple[str, ...], **fields: objec
 )
 @run_async
 async def edit(item_id: str, changes: tuple[str, ...]) -> None:
-    """Change fields of an item, e.g. --set status=blocked --set tags=api,docs."""
+    """Change fields of an item: for example --set status=blocked --set tags=api,docs.
+    --set deleted=true deletes it and --set deleted=false restores it, as `items delete`
+    and `items restore` do."""
     fields = dict(_assignment(change) for change in changes)
     async with open_container() as container:
         actor = await acting(container)
@@ -126,7 +140,7 @@ async def edit(item_id: str, changes: tuple[str, ...]) -> None:
     click.echo(item_line(changed))
 
 
-@items.command("done")
+@items.command("done", short_help="Complete an item and release it.")
 @click.argument("item_id", metavar="ID")
 @run_async
 async def done(item_id: str) -> None:
@@ -137,6 +151,34 @@ async def done(item_id: str) -> None:
             container, actor, item_id, {"status": "completed", "assignee": None}
         )
     click.echo(item_line(changed))
+
+
+@items.command("delete", short_help="Delete an item; items restore brings it back.")
+@click.argument("item_id", metavar="ID")
+@click.option("--cascade", is_flag=True, help="Delete its live descendants with it.")
+@run_async
+async def delete(item_id: str, cascade: bool) -> None:
+    """Delete an item (a soft delete: `items restore` brings it back). An item with live
+    children is refused unless --cascade deletes them along with it."""
+    async with open_container() as container:
+        actor = await acting(container)
+        current = await container.work_items.get(actor=actor, item_id=ref(item_id))
+        deleted = await container.work_items.delete(
+            actor=actor, item_id=current.id, version=current.version, cascade=cascade
+        )
+    click.echo(item_line(deleted))
+
+
+@items.command("restore", short_help="Bring back a deleted or archived item.")
+@click.argument("item_id", metavar="ID")
+@run_async
+async def restore(item_id: str) -> None:
+    """Bring back a deleted item, with the descendants deleted along with it; or an
+    archived one, with what was archived below it."""
+    async with open_container() as container:
+        actor = await acting(container)
+        restored = await container.work_items.restore(actor=actor, item_id=ref(item_id))
+    click.echo(item_line(restored))
 
 
 for command in (claim, release, next_item, log, history, comment):
@@ -176,7 +218,9 @@ async def _update(
     """``fields`` applied to the item as it is now (its current version)."""
     from workledger.schemas.work_item import WorkItemUpdate
 
-    current = await container.work_items.get(actor=actor, item_id=ref(item_id))
+    current = await container.work_items.get(
+        actor=actor, item_id=ref(item_id), include_deleted=True
+    )
     data = WorkItemUpdate.load({**fields, "version": current.version}, text=True)
     return await container.work_items.update(actor=actor, item_id=current.id, data=data)
 
@@ -196,22 +240,47 @@ def _state(item: WorkItemBrief) -> str:
 
 
 def item_line(item: WorkItemRead) -> str:
-    """One item in one line: short id, type, status, priority, who holds it, title."""
+    """One item in one line: short id, type, status, priority, who holds it, title, and
+    whether it is deleted."""
     who = f" · {item.assignee}" if item.assignee else ""
+    deleted = "  (deleted)" if item.deleted_at else ""
     return (
-        f"{_short(item.id)}  {item.item_type} · {item.status} · {item.priority}{who}  {item.title}"
+        f"{_short(item.id)}  {item.item_type} · {item.status} · {item.priority}{who}  "
+        f"{item.title}{deleted}"
     )
 
 
-def _table(rows: Sequence[WorkItemBrief], *, shown: int, total: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
+async def _pages(
+    container: Container,
+    actor: Actor,
+    filters: dict[str, object],
+    *,
+    cursor: str | None,
+    limit: int | None,
+) -> tuple[list[WorkItemSummary], int, str | None]:
+    """Up to ``limit`` items (None: all), read a page at a time from ``cursor``; the
+    total that match, and the cursor to go on from when more remain."""
+    from workledger.schemas.common import MAX_PAGE
+    from workledger.schemas.work_item import WorkItemListQuery
 
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("ID", "TYPE", "STATUS", "PRIORITY", "TITLE", "ASSIGNEE", "STATE"):
-        table.add_column(column, overflow="fold")
-    for item in rows:
-        table.add_row(
+    found: list[WorkItemSummary] = []
+    total = 0
+    while True:
+        size = MAX_PAGE if limit is None else min(MAX_PAGE, limit - len(found))
+        query = WorkItemListQuery.load({**filters, "limit": size, "cursor": cursor})
+        page = await container.work_items.list(actor=actor, query=query)
+        found += page.items
+        total = max(total, page.total_count)
+        cursor = page.next_cursor if page.has_more else None
+        if cursor is None or (limit is not None and len(found) >= limit):
+            return found, total, cursor
+
+
+def _table(rows: Sequence[WorkItemBrief], *, total: int, more: str | None) -> None:
+    """A table on a terminal; piped, a line per item (tab-separated), and what is left
+    to read on standard error."""
+    cells = [
+        (
             _short(item.id),
             item.item_type,
             item.status,
@@ -220,10 +289,28 @@ def _table(rows: Sequence[WorkItemBrief], *, shown: int, total: int) -> None:
             item.assignee or "",
             _state(item),
         )
+        for item in rows
+    ]
+    said = f"{len(rows):,} of {counted(total, 'work item')}"
+    if more:
+        said += f"; more: --cursor {more} (or --all)"
+    if not sys.stdout.isatty():
+        for row in cells:
+            click.echo("\t".join(" ".join(cell.split()) for cell in row))
+        click.echo(said, err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("ID", "TYPE", "STATUS", "PRIORITY", "TITLE", "ASSIGNEE", "STATE"):
+        table.add_column(column, overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     console = Console(soft_wrap=True)
     if rows:
         console.print(table)
-    console.print(f"{shown} of {total} work items", style="dim", highlight=False)
+    console.print(said, style="dim", highlight=False)
 
 
 def _details(item: WorkItemRead, linked: dict[uuid.UUID, WorkItemRead]) -> None:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import click
 
-from workledger.cli.runtime import acting, acting_principal, open_container, run_async
+from workledger.cli.runtime import (
+    WholeHelp,
+    acting,
+    acting_principal,
+    open_container,
+    run_async,
+)
 
 
-@click.group()
+@click.group(cls=WholeHelp, short_help="Ledgers a team shares, and who belongs to each.")
 def ledger() -> None:
     """Ledgers a team shares, and who belongs to each (as WORKLEDGER_ACCOUNT)."""
 

@@ -14,11 +14,11 @@ import click
 from workledger import __version__
 from workledger.cli.items import items
 from workledger.cli.ledgers import ledger
-from workledger.cli.runtime import acting, open_container, run_async
+from workledger.cli.runtime import WholeHelp, acting, open_container, run_async
 from workledger.cli.status_file import import_file, report
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=WholeHelp, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="workledger")
 def cli() -> None:
     """workledger: the project ledger for people and AI coding assistants."""
@@ -205,7 +205,7 @@ cli.add_command(items)
 cli.add_command(ledger)
 
 
-@cli.command()
+@cli.command(short_help="Move old completed (or deleted) subtrees out of the way.")
 @click.option(
     "--older-than-days",
     default=365,
@@ -238,7 +238,7 @@ async def archive(older_than_days: int, all_ledgers: bool) -> None:
     )
 
 
-@cli.command()
+@cli.command(short_help="Writes journaled while PostgreSQL was away.")
 @run_async
 async def journal() -> None:
     """Writes journaled while PostgreSQL was away: how many wait, and the conflicts.

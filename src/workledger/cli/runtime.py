@@ -13,6 +13,9 @@ import click
 from workledger.errors import NotFound, SettingsError, WorkledgerError
 
 if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
+    from pathlib import Path
+
+    from workledger.config import Settings
     from workledger.container import Container
     from workledger.schemas.account import Principal
     from workledger.schemas.common import Actor
@@ -20,6 +23,28 @@ if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
 P = ParamSpec("P")
 R = TypeVar("R")
 CLI_CLIENT = "cli"
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 work item``, ``3 work items``: a count and its noun, singular or plural."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+class WholeHelp(click.Group):
+    """A command group whose ``--help`` lists each command with the first sentence of its
+    help whole (wrapped to the width, never cut short with "..."); its subgroups too."""
+
+    group_class = type  # subgroups made with @group.group() are WholeHelp as well
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def run_async(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
@@ -46,6 +71,7 @@ async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Contain
     from workledger.db.first_connection import connect_first
 
     settings = load_settings()
+    new = _new_database(settings)
     container = Container.from_settings(settings)
     try:
         await connect_first(container.db.engine, settings.resolved_database_url)
@@ -56,8 +82,26 @@ async def open_container(*, migrate_first: bool = True) -> AsyncIterator[Contain
         gc.freeze()
         gc.enable()
         yield container
+        if new is not None:  # said once the command did what it was asked
+            click.echo(
+                f"workledger: no project found here or above (no {new.parent.name}/): "
+                f"started a new ledger database at {new}",
+                err=True,
+            )
     finally:
         await container.close()
+
+
+def _new_database(settings: Settings) -> Path | None:
+    """The SQLite file a command is about to create because no project was found from
+    the working directory up (and none was configured); None otherwise."""
+    from workledger.config import DATABASE_FILE, project_root
+
+    configured = settings.database_url or "data_dir" in settings.model_fields_set
+    if configured or project_root() is not None:
+        return None
+    path = settings.data_dir / DATABASE_FILE
+    return None if path.exists() else path
 
 
 async def acting(

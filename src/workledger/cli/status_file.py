@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workledger.cli.runtime import acting, open_container, run_async
+from workledger.cli.runtime import acting, counted, open_container, run_async
 
 if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
     from workledger.schemas.status import StatusReport
@@ -19,15 +19,15 @@ if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
     from workledger.status_file.document import StatusDocument
 
 RECORD_LABELS = {
-    "vendors": "vendors",
-    "work_items": "work items",
-    "sessions": "session prompts",
-    "deployments": "deployments",
-    "enhancements": "enhancements",
+    "vendors": "vendor",
+    "work_items": "work item",
+    "sessions": "session prompt",
+    "deployments": "deployment",
+    "enhancements": "enhancement",
 }
 
 
-@click.command()
+@click.command(short_help="Write the markdown status report.")
 @click.option(
     "--output",
     "-o",
@@ -44,8 +44,9 @@ def report(output: str | None) -> None:
     _write_atomically(Path(target), made.markdown)
     counts = made.counts
     click.echo(
-        f"wrote {target}: {counts.work_items} work items, {counts.vendors} vendors, "
-        f"{counts.deployments} deployments, {counts.enhancements_pending} pending enhancements",
+        f"wrote {target}: {counted(counts.work_items, 'work item')}, "
+        f"{counted(counts.vendors, 'vendor')}, {counted(counts.deployments, 'deployment')}, "
+        f"{counted(counts.enhancements_pending, 'pending enhancement')}",
         err=True,
     )
 
@@ -66,7 +67,7 @@ def _write_atomically(path: Path, text: str) -> None:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-@click.command("import")
+@click.command("import", short_help="Import a .project_status.md into an empty ledger.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--sessions",
@@ -178,7 +179,7 @@ def check_table(result: ImportResult) -> str:
 def _outcome(result: ImportResult, file: Path) -> str:
     if not result.passed:
         return f"a check failed: everything was rolled back; the database and {file} are unchanged"
-    created = ", ".join(f"{n} {RECORD_LABELS[kind]}" for kind, n in result.created.items())
+    created = ", ".join(counted(n, RECORD_LABELS[kind]) for kind, n in result.created.items())
     if result.dry_run:
         return f"dry run: every check passed; would import {created}; nothing was written"
     return f"imported {created} (written by 'migration')"
