@@ -33,7 +33,7 @@ from workledger.schemas.history import last_event_seq
 from workledger.schemas.item_type import ItemType
 from workledger.schemas.spend import Spent
 from workledger.schemas.work_item import ItemStatus, WorkItemListQuery, WorkItemSummary
-from workledger.web import item, members, session
+from workledger.web import item, item_forms, members, session
 from workledger.web.git_links import repository_links
 from workledger.web.render import FOLLOWS_FEED, LEDGER_PREFIX, ledger_base, read_form, render
 from workledger.web.session import PageActor
@@ -300,7 +300,7 @@ async def switch_ledger(request: Request, ledger: str = "", page: str = "/") -> 
 def install(app: FastAPI) -> None:
     """The pages, their static files, and what a refused visitor sees."""
     app.include_router(router)
-    for routes in (ledger_router, item.router, members.router):
+    for routes in (ledger_router, item.router, item_forms.router, members.router):
         app.include_router(routes)
         app.include_router(routes, prefix=LEDGER_PREFIX)
     app.mount("/static", StaticFiles(packages=[("workledger.web", "static")]), name="static")
