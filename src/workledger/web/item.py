@@ -21,7 +21,7 @@ from workledger.errors import (
 from workledger.http.deps import AppContainer
 from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor, Priority
-from workledger.schemas.work_item import ItemStatus, WorkItemRead
+from workledger.schemas.work_item import ItemStatus, WorkItemListQuery, WorkItemRead
 from workledger.web.git_links import repository_links
 from workledger.web.history import comments_of, history_of
 from workledger.web.render import FOLLOWS_FEED, base_of, render
@@ -29,7 +29,19 @@ from workledger.web.session import PageActor
 
 # Every route of the page notes the feed's position: a form refused re-renders the page.
 router = APIRouter(include_in_schema=False, dependencies=[FOLLOWS_FEED])
-EDITABLE = ("status", "priority", "title", "assignee", "tags")
+# The fields of the item's form, by their names in it.
+EDITABLE = (
+    "title",
+    "status",
+    "priority",
+    "assignee",
+    "tags",
+    "due_date",
+    "parent",
+    "dependencies",
+    "description",
+)
+CHILDREN_SHOWN = 100
 
 
 async def not_found(request: Request, ref: str) -> Response:
@@ -69,8 +81,15 @@ async def show_item(
     comment: str = "",
     comment_errors: Sequence[str] = (),
     claim_error: str = "",
+    delete_error: str = "",
 ) -> Response:
     linked = await container.work_items.dependencies(actor=actor, item=item)
+    children = await container.work_items.list(
+        actor=actor,
+        query=WorkItemListQuery.load(
+            {"parent_id": str(item.id), "sort": "created", "order": "asc", "limit": CHILDREN_SHOWN}
+        ),
+    )
     comments, more_comments = await comments_of(container, actor, item)
     history = await history_of(container, actor, item)
     dependencies = [(edge, linked.get(edge.depends_on_id)) for edge in item.dependencies]
@@ -104,7 +123,22 @@ async def show_item(
         history=history,
         claim=_claim_of(item, actor),
         claim_error=claim_error,
+        delete_error=delete_error,
+        parent=await _parent(container, actor, item),
+        children=children,
     )
+
+
+async def _parent(container: Container, actor: Actor, item: WorkItemRead) -> WorkItemRead | None:
+    """The item's parent, to name it by its title (None: a root, or archived)."""
+    if item.parent_id is None:
+        return None
+    try:
+        return await container.work_items.get(
+            actor=actor, item_id=item.parent_id, include_deleted=True
+        )
+    except NotFound:
+        return None
 
 
 @dataclass(frozen=True)
@@ -136,10 +170,18 @@ def _claim_of(item: WorkItemRead, actor: Actor) -> _Claim:
 
 
 def _form_values(item: WorkItemRead) -> dict[str, str]:
+    """What the form shows of ``item``, field by field, as text."""
     return {
+        "title": item.title,
         "status": item.status.value,
         "priority": item.priority.value,
-        "title": item.title,
         "assignee": item.assignee or "",
         "tags": ", ".join(item.tags),
+        "due_date": item.due_date.isoformat() if item.due_date else "",
+        "parent": short_id(item.parent_id) if item.parent_id else "",
+        "dependencies": ", ".join(
+            short_id(edge.depends_on_id) + (" (blocks)" if edge.dependency_type == "blocks" else "")
+            for edge in item.dependencies
+        ),
+        "description": item.description or "",
     }

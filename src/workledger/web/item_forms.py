@@ -38,19 +38,13 @@ async def save_item(
     """Save the fields of the item's form, made against the version the page showed."""
     form = await read_form(request)
     base = base_of(request)
-    # Only what the person changed: the form also carries the values it showed.
-    sent = {
-        name: form[name]
-        for name in EDITABLE
-        if name in form and form[name] != form.get(f"shown_{name}")
-    }
+    # Only what the person changed: the form also carries the values it showed. (A
+    # textarea sends its line ends as CRLF.)
+    typed = {name: form[name].replace("\r\n", "\n") for name in EDITABLE if name in form}
+    sent = {name: text for name, text in typed.items() if text != form.get(f"shown_{name}")}
     if not sent:
         return RedirectResponse(f"{base}/items/{ref}", status_code=303)
-    change: dict[str, object] = dict(sent)
-    if "assignee" in sent:
-        change["assignee"] = sent["assignee"].strip() or None
-    if "tags" in sent:
-        change["tags"] = [t.strip() for t in sent["tags"].split(",") if t.strip()]
+    change = _update_of(sent)
 
     async def again(
         status_code: int, *, conflict: bool = False, errors: Sequence[object] = ()
@@ -84,6 +78,57 @@ async def save_item(
     return RedirectResponse(f"{base}/items/{short_id(item.id)}?saved=1", status_code=303)
 
 
+@router.post("/items/{ref}/delete")
+async def delete_item(
+    request: Request, container: AppContainer, actor: PageActor, ref: str
+) -> Response:
+    """Delete the item as the page showed it; with "cascade", what is below it too."""
+    form = await read_form(request)
+    try:
+        data = WorkItemUpdate.load(
+            {"version": form.get("version"), "deleted": True, "cascade": "cascade" in form},
+            text=True,
+        )
+        item = await container.work_items.update(actor=actor, item_id=ref, data=data)
+    except WorkledgerError as exc:
+        return await _deletion_refused(request, container, actor, ref, exc)
+    return RedirectResponse(f"{base_of(request)}/items/{short_id(item.id)}", status_code=303)
+
+
+@router.post("/items/{ref}/restore")
+async def restore_item(
+    request: Request, container: AppContainer, actor: PageActor, ref: str
+) -> Response:
+    """Bring the item back, with what was deleted along with it."""
+    try:
+        item = await container.work_items.restore(actor=actor, item_id=ref)
+    except WorkledgerError as exc:
+        return await _deletion_refused(request, container, actor, ref, exc)
+    return RedirectResponse(f"{base_of(request)}/items/{short_id(item.id)}", status_code=303)
+
+
+async def _deletion_refused(
+    request: Request, container: Container, actor: Actor, ref: str, exc: WorkledgerError
+) -> Response:
+    """The item's page again, saying beside its Delete (or Restore) button why not."""
+    try:
+        item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
+    except (NotFound, ValidationError):
+        return await not_found(request, ref)
+    if isinstance(exc, VersionConflict):
+        said = "The item was changed after the page showed it: nothing was deleted."
+    else:
+        said = str(exc)
+    return await show_item(
+        request,
+        container,
+        actor,
+        item,
+        status_code=REFUSED_STATUS.get(exc.code, 422),
+        delete_error=said,
+    )
+
+
 @router.post("/items/{ref}/claim")
 async def claim_item(
     request: Request, container: AppContainer, actor: PageActor, ref: str
@@ -113,6 +158,13 @@ async def release_item(
 async def claim_page(request: Request, ref: str) -> Response:
     """The address a refused claim or release left in the browser: the item's claim."""
     return RedirectResponse(f"{base_of(request)}/items/{ref}#claim", status_code=303)
+
+
+@router.get("/items/{ref}/delete")
+@router.get("/items/{ref}/restore")
+async def deletion_page(request: Request, ref: str) -> Response:
+    """The address a refused delete or restore left in the browser: the item."""
+    return RedirectResponse(f"{base_of(request)}/items/{ref}", status_code=303)
 
 
 async def _claim_refused(
@@ -210,3 +262,30 @@ async def _refused(
 def _field_error(error: FieldError) -> str:
     name = "Comment" if error.field == "body" else error.field
     return f"{name}: {error.message}"
+
+
+def _update_of(sent: dict[str, str]) -> dict[str, object]:
+    """The change the form's changed fields ask for, as an update takes it: lists from
+    commas, an emptied field cleared."""
+    change: dict[str, object] = {}
+    for name, text in sent.items():
+        if name == "tags":
+            change["tags"] = [tag.strip() for tag in text.split(",") if tag.strip()]
+        elif name == "dependencies":
+            change["dependencies"] = [_dependency(part) for part in text.split(",") if part.strip()]
+        elif name == "parent":
+            change["parent_id"] = text.strip() or None
+        elif name in ("assignee", "due_date", "description"):
+            change[name] = (text if name == "description" else text.strip()) or None
+        else:
+            change[name] = text
+    return change
+
+
+def _dependency(text: str) -> dict[str, str]:
+    """``c3a90f6e`` or ``c3a90f6e (blocks)``, as the form shows a dependency."""
+    target, blocks, _ = text.strip().partition(" (blocks)")
+    return {
+        "depends_on_id": target.strip(),
+        "dependency_type": "blocks" if blocks else "depends_on",
+    }

@@ -33,7 +33,7 @@ from workledger.schemas.history import last_event_seq
 from workledger.schemas.item_type import ItemType
 from workledger.schemas.spend import Spent
 from workledger.schemas.work_item import ItemStatus, WorkItemListQuery, WorkItemSummary
-from workledger.web import item, item_forms, members, session
+from workledger.web import item, item_forms, item_new, members, session
 from workledger.web.git_links import repository_links
 from workledger.web.render import FOLLOWS_FEED, LEDGER_PREFIX, ledger_base, read_form, render
 from workledger.web.session import PageActor
@@ -142,7 +142,9 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
-FILTERS = ("type", "status", "tag", "search", "ready", "assignee")
+FILTERS = ("type", "status", "tag", "search", "ready", "assignee", "parent")
+# The filters' names in the list query, where the page's differ.
+QUERY_NAMES = {"type": "item_type", "parent": "parent_id"}
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -193,7 +195,7 @@ async def work_items(request: Request, container: AppContainer, actor: PageActor
         data = await container.status.data(actor=actor)
         return await page(tree=_tree(data.work_items, data.waiting_on))
     query: dict[str, object] = {"limit": LIST_LIMIT}
-    query |= {("item_type" if k == "type" else k): v for k, v in filters.items()}
+    query |= {QUERY_NAMES.get(k, k): v for k, v in filters.items()}
     if "ready" in query:
         query["ready"] = query["ready"] in ("1", "true", "on", "yes")
     try:
@@ -300,7 +302,7 @@ async def switch_ledger(request: Request, ledger: str = "", page: str = "/") -> 
 def install(app: FastAPI) -> None:
     """The pages, their static files, and what a refused visitor sees."""
     app.include_router(router)
-    for routes in (ledger_router, item.router, item_forms.router, members.router):
+    for routes in (ledger_router, item_new.router, item.router, item_forms.router, members.router):
         app.include_router(routes)
         app.include_router(routes, prefix=LEDGER_PREFIX)
     app.mount("/static", StaticFiles(packages=[("workledger.web", "static")]), name="static")
