@@ -61,6 +61,8 @@ class TreeRow(Readied, Protocol):
     @property
     def depth(self) -> int: ...
     @property
+    def version(self) -> int: ...
+    @property
     def spent_minutes(self) -> int: ...
     @property
     def spent_tokens(self) -> int: ...
@@ -154,6 +156,7 @@ class StatusRepository(LedgerScopedRepository):
                 WorkItem.assignee,
                 WorkItem.assignee_account,
                 WorkItem.deleted_at,  # always null: readiness reads it
+                WorkItem.version,  # what a move on the board is made against
                 WorkItem.spent_minutes,
                 WorkItem.spent_tokens,
                 WorkItem.spent_cost_micros,

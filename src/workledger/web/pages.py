@@ -24,7 +24,11 @@ from sse_starlette import EventSourceResponse
 from starlette.staticfiles import StaticFiles
 
 from workledger.container import Container
-from workledger.errors import StorageUnavailable, Unauthorized, ValidationError
+from workledger.errors import (
+    StorageUnavailable,
+    Unauthorized,
+    ValidationError,
+)
 from workledger.http.deps import AppContainer
 from workledger.http.rate_limit import RateLimited, limiter_of
 from workledger.repositories.status import TreeRow
@@ -32,10 +36,20 @@ from workledger.schemas.common import Actor
 from workledger.schemas.history import last_event_seq
 from workledger.schemas.item_type import ItemType
 from workledger.schemas.spend import Spent
-from workledger.schemas.work_item import ItemStatus, WorkItemListQuery, WorkItemSummary
-from workledger.web import item, item_forms, item_new, members, session
+from workledger.schemas.work_item import (
+    ItemStatus,
+    WorkItemListQuery,
+    WorkItemSummary,
+)
+from workledger.web import board, item, item_forms, item_new, members, session
 from workledger.web.git_links import repository_links
-from workledger.web.render import FOLLOWS_FEED, LEDGER_PREFIX, ledger_base, read_form, render
+from workledger.web.render import (
+    FOLLOWS_FEED,
+    LEDGER_PREFIX,
+    ledger_base,
+    read_form,
+    render,
+)
 from workledger.web.session import PageActor
 
 # The sign-in form and the ledger select: the person's, not a ledger's.
@@ -47,7 +61,6 @@ TOKEN_ROUTE = "POST /api/v1/auth/token"
 READY_ON_OVERVIEW = 10
 COSTLIEST_ON_OVERVIEW = 10
 LIST_LIMIT = 100
-BOARD_COLUMNS = ("active", "blocked", "completed")
 
 
 # --- signing in and out ------------------------------------------------------------------
@@ -205,16 +218,6 @@ async def work_items(request: Request, container: AppContainer, actor: PageActor
     return await page(items=found.items, total=found.total_count)
 
 
-@ledger_router.get("/board", dependencies=[FOLLOWS_FEED])
-async def board(request: Request, container: AppContainer, actor: PageActor) -> Response:
-    """Every live item in a column by status."""
-    data = await container.status.data(actor=actor)
-    columns: dict[str, list[TreeRow]] = {status: [] for status in BOARD_COLUMNS}
-    for row in data.work_items:
-        columns[row.status].append(row)
-    return await render(request, "board.html", columns=columns, waiting_on=data.waiting_on)
-
-
 @ledger_router.get("/ready", dependencies=[FOLLOWS_FEED])
 async def ready(request: Request, container: AppContainer, actor: PageActor) -> Response:
     """What is ready to work on, best first."""
@@ -302,7 +305,8 @@ async def switch_ledger(request: Request, ledger: str = "", page: str = "/") -> 
 def install(app: FastAPI) -> None:
     """The pages, their static files, and what a refused visitor sees."""
     app.include_router(router)
-    for routes in (ledger_router, item_new.router, item.router, item_forms.router, members.router):
+    routers = (ledger_router, board.router, item_new.router, item.router, item_forms.router)
+    for routes in (*routers, members.router):
         app.include_router(routes)
         app.include_router(routes, prefix=LEDGER_PREFIX)
     app.mount("/static", StaticFiles(packages=[("workledger.web", "static")]), name="static")

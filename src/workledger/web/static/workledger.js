@@ -8,3 +8,20 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
 });
+
+// The board: a card dragged to another column moves there through its own "Move to"
+// form, as if that select had been changed (SortableJS does the dragging).
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof Sortable === "undefined") return;
+  for (const column of document.querySelectorAll("ul[data-sortable]")) {
+    Sortable.create(column, {
+      group: "board",
+      sort: false,
+      onAdd: (moved) => {
+        const select = moved.item.querySelector("select[name=status]");
+        select.value = moved.to.dataset.column;
+        select.form.requestSubmit();
+      },
+    });
+  }
+});
