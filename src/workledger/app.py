@@ -17,6 +17,7 @@ from workledger.api import rest
 from workledger.api.cors import ApiCors
 from workledger.api.limits import BodyLimit
 from workledger.container import Container
+from workledger.http import api_docs
 from workledger.http.served_by import ServedBy
 from workledger.mcp.server import http_app
 from workledger.web import pages
@@ -46,6 +47,10 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
         version=__version__,
         description="The project ledger for people and AI coding assistants.",
         lifespan=lifespan,
+        # /docs is served with its assets from the package (http/api_docs.py); ReDoc,
+        # which only a CDN would serve, is left out.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.container = container
     app.add_middleware(BodyLimit)
@@ -54,6 +59,7 @@ def create_app(container: Container, *, host: str = "127.0.0.1", port: int = 800
         # Outermost: preflights are answered first, and refusals (401, 413, …) are readable too.
         app.add_middleware(ApiCors, origins=container.settings.cors_origins)
     rest.install(app, container)
+    api_docs.install(app)
     pages.install(app)
     # The MCP app routes /mcp itself (behind its bearer-token middleware); as a plain route
     # here, unknown paths and methods still get FastAPI's 404 and 405 problems.
