@@ -8,14 +8,17 @@ from typing import Any
 
 import jwt
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from tests.conftest import TEST_SECRET
 from workledger.container import Container
+from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound, Unauthorized, ValidationError
 from workledger.models import ApiToken
 from workledger.schemas.account import AccountCreate, AccountRead
 from workledger.schemas.common import Actor
+from workledger.services.account import AccountService
 
 PASSWORD = "correct horse battery"
 OMIT = object()
@@ -287,3 +290,36 @@ async def test_another_accounts_token_cannot_be_listed_or_revoked(
 async def test_revoking_an_unknown_token_is_not_found(container: Container, actor: Actor) -> None:
     with pytest.raises(NotFound):
         await container.accounts.revoke_api_token(actor=actor, token_id=uuid.uuid4())
+
+
+async def test_an_api_tokens_last_use_is_written_down_at_most_once_a_minute(
+    container: Container, actor: Actor
+) -> None:
+    made = await container.accounts.create_api_token(actor=actor, name="laptop")
+
+    async def last_used() -> datetime | None:
+        [listed] = await container.accounts.list_api_tokens(actor=actor)
+        return listed.last_used_at
+
+    def another_process() -> AccountService:  # its own memory of what it noted
+        return AccountService(
+            container.db,
+            read_cache=container.read_cache,
+            signing_key=container.settings.signing_key,
+            token_minutes=5,
+        )
+
+    assert await last_used() is None
+    before = utcnow()
+    await container.accounts.resolve_bearer(made.token)
+    first = await last_used()
+    assert first is not None
+    assert before <= first <= utcnow()
+    with time_machine.travel(utcnow() + timedelta(seconds=30), tick=True):
+        await another_process().resolve_bearer(made.token)
+        assert await last_used() == first  # used again within the minute
+    with time_machine.travel(utcnow() + timedelta(minutes=2), tick=True):
+        await another_process().resolve_bearer(made.token)
+        later = await last_used()
+        assert later is not None
+        assert later > first + timedelta(minutes=1)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workledger.models import Account, ApiToken, Ledger
+
+# How often a token's last use is written down, at most.
+USE_NOTED_EVERY = timedelta(minutes=1)
 
 
 class AccountRepository:
@@ -70,6 +73,15 @@ class ApiTokenRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def touch(self, token: ApiToken, at: datetime) -> None:
-        token.last_used_at = at
-        await self.session.flush()
+
+async def note_token_use(session: AsyncSession, token_hash: str, *, at: datetime) -> None:
+    """The API token ``token_hash`` was used ``at``: its ``last_used_at`` moves, unless it
+    moved less than USE_NOTED_EVERY ago (by this process or another)."""
+    await session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.token_hash == token_hash,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - USE_NOTED_EVERY),
+        )
+        .values(last_used_at=at)
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import timedelta
 from functools import cached_property
@@ -23,7 +25,12 @@ from workledger.errors import (
 )
 from workledger.fallback.provenance import served_by_fallback
 from workledger.models import Account, ApiToken
-from workledger.repositories.account import AccountRepository, ApiTokenRepository
+from workledger.repositories.account import (
+    USE_NOTED_EVERY,
+    AccountRepository,
+    ApiTokenRepository,
+    note_token_use,
+)
 from workledger.repositories.base import ConstraintViolation
 from workledger.schemas.account import (
     AccessToken,
@@ -61,6 +68,7 @@ class AccountService(Service):
         self._key = signing_key
         self._lifetime = timedelta(minutes=token_minutes)
         self._passwords = PasswordHash.recommended()
+        self._uses_noted: dict[str, float] = {}  # token hash: when this process last did
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -173,17 +181,32 @@ class AccountService(Service):
         every request carries a bearer, and those change seldom."""
         if token.startswith(API_TOKEN_PREFIX):
             digest = hash_api_token(token)
-            return await self._read_cache.get_or_load(
+            found = await self._read_cache.get_or_load(
                 ("api token", digest),
                 lambda: self._api_token_principal(digest),
                 scope="credentials",
             )
+            await self._note_use(digest)
+            return found
         account_id = self.verify_access_token(token)
         return await self._read_cache.get_or_load(
             ("account", account_id),
             lambda: self._account_principal(account_id),
             scope="credentials",
         )
+
+    async def _note_use(self, digest: str) -> None:
+        """Write down that the token was used (its ``last_used_at``), at most once a
+        minute per token; never in the way of the request: while the database is away,
+        the use goes unnoted."""
+        now = time.monotonic()
+        noted = self._uses_noted.get(digest)
+        if noted is not None and now - noted < USE_NOTED_EVERY.total_seconds():
+            return
+        self._uses_noted[digest] = now
+        with contextlib.suppress(StorageUnavailable):
+            async with self.db.transaction() as session:
+                await note_token_use(session, digest, at=utcnow())
 
     async def _account_principal(self, account_id: uuid.UUID) -> Principal:
         async with self.db.transaction(write=False) as session:
