@@ -59,8 +59,11 @@ class ValidationError(WorkledgerError):
 class NotFound(WorkledgerError):
     code = "not_found"
 
-    def __init__(self, resource: str, identifier: object, **details: object) -> None:
-        super().__init__(f"{resource} {identifier} not found", resource=resource, **details)
+    def __init__(
+        self, resource: str, identifier: object, *, hint: str = "", **details: object
+    ) -> None:
+        """``hint``: said after the message, e.g. "; did you mean 'Globex'?"."""
+        super().__init__(f"{resource} {identifier} not found{hint}", resource=resource, **details)
 
 
 class VersionConflict(WorkledgerError):

@@ -109,14 +109,17 @@ async def test_by_name_finds_one_vendor_among_many_even_with_a_slash_in_its_name
     assert by_slash.json() == slashed
 
 
-async def test_by_name_of_an_unknown_name_is_404(
+async def test_by_name_finds_a_name_whatever_its_case_and_a_miss_suggests_the_closest(
     api: httpx.AsyncClient, alice: dict[str, str]
 ) -> None:
     await create(api, alice)
 
-    response = await api.get(f"{VENDORS}/by-name/ACME", headers=alice)
-
-    problem(response, 404, "not_found")
+    found = await api.get(f"{VENDORS}/by-name/ACME", headers=alice)
+    assert (found.status_code, found.json()["name"]) == (200, "acme")
+    missed = await api.get(f"{VENDORS}/by-name/acne", headers=alice)
+    body = problem(missed, 404, "not_found")
+    assert body["detail"] == "vendor 'acne' not found; did you mean 'acme'?"
+    assert body["suggestions"] == ["acme"]
 
 
 # --- preconditions -------------------------------------------------------------------------

@@ -315,3 +315,32 @@ async def test_an_update_without_a_version_is_refused(container: Container) -> N
         VendorUpdate.load({"status": "broken"})
 
     assert "version" in fields_of(caught.value)
+
+
+async def test_a_vendor_name_is_found_whatever_its_case_and_a_miss_suggests_the_closest(
+    container: Container, actor: Actor
+) -> None:
+    for name in ("Globex", "Initech", "Umbrella Corp"):
+        await container.vendors.create(actor=actor, data=VendorCreate.load({"name": name}))
+
+    assert (await container.vendors.get(actor=actor, name="globex")).name == "Globex"
+    assert (await container.vendors.get(actor=actor, name="INITECH")).name == "Initech"
+    with pytest.raises(NotFound) as missed:
+        await container.vendors.get(actor=actor, name="Globx")
+    assert str(missed.value) == "vendor 'Globx' not found; did you mean 'Globex'?"
+    assert missed.value.details["suggestions"] == ["Globex"]
+    with pytest.raises(NotFound) as nothing_like:
+        await container.vendors.get(actor=actor, name="Hooli")
+    assert str(nothing_like.value) == "vendor 'Hooli' not found"
+
+
+async def test_two_names_alike_but_for_case_are_each_found_only_exactly(
+    container: Container, actor: Actor
+) -> None:
+    for name in ("Acme", "ACME"):
+        await container.vendors.create(actor=actor, data=VendorCreate.load({"name": name}))
+
+    assert (await container.vendors.get(actor=actor, name="ACME")).name == "ACME"
+    with pytest.raises(NotFound) as ambiguous:
+        await container.vendors.get(actor=actor, name="acme")
+    assert str(ambiguous.value) == "vendor 'acme' not found; did you mean 'ACME' or 'Acme'?"

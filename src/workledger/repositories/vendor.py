@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 
 from workledger.models import Vendor
 from workledger.repositories import history
@@ -19,10 +19,21 @@ class VendorRepository(LedgerScopedRepository):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def get_by_name(self, name: str, *, lock: bool = False) -> Vendor | None:
-        stmt = select(Vendor).where(Vendor.ledger_id == self.ledger_id, Vendor.name == name)
+        """The vendor named ``name``; else the one whose name differs only in case, when
+        a single one does (``globex`` finds ``Globex``, not ``GlobEx`` beside it)."""
+        stmt = select(Vendor).where(
+            Vendor.ledger_id == self.ledger_id,
+            or_(Vendor.name == name, func.lower(Vendor.name) == name.lower()),
+        )
         if lock:
             stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        found = list((await self.session.execute(stmt)).scalars())
+        exact = [vendor for vendor in found if vendor.name == name]
+        return exact[0] if exact else found[0] if len(found) == 1 else None
+
+    async def names(self) -> list[str]:
+        stmt = select(Vendor.name).where(Vendor.ledger_id == self.ledger_id)
+        return list((await self.session.execute(stmt)).scalars())
 
     async def get_many(
         self, *, ids: Sequence[uuid.UUID] = (), names: Sequence[str] = ()

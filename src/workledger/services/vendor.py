@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections.abc import Sequence
 from itertools import zip_longest
@@ -161,9 +162,23 @@ async def _find(
             vendor = None
     else:
         vendor = await repo.get_by_name(str(name), lock=lock)
+    if vendor is None and vendor_id is None:
+        close = closest(str(name), await repo.names())
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise NotFound(RESOURCE, repr(name), hint=hint, suggestions=close)
     if vendor is None:
         raise NotFound(RESOURCE, vendor_id or repr(name))
     return vendor
+
+
+def closest(name: str, names: list[str]) -> list[str]:
+    """Up to three of ``names`` that look like ``name``, closest first, case aside (names
+    alike but for case come together)."""
+    by_folded: dict[str, list[str]] = {}
+    for known in sorted(names):
+        by_folded.setdefault(known.casefold(), []).append(known)
+    found = difflib.get_close_matches(name.casefold(), list(by_folded), n=3, cutoff=0.6)
+    return [known for match in found for known in by_folded[match]][:3]
 
 
 def _duplicate(name: str) -> Conflict:
