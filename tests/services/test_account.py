@@ -323,3 +323,18 @@ async def test_an_api_tokens_last_use_is_written_down_at_most_once_a_minute(
         later = await last_used()
         assert later is not None
         assert later > first + timedelta(minutes=1)
+
+
+async def test_two_live_tokens_of_one_account_never_share_a_name(
+    container: Container, actor: Actor, other_actor: Actor
+) -> None:
+    first = await container.accounts.create_api_token(actor=actor, name="laptop")
+    with pytest.raises(Conflict) as refused:
+        await container.accounts.create_api_token(actor=actor, name="laptop")
+    assert refused.value.details["field"] == "name"
+    assert "named 'laptop' already" in str(refused.value)
+    # Another account may; and once revoked, the name is free again.
+    await container.accounts.create_api_token(actor=other_actor, name="laptop")
+    await container.accounts.revoke_api_token(actor=actor, token_id=first.id)
+    again = await container.accounts.create_api_token(actor=actor, name="laptop")
+    assert again.id != first.id

@@ -67,6 +67,19 @@ class ApiTokenRepository:
         stmt = self._select().order_by(ApiToken.created_at, ApiToken.id)
         return [(token, slug) for token, slug in await self.session.execute(stmt)]
 
+    async def named(self, name: str) -> bool:
+        """Whether the account has a live (unrevoked) token named ``name``. The account's
+        row is locked first, so that two tokens made at once cannot both take a name."""
+        await self.session.execute(
+            select(Account.id).where(Account.id == self.account_id).with_for_update()
+        )
+        stmt = select(ApiToken.id).where(
+            ApiToken.account_id == self.account_id,
+            ApiToken.name == name,
+            ApiToken.revoked_at.is_(None),
+        )
+        return (await self.session.execute(stmt.limit(1))).first() is not None
+
     def add(self, token: ApiToken) -> None:
         self.session.add(token)
 

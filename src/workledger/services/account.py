@@ -253,6 +253,12 @@ class AccountService(Service):
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         async with self.db.transaction() as session:
             repo = ApiTokenRepository(session, account_id=actor.account_id)
+            if await repo.named(name):
+                raise Conflict(
+                    f"you have an API token named {name!r} already: choose another name, "
+                    "or revoke that one first",
+                    field="name",
+                )
             token = ApiToken(
                 account_id=actor.account_id,
                 ledger_id=actor.ledger_id if bound else None,

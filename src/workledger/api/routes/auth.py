@@ -69,7 +69,7 @@ async def me(container: AppContainer, principal: CurrentPrincipal) -> AccountRea
     return await container.accounts.get(principal.account_id)
 
 
-@router.post("/api-tokens", status_code=status.HTTP_201_CREATED, responses=errors(403, 404))
+@router.post("/api-tokens", status_code=status.HTTP_201_CREATED, responses=errors(403, 404, 409))
 async def create_api_token(
     container: AppContainer, principal: CurrentPrincipal, data: ApiTokenCreate, response: Response
 ) -> ApiTokenCreated:
