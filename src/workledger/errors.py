@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Self
 
 
 def who(client: str, account: str | None = None) -> str:
@@ -104,6 +104,21 @@ class VersionConflict(WorkledgerError):
         """Add what changed from the requested version to the current one, merged, so
         that a client decides again without reading the record first."""
         self.details["changes_since"] = changes_since
+
+    def of_resource(self, resource: str) -> Self:
+        """The same conflict, naming the record as ``resource`` (a work item is a "task"
+        in the todo API)."""
+        renamed = type(self)(
+            resource,
+            current_version=self.current_version,
+            requested_version=self.requested_version,
+            updated_by=self.updated_by,
+            updated_at=self.updated_at,
+            updated_by_account=self.updated_by_account,
+            record_id=self.record_id,
+        )
+        renamed.details.update({k: v for k, v in self.details.items() if k not in renamed.details})
+        return renamed
 
 
 class PreconditionFailed(VersionConflict):

@@ -253,15 +253,28 @@ async def test_another_accounts_task_is_indistinguishable_from_a_missing_one(
     )
 
 
-@pytest.mark.parametrize("user_id", ["someone", str(NO_SUCH_ID), "v1"])
 async def test_only_your_own_user_id_is_allowed(
+    api: httpx.AsyncClient, container: Container, actor: Actor
+) -> None:
+    headers = auth_headers(container, actor)
+
+    refused = await api.get(f"/api/{NO_SUCH_ID}/tasks", headers=headers)
+
+    problem_of(refused, 403, "forbidden")
+
+
+@pytest.mark.parametrize("user_id", ["someone", "nobody", "v1"])
+async def test_a_user_id_that_is_no_account_id_is_a_validation_error(
     api: httpx.AsyncClient, container: Container, actor: Actor, user_id: str
 ) -> None:
+    """Not "belongs to another account": it is nobody's id at all."""
     headers = auth_headers(container, actor)
 
     refused = await api.get(f"/api/{user_id}/tasks", headers=headers)
 
-    problem_of(refused, 403, "forbidden")
+    body = problem_of(refused, 422, "validation_error")
+    assert [error["field"] for error in body["errors"]] == ["user_id"]
+    assert "another account" not in refused.text
 
 
 async def test_your_user_id_in_capitals_is_still_yours(
@@ -373,6 +386,9 @@ async def test_preconditions_are_honoured_when_sent(
     conflict = problem_of(stale_etag, 412, "version_conflict")
     assert conflict["current_version"] == 2
     assert conflict["requested_version"] == 1
+    # A task, as the 404 of this API says too; not a "work item".
+    assert conflict["resource"] == "task"
+    assert conflict["detail"].startswith("task is at version 2, not 1")
     problem_of(stale_body, 409, "version_conflict")
     problem_of(stale_toggle, 412, "version_conflict")
     problem_of(stale_delete, 412, "version_conflict")

@@ -152,9 +152,9 @@ class TaskService(Service):
             data = WorkItemUpdate.load({**wanted, "version": expected})
             try:
                 item = await self._work_items.update(actor=actor, item_id=task_id, data=data)
-            except VersionConflict:
+            except VersionConflict as stale:
                 if version is not None or attempt == ATTEMPTS:
-                    raise
+                    raise stale.of_resource(RESOURCE) from None
                 attempt += 1
                 continue
             except NotFound:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from workledger.api.deps import CurrentActor, set_etag
 from workledger.api.openapi import errors
 from workledger.api.preconditions import Precondition, VersionBody
-from workledger.errors import Forbidden
+from workledger.errors import Forbidden, ValidationError
 from workledger.http.deps import AppContainer
 from workledger.schemas.common import Actor
 from workledger.schemas.task import (
@@ -31,10 +31,12 @@ async def task_owner(
 ) -> Actor:
     """The caller, who may only reach tasks under their own account id."""
     try:
-        own = uuid.UUID(user_id) == actor.account_id
+        owner = uuid.UUID(user_id)
     except ValueError:
-        own = False
-    if not own:
+        raise ValidationError.single(
+            "user_id", "not an account id: yours is the id of GET /api/v1/auth/me"
+        ) from None
+    if owner != actor.account_id:
         raise Forbidden("these tasks belong to another account: use your own id in the path")
     return actor
 
