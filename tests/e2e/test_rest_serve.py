@@ -178,3 +178,14 @@ async def test_serve_with_workers_shares_the_port_and_outlives_a_dead_worker(
         server.stop()
     assert listed.json()["total_count"] == 40
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_postgresql_server_says_what_its_mirror_is_in_its_log(http_server: HttpServer) -> None:
+    """The outage mirror is a SQLite file brought up to date at start: the log says so in
+    one line of workledger's, not with Alembic's steps for a "SQLiteImpl" out of nowhere."""
+    log = http_server.log()
+    assert "the local mirror" in log
+    assert "bringing its schema up to date" in log
+    assert "SQLiteImpl" not in log
+    assert "setup plugin" not in log

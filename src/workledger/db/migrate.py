@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,8 @@ if TYPE_CHECKING:  # Alembic loads when a migration runs, not for every command
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Alembic's plugins log their set-up whenever it loads: never worth a line of a log.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -28,11 +32,26 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "head", *, quiet: bool = False) -> None:
+    """Migrate to ``revision``; Alembic says each step it runs, unless ``quiet`` (a copy
+    of the database, such as the outage mirror, whose steps nobody needs to read)."""
+    _known(revision)
     from alembic import command
 
-    _known(revision)
-    await _migrating(engine, lambda sync: command.upgrade(alembic_config(sync), revision))
+    with _alembic_says(logging.WARNING if quiet else logging.INFO):
+        await _migrating(engine, lambda sync: command.upgrade(alembic_config(sync), revision))
+
+
+@contextmanager
+def _alembic_says(level: int) -> Iterator[None]:
+    """Alembic's log at ``level`` for a while."""
+    alembic = logging.getLogger("alembic")
+    was = alembic.level
+    alembic.setLevel(level)
+    try:
+        yield
+    finally:
+        alembic.setLevel(was)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:

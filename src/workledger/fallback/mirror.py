@@ -54,7 +54,12 @@ class Mirror:
         that restarts during an outage serves the copy its predecessor made)."""
         from workledger.db.migrate import upgrade
 
-        await upgrade(self.engine)
+        log.info(
+            "the local mirror %s (a copy that answers reads while PostgreSQL is away): "
+            "bringing its schema up to date",
+            self.path,
+        )
+        await upgrade(self.engine, quiet=True)
         async with self.engine.begin() as conn:
             await conn.run_sync(_state.create, checkfirst=True)
             self.synced_at = await conn.scalar(select(_state.c.synced_at))
