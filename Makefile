@@ -41,7 +41,7 @@ bench: $(STAMP)
 
 # The README's pictures of the web pages, taken by the browser tests.
 screenshots: $(STAMP)
-	WORKLEDGER_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/web -k "sqlite and (overview or board or saved or screenshot_of_an_items or agents_claim)"
+	WORKLEDGER_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/web -k "sqlite and (teams_ledger or screenshot_of_an_items or agents_claim)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

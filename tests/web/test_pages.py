@@ -5,7 +5,6 @@ they check is what a person sees."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from pathlib import Path
 
@@ -22,14 +21,6 @@ from workledger.schemas.deployment import DeploymentCreate
 from workledger.schemas.enhancement import EnhancementCreate
 from workledger.schemas.vendor import VendorCreate
 from workledger.schemas.work_item import WorkItemCreate, WorkItemRead, WorkItemUpdate
-
-# `make screenshots` sets it (to docs/screenshots): the README shows what they save.
-SCREENSHOTS = os.environ.get("WORKLEDGER_SCREENSHOTS")
-
-
-async def screenshot(page: Page, name: str) -> None:
-    if SCREENSHOTS:  # Playwright makes the directory
-        await page.screenshot(path=Path(SCREENSHOTS) / f"{name}.png", full_page=True)
 
 
 async def make(
@@ -125,7 +116,6 @@ async def test_the_overview_shows_counts_vendors_deployments_enhancements_and_re
     )
     ready = page.get_by_role("region", name="Ready to work on").get_by_role("row")
     await expect(ready.nth(1)).to_contain_text("Most urgent")  # critical comes first
-    await screenshot(page, "overview")
 
 
 async def test_a_change_made_over_mcp_appears_on_an_open_board_within_two_seconds(
@@ -147,7 +137,6 @@ async def test_a_change_made_over_mcp_appears_on_an_open_board_within_two_second
             timeout=LIVE_TIMEOUT_MS
         )
     await expect(active.get_by_role("link", name="Already there")).to_have_count(0)
-    await screenshot(page, "board")
 
 
 async def test_a_change_by_another_process_reaches_open_pages(
@@ -224,7 +213,6 @@ async def test_an_edit_saved_from_an_items_page(
     assert (stored.updated_by, stored.updated_by_account) == ("web", person.email)
     # Who did it: the person, and the client they did it through.
     await expect(page.locator("#item-head")).to_contain_text(f"changed by {person.email} via web")
-    await screenshot(page, "item")
 
 
 async def test_a_stale_edit_is_refused_naming_who_changed_it_and_keeping_the_input(
