@@ -582,6 +582,22 @@ async def test_unparsable_json_is_400(api: httpx.AsyncClient, alice: Headers) ->
     problem(not_utf8, 400, "validation_error")
 
 
+async def test_valid_json_nested_too_deeply_is_said_so_not_called_invalid(
+    api: httpx.AsyncClient, alice: Headers
+) -> None:
+    nested = "[" * 5000 + "]" * 5000
+    body = f'{{"item_type": "task", "title": "deep", "metadata": {{"k": {nested}}}}}'
+    json_headers = {**alice, "Content-Type": "application/json"}
+
+    refused = await api.post(BASE, content=body.encode(), headers=json_headers)
+
+    said = problem(refused, 400, "validation_error")
+    assert said["detail"] == "the body nests deeper than the server reads (about 1,000 levels)"
+    assert "not valid JSON" not in refused.text
+    listed = await api.get(BASE, headers=alice)
+    assert listed.json()["total_count"] == 0
+
+
 @pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
 async def test_unknown_body_fields_are_422_naming_them(
     api: httpx.AsyncClient, alice: Headers, method: str

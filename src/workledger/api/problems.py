@@ -101,6 +101,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            # Valid JSON, nested deeper than Python's parser goes (about 1,000 levels).
+            return problem(
+                400,
+                "validation_error",
+                "the body nests deeper than the server reads (about 1,000 levels)",
+                errors=[{"field": "body", "message": "nested too deeply"}],
+            )
         if exc.status_code == 400:  # FastAPI's answer to a body it could not parse
             return problem(
                 400,
