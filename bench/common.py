@@ -191,7 +191,8 @@ def served(database_url: str, home: Path, *, secret: str = BENCH_SECRET) -> Iter
         "WORKLEDGER_DATA_DIR": str(home / ".workledger"),
         "WORKLEDGER_REPO_DIR": str(home),
     }
-    command = [str(Path(sys.executable).with_name("workledger")), "serve", "--port", str(port)]
+    workledger = str(Path(sys.executable).with_name("workledger"))
+    command = [workledger, "serve", "--port", str(port), "--no-access-log"]  # timed, not logged
     with (home / "serve.log").open("wb") as log:
         process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=log)
     try:

@@ -179,7 +179,10 @@ def running(command: list[str], *, env: dict[str, str], port: int, health: str) 
 @contextmanager
 def workledger_server(url: str, *, workers: int) -> Iterator[Server]:
     port = free_port(HOST)
-    command = [sys.executable, "-m", "workledger", "serve", "--host", HOST, "--port", str(port)]
+    command = [
+        *(sys.executable, "-m", "workledger", "serve", "--host", HOST, "--port", str(port)),
+        "--no-access-log",  # as the figures before it were taken: throughput, not logging
+    ]
     if workers > 1:
         command += ["--workers", str(workers)]
     env = {"WORKLEDGER_DATABASE_URL": url, "WORKLEDGER_JWT_SECRET": BENCH_SECRET}

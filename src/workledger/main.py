@@ -29,7 +29,13 @@ __all__ = ["cli", "main"]
     type=click.IntRange(1, 64),
     help="Server processes sharing the address (one per CPU core is a good start).",
 )
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="A line per request (method, path, status); off for the last bit of throughput.",
+)
+def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve workledger over HTTP (applies pending migrations first)."""
     import logging
 
@@ -52,11 +58,11 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers == 1:
         from workledger.serve import serve_one
 
-        serve_one(settings, host=host, port=port)
+        serve_one(settings, host=host, port=port, access_log=access_log)
     else:
         from workledger.serve import serve_many
 
-        serve_many(host=host, port=port, workers=workers)
+        serve_many(host=host, port=port, workers=workers, access_log=access_log)
 
 
 def _port_is_free(host: str, port: int) -> None:

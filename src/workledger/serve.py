@@ -28,9 +28,9 @@ def build(settings: Settings, *, host: str, port: int) -> FastAPI:
     return create_app(container, host=host, port=port)
 
 
-def serve_one(settings: Settings, *, host: str, port: int) -> None:
+def serve_one(settings: Settings, *, host: str, port: int, access_log: bool = True) -> None:
     app = build(settings, host=host, port=port)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")
 
 
 def worker_app() -> FastAPI:
@@ -39,7 +39,7 @@ def worker_app() -> FastAPI:
     return build(load_settings(), host=host, port=port)
 
 
-def serve_many(*, host: str, port: int, workers: int) -> None:
+def serve_many(*, host: str, port: int, workers: int, access_log: bool = True) -> None:
     """``workers`` processes on one socket, each with its own container and pool; uvicorn's
     supervisor restarts a worker that dies. The database must already be migrated."""
     os.environ[_HOST_ENV], os.environ[_PORT_ENV] = host, str(port)
@@ -49,7 +49,7 @@ def serve_many(*, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
+        access_log=access_log,
         log_level="info",
     )
     Multiprocess(config, sockets=[_listening(host, port)]).run()

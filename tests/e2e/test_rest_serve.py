@@ -189,3 +189,13 @@ def test_a_postgresql_server_says_what_its_mirror_is_in_its_log(http_server: Htt
     assert "bringing its schema up to date" in log
     assert "SQLiteImpl" not in log
     assert "setup plugin" not in log
+
+
+async def test_each_request_is_a_line_of_the_log(http_server: HttpServer) -> None:
+    async with httpx.AsyncClient(base_url=http_server.base_url) as client:
+        await client.get("/api/v1/work-items")  # no token: 401
+
+    await asyncio.sleep(0.2)  # the log is a file the server writes to
+    log = http_server.log()
+    assert '"GET /api/v1/work-items HTTP/1.1" 401' in log
+    assert '"GET /health HTTP/1.1" 200' in log
