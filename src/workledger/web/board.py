@@ -15,6 +15,7 @@ from workledger.http.deps import AppContainer
 from workledger.repositories.status import TreeRow
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import WorkItemUpdate
+from workledger.web.item import refused_status
 from workledger.web.render import FOLLOWS_FEED, base_of, read_form, render
 from workledger.web.session import PageActor
 
@@ -103,7 +104,8 @@ async def move_card(
         )
         return await _board(request, container, actor, status_code=409, refused=said)
     except WorkledgerError as exc:
-        status = 403 if exc.code == "forbidden" else 404 if exc.code == "not_found" else 422
-        return await _board(request, container, actor, status_code=status, refused=str(exc))
+        return await _board(
+            request, container, actor, status_code=refused_status(exc), refused=str(exc)
+        )
     back = _board_query(form.get("shown", ""))
     return RedirectResponse(f"{base_of(request)}/board{back}", status_code=303)

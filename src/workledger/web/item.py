@@ -16,6 +16,7 @@ from workledger.db.types import utcnow
 from workledger.errors import (
     NotFound,
     ValidationError,
+    WorkledgerError,
     who,
 )
 from workledger.http.deps import AppContainer
@@ -66,6 +67,11 @@ REFUSED_STATUS = {  # what a refusal answers a form with, by its code
     "version_conflict": 409,
     "storage_unavailable": 503,
 }
+
+
+def refused_status(exc: WorkledgerError) -> int:
+    """What a page answers a refused form with: the refusal's own status, else 422."""
+    return REFUSED_STATUS.get(exc.code, 422)
 
 
 async def show_item(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,7 +25,7 @@ from workledger.models.work_item import short_id
 from workledger.schemas.common import Actor
 from workledger.schemas.history import CommentCreate
 from workledger.schemas.work_item import WorkItemUpdate
-from workledger.web.item import EDITABLE, REFUSED_STATUS, not_found, show_item
+from workledger.web.item import EDITABLE, not_found, refused_status, show_item
 from workledger.web.render import FOLLOWS_FEED, base_of, read_form
 from workledger.web.session import PageActor
 
@@ -111,22 +112,10 @@ async def _deletion_refused(
     request: Request, container: Container, actor: Actor, ref: str, exc: WorkledgerError
 ) -> Response:
     """The item's page again, saying beside its Delete (or Restore) button why not."""
-    try:
-        item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
-    except (NotFound, ValidationError):
-        return await not_found(request, ref)
+    said = str(exc)
     if isinstance(exc, VersionConflict):
         said = "The item was changed after the page showed it: nothing was deleted."
-    else:
-        said = str(exc)
-    return await show_item(
-        request,
-        container,
-        actor,
-        item,
-        status_code=REFUSED_STATUS.get(exc.code, 422),
-        delete_error=said,
-    )
+    return await _again(request, container, actor, ref, exc, delete_error=said)
 
 
 @router.post("/items/{ref}/claim")
@@ -171,14 +160,7 @@ async def _claim_refused(
     request: Request, container: Container, actor: Actor, ref: str, exc: WorkledgerError
 ) -> Response:
     """The item's page again, saying beside its claim why it was refused."""
-    try:
-        item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
-    except (NotFound, ValidationError):
-        return await not_found(request, ref)
-    status_code = REFUSED_STATUS.get(exc.code, 422)
-    return await show_item(
-        request, container, actor, item, status_code=status_code, claim_error=str(exc)
-    )
+    return await _again(request, container, actor, ref, exc, claim_error=str(exc))
 
 
 @router.get("/items/{ref}/comments")
@@ -236,10 +218,6 @@ async def _refused(
     comment: str = "",
 ) -> Response:
     """The item's page again, saying beside its comments why a comment was refused."""
-    try:
-        item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
-    except (NotFound, ValidationError):
-        return await not_found(request, ref)
     if isinstance(exc, ValidationError):
         said = [_field_error(e) for e in exc.errors]
     elif isinstance(exc, VersionConflict):
@@ -248,15 +226,24 @@ async def _refused(
         said = ["A deleted item takes no comments."]
     else:
         said = [str(exc)]
-    return await show_item(
-        request,
-        container,
-        actor,
-        item,
-        status_code=REFUSED_STATUS.get(exc.code, 422),
-        comment=comment,
-        comment_errors=said,
-    )
+    return await _again(request, container, actor, ref, exc, comment=comment, comment_errors=said)
+
+
+async def _again(
+    request: Request,
+    container: Container,
+    actor: Actor,
+    ref: str,
+    exc: WorkledgerError,
+    **said: Any,
+) -> Response:
+    """The item's page again as it is now, answering ``exc``'s status, with ``said``
+    beside the form that was refused (404 when the item itself is gone)."""
+    try:
+        item = await container.work_items.get(actor=actor, item_id=ref, include_deleted=True)
+    except (NotFound, ValidationError):
+        return await not_found(request, ref)
+    return await show_item(request, container, actor, item, status_code=refused_status(exc), **said)
 
 
 def _field_error(error: FieldError) -> str:

@@ -15,6 +15,7 @@ from workledger.models.work_item import short_id
 from workledger.schemas.common import Priority
 from workledger.schemas.item_type import ItemType
 from workledger.schemas.work_item import WorkItemCreate
+from workledger.web.item import refused_status
 from workledger.web.render import FOLLOWS_FEED, base_of, read_form, render
 from workledger.web.session import PageActor
 
@@ -49,7 +50,7 @@ async def create_item(request: Request, container: AppContainer, actor: PageActo
         item = await container.work_items.create(actor=actor, data=data)
     except WorkledgerError as exc:
         errors = getattr(exc, "errors", None) or [exc]
-        status = 403 if exc.code == "forbidden" else 404 if exc.code == "not_found" else 422
+        status = refused_status(exc)
         return await _form(request, actor.may("member"), typed, errors=errors, status_code=status)
     return RedirectResponse(f"{base_of(request)}/items/{short_id(item.id)}", status_code=303)
 
