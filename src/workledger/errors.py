@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 
 def who(client: str, account: str | None = None) -> str:
@@ -66,6 +66,9 @@ class NotFound(WorkledgerError):
         super().__init__(f"{resource} {identifier} not found{hint}", resource=resource, **details)
 
 
+V = TypeVar("V", bound="VersionConflict")
+
+
 class VersionConflict(WorkledgerError):
     code = "version_conflict"
 
@@ -108,7 +111,12 @@ class VersionConflict(WorkledgerError):
     def of_resource(self, resource: str) -> Self:
         """The same conflict, naming the record as ``resource`` (a work item is a "task"
         in the todo API)."""
-        renamed = type(self)(
+        return self.copied_as(type(self), resource)
+
+    def copied_as(self, kind: type[V], resource: str) -> V:
+        """This conflict as a ``kind``, naming the record ``resource``; what was added to
+        it (``changes_since``) kept."""
+        copy = kind(
             resource,
             current_version=self.current_version,
             requested_version=self.requested_version,
@@ -117,8 +125,8 @@ class VersionConflict(WorkledgerError):
             updated_by_account=self.updated_by_account,
             record_id=self.record_id,
         )
-        renamed.details.update({k: v for k, v in self.details.items() if k not in renamed.details})
-        return renamed
+        copy.details.update({k: v for k, v in self.details.items() if k not in copy.details})
+        return copy
 
 
 class PreconditionFailed(VersionConflict):
@@ -126,17 +134,7 @@ class PreconditionFailed(VersionConflict):
 
     @classmethod
     def of(cls, stale: VersionConflict) -> PreconditionFailed:
-        failed = cls(
-            stale.resource,
-            current_version=stale.current_version,
-            requested_version=stale.requested_version,
-            updated_by=stale.updated_by,
-            updated_at=stale.updated_at,
-            updated_by_account=stale.updated_by_account,
-            record_id=stale.record_id,
-        )
-        failed.details.update({k: v for k, v in stale.details.items() if k not in failed.details})
-        return failed
+        return stale.copied_as(cls, stale.resource)
 
 
 class PreconditionRequired(WorkledgerError):
