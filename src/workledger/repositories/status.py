@@ -26,6 +26,7 @@ from workledger.repositories.base import LedgerScopedRepository
 from workledger.repositories.deployment import NEWEST_FIRST
 from workledger.repositories.enhancement import PLANNING_ORDER
 from workledger.repositories.readiness import Readied
+from workledger.schemas.spend import SpentOn
 
 # The rows the report reads: plain rows of the columns it shows, by attribute.
 
@@ -49,7 +50,7 @@ class VendorRow(Protocol):
     def manifest_compliant(self) -> bool: ...
 
 
-class TreeRow(Readied, Protocol):
+class TreeRow(Readied, SpentOn, Protocol):
     """A live work item, as the report and the board show it."""
 
     @property
@@ -62,12 +63,6 @@ class TreeRow(Readied, Protocol):
     def depth(self) -> int: ...
     @property
     def version(self) -> int: ...
-    @property
-    def spent_minutes(self) -> int: ...
-    @property
-    def spent_tokens(self) -> int: ...
-    @property
-    def spent_cost_micros(self) -> int: ...
 
 
 class SpendRow(NamedTuple):
