@@ -173,7 +173,7 @@ class Container:
     def deployments(self) -> DeploymentService:
         from workledger.services.deployment import DeploymentService
 
-        return DeploymentService(self.db)
+        return DeploymentService(self.db, repo_dir=self.settings.repo_dir)
 
     @cached_property
     def enhancements(self) -> EnhancementService:

@@ -133,11 +133,33 @@ async def test_the_same_pr_and_commit_again_answers_200_with_the_first_record(
     assert other_commit["id"] != first["id"]
 
 
+async def test_a_short_commit_hash_is_taken_and_its_full_hash_for_the_same_pr_is_409(
+    api: httpx.AsyncClient, alice: dict[str, str]
+) -> None:
+    short = await record(api, alice, commit_hash=COMMIT[:7].upper())
+    assert short["commit_hash"] == COMMIT[:7]
+
+    full = await api.post(
+        DEPLOYMENTS,
+        json={"pr_number": 42, "pr_title": "PR 42", "commit_hash": COMMIT},
+        headers=alice,
+    )
+
+    body = problem(full, 409, "conflict")
+    assert (body["field"], body["commit_hash"], body["deployment_id"]) == (
+        "commit_hash",
+        COMMIT[:7],
+        short["id"],
+    )
+    assert await listed(api, alice) == [42]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"commit_hash": "xyz"}, "commit_hash"),
-        ({"commit_hash": "a" * 39}, "commit_hash"),
+        ({"commit_hash": "a" * 6}, "commit_hash"),
+        ({"commit_hash": "a" * 41}, "commit_hash"),
         ({"pr_number": 0}, "pr_number"),
         ({"pr_title": "   "}, "pr_title"),
         ({"branch": "main"}, "branch"),

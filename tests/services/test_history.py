@@ -395,7 +395,7 @@ NOT_RECORD_WRITES = {
     *[f"AccountService.{m}" for m in ("resolve_bearer", "revoke_api_token", "set_password")],
     "ArchiveService.run_daily",
     *[f"CommentService.{m}" for m in ("all", "get", "list")],
-    *[f"DeploymentService.{m}" for m in ("current", "get", "list")],
+    *[f"DeploymentService.{m}" for m in ("current", "full_commit_hashes", "get", "list")],
     *[f"EnhancementService.{m}" for m in ("current", "get", "list")],
     "HealthService.check",
     *[f"HistoryService.{m}" for m in ("all_of_work_item", "changes", "follow", "last_seq")],

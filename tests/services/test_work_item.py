@@ -152,7 +152,7 @@ BAD_CREATE: dict[str, tuple[dict[str, Any], str]] = {
     "bad-priority": ({"priority": "urgent"}, "priority"),
     "21-tags": ({"tags": [f"t{n}" for n in range(21)]}, "tags"),
     "tag-51": ({"tags": ["ok", "x" * 51]}, "tags.1"),
-    "hash-39": ({"commit_hash": "a" * 39}, "commit_hash"),
+    "hash-41": ({"commit_hash": "a" * 41}, "commit_hash"),
     "hash-not-hex": ({"commit_hash": "g" * 40}, "commit_hash"),
     "pr-0": ({"pr_number": 0}, "pr_number"),
     "unknown-field": ({"colour": "red"}, "colour"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,20 +35,15 @@ class DeploymentRepository(LedgerScopedRepository):
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def find_many(
-        self, pairs: Sequence[tuple[int, str]]
-    ) -> dict[tuple[int, str], Deployment]:
-        """The deployments already recorded for these (PR, commit) pairs."""
-        found: dict[tuple[int, str], Deployment] = {}
-        wanted = set(pairs)
-        for chunk in chunks(sorted({pr for pr, _ in wanted})):
+    async def of_prs(self, pr_numbers: Collection[int]) -> dict[int, list[Deployment]]:
+        """The deployments already recorded for these PR numbers, by PR."""
+        found: dict[int, list[Deployment]] = defaultdict(list)
+        for chunk in chunks(sorted(set(pr_numbers))):
             stmt = select(Deployment).where(
                 Deployment.ledger_id == self.ledger_id, Deployment.pr_number.in_(chunk)
             )
             for deployment in (await self.session.execute(stmt)).scalars():
-                pair = (deployment.pr_number, deployment.commit_hash)
-                if pair in wanted:
-                    found[pair] = deployment
+                found[deployment.pr_number].append(deployment)
         return found
 
     async def add_many(

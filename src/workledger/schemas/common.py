@@ -167,9 +167,10 @@ def _lower(value: str) -> str:
 
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200), *NotBlank]
+# A commit as git names it: in full (40 hex digits) or abbreviated to 7 or more.
 CommitHash = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9a-fA-F]{40}$"),
+    StringConstraints(pattern=r"^[0-9a-fA-F]{7,40}$"),
     AfterValidator(_lower),
 ]
 Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$"), Field(examples=["2026-Q3"])]

@@ -1,16 +1,21 @@
-"""Deployments: PR, commit, test summary and links, recorded once per PR and commit."""
+"""Deployments: PR, commit, test summary and links, recorded once per PR and commit.
+
+A commit may be named by a short hash (7 or more hex digits) or in full; one that begins
+another, recorded for the same PR, names the same commit."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import zip_longest
+from pathlib import Path
 from typing import Any
 
 from workledger.db.types import utcnow
-from workledger.errors import NotFound, WorkledgerError
+from workledger.db.unit_of_work import Database
+from workledger.errors import Conflict, NotFound, WorkledgerError
 from workledger.fallback import commands
 from workledger.fallback.journaling import journaled
 from workledger.models import Deployment, Vendor, WorkItem, new_id
@@ -27,17 +32,31 @@ from workledger.schemas.deployment import (
     RelatedWorkItem,
 )
 from workledger.services.common import Service, authored, the_one
+from workledger.services.git_state import full_commit_hashes
 
 RESOURCE = "deployment"
 
 
 class DeploymentService(Service):
+    def __init__(self, db: Database, *, repo_dir: Path | None = None) -> None:
+        super().__init__(db)
+        self.repo_dir = repo_dir  # the git work tree whose commits are deployed
+
+    async def full_commit_hashes(self, short: Collection[str]) -> dict[str, str]:
+        """The full hash of each short one (lower case) that names exactly one commit in
+        the git history of ``repo_dir``; the others (or all, without git or a repository)
+        are left out."""
+        if self.repo_dir is None:
+            return {}
+        return await full_commit_hashes(self.repo_dir, short)
+
     @journaled(commands.RecordDeployment)
     async def record(
         self, *, actor: Actor, data: DeploymentCreate, deployment_id: uuid.UUID | None = None
     ) -> DeploymentRead:
         """Store a deployment with its links; the same PR and commit again returns the
-        first. ``deployment_id`` chooses a new one's (fresh, v7) id."""
+        first, and the same PR with that commit's hash shortened or lengthened is a
+        Conflict. ``deployment_id`` chooses a new one's (fresh, v7) id."""
         return the_one(await self.record_many(actor=actor, items=[data], ids=[deployment_id]))
 
     async def record_many(
@@ -49,7 +68,8 @@ class DeploymentService(Service):
     ) -> list[DeploymentRead | WorkledgerError]:
         """Record deployments in one transaction and a few statements: each as ``record``
         describes, or answered with the error that refused it (a vendor or work item
-        that is not there)."""
+        that is not there, the commit recorded for the PR under a longer or shorter
+        hash)."""
         try:
             return await self._record_many(actor=actor, items=items, ids=ids)
         except ConstraintViolation:
@@ -68,7 +88,7 @@ class DeploymentService(Service):
             work_item_repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
             named = [await _with_item_ids(work_item_repo, data) for data in items]
             valid = [d for d in named if not isinstance(d, WorkledgerError)]
-            recorded = await repo.find_many([(d.pr_number, d.commit_hash) for d in valid])
+            recorded = await repo.of_prs([d.pr_number for d in valid])
             links = _Links(
                 await VendorRepository(session, ledger_id=actor.ledger_id).get_many(
                     ids=[i for d in valid for i in d.vendor_ids],
@@ -82,9 +102,9 @@ class DeploymentService(Service):
                 if isinstance(data, WorkledgerError):
                     results.append(data)
                     continue
-                pair = (data.pr_number, data.commit_hash)
-                if pair in recorded:
-                    results.append(recorded[pair])
+                of_pr = recorded.setdefault(data.pr_number, [])
+                if same := _same_commit(of_pr, data):
+                    results.append(same)
                     continue
                 try:
                     vendors, work_items = links.of(data)
@@ -92,7 +112,7 @@ class DeploymentService(Service):
                     results.append(missing)
                     continue
                 deployment = _new_deployment(actor, data, at=now, deployment_id=given)
-                recorded[pair] = deployment
+                of_pr.append(deployment)
                 results.append(_Recorded(deployment, vendors, work_items))
             new = [r for r in results if isinstance(r, _Recorded)]
             await repo.add_many([(r.deployment, r.vendors, r.work_items) for r in new])
@@ -140,6 +160,28 @@ class DeploymentService(Service):
                 has_more=has_more,
                 next_cursor=next_cursor,
             )
+
+
+def _same_commit(
+    recorded: Sequence[Deployment], data: DeploymentCreate
+) -> Deployment | Conflict | None:
+    """The deployment of ``data``'s PR at its commit, when one is recorded: the same
+    hash is that deployment; a hash that begins the other (a short hash and its full
+    one) is a Conflict, since both name the commit and only one hash can be kept."""
+    given = data.commit_hash
+    if same := next((d for d in recorded if d.commit_hash == given), None):
+        return same
+    for deployment in recorded:
+        known = deployment.commit_hash
+        if known.startswith(given) or given.startswith(known):
+            return Conflict(
+                f"PR #{data.pr_number} is already recorded at commit {known}, the same "
+                f"commit as {given}: send {known} to get that deployment",
+                field="commit_hash",
+                commit_hash=known,
+                deployment_id=str(deployment.id),
+            )
+    return None
 
 
 async def _with_item_ids(
