@@ -64,10 +64,22 @@ class SourceVendor:
     manifest_compliant: bool | None = None
     # Which of VENDOR_METADATA the entry states (an explicit "version unknown" counts).
     given: set[str] = field(default_factory=set)
+    # The fields it writes that cannot be read, each with its value as written.
+    unread: dict[str, str] = field(default_factory=dict)
+    # Which fields its section leads one to expect it to give (a table row: its table's
+    # columns; another entry: what it writes and what the others give); None: all of
+    # them. Not compared: it says what surrounds the entry, not what the entry holds.
+    expected: set[str] | None = field(default=None, compare=False)
 
     @property
     def missing(self) -> list[str]:
         return [name for name in VENDOR_METADATA if name not in self.given]
+
+    @property
+    def lacking(self) -> list[str]:
+        """The expected fields it does not give (written unreadably, or not written)."""
+        expected = set(VENDOR_METADATA) if self.expected is None else self.expected
+        return [name for name in self.missing if name in expected]
 
 
 @dataclass

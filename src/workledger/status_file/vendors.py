@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from workledger.status_file.census import entries
@@ -16,7 +17,6 @@ from workledger.status_file.document import (
 from workledger.status_file.text import (
     BULLET,
     KEY_VALUE,
-    NONE,
     SEPARATORS,
     SUBHEADING,
     Line,
@@ -28,8 +28,18 @@ from workledger.status_file.text import (
     truth,
     unmark,
 )
-
-FORMATS = ("excel", "csv", "pdf", "ocr")
+from workledger.status_file.vendor_values import (
+    FORMAT_NAME,
+    FORMATS,
+    STATUS_HINT,
+    format_key,
+    format_support,
+    guess_field,
+    spans,
+    status_of,
+    test_results,
+    version_of,
+)
 
 # The line the report writes for a vendor, its fields under the table's labels.
 _LABEL = {name: re.escape(label) for name, label in VENDOR_LABELS.items()}
@@ -50,20 +60,17 @@ _VENDOR_KEYS = {
 }
 VENDOR_FIELDS = frozenset(_VENDOR_KEYS)
 _TABLE_NAME_KEYS = {"vendor", "vendor name", "name"}
-# Where a field starts inside a sloppy one-line entry: a field name or a status word.
+# Where a field starts inside a sloppy one-line entry: a field name, or a run of status
+# words that mean nothing else there ("failed" may be a test count, "✅" a manifest).
 _VENDOR_FIELD_START = re.compile(
     r"(?i)\b(?P<key>status|test results|tests?|format support|formats?|extractor version"
-    r"|version|manifest)\b|(?P<status>\b(?:operational|broken)\b|🟢|🔴)"
+    r"|version|manifest)\b|(?P<status>(?:(?:\b(?:operational|broken|degraded)\b|🟢|🔴|🟡)\s*)+)"
 )
 _BOLD_NAME = re.compile(r"^(?:\*\*|__)(?P<name>.+?)(?:\*\*|__)\s*(?P<rest>.*)$")
 _PLAIN_NAME = re.compile(r"^(?P<name>[^:·—\u2013;|]+?)\s*(?:[:·—\u2013;|]|\s-\s)\s*(?P<rest>.*)$")
 _STRONG_SEPARATOR = re.compile(r"\s*[·—\u2013;|]\s*|\s+-\s+")
 
-_OPERATIONAL = re.compile(r"(?i)\b(?:operational|ok|okay|working|up|healthy)\b|🟢|✅|✓|✔")
-_BROKEN = re.compile(r"(?i)\b(?:broken|failing|failed|down)\b|🔴|❌|✗|✘|✖")
-_TEST_RATIO = re.compile(r"(\d+)\s*(?:/|\bof\b|\bout of\b)\s*(\d+)")
-_FORMAT_NAME = re.compile(r"(?i)\b(excel|xlsx?|csv|pdf|ocr)\b")
-_VERSION_UNKNOWN = {"unknown", "n/a", "?", "-", "—", "none"}
+_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")  # "flaky", "so-so"
 
 
 def count_vendors(lines: list[Line], census: Census) -> None:
@@ -75,7 +82,8 @@ def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:
     """Vendors in any mix of the three legacy shapes and the report's own lines.
 
     Shape a is a ``### Name`` heading over ``- Key: value`` bullets; a heading that gets
-    no such bullet but is followed by one-line entries or a table was a group label."""
+    no such bullet but is followed by one-line entries or a table was a group label.
+    Each vendor also learns which fields its section leads one to expect of it."""
     vendors: list[SourceVendor] = []
     heading: SourceVendor | None = None  # the vendor heading being read (its name may be "")
     level = 0  # that heading's level
@@ -110,7 +118,21 @@ def read_vendors(lines: list[Line], reader: Reader) -> list[SourceVendor]:
             if vendor := _vendor_line(bullet["content"], line, reader):
                 vendors.append(vendor)
                 above = vendor, len(bullet["indent"])
+    _expect_what_the_section_gives(vendors)
     return vendors
+
+
+def _expect_what_the_section_gives(vendors: list[SourceVendor]) -> None:
+    """An entry outside a table is expected to give what it writes (read or not) and
+    every field that each other entry of its section gives: the section's common shape,
+    so a bare name among full entries lacks their fields, and a list mixing full and
+    partial entries expects only what they share. A table row: its table's columns."""
+    giving = Counter(name for vendor in vendors for name in vendor.given)
+    # Given by all but one entry: by every other one, unless that one gives it itself.
+    common = {name for name, count in giving.items() if count >= len(vendors) - 1}
+    for vendor in vendors:
+        if vendor.expected is None:
+            vendor.expected = vendor.given | vendor.unread.keys() | common
 
 
 def _drop(vendors: list[SourceVendor], heading: SourceVendor) -> None:
@@ -169,18 +191,27 @@ def _read_table_row(
     if not name:
         reader.warn(line.number, "vendor table row without a name skipped")
         return columns
-    vendor = SourceVendor(name=name, line=line.number)
+    vendor = SourceVendor(name=name, line=line.number, expected=_table_fields(columns))
     marked = {key: value for key, value in row.items() if key and key.startswith(FORMAT_COLUMN)}
     for key, value in row.items():
         if key is not None and key not in marked and unmark(value):
             _set_vendor_field(vendor, key, value, line, reader)
-    if marked:  # a column per format, each with a mark
+    # A column per format, each with a mark; an empty one leaves the formats not given.
+    if marked and all(unmark(mark) for mark in marked.values()):
         written = ", ".join(
             f"{key.removeprefix(FORMAT_COLUMN)} {mark}" for key, mark in marked.items()
         )
         _set_vendor_field(vendor, "format_support", written, line, reader)
     vendors.append(vendor)
     return columns
+
+
+def _table_fields(columns: list[str | None]) -> set[str]:
+    """The fields a vendor table's columns hold: what each of its rows should give."""
+    fields = {column for column in columns if column in VENDOR_METADATA}
+    if any(column and column.startswith(FORMAT_COLUMN) for column in columns):
+        fields.add("format_support")
+    return fields
 
 
 FORMAT_COLUMN = "format:"
@@ -194,8 +225,8 @@ def _table_columns(cells: list[str], line: Line, reader: Reader) -> list[str | N
         name = plain(unmark(cell))
         if name in _TABLE_NAME_KEYS:
             columns.append("name")
-        elif _FORMAT_NAME.fullmatch(name):
-            columns.append(FORMAT_COLUMN + _format_key(name))
+        elif FORMAT_NAME.fullmatch(name):
+            columns.append(FORMAT_COLUMN + format_key(name))
         else:
             columns.append(_VENDOR_KEYS.get(name))
     if "name" not in columns:
@@ -214,7 +245,10 @@ def _vendor_line(content: str, line: Line, reader: Reader) -> SourceVendor | Non
         reader.warn(line.number, "vendor entry without a name skipped")
         return None
     vendor = SourceVendor(name=name, line=line.number)
-    for key, value in _vendor_fields(rest.strip(SEPARATORS)):
+    for index, (guessed, value) in enumerate(_vendor_fields(rest.strip(SEPARATORS))):
+        # A lone word right after the name stands where the status does: "Acme: flaky".
+        lone_word = index == 0 and _WORD.fullmatch(value) is not None
+        key = "status" if guessed is None and lone_word else guessed
         if key is None:
             reader.warn(line.number, f"vendor {name}: {value!r} not understood, ignored")
         else:
@@ -239,7 +273,19 @@ def _report_vendor(match: re.Match[str], line: Line) -> SourceVendor:
     )
 
 
-def _vendor_fields(text: str) -> Iterator[tuple[str | None, str]]:
+def _vendor_fields(text: str) -> list[tuple[str | None, str]]:
+    """``(field, value)`` pieces of a one-line entry, status pieces in a row taken as one
+    ("✅ · operational", "⚠️ degraded")."""
+    pieces: list[tuple[str | None, str]] = []
+    for key, value in _pieces(text):
+        if key == "status" and pieces and pieces[-1][0] == "status":
+            pieces[-1] = key, f"{pieces[-1][1]} {value}"
+        else:
+            pieces.append((key, value))
+    return pieces
+
+
+def _pieces(text: str) -> Iterator[tuple[str | None, str]]:
     """``(field, value)`` pieces of a one-line entry: split at "·", dashes, ";" or "|",
     then cut where a field name or status word starts (for comma-separated lines); a
     piece without a name is guessed from its look."""
@@ -247,113 +293,53 @@ def _vendor_fields(text: str) -> Iterator[tuple[str | None, str]]:
         starts = list(_VENDOR_FIELD_START.finditer(segment))
         lead = segment[: starts[0].start() if starts else len(segment)].strip(SEPARATORS)
         if lead:
-            yield _guess_field(lead), lead
-        for match, end in _spans(starts, len(segment)):
+            yield guess_field(lead), lead
+        for match, end in spans(starts, len(segment)):
             value = segment[match.end() : end].strip(SEPARATORS)
             if match["status"]:
-                yield "status", match["status"]
+                yield "status", match["status"].strip()
             elif value:
                 yield _VENDOR_KEYS[match["key"].lower()], value
-
-
-def _spans(matches: list[re.Match[str]], length: int) -> Iterator[tuple[re.Match[str], int]]:
-    """Each match with where the text it introduces ends: at the next match, or the end."""
-    ends = [match.start() for match in matches[1:]] + [length]
-    yield from zip(matches, ends, strict=False)  # no matches: nothing
-
-
-def _guess_field(text: str) -> str | None:
-    """Which field an unnamed piece of a one-line entry is, from its look."""
-    if _TEST_RATIO.search(text) or _count(text, "passing|passed") is not None:
-        return "test_results"
-    if re.fullmatch(r"[vV]\d+(?:[.-]\w+)*|\d+(?:\.\w+)+", text):  # "v1", "2.1.0", "v3.2-rc1"
-        return "extractor_version"
-    if _status(text):
-        return "status"
-    if _FORMAT_NAME.search(text) and not _FORMAT_NAME.sub("", text).strip(SEPARATORS + "()[]/+"):
-        return "format_support"  # "excel, csv", "(pdf/ocr)": format names and nothing else
-    return None
 
 
 def _set_vendor_field(
     vendor: SourceVendor, key: str, value: str, line: Line, reader: Reader
 ) -> None:
-    """Sets one metadata field from its written value, or warns that it cannot be read."""
+    """Sets one metadata field from its written value, or warns that it cannot be read
+    and notes it among the entry's unread fields."""
     text = unmark(value)
-    if key == "status" and (status := _status(text)):
-        vendor.status = status
-    elif key == "test_results" and (results := _test_results(text)):
-        vendor.passing, vendor.total, vendor.skipped = results
-    elif key == "format_support" and (formats := _format_support(text)):
-        vendor.format_support = formats
-    elif key == "extractor_version" and text:
-        vendor.extractor_version = _version(text)
-    elif key == "manifest_compliant" and (compliant := truth(text)) is not None:
-        vendor.manifest_compliant = compliant
+    if _read_field(vendor, key, text, line, reader):
+        vendor.given.add(key)
+        vendor.unread.pop(key, None)
+        return
+    vendor.unread[key] = text
+    if key == "status":
+        reader.warn(
+            line.number, f'vendor {vendor.name}: cannot read status "{text}": {STATUS_HINT}'
+        )
     else:
         label = key.replace("_", " ")
         reader.warn(line.number, f"vendor {vendor.name}: cannot read {label} {value!r}")
-        return
-    vendor.given.add(key)
 
 
-def _status(text: str) -> str | None:
-    operational, broken = _OPERATIONAL.search(text), _BROKEN.search(text)
-    if operational and not broken:
-        return "operational"
-    if broken and not operational:
-        return "broken"
-    return None
-
-
-def _test_results(text: str) -> tuple[int, int, int] | None:
-    """``(passing, total, skipped)`` from "45/50 passing (2 skipped)", "45 of 50",
-    "passing 45, total 50, skipped 2" or "45 passed, 3 failed, 2 skipped" (whose total
-    is the sum); skipped is 0 when not written."""
-    skipped = _count(text, "skipped|skip")
-    if ratio := _TEST_RATIO.search(text):
-        passing: int | None = int(ratio[1])
-        total: int | None = int(ratio[2])
+def _read_field(vendor: SourceVendor, key: str, text: str, line: Line, reader: Reader) -> bool:
+    """Sets one field from its text (markup aside); False when the text does not say."""
+    if key == "status" and (status := status_of(text)):
+        vendor.status = "broken" if status == "broken" else "operational"
+        if status == "degraded":
+            reader.warn(
+                line.number,
+                f'vendor {vendor.name}: status "{text}" imported as operational'
+                " (the ledger has no degraded status: a vendor is operational or broken)",
+            )
+    elif key == "test_results" and (results := test_results(text)):
+        vendor.passing, vendor.total, vendor.skipped = results
+    elif key == "format_support" and (formats := format_support(text)):
+        vendor.format_support = formats
+    elif key == "extractor_version" and text:
+        vendor.extractor_version = version_of(text)
+    elif key == "manifest_compliant" and (compliant := truth(text)) is not None:
+        vendor.manifest_compliant = compliant
     else:
-        passing, total = _count(text, "passing|passed|pass"), _count(text, "total|run")
-        failed = _count(text, "failing|failed|fail")
-        if total is None and passing is not None and failed is not None:
-            total = passing + failed + (skipped or 0)
-    if passing is None or total is None:
-        return None
-    return passing, total, skipped or 0
-
-
-def _count(text: str, words: str) -> int | None:
-    match = re.search(rf"(?i)\b(?:{words})\b\s*[:=]?\s*(\d+)|(\d+)\s*(?:{words})\b", text)
-    return int(match[1] or match[2]) if match else None
-
-
-def _format_support(text: str) -> dict[str, bool] | None:
-    """Every format, supported or not, from "Excel ✓, PDF ✗" or "excel, csv" or "none"."""
-    support = dict.fromkeys(FORMATS, False)
-    if NONE.fullmatch(text):
-        return support
-    names = list(_FORMAT_NAME.finditer(text))
-    if not names:
-        return None
-    for name, end in _spans(names, len(text)):
-        mark = text[name.end() : end].strip(SEPARATORS + "()[]/+")
-        supported = truth(mark) if mark else True
-        if supported is None:
-            return None
-        support[_format_key(name[1])] = supported
-    return support
-
-
-def _version(text: str) -> str | None:
-    """The version as written, less a "v" before a digit; None for "unknown"."""
-    if text.lower() in _VERSION_UNKNOWN:
-        return None
-    return text[1:] if re.match(r"[vV]\d", text) else text
-
-
-def _format_key(name: str) -> str:
-    """The format a name written in the file stands for: "xls" and "xlsx" are excel."""
-    name = name.lower()
-    return "excel" if name.startswith("xls") else name
+        return False
+    return True

@@ -69,28 +69,50 @@ def _unread_vendors(document: StatusDocument) -> list[str]:
 
 
 def vendor_problem(source: SourceVendor, stored: Vendor | None) -> str | None:
-    """Why a vendor's metadata is not complete and faithful, or None."""
+    """Why a vendor's metadata is not complete and faithful, or None: a field its section
+    leads one to expect that it does not give (not written, or written unreadably), or
+    a field it gives that the database does not hold as written. What it neither gives
+    nor is expected to give is the schema's default, and not compared."""
     where = f"line {source.line}: {source.name}"
-    if source.missing:
-        missing = ", ".join(VENDOR_LABELS[name] for name in source.missing)
-        return f"{where}: the file gives no {missing}"
+    if lacking := _lacking(source):
+        return f"{where}: {lacking}"
     if stored is None:
         return f"{where}: not imported"
-    expected: dict[str, object] = {
+    in_file: dict[str, object] = {
         "status": source.status,
         "test_results": (source.passing, source.total, source.skipped or 0),
         "format_support": source.format_support,
         "extractor_version": source.extractor_version,
         "manifest_compliant": source.manifest_compliant,
     }
-    actual: dict[str, object] = {
+    in_database: dict[str, object] = {
         "status": stored.status,
         "test_results": (stored.tests_passing, stored.tests_total, stored.tests_skipped),
         "format_support": stored_formats(stored),
         "extractor_version": stored.extractor_version,
         "manifest_compliant": stored.manifest_compliant,
     }
-    differing = [VENDOR_LABELS[name] for name in VENDOR_LABELS if expected[name] != actual[name]]
+    differing = [
+        VENDOR_LABELS[name]
+        for name in VENDOR_LABELS
+        if name in source.given and in_file[name] != in_database[name]
+    ]
     if differing:
         return f"{where}: the database differs from the file in {', '.join(differing)}"
     return None
+
+
+def _lacking(source: SourceVendor) -> str:
+    """What an entry lacks, said in the labels of the report: "" when nothing."""
+    absent = [VENDOR_LABELS[name] for name in source.lacking if name not in source.unread]
+    unread = [
+        f'{VENDOR_LABELS[name]} "{source.unread[name]}"'
+        for name in source.lacking
+        if name in source.unread
+    ]
+    said = []
+    if absent:
+        said.append(f"the file gives no {', '.join(absent)}")
+    if unread:
+        said.append(f"cannot read {', '.join(unread)}")
+    return "; ".join(said)
