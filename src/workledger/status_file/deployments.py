@@ -1,22 +1,27 @@
-"""The deployments section: ``### date - PR #N`` blocks and the report's earlier deployments."""
+"""The deployments section: ``### date - PR #N`` blocks, one-line bullets, table rows and
+the report's earlier deployments."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import takewhile
 
-from workledger.status_file.census import entries
-from workledger.status_file.document import Census, SourceDeployment
+from workledger.status_file.deployment_values import test_summary, work_item_refs
+from workledger.status_file.document import SourceDeployment
 from workledger.status_file.text import (
     BULLET,
+    FENCE,
     KEY_VALUE,
-    NONE,
     SUBHEADING,
+    TABLE_RULE,
     Line,
     Reader,
+    heading_level,
     plain,
+    table_cells,
     table_columns,
     table_row,
     truth,
@@ -24,6 +29,7 @@ from workledger.status_file.text import (
 )
 
 _PR = re.compile(r"(?i)\bPR\s*#?\s*(?P<number>\d+)\b")
+_BARE_PR = re.compile(r"(?<![\w#&])#(?P<number>\d+)\b")  # "#101", if no "PR 101" is written
 _DATE = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
@@ -33,14 +39,31 @@ _EMPTY_BRACKETS = re.compile(r"\(\s*[,;]?\s*\)|\[\s*[,;]?\s*\]")
 _TITLE_EDGES = " \t:-\u2013—|·,;"
 _EARLIER = re.compile(
     r"^- (?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC - PR #(?P<pr>\d+): (?P<title>.+)"
-    r" · commit `(?P<commit>[0-9a-f]{40})` · (?P<compliance>compliant|NOT compliant)$"
+    r" · commit `(?P<commit>[0-9a-f]{7,40})` · (?P<compliance>compliant|NOT compliant)$"
 )
-_COMMIT = re.compile(r"[0-9a-fA-F]{40}")
+# A commit as git names it: in full, or abbreviated to 7 hex digits or more.
+_COMMIT = re.compile(r"[0-9a-fA-F]{7,40}")
+# A commit in a line of words: in backticks, after "commit" or "sha", or bare (a word of
+# hex digits holding a digit and a letter, so that neither "defaced" nor 1250000 is one).
+_TICKED_COMMIT = re.compile(rf"(?i)(?:\b(?:commit|sha)\b\s*[:=]?\s*)?`(?P<hash>{_COMMIT.pattern})`")
+_LABELLED_COMMIT = re.compile(
+    rf"(?i)\b(?:commit|sha)\b\s*[:=]?\s*(?P<hash>{_COMMIT.pattern})(?![\w-])"
+)
+_BARE_COMMIT = re.compile(
+    rf"(?<![\w#/.-])(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)(?P<hash>{_COMMIT.pattern})"
+    r"(?![\w/-]|\.\w)"
+)
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # a markdown link: its text is what counts
+_HOLLOW_BRACKETS = re.compile(r"[(\[][\s\0,;:·|\u2013—-]*[)\]]")  # what was in them is gone
+_VERSION = re.compile(r"(?i)(?:release\s+)?v\d+(?:\.\d+)+(?:[-+][\w.]+)?")  # "v1.4.0"
+_COMPLIANCE = re.compile(r"(?i)(?:not\s+|non-?)?compliant|[✅❌✓✔✗✘]")
+_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /]{0,40}?)\s*:")  # "Commit:", "Work items:"
 _DEPLOYMENT_KEYS = {
     "title": "title",
     "pr title": "title",
     "commit": "commit",
     "commit hash": "commit",
+    "sha": "commit",
     "vendors": "vendors",
     "vendor": "vendors",
     "affected vendors": "vendors",
@@ -57,27 +80,9 @@ _DEPLOYMENT_KEYS = {
 DEPLOYMENT_FIELDS = frozenset(_DEPLOYMENT_KEYS)
 
 
-# Any PR number an entry shows, "#123" too: counted apart from the reader's ``_PR``, so
-# an entry whose PR the reader cannot read still counts, and its check fails.
-_COUNTED_PR = re.compile(r"(?i)\bPR\s*#?\s*(\d+)\b|(?<![\w#])#(\d+)\b")
-
-
-def count_deployments(lines: list[Line], census: Census) -> None:
-    """The PR of each deployment entry as the outline shows it, apart from
-    ``read_deployments``; an entry that names none is counted apart."""
-    for entry in entries(lines, DEPLOYMENT_FIELDS):
-        pr = next(
-            (m[1] or m[2] for line in entry.lines for m in _COUNTED_PR.finditer(line.text)), None
-        )
-        if pr is None:
-            census.deployments_without_pr.append(entry.line)
-        else:
-            census.deployment_prs.setdefault(int(pr), entry.line)
-
-
 @dataclass
 class _DeploymentBlock:
-    """A ``### date - PR #N`` block as read so far."""
+    """A deployment entry as read so far: its heading or line, and its fields."""
 
     line: int
     pr_number: int
@@ -86,13 +91,57 @@ class _DeploymentBlock:
     fields: dict[str, Line] = field(default_factory=dict)  # field → its line and value
 
 
+@dataclass
+class _Reading:
+    """A deployments section being read, line by line."""
+
+    reader: Reader
+    found: list[SourceDeployment] = field(default_factory=list)
+    block: _DeploymentBlock | None = None  # the entry whose field bullets may follow
+    fields_below: int | None = None  # bullets indented deeper than this are its fields
+    heading_run: bool = False  # ``Key: value`` bullets are still the heading's fields
+    earlier: bool = False  # under "### Earlier deployments"
+
+    def finish(self) -> None:
+        if self.block and (finished := _finish_deployment(self.block, self.reader)):
+            self.found.append(finished)
+        self.block = None
+
+    def heading(self, text: str, line: Line, *, groups: bool) -> None:
+        """A heading is an entry, its ``Key: value`` bullets its fields, unless it only
+        groups the entries below it."""
+        self.finish()
+        self.fields_below = None
+        self.earlier = plain(text) == "earlier deployments"
+        self.heading_run = not (self.earlier or groups)
+        if self.heading_run:
+            self.block = _deployment_heading(text, line, self.reader)
+
+    def bullet(self, indent: int, content: str, line: Line) -> None:
+        if self.fields_below is not None and indent > self.fields_below:
+            if self.block is not None:
+                _deployment_field(self.block, content, line)
+            return
+        if self.heading_run and _LABEL.match(unmark(content)):
+            self.fields_below = indent
+            if self.block is not None:  # (a skipped heading's fields go with it)
+                _deployment_field(self.block, content, line)
+            return
+        self.finish()
+        self.heading_run = False
+        self.fields_below = indent
+        if self.earlier and (deployment := _earlier_deployment(line, self.reader)):
+            self.found.append(deployment)
+        else:
+            self.block = _one_line_deployment(content, line, self.reader)
+
+
 def read_deployments(lines: list[Line], reader: Reader) -> list[SourceDeployment]:
-    """``### `` blocks with their bullets, then the report's one-line earlier deployments."""
-    deployments: list[SourceDeployment] = []
-    block: _DeploymentBlock | None = None
-    headed = earlier = False  # under a ### heading; under "### Earlier deployments"
+    """``###`` blocks with their field bullets, one-line bullets (with field bullets
+    below them), table rows, and the report's one-line earlier deployments."""
+    reading = _Reading(reader)
     columns: list[str | None] | None = None  # the table being read, by column
-    for line in lines:
+    for index, line in _outside_code(lines):
         if not line.text.lstrip().startswith("|"):
             columns = None
         elif columns is None:
@@ -100,25 +149,48 @@ def read_deployments(lines: list[Line], reader: Reader) -> list[SourceDeployment
             continue
         else:
             if table_row := _table_deployment(columns, line, reader):
-                deployments.append(table_row)
+                reading.found.append(table_row)
             continue
-        heading = SUBHEADING.match(line.text)
-        bullet = BULLET.match(line.text)
-        if heading and block and (finished := _finish_deployment(block, reader)):
-            deployments.append(finished)
-        if heading:
-            headed, earlier = True, plain(heading[1]) == "earlier deployments"
-            block = None if earlier else _deployment_heading(heading[1], line, reader)
-        elif bullet and earlier:
-            if deployment := _earlier_deployment(line, reader):
-                deployments.append(deployment)
-        elif bullet and block is not None:
-            _deployment_field(block, bullet["content"], line)
-        elif bullet and not headed:  # (a skipped block's bullets go with it)
-            reader.warn(line.number, "deployment bullet outside a ### deployment block ignored")
-    if block and (finished := _finish_deployment(block, reader)):
-        deployments.append(finished)
-    return deployments
+        if heading := SUBHEADING.match(line.text):
+            reading.heading(heading[1], line, groups=_groups(lines, index))
+        elif bullet := BULLET.match(line.text):
+            reading.bullet(len(bullet["indent"]), bullet["content"], line)
+    reading.finish()
+    return reading.found
+
+
+def _groups(lines: list[Line], index: int) -> bool:
+    """Whether the sub-heading at ``index`` only groups the entries below it (bullets,
+    table rows, deeper sub-headings) rather than being one: it is one when the bullets
+    below it open with ``Key: value`` fields naming a deployment's, or nothing is below."""
+    bullets: list[tuple[int, str]] = []
+    rows = row_above = deeper = False
+    for _, line in _outside_code(lines[index + 1 :]):
+        if SUBHEADING.match(line.text):
+            deeper = heading_level(line.text) > heading_level(lines[index].text)
+            break
+        if bullet := BULLET.match(line.text):
+            bullets.append((len(bullet["indent"]), unmark(bullet["content"])))
+        is_row = line.text.lstrip().startswith("|")
+        if is_row and row_above:
+            rows = rows or not all(TABLE_RULE.fullmatch(c) for c in table_cells(line.text))
+        row_above = is_row
+    outermost = min((indent for indent, _ in bullets), default=0)
+    top = (content for indent, content in bullets if indent == outermost)
+    run = takewhile(bool, (_LABEL.match(content) for content in top))
+    if any(plain(label["label"]) in _DEPLOYMENT_KEYS for label in run if label):
+        return False
+    return bool(bullets) or rows or deeper
+
+
+def _outside_code(lines: list[Line]) -> Iterator[tuple[int, Line]]:
+    """The lines (with their index) outside fenced code, fences left out."""
+    in_code = False
+    for index, line in enumerate(lines):
+        if FENCE.match(line.text):
+            in_code = not in_code
+        elif not in_code:
+            yield index, line
 
 
 _TABLE_KEYS = {
@@ -129,7 +201,9 @@ _TABLE_KEYS = {
     "when": "date",
     "pr": "pr",
     "pr number": "pr",
+    "pr no": "pr",
     "pull request": "pr",
+    "hash": "commit",
 }
 
 
@@ -140,7 +214,8 @@ def _table_deployment(
     row = table_row(columns, line.text)
     if row is None:
         return None
-    written = f"{row.get('date', '')} PR {row.get('pr', '').lstrip('#')}"
+    pr = _LINK.sub(r"\1", row.get("pr", "")).lstrip("#")
+    written = f"{row.get('date', '')} PR {pr}"
     block = _deployment_heading(written, line, reader) if row.get("pr") else None
     if block is None:
         if not row.get("pr"):
@@ -150,10 +225,15 @@ def _table_deployment(
     return _finish_deployment(block, reader)
 
 
+def _pr(text: str) -> re.Match[str] | None:
+    """Where ``text`` names its PR: "PR #123" (or "PR 123"), else "#123"."""
+    return _PR.search(text) or _BARE_PR.search(text)
+
+
 def _deployment_heading(text: str, line: Line, reader: Reader) -> _DeploymentBlock | None:
     """``2025-03-14 14:03 - PR #123: Title`` or ``PR #123 — 2025-03-14: Title``: the date
     and the PR in either order, the title whatever remains."""
-    pr = _PR.search(text)
+    pr = _pr(text)
     if pr is None:
         reader.warn(line.number, "deployment heading names no PR number, block skipped")
         return None
@@ -167,6 +247,65 @@ def _deployment_heading(text: str, line: Line, reader: Reader) -> _DeploymentBlo
     rest = text[: first[0]] + " " + text[first[1] : second[0]] + " " + text[second[1] :]
     title = " ".join(_EMPTY_BRACKETS.sub(" ", rest).split()).strip(_TITLE_EDGES)
     return _DeploymentBlock(line.number, int(pr["number"]), title, deployed_at)
+
+
+def _one_line_deployment(content: str, line: Line, reader: Reader) -> _DeploymentBlock | None:
+    """``2026-01-14 · PR #101: Fix the parser · `abc1234` `` and the like: a date, a PR
+    and a commit in any order, the title whatever words remain. None, with a warning
+    naming what is missing, without a PR number or a date."""
+    text = _LINK.sub(r"\1", content.replace("**", "").replace("__", ""))
+    pr, date, commit = _pr(text), _DATE.search(text), _commit_in(text)
+    if pr is not None:
+        reader.doc.deployment_prs.append(int(pr["number"]))
+    if pr is None or date is None:
+        written = (("PR number", pr), ("date", date), ("commit", commit))
+        missing = [name for name, found in written if found is None]
+        where = "" if pr is None else f"PR #{pr['number']}: "
+        listed = ", ".join(missing[:-1]) + " or " * (len(missing) > 1) + missing[-1]
+        reader.warn(line.number, f"{where}deployment entry gives no {listed}, skipped")
+        return None
+    deployed_at = _deployed_at(date)
+    if deployed_at is None:
+        reader.warn(line.number, f"PR #{pr['number']}: deployment date does not parse, skipped")
+        return None
+    title, compliance = _title(text, [m.span() for m in (pr, date, commit) if m])
+    block = _DeploymentBlock(line.number, int(pr["number"]), title, deployed_at)
+    if commit is not None:
+        block.fields["commit"] = Line(line.number, commit["hash"])
+    if compliance is not None:
+        block.fields["compliance"] = Line(line.number, compliance)
+    return block
+
+
+def _commit_in(text: str) -> re.Match[str] | None:
+    """The last commit written in backticks or after "commit"; else the last bare one."""
+    marked = [*_TICKED_COMMIT.finditer(text), *_LABELLED_COMMIT.finditer(text)]
+    if marked:
+        return max(marked, key=lambda match: match.start())
+    bare = list(_BARE_COMMIT.finditer(text))
+    return bare[-1] if bare else None
+
+
+def _title(text: str, spans: list[tuple[int, int]]) -> tuple[str, str | None]:
+    """What a line says besides its PR, date and commit (at ``spans``): its title, and
+    a part that only says whether it was compliant ("compliant", "❌"). A part that only
+    names a release ("v1.4.0") is no part of the title."""
+    parts, position = [], 0
+    for start, end in sorted(spans):
+        parts.append(text[position:start])
+        position = max(position, end)
+    parts.append(text[position:])
+    cut = _HOLLOW_BRACKETS.sub("\0", "\0".join(parts))
+    pieces = [piece.replace("`", "").strip(_TITLE_EDGES) for piece in cut.split("\0")]
+    compliance = next((piece for piece in pieces if _COMPLIANCE.fullmatch(piece)), None)
+    words = [
+        piece
+        for piece in pieces
+        if re.search(r"\w", piece)
+        and not _VERSION.fullmatch(piece)
+        and not _COMPLIANCE.fullmatch(piece)
+    ]
+    return " — ".join(words), compliance
 
 
 def _deployed_at(match: re.Match[str] | None) -> datetime | None:
@@ -188,12 +327,13 @@ def _deployment_field(block: _DeploymentBlock, content: str, line: Line) -> None
 
 
 def _finish_deployment(block: _DeploymentBlock, reader: Reader) -> SourceDeployment | None:
-    """The block as a record, or None (with a warning) when its commit is not 40 hex."""
+    """The entry as a record, or None (with a warning) when its commit is not 7 to 40
+    hex digits."""
     pr = f"PR #{block.pr_number}"
     written = block.fields.get("commit", Line(block.line, ""))
-    commit = unmark(written.text)
+    commit = unmark(_LINK.sub(r"\1", written.text))
     if not _COMMIT.fullmatch(commit):
-        problem = f"commit {commit!r} is not 40 hex digits" if commit else "no commit"
+        problem = f"commit {commit!r} is not 7 to 40 hex digits" if commit else "no commit"
         reader.warn(written.number, f"{pr}: {problem}, deployment skipped")
         return None
     title = unmark(block.fields["title"].text) if "title" in block.fields else ""
@@ -207,9 +347,9 @@ def _finish_deployment(block: _DeploymentBlock, reader: Reader) -> SourceDeploym
     if "vendors" in block.fields:
         reader.vendor_lists.append((deployment, block.fields["vendors"].text))
     if "work_items" in block.fields:
-        deployment.work_item_short_ids = _work_item_refs(block.fields["work_items"], pr, reader)
+        deployment.work_item_short_ids = work_item_refs(block.fields["work_items"], pr, reader)
     if "tests" in block.fields:
-        deployment.test_summary = _test_summary(block.fields["tests"], pr, reader)
+        deployment.test_summary = test_summary(block.fields["tests"], pr, reader)
     if "compliance" in block.fields:
         written = block.fields["compliance"]
         compliant = truth(unmark(written.text))
@@ -222,11 +362,10 @@ def _finish_deployment(block: _DeploymentBlock, reader: Reader) -> SourceDeploym
 
 
 def _earlier_deployment(line: Line, reader: Reader) -> SourceDeployment | None:
+    """A line of the report's earlier deployments, read exactly; None when it is not
+    one (it is then read as any one-line deployment)."""
     match = _EARLIER.match(line.text)
     if match is None:
-        if pr := _PR.search(line.text):
-            reader.doc.deployment_prs.append(int(pr["number"]))
-        reader.warn(line.number, "earlier deployment line not understood, skipped")
         return None
     reader.doc.deployment_prs.append(int(match["pr"]))
     return SourceDeployment(
@@ -237,47 +376,3 @@ def _earlier_deployment(line: Line, reader: Reader) -> SourceDeployment | None:
         deployed_at=datetime.strptime(match["date"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC),
         constitutional_compliance=match["compliance"] == "compliant",
     )
-
-
-def _work_item_refs(written: Line, pr: str, reader: Reader) -> list[str]:
-    """The short ids of "`abcdef12` Title, `12345678` Other" (the titles are for people)."""
-    refs = re.findall(r"`([0-9a-fA-F]{8})`", written.text)
-    if not refs and not NONE.fullmatch(unmark(written.text) or "none"):
-        reader.warn(written.number, f"{pr}: work items named without their `short id`, dropped")
-    return [ref.lower() for ref in refs]
-
-
-def _test_summary(written: Line, pr: str, reader: Reader) -> dict[str, int]:
-    """``{name: count}`` from "unit 12, integration 3" or "120 passed, 2 failed"."""
-    text = unmark(written.text)
-    summary: dict[str, int] = {}
-    if NONE.fullmatch(text):
-        return summary
-    for part in filter(None, (part.strip() for part in re.split(r"[,;]", text))):
-        named = re.fullmatch(r"(?P<name>.+?)(?:\s*[:=]\s*|\s+)(?P<count>\d+)", part)
-        counted = re.fullmatch(r"(?P<count>\d+)\s+(?P<name>.+)", part)
-        if match := named or counted:
-            summary[match["name"]] = int(match["count"])
-        else:
-            reader.warn(written.number, f"{pr}: test count {part!r} not understood, dropped")
-    return summary
-
-
-def split_vendor_names(text: str, known: Set[str]) -> list[str]:
-    """The names of a deployment's vendors line. Names may hold ", " themselves, so the
-    line is matched against the known vendor names (the longest that fits first) when
-    that reads all of it; otherwise it is split on commas."""
-    text = unmark(text)
-    if not text or NONE.fullmatch(text):
-        return []
-    # Where a name may end: before each ", ", and at the end of the line.
-    ends = [match.start() for match in re.finditer(", ", text)] + [len(text)]
-    names: list[str] = []
-    position = 0
-    while position < len(text):
-        end = next((e for e in reversed(ends) if e > position and text[position:e] in known), None)
-        if end is None:
-            return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
-        names.append(text[position:end])
-        position = end + len(", ")
-    return names

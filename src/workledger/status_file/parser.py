@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from workledger.status_file.deployments import (
-    count_deployments,
-    read_deployments,
-    split_vendor_names,
-)
+from workledger.status_file.deployment_census import count_deployments
+from workledger.status_file.deployment_values import split_vendor_names
+from workledger.status_file.deployments import read_deployments
 from workledger.status_file.document import Census, StatusDocument
 from workledger.status_file.enhancements import count_enhancements, read_enhancements
 from workledger.status_file.sections import SECTION_NAMES, split_sections

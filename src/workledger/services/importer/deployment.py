@@ -1,5 +1,6 @@
-"""Deployments: linked to the vendors and work items imported before them, and checked
-PR by PR against every PR the file's deployments name."""
+"""Deployments: linked to the vendors and work items imported before them, a short
+commit hash made full from the git history of WORKLEDGER_REPO_DIR, and checked PR by PR
+against every PR the file's deployments name."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from workledger.services.importer.result import Check
 from workledger.services.importer.run import Entry, Run
 from workledger.status_file.document import StatusDocument
 
+FULL_HASH = 40  # hex digits
+
 
 async def write_deployments(run: Run) -> None:
     # Oldest first, and among equal times the one listed last first: the ids then
     # break ties the way the report lists them (newest id first).
     listed = sorted(
         enumerate(run.document.deployments), key=lambda pair: (pair[1].deployed_at, -pair[0])
+    )
+    full = await run.ledger.deployments.full_commit_hashes(
+        [d.commit_hash for d in run.document.deployments if len(d.commit_hash) < FULL_HASH]
     )
     entries = []
     for _, deployment in listed:
@@ -29,7 +35,8 @@ async def write_deployments(run: Run) -> None:
         data = {
             "pr_number": deployment.pr_number,
             "pr_title": deployment.pr_title,
-            "commit_hash": deployment.commit_hash,
+            # A short hash git does not know (or no git at all): kept as written.
+            "commit_hash": full.get(deployment.commit_hash, deployment.commit_hash),
             "deployed_at": deployment.deployed_at,
             "test_summary": deployment.test_summary,
             "constitutional_compliance": deployment.constitutional_compliance,
