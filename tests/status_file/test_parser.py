@@ -227,7 +227,7 @@ def test_the_sample_report_parses_into_exactly_its_records() -> None:
         work_items=[
             SourceWorkItem(21, "project", "Ledger", "active", "medium", 0, "953808bd", None),
             SourceWorkItem(
-                22, "task", "Write importer", "active", "medium", 1, "750e08b6", "953808bd"
+                22, "task", "Write importer", "active", "medium", 1, "750e08b6", parent_line=21
             ),
             SourceWorkItem(23, "task", "Shipped thing", "completed", "medium", 0, "60694b34", None),
         ],
@@ -267,9 +267,10 @@ def test_every_vendor_construct_of_the_report_is_read() -> None:
 
 def test_the_work_item_tree_keeps_depth_parents_and_dependencies() -> None:
     doc = parse(RICH_REPORT)
+    short_ids = {item.line: item.short_id for item in doc.work_items}
 
     assert [
-        (item.depth, item.short_id, item.parent_short_id, item.dependencies)
+        (item.depth, item.short_id, short_ids.get(item.parent_line), item.dependencies)
         for item in doc.work_items
     ] == [
         (0, "aaaa0001", None, []),
@@ -403,7 +404,7 @@ def test_the_legacy_file_yields_every_entry_without_warnings(legacy: StatusDocum
     assert [(w.line, w.message) for w in legacy.warnings] == [
         (
             7,
-            "section 'Overview' not read: its heading names none of vendors, work items, "
+            "section 'Overview' not read: its heading names none of vendors, work items or tasks, "
             "deployments, enhancements, session prompts, spend",
         )
     ]
@@ -795,7 +796,7 @@ def test_deployments_that_cannot_be_read_are_skipped_but_their_prs_counted() -> 
     assert doc.deployment_prs == [1, 2, 3, 4]
     assert messages(doc) == [
         (2, "PR #1: deployment date does not parse, skipped"),
-        (5, "PR #2: commit 'abc123' is not 40 hex digits, deployment skipped"),
+        (5, "PR #2: commit 'abc123' is not 7 to 40 hex digits, deployment skipped"),
         (6, "PR #3: no commit, deployment skipped"),
         (8, "deployment heading names no PR number, block skipped"),
         (11, "PR #4: test count 'lots' not understood, dropped"),

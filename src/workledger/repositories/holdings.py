@@ -37,10 +37,13 @@ class HoldingsRepository(LedgerScopedRepository):
         stmt = select(Deployment.pr_number).where(Deployment.ledger_id == self.ledger_id)
         return set((await self.session.execute(stmt)).scalars())
 
-    async def work_item_short_ids(self) -> set[str]:
-        """The report's short ids (last 8 hex digits) of the account's work items."""
-        stmt = select(WorkItem.short_id).where(WorkItem.ledger_id == self.ledger_id)
-        return set((await self.session.execute(stmt)).scalars())
+    async def work_item_types(self) -> dict[str, str]:
+        """The type of each of the ledger's work items, by the report's short id (the
+        last 8 hex digits of its id)."""
+        stmt = select(WorkItem.short_id, WorkItem.item_type).where(
+            WorkItem.ledger_id == self.ledger_id
+        )
+        return dict((await self.session.execute(stmt)).tuples().all())
 
     async def enhancement_count(self) -> int:
         return await self._count(Enhancement)

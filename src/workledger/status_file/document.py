@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 # A value as JSON holds it: what a session prompt's frontmatter is made of.
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
@@ -82,9 +82,20 @@ class SourceVendor:
         return [name for name in self.missing if name in expected]
 
 
+class SpentBy(NamedTuple):
+    """What one person or agent logged on an item: how many entries, and their sums
+    (minutes, tokens, millionths of a USD)."""
+
+    account: str | None
+    client: str
+    entries: int
+    spent: tuple[int, int, int]
+
+
 @dataclass
 class SourceWorkItem:
-    """A line of the report's work item tree."""
+    """A work item of the file: a line of the report's tree (with the lines below it
+    that carry its other fields), or a task of a hand-kept list."""
 
     line: int
     item_type: str
@@ -92,13 +103,23 @@ class SourceWorkItem:
     status: str
     priority: str
     depth: int
-    short_id: str  # the last 8 hex digits of the id, as the report shows it
-    parent_short_id: str | None
+    # The last 8 hex digits of the id, as the report shows it; None in a hand-kept list.
+    short_id: str | None
+    parent_line: int | None  # the line of the item it is nested under
     # (short id of the item depended on, "depends_on" | "blocks")
     dependencies: list[tuple[str, str]] = field(default_factory=list)
     assignee: str | None = None
     # What was spent on it: (minutes, tokens, millionths of a USD); None: nothing said.
     spent: tuple[int, int, int] | None = None
+    # Who logged it, as the report's "spent by" line says.
+    spent_by: list[SpentBy] = field(default_factory=list)
+    description: str | None = None
+    due_date: str | None = None  # YYYY-MM-DD as written; the schema checks it
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, JsonValue] | None = None
+    branch_name: str | None = None
+    commit_hash: str | None = None
+    pr_number: int | None = None
 
 
 @dataclass

@@ -56,7 +56,7 @@ def parse_status_file(text: str, *, source: str) -> StatusDocument:
         if kind == "vendors":
             doc.vendors.extend(read_vendors(lines, reader))
         elif kind == "work_items":
-            doc.work_items.extend(read_work_items(lines, reader))
+            doc.work_items.extend(read_work_items(lines, reader, heading=section.heading))
         elif kind == "deployments":
             doc.deployments.extend(read_deployments(lines, reader))
         elif kind == "enhancements":

@@ -2,12 +2,20 @@
 
 A heading names a section when its words name what the section holds (vendors,
 deployments or releases, enhancements or the roadmap, session prompts, work items, spend),
-whatever else it carries: "## 🏦 Vendors (17 total)", "### Current Deployments — 2025".
+whatever else it carries: "## 🏦 Vendors (17 total)", "### Current Deployments — 2025",
+"## Sprint 12 — in progress". Words that only say how far work is ("Done", "Blocked",
+"In progress") name work items when nothing else in the heading names a kind.
+
 Sections are taken at one heading level, the one whose headings name the most kinds
 (the shallower on a tie), so that a title like "# Vendor platform status" does not
 swallow the file. A heading that names a kind deeper down, under a heading that is
-no section, opens a section too ("## Status", then "### Vendors" below it). Headings inside an open
-section are its content, re-levelled so that its direct sub-headings read as ``###``."""
+no section, opens a section too ("## Status", then "### Vendors" below it). Headings
+inside an open section are its content, re-levelled so that its direct sub-headings
+read as ``###``, but for one naming tasks outright ("### TODO" under "## Vendors"): that
+opens a work item section of its own until the next heading at its level or above.
+
+Every other heading is either a container of sections (a title, "## Status") or is
+named as unread, with its line, when anything (text or sub-headings) is below it."""
 
 from __future__ import annotations
 
@@ -19,7 +27,20 @@ from workledger.status_file.text import DASHES, FENCE, YAML_KEY, Line, is_prose,
 # The words (as ``plain`` gives them) that name each kind of section.
 SECTION_WORDS: dict[str, tuple[str, ...]] = {
     "vendors": ("vendor", "vendors"),
-    "work_items": ("work items", "work item"),
+    "work_items": (
+        "work items",
+        "work item",
+        "tasks",
+        "task",
+        "todo",
+        "todos",
+        "to do",
+        "backlog",
+        "sprint",
+        "sprints",
+        "milestone",
+        "milestones",
+    ),
     "deployments": ("deployment", "deployments", "deploys", "release", "releases"),
     "enhancements": (
         "enhancement",
@@ -31,9 +52,14 @@ SECTION_WORDS: dict[str, tuple[str, ...]] = {
     "sessions": ("session prompts", "session prompt", "sessions", "prompts"),
     "spend": ("spend", "work log"),
 }
+# Words that say how far work is: they name a work item section only when the heading
+# names no other kind ("## Done" is work items; "## Completed releases" is deployments).
+PROGRESS_WORDS = ("in progress", "wip", "doing", "done", "completed", "complete", "blocked")
+# Of the work item words, those that open a section even inside another kind's section.
+_OUTRIGHT_TASKS = frozenset(("tasks", "task", "todo", "todos", "to do", "backlog", "work items"))
 SECTION_NAMES = {
     "vendors": "vendors",
-    "work_items": "work items",
+    "work_items": "work items or tasks",
     "deployments": "deployments",
     "enhancements": "enhancements",
     "sessions": "session prompts",
@@ -49,16 +75,30 @@ HEADING = re.compile(
 )
 
 
+def _words(heading: str) -> str:
+    """A heading's words, spaced on both sides, for finding whole phrases in them."""
+    return f" {plain(heading)} "
+
+
 def section_kind(heading: str) -> str | None:
     """The kind of section a heading's words name; the earliest named wins
     ("Deployments by vendor" holds deployments)."""
-    words = f" {plain(heading)} "
+    words = _words(heading)
     found = [
         (position, kind)
         for phrase, kind in _PHRASES
         if (position := words.find(f" {phrase} ")) >= 0
     ]
-    return min(found)[1] if found else None
+    if found:
+        return min(found)[1]
+    return "work_items" if any(f" {word} " in words for word in PROGRESS_WORDS) else None
+
+
+def names_tasks_outright(heading: str) -> bool:
+    """Whether a heading names tasks as such ("TODO", "Backlog", "Tasks"), not only how
+    far some work is: such a heading opens a work item section anywhere."""
+    words = _words(heading)
+    return any(f" {phrase} " in words for phrase in _OUTRIGHT_TASKS)
 
 
 @dataclass
@@ -71,7 +111,8 @@ class Section:
 
 @dataclass(frozen=True)
 class UnreadSection:
-    """A heading with text below it that names no section: its text is not read."""
+    """A heading with text or sub-headings below it that names no section and holds
+    none: what is below it is not read."""
 
     heading: str
     line: int
@@ -91,6 +132,16 @@ class _Heading:
     kind: str | None
 
 
+@dataclass
+class _Outside:
+    """A heading outside every section, while what is below it is being looked at."""
+
+    heading: _Heading
+    line: int
+    has_content: bool = False
+    holds_section: bool = False
+
+
 def split_sections(text: str) -> Sections:
     """The sections of a status file, and the headings of those not read."""
     lines = [Line(n, raw.rstrip()) for n, raw in enumerate(text.splitlines(), start=1)]
@@ -98,34 +149,51 @@ def split_sections(text: str) -> Sections:
         lines[0] = Line(1, lines[0].text.removeprefix("\ufeff"))
     headings = _headings(lines)
     level = _section_level(headings)
-    # Headings at this level (and ``##`` ones) that open no section are named as unread.
-    unread_level = max(level or 2, 2)
     result = Sections()
-    open_section: Section | None = None
-    open_level = 0
-    # The unread heading being looked at: does any text follow it before the next heading?
-    pending: UnreadSection | None = None
+    open_sections: list[tuple[Section, int]] = []  # innermost last, with heading levels
+    outside: list[_Outside] = []  # the enclosing headings that are no section
+
+    def close(heading: _Outside) -> None:
+        if heading.has_content and not heading.holds_section:
+            result.unread.append(UnreadSection(heading.heading.text, heading.line))
+
+    def open_section(heading: _Heading, number: int) -> None:
+        section = Section(heading.kind or "work_items", heading.text, number)
+        result.found.append(section)
+        open_sections.append((section, heading.level))
+        for enclosing in outside:
+            enclosing.holds_section = True
+
     at = {h.index: h for h in headings}
     for index, line in enumerate(lines):
         heading = at.get(index)
-        if heading is not None and open_section is not None and heading.level > open_level:
-            depth = min(6, heading.level - open_level + 2)
-            open_section.lines.append(Line(line.number, f"{'#' * depth} {heading.text}"))
+        if heading is None:
+            if open_sections:
+                open_sections[-1][0].lines.append(line)
+            elif outside and line.text.strip():
+                outside[-1].has_content = True
             continue
-        if heading is not None:
-            open_section, pending = None, None
-            if heading.kind is not None and level is not None and heading.level >= level:
-                open_section = Section(heading.kind, heading.text, line.number)
-                open_level = heading.level
-                result.found.append(open_section)
-            elif heading.level == level or 2 <= heading.level <= unread_level:
-                pending = UnreadSection(heading.text, line.number)
+        while open_sections and heading.level <= open_sections[-1][1]:
+            open_sections.pop()
+        while outside and heading.level <= outside[-1].heading.level:
+            close(outside.pop())
+        if open_sections:
+            section, section_level = open_sections[-1]
+            if section.kind != "work_items" and names_tasks_outright(heading.text):
+                open_section(heading, line.number)
+            else:
+                depth = min(6, heading.level - section_level + 2)
+                section.lines.append(Line(line.number, f"{'#' * depth} {heading.text}"))
             continue
-        if open_section is not None:
-            open_section.lines.append(line)
-        elif pending is not None and line.text.strip():
-            result.unread.append(pending)
-            pending = None
+        if outside:
+            outside[-1].has_content = True
+        if heading.kind is not None and level is not None and heading.level >= level:
+            open_section(heading, line.number)
+        else:
+            outside.append(_Outside(heading, line.number))
+    while outside:
+        close(outside.pop())
+    result.unread.sort(key=lambda unread: unread.line)
     return result
 
 
