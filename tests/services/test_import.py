@@ -83,10 +83,9 @@ async def test_report_import_report_gives_the_same_document(
     reexported = (await container.status.report(actor=other_actor, at=AT)).markdown
     exported_rest, exported_spend = cut_spend(exported)
     rest, spend = cut_spend(reexported)
-    assert rest == exported_rest  # what was spent on each item included
-    # Who logged the work is the ledger's to know, not the file's: the import logs each
-    # item's spend once, as the person importing. (The work logged on an item deleted
-    # since is in neither file.)
+    assert rest == exported_rest  # what was spent on each item, and by whom, included
+    # Who logged what is carried over by each item's "spent by" line; only what was
+    # logged on an item deleted since (5 min by claude-code) is in no item's line.
     assert "| alice@example.com via claude-code | 3 | 110 | 1,280,000 | $4.575 |" in exported_spend
     assert spend == (
         "## Spend\n\n"
@@ -94,7 +93,9 @@ async def test_report_import_report_gives_the_same_document(
         "$4.575125 in all.\n\n"
         "| Who | Entries | Minutes | Tokens | Cost |\n"
         "| --- | ---: | ---: | ---: | ---: |\n"
-        "| bob@example.com via migration | 4 | 135 | 1,285,000 | $4.575125 |\n\n"
+        "| alice@example.com via claude-code | 2 | 105 | 1,280,000 | $4.575 |\n"
+        "| alice@example.com via night \\| codex | 1 | 0 | 5,000 | $0.000125 |\n"
+        "| alice@example.com via test-client | 1 | 30 | 0 | $0.00 |\n\n"
     )
     items = await container.work_items.list(actor=other_actor, query=WorkItemListQuery.load({}))
     assert {(i.version, i.title) for i in items.items if i.title == "Ledger v2"} == {

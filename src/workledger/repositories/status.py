@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import func, null, select, union_all
@@ -65,6 +65,19 @@ class TreeRow(Readied, SpentOn, Protocol):
     def version(self) -> int: ...
 
 
+class DetailRow(NamedTuple):
+    """The fields of a live work item the report carries below or beside its line."""
+
+    id: uuid.UUID
+    description: str | None
+    due_date: date | None
+    tags: list[str]
+    item_metadata: dict[str, object]
+    branch_name: str | None
+    commit_hash: str | None
+    pr_number: int | None
+
+
 class SpendRow(NamedTuple):
     """What one actor logged in the ledger's work log, summed."""
 
@@ -74,6 +87,12 @@ class SpendRow(NamedTuple):
     minutes: int
     tokens: int
     cost_micros: int
+
+
+def costliest_first(row: SpendRow) -> tuple[int, int, str, str]:
+    """Spend rows' order, the costliest first; sorted in Python, as the databases order a
+    missing account differently."""
+    return (-row.cost_micros, -row.tokens, row.account or "", row.client)
 
 
 class TreeEdge(NamedTuple):
@@ -171,6 +190,21 @@ class StatusRepository(LedgerScopedRepository):
                 edges.append(TreeEdge(row.id, row.depends_on_id, row.dependency_type))
         return items, edges
 
+    async def live_details(self) -> dict[uuid.UUID, DetailRow]:
+        """The report's other fields of every live item that has any of them."""
+        stmt = select(
+            WorkItem.id,
+            WorkItem.description,
+            WorkItem.due_date,
+            WorkItem.tags,
+            WorkItem.item_metadata,
+            WorkItem.branch_name,
+            WorkItem.commit_hash,
+            WorkItem.pr_number,
+        ).where(WorkItem.ledger_id == self.ledger_id, WorkItem.deleted_at.is_(None))
+        rows = (DetailRow(*row) for row in await self.session.execute(stmt))
+        return {row.id: row for row in rows if any(row[1:])}
+
     async def comment_counts(self) -> dict[uuid.UUID, int]:
         """How many comments each live item has (items without any left out)."""
         stmt = (
@@ -204,8 +238,37 @@ class StatusRepository(LedgerScopedRepository):
             SpendRow(client, account, int(n), int(minutes), int(tokens), int(micros))
             for client, account, n, minutes, tokens, micros in await self.session.execute(stmt)
         ]
-        # Sorted here: the databases order a missing account differently.
-        return sorted(rows, key=lambda r: (-r.cost_micros, -r.tokens, r.account or "", r.client))
+        return sorted(rows, key=costliest_first)
+
+    async def spend_by_item_and_actor(self) -> dict[uuid.UUID, list[SpendRow]]:
+        """Each live item's work log summed by who logged it, in the order of
+        ``spend_by_actor``: only items with any entry."""
+        stmt = (
+            select(
+                WorkLog.work_item_id,
+                WorkLog.created_by,
+                WorkLog.created_by_account,
+                func.count(),
+                func.sum(WorkLog.minutes),
+                func.sum(WorkLog.tokens),
+                func.sum(WorkLog.cost_micros),
+            )
+            .join(WorkItem, WorkItem.id == WorkLog.work_item_id)
+            .where(
+                WorkLog.ledger_id == self.ledger_id,
+                WorkItem.ledger_id == self.ledger_id,
+                WorkItem.deleted_at.is_(None),
+            )
+            .group_by(WorkLog.work_item_id, WorkLog.created_by, WorkLog.created_by_account)
+        )
+        found: dict[uuid.UUID, list[SpendRow]] = defaultdict(list)
+        for item_id, client, account, n, minutes, tokens, micros in await self.session.execute(
+            stmt
+        ):
+            found[item_id].append(
+                SpendRow(client, account, int(n), int(minutes), int(tokens), int(micros))
+            )
+        return {item_id: sorted(rows, key=costliest_first) for item_id, rows in found.items()}
 
     async def deployments(self) -> list[DeploymentRow]:
         """Every deployment, newest first."""

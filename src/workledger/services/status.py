@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from workledger.models.work_item import short_id
 from workledger.repositories.readiness import holds_back
 from workledger.repositories.status import (
     DeploymentRow,
+    DetailRow,
     EnhancementRow,
     LinkedItemRow,
     SpendRow,
@@ -50,6 +52,61 @@ def supported_formats(vendor: VendorRow) -> str:
     return ", ".join(formats) or "none"
 
 
+def said_tags(tags: list[str]) -> str:
+    """``api, docs``; a JSON list when a tag holds what a plain list would lose."""
+    plain = all(
+        tag.strip() == tag
+        and tag[:1] != "["
+        and ", " not in tag
+        and " · " not in tag
+        and tag.isprintable()
+        for tag in tags
+    )
+    return ", ".join(tags) if plain else json.dumps(tags, ensure_ascii=False)
+
+
+def detail_lines(row: DetailRow | None, spent_by: list[SpendRow]) -> list[str]:
+    """The lines below an item's line in the report: branch, commit and pull request;
+    who logged what on it; metadata as JSON; the description quoted line by line (as
+    one JSON string when a line of it ends in white space, which a quote would lose)."""
+    lines = []
+    if row is not None and (codes := _code_references(row)):
+        lines.append(codes)
+    if spent_by:
+        lines.append("spent by " + "; ".join(_logged(share) for share in spent_by))
+    if row is not None and row.item_metadata:
+        lines.append(f"metadata {json.dumps(row.item_metadata, ensure_ascii=False)}")
+    if row is not None and row.description is not None:
+        text = row.description
+        if any(line != line.rstrip() for line in text.split("\n")) or "\r" in text:
+            lines.append(f"description {json.dumps(text, ensure_ascii=False)}")
+        else:
+            lines.extend(f"> {line}" if line else ">" for line in text.split("\n"))
+    return lines
+
+
+def _code_references(row: DetailRow) -> str:
+    """``branch `feat/x` · commit `abc1234` · PR #12``, the parts the item has."""
+    codes = []
+    if row.branch_name is not None:
+        branch = row.branch_name
+        plain = "`" not in branch and branch.isprintable() and branch.strip() == branch
+        codes.append(f"branch `{branch}`" if plain else f"branch {json.dumps(branch)}")
+    if row.commit_hash is not None:
+        codes.append(f"commit `{row.commit_hash}`")
+    if row.pr_number is not None:
+        codes.append(f"PR #{row.pr_number}")
+    return " · ".join(codes)
+
+
+def _logged(share: SpendRow) -> str:
+    """``ada@example.com via claude-code: 2 entries, 25 min, $1.50``"""
+    who = f"{share.account} via {share.client}" if share.account else share.client
+    entries = f"{share.entries:,} entr{'y' if share.entries == 1 else 'ies'}"
+    amounts = Spent.of(share.minutes, share.tokens, share.cost_micros).said()
+    return f"{who}: {entries}" + (f", {amounts}" if amounts else "")
+
+
 _templates = Environment(
     loader=PackageLoader("workledger", "templates"),
     undefined=StrictUndefined,
@@ -70,7 +127,9 @@ _templates.filters.update(
     spent=lambda row: Spent.on(row).said(),
     usd=lambda micros: usd(micros / MICROS),
     cell=lambda text: _oneline(text).replace("|", "\\|"),  # within a table's cell
+    tags=said_tags,
 )
+_templates.globals["detail_lines"] = detail_lines
 # A vendor's fields are written under the labels the parser reads them by.
 _templates.globals["label"] = VENDOR_LABELS
 _report = _templates.get_template("status.md.j2")
@@ -98,6 +157,10 @@ class StatusData:
     comments: dict[uuid.UUID, int]
     # The work log summed by who logged it, the costliest first.
     spend: list[SpendRow]
+    # The other fields of the live items that have any, and who logged what on each:
+    # read for the report only.
+    details: dict[uuid.UUID, DetailRow]
+    spent_by: dict[uuid.UUID, list[SpendRow]]
 
     @cached_property
     def total_spend(self) -> SpendRow:
@@ -152,9 +215,10 @@ class StatusService(Service):
             ("status-data", actor.ledger_id), lambda: self._read(actor)
         )
 
-    async def _read(self, actor: Actor) -> StatusData:
+    async def _read(self, actor: Actor, *, details: bool = False) -> StatusData:
         """Plain rows of just the shown columns: the report reads nearly everything, so
-        it skips the ORM objects and read models."""
+        it skips the ORM objects and read models. ``details``: also what the report
+        carries of each item beyond what the pages show."""
         async with self.db.transaction(write=False) as session:
             repo = StatusRepository(session, ledger_id=actor.ledger_id)
             vendors = await repo.vendors()
@@ -165,6 +229,8 @@ class StatusService(Service):
             enhancements = await repo.pending_enhancements()
             comments = await repo.comment_counts()
             spend = await repo.spend_by_actor()
+            other_fields = await repo.live_details() if details else {}
+            spent_by = await repo.spend_by_item_and_actor() if details else {}
         return StatusData(
             counts=_counts(vendors, tree, len(history), len(enhancements)),
             vendors=vendors,
@@ -177,10 +243,12 @@ class StatusService(Service):
             enhancements=enhancements,
             comments=comments,
             spend=spend,
+            details=other_fields,
+            spent_by=spent_by,
         )
 
     async def _render(self, actor: Actor) -> tuple[str, StatusCounts]:
-        data = await self.data(actor=actor)
+        data = await self._read(actor, details=True)
         body = _report.render(
             generated_at=_GENERATED,
             counts=data.counts,
@@ -199,6 +267,8 @@ class StatusService(Service):
             comments=data.comments,
             spend=data.spend,
             total_spend=data.total_spend,
+            details=data.details,
+            spent_by=data.spent_by,
         )
         return body, data.counts
 

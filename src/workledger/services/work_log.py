@@ -17,9 +17,20 @@ from workledger.services.work_item.read_model import ItemRef
 
 
 class WorkLogService(Service):
-    async def log(self, *, actor: Actor, work_item_id: ItemRef, data: WorkLogCreate) -> WorkLogRead:
+    async def log(
+        self,
+        *,
+        actor: Actor,
+        work_item_id: ItemRef,
+        data: WorkLogCreate,
+        author: tuple[str, str | None] | None = None,
+    ) -> WorkLogRead:
         """An entry on a live item, by the actor (a completed item too: work is often
-        logged once it is done). The item's version stays as it is."""
+        logged once it is done). The item's version stays as it is.
+
+        ``author``: the (client, account) the entry is by when that is not the actor: an
+        import carrying over what a file says others logged. The history still names
+        the actor."""
         async with self.writing(actor) as session:
             [found] = await WorkItemRepository(session, ledger_id=actor.ledger_id).resolve(
                 [work_item_id]
@@ -41,8 +52,8 @@ class WorkLogService(Service):
                 cost_micros=micros,
                 note=data.note,
                 created_at=now,
-                created_by=actor.client,
-                created_by_account=actor.account,
+                created_by=author[0] if author else actor.client,
+                created_by_account=author[1] if author else actor.account,
             )
             repo.add(entry)
             logged = work_log_read(entry)
