@@ -10,14 +10,16 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     and_,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -43,12 +45,14 @@ from workledger.repositories.work_item_dependency import (
     WorkItemDependencyRepository,
 )
 from workledger.repositories.work_item_listing import SUMMARY_COLUMNS
+from workledger.repositories.work_item_new import NewWorkItem
 from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 from workledger.schemas.common import Actor
 from workledger.schemas.spend import SpentOn
 from workledger.schemas.work_item import item_ref
 
 # What a tree answer shows of each ancestor and descendant (sort keys left out).
+WORK_ITEMS = cast(Table, WorkItem.__table__)
 NODE_COLUMNS = tuple(c for c in SUMMARY_COLUMNS if c not in {"priority_rank", "created_at"})
 
 
@@ -192,6 +196,17 @@ class WorkItemRepository(LedgerScopedRepository):
     def add(self, item: WorkItem) -> None:
         self.session.add(item)
         self.upkeep.added(item)
+
+    async def insert_new(self, items: Sequence[NewWorkItem]) -> None:
+        """New items in one statement, with a ``create`` event and a tally each."""
+        if not items:
+            return
+        rows = [item.row() for item in items]
+        # The table's insert, an executemany: the ORM's bulk insert takes each row apart.
+        await self.session.execute(insert(WORK_ITEMS), rows)
+        history.created(self.session, WorkItem, rows)
+        for item in items:
+            self.upkeep.added(item)
 
     async def flush(self) -> None:
         """Write the pending rows (the upkeep they owe is a step of its own)."""

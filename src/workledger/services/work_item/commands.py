@@ -22,6 +22,7 @@ from workledger.repositories.work_item import WorkItemRepository
 from workledger.repositories.work_item_claims import Claim, WorkItemClaims
 from workledger.repositories.work_item_count import CountKey, WorkItemCountRepository, count_key
 from workledger.repositories.work_item_dependency import Edge
+from workledger.repositories.work_item_new import NewWorkItem
 from workledger.schemas.common import Actor
 from workledger.schemas.work_item import (
     DEFAULT_LEASE_SECONDS,
@@ -70,9 +71,11 @@ class WorkItemCommands(Service):
             batch = set(chosen)
             referenced = [ref for link in links for ref in link.referenced if ref not in batch]
             await repo.lock(referenced)
-            known = {item.id: item for item in await repo.get_many(referenced)}
+            known: dict[uuid.UUID, rules.Placed] = {
+                item.id: item for item in await repo.get_many(referenced)
+            }
             now = utcnow()
-            made: list[tuple[WorkItem, list[Edge]] | WorkledgerError] = []
+            made: list[tuple[NewWorkItem, list[Edge]] | WorkledgerError] = []
             for data, link, item_id in zip(items, links, chosen, strict=True):
                 edges = link.edges or []
                 try:
@@ -82,11 +85,12 @@ class WorkItemCommands(Service):
                 except WorkledgerError as refused:
                     made.append(refused)
                     continue
-                repo.add(item)
                 known[item.id] = item
                 made.append((item, edges))
-            created = {m[0].id: m[1] for m in made if not isinstance(m, WorkledgerError)}
-            await repo.flush()  # the items, before the edges that point at them
+            new = [m for m in made if not isinstance(m, WorkledgerError)]
+            created = {item.id: edges for item, edges in new}
+            # The items in one statement, before the edges that point at them.
+            await repo.insert_new([item for item, _ in new])
             await repo.dependencies.add(
                 [
                     (item_id, target, kind)

@@ -15,6 +15,7 @@ from workledger.repositories.readiness import readiness
 from workledger.repositories.work_item import ItemRead, WorkItemRepository
 from workledger.repositories.work_item_claims import Claim, WorkItemClaims
 from workledger.repositories.work_item_dependency import Edge, Edges
+from workledger.repositories.work_item_new import NewWorkItem
 from workledger.schemas.common import Actor
 from workledger.schemas.spend import Spent
 from workledger.schemas.work_item import ClaimNext, WorkItemRead
@@ -40,7 +41,7 @@ def edges_out(edges: list[Edge]) -> list[DependencyOut]:
 
 
 def record_fields(
-    item: WorkItem, edges: list[Edge], blockers: Edges, actor: Actor
+    item: WorkItem | NewWorkItem, edges: list[Edge], blockers: Edges, actor: Actor
 ) -> dict[str, object]:
     """The fields of ``item``'s full read, as ``actor`` sees it."""
     return {
@@ -52,7 +53,9 @@ def record_fields(
     }
 
 
-def read(item: WorkItem, edges: list[Edge], blockers: Edges, actor: Actor) -> WorkItemRead:
+def read(
+    item: WorkItem | NewWorkItem, edges: list[Edge], blockers: Edges, actor: Actor
+) -> WorkItemRead:
     return WorkItemRead.model_validate(record_fields(item, edges, blockers, actor))
 
 

@@ -5,10 +5,10 @@ restore, bringing back from the archive, claims, and which fields a change sets
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from workledger.db.types import utcnow
 from workledger.errors import Conflict, NotFound, ValidationError, who
@@ -19,10 +19,11 @@ from workledger.repositories.archive import ArchiveRepository
 from workledger.repositories.readiness import is_free_for, is_held
 from workledger.repositories.work_item import ItemRow, WorkItemRepository, path_segment
 from workledger.repositories.work_item_dependency import Edge
+from workledger.repositories.work_item_new import NewWorkItem
 from workledger.schemas.common import PRIORITY_RANK, Actor
 from workledger.schemas.item_type import validate_metadata
 from workledger.schemas.work_item import MAX_DEPTH, DependencyIn, WorkItemChanges, WorkItemCreate
-from workledger.services.common import authored, check_version
+from workledger.services.common import check_version
 from workledger.services.work_item.read_model import RESOURCE, ItemRef
 
 # Fields a change sets as they come.
@@ -68,13 +69,24 @@ async def links(
 # --- new items ------------------------------------------------------------------------------
 
 
+class Placed(Protocol):
+    """Where an item stands in the tree: what a new child of it is placed by."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def depth(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+
+
 def new_item(
-    actor: Actor, data: WorkItemCreate, item_id: uuid.UUID, parent: WorkItem | None, *, at: datetime
-) -> WorkItem:
+    actor: Actor, data: WorkItemCreate, item_id: uuid.UUID, parent: Placed | None, *, at: datetime
+) -> NewWorkItem:
     """A new item under ``parent`` (a root without one), refused below the fifth level."""
     depth = parent.depth + 1 if parent else 0
     check_depth(depth)
-    return WorkItem(
+    return NewWorkItem(
         id=item_id,
         ledger_id=actor.ledger_id,
         short_id=short_id(item_id),
@@ -94,14 +106,16 @@ def new_item(
         pr_number=data.pr_number,
         assignee=data.assignee,
         item_metadata=data.metadata or {},
-        version=1,
         created_at=at,
         updated_at=at,
-        **authored(actor),
+        created_by=actor.client,
+        updated_by=actor.client,
+        created_by_account=actor.account,
+        updated_by_account=actor.account,
     )
 
 
-def parent_among(known: dict[uuid.UUID, WorkItem], parent_id: uuid.UUID | None) -> WorkItem | None:
+def parent_among(known: Mapping[uuid.UUID, Placed], parent_id: uuid.UUID | None) -> Placed | None:
     if parent_id is None:
         return None
     if parent_id not in known:
