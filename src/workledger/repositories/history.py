@@ -216,7 +216,11 @@ def _made(values: Mapping[str, Any], tracked: Tracked) -> dict[str, list[Any]]:
 def _changes(record: Any, tracked: Tracked, *, created: bool) -> dict[str, list[Any]]:
     state = inspect(record)
     if created:
-        return _made({a.key: getattr(record, a.key) for a in state.mapper.column_attrs}, tracked)
+        # What the insert wrote is in the instance's dict, read there rather than through
+        # each attribute (a column left to the database is not, and shows nothing new).
+        written = state.dict
+        columns = state.mapper.column_attrs
+        return _made({a.key: written[a.key] for a in columns if a.key in written}, tracked)
     changes: dict[str, list[Any]] = {}
     for attr in state.mapper.column_attrs:
         name = tracked.public(attr.key)

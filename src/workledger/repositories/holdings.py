@@ -43,7 +43,7 @@ class HoldingsRepository(LedgerScopedRepository):
         stmt = select(WorkItem.short_id, WorkItem.item_type).where(
             WorkItem.ledger_id == self.ledger_id
         )
-        return dict((await self.session.execute(stmt)).tuples().all())
+        return dict((await self.session.execute(stmt)).all())
 
     async def enhancement_count(self) -> int:
         return await self._count(Enhancement)

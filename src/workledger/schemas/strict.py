@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import re
 import types
 import typing
@@ -31,13 +32,23 @@ from workledger.errors import FieldError, ValidationError
 
 
 def _has_nul(value: Any) -> bool:
-    """Whether any string in ``value`` holds NUL: the fast question asked of every input."""
+    """Whether any string in ``value`` may hold NUL: the fast question asked of every
+    input, by one pass of the JSON encoder (written in C), which escapes NUL as
+    ``\\u0000``. A string holding that escape as text is a false alarm, which
+    ``_paths_with_nul`` then clears."""
+    try:
+        return "\\u0000" in json.dumps(value, default=str)
+    except (TypeError, ValueError):  # keys JSON cannot hold, a cycle: ask each string
+        return _holds_nul(value)
+
+
+def _holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, Mapping):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
     if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
+        return any(_holds_nul(item) for item in value)
     return False
 
 
