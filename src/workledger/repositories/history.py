@@ -203,12 +203,19 @@ def created(
         )
 
 
+# Values JSON holds as they are: most of a record's fields, shown without a call.
+_AS_THEY_ARE = frozenset({str, int, float, bool})
+
+
 def _made(values: Mapping[str, Any], tracked: Tracked) -> dict[str, list[Any]]:
     """A new record's fields that hold something, each as [None, value]."""
     changes: dict[str, list[Any]] = {}
+    public = tracked.public
     for key, value in values.items():
-        name = tracked.public(key)
-        if name is not None and (shown := plain(value)) not in (None, [], {}):
+        if value is None or (name := public(key)) is None:
+            continue
+        shown = value if type(value) in _AS_THEY_ARE else plain(value)
+        if shown not in ([], {}):
             changes[name] = [None, shown]
     return changes
 
