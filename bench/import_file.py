@@ -1,13 +1,15 @@
-"""``workledger import --dry-run`` of a large hand-kept status file, as a user runs it.
+"""``workledger import`` of a large hand-kept status file, as a user runs it.
 
-    python -m bench.import_file [--megabytes 5] [--runs 3] [--backend both] [--keep-file PATH]
+    python -m bench.import_file [--megabytes 5] [--runs 3] [--dry-run] [--backend both]
+                                [--keep-file PATH]
 
 Writes a realistic ``.project_status.md`` of about ``--megabytes`` MB (vendors as
 headings with fields, one-line entries and table rows; deployment blocks naming three
-vendors each; checklist enhancements; session prompts with YAML frontmatter and a
-prompt text), then times the real command (a subprocess, start-up included) on a fresh
-database per run, and prints p50/p95/p99 of the wall time in milliseconds with the peak
-memory of the process. The target is a dry run under 5 s for 5 MB.
+vendors each; a sprint's checklists with sub-tasks, notes, owners, tags and due dates;
+checklist enhancements; session prompts with YAML frontmatter and a prompt text), then
+times the real command (a subprocess, start-up included) into a fresh database per run,
+and prints p50/p95/p99 of the wall time in milliseconds with the peak memory of the
+process. The target is an import under 5 s for 5 MB; ``--dry-run`` times the dry run.
 """
 
 from __future__ import annotations
@@ -67,8 +69,9 @@ def status_file(megabytes: float, *, seed: int = 7) -> str:
     """A hand-kept status file of about ``megabytes`` MB, its parts in realistic shares."""
     rng = random.Random(seed)
     target = int(megabytes * 1_000_000)
-    # One unit: 60 vendors, 20 deployments, 10 enhancements, 10 session prompts, ~53 KB.
-    units = max(1, round(target / 53_300))
+    # One unit: 60 vendors, 20 deployments, 100 tasks, 10 enhancements, 10 session
+    # prompts, ~58 KB.
+    units = max(1, round(target / 58_000))
     vendors = [f"Vendor {n:05d} {rng.choice(WORDS).title()} Bank" for n in range(60 * units)]
     out = ["# Extractors: project status", "", "_Kept by hand._", ""]
     out += [f"## Vendors ({len(vendors)} total)", ""]
@@ -109,7 +112,22 @@ def status_file(megabytes: float, *, seed: int = 7) -> str:
             f"- Compliance: {rng.choice(['✅', '❌'])}",
             "",
         ]
-    out += ["## Future Enhancements", ""]
+    out += ["## Current Sprint", ""]
+    for n in range(100 * units):  # in fives: a task, two sub-tasks, a note, two more
+        if n % 100 == 0:
+            out += ["", f"### {['In progress', 'Done', 'Blocked', 'Backlog'][n // 100 % 4]}", ""]
+        words = " ".join(rng.sample(WORDS, 4)).capitalize()
+        owner = f" @{rng.choice(['ada', 'grace', 'claude-code', 'codex'])}" if n % 3 else ""
+        tag = f" #{rng.choice(WORDS)}" if n % 4 == 0 else ""
+        due = f" (due 2026-{1 + n % 12:02d}-{1 + n % 28:02d})" if n % 7 == 0 else ""
+        box = "[x]" if n % 5 == 4 else "[ ]"
+        if n % 5 in (1, 2):
+            out.append(f"  - {box} {words}{owner}{tag}")
+            if n % 5 == 2:
+                out.append(f"    - note: {' '.join(rng.sample(WORDS, 6))}")
+        else:
+            out.append(f"- {box} {words} {n}{owner}{tag}{due}")
+    out += ["", "## Future Enhancements", ""]
     for n in range(10 * units):
         box = rng.choice(["[ ]", "[x]"])
         quarter = f"{2025 + n % 3}-Q{1 + n % 4}"
@@ -131,14 +149,16 @@ def status_file(megabytes: float, *, seed: int = 7) -> str:
     return "\n".join(out) + "\n"
 
 
-def dry_run(path: Path, database_url: str, home: Path) -> tuple[float, int, str]:
-    """Wall time (ms), peak RSS (KiB) and output of one ``workledger import --dry-run``."""
+def import_once(
+    path: Path, database_url: str, home: Path, *, dry_run: bool
+) -> tuple[float, int, str]:
+    """Wall time (ms), peak RSS (KiB) and output of one ``workledger import``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKLEDGER_")}
     env |= {"WORKLEDGER_DATABASE_URL": database_url, "WORKLEDGER_DATA_DIR": str(home)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     done = subprocess.run(
-        [WORKLEDGER, "import", str(path), "--dry-run"],
+        [WORKLEDGER, "import", str(path), *(["--dry-run"] if dry_run else [])],
         env=env,
         cwd=home,
         capture_output=True,
@@ -148,7 +168,7 @@ def dry_run(path: Path, database_url: str, home: Path) -> tuple[float, int, str]
     elapsed = (time.perf_counter() - started) * 1000
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if done.returncode != 0:
-        raise SystemExit(f"the dry run failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        raise SystemExit(f"the import failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return elapsed, max(peak, before), done.stdout
 
 
@@ -158,19 +178,20 @@ async def run(args: argparse.Namespace) -> list[Stats]:
     path = Path(args.keep_file) if args.keep_file else directory / ".project_status.md"
     path.write_text(text, encoding="utf-8")
     size = path.stat().st_size
-    banner(f"import_file: workledger import --dry-run of {size / 1e6:.1f} MB, {args.runs} runs")
+    command = "import --dry-run" if args.dry_run else "import"
+    banner(f"import_file: workledger {command} of {size / 1e6:.1f} MB, {args.runs} runs")
     results = []
     for backend in selected_backends(args.backend):
         samples: list[float] = []
         for _ in range(args.runs):
             async with scratch_database(backend) as url:
                 home = Path(tempfile.mkdtemp(prefix="workledger_bench_home_"))
-                elapsed, peak, output = dry_run(path, url, home)
+                elapsed, peak, output = import_once(path, url, home, dry_run=args.dry_run)
                 samples.append(elapsed)
         print(output.strip().splitlines()[-1][:160], flush=True)
         p50, p95, p99 = percentiles(samples)
         stats = Stats(
-            f"import --dry-run, {size / 1e6:.0f} MB file",
+            f"{command}, {size / 1e6:.0f} MB file",
             UNCACHED,
             backend,
             len(samples),
@@ -192,6 +213,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--megabytes", type=float, default=5.0, help="size of the file (default 5)")
     p.add_argument("--runs", type=int, default=3, help="timed dry runs per backend")
+    p.add_argument("--dry-run", action="store_true", help="time the dry run instead")
     p.add_argument("--keep-file", help="write the generated file there, and keep it")
     add_backend_arguments(p, keep=False)
     return p
