@@ -15,12 +15,14 @@ Measured, for each backend:
 * ``GET one``: ``GET /api/v1/work-items/{id}``, the same ids, authenticated;
 * ``GET list of 50``: ``GET /api/v1/work-items?limit=50``;
 * ``POST create``: ``POST /api/v1/work-items``, a new task each time, all on one account;
+* ``PATCH title``: ``PATCH /api/v1/work-items/{id}``, each seeded item in turn, with the
+  version its last answer gave (409 otherwise, counted as non-2xx);
 * SQLite: 8 writers alone, then 8 writers beside 4 readers (two wrk processes at once).
 
 ``--rounds`` alternates ceiling and workledger (A/B/A/B) and keeps each figure's best
 round; the ratios to the ceiling are taken within that one run. Each line shows the
 requests/s, wrk's latency percentiles, non-2xx answers and the server's CPU (100 % = one
-core); the goals of issue 14 are printed beside the figures.
+core); the goals of issues 14 and 33 are printed beside the figures.
 
 Server setups (``--workers``): ``workledger serve --workers N``.
 """
@@ -68,8 +70,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LIST_LIMIT = 50
 SQLITE_WRITERS, SQLITE_READERS = 8, 4
 
-# issue 14's goals: share of the ceiling's requests/s, and POST's p99 at 16 writers.
-GOALS = {"GET one": 0.25, "GET list of 50": 0.11, "POST create": 0.17}
+# The goals (issues 14 and 33): share of the ceiling's requests/s, and the p99 of POST and
+# PATCH at 16 writers.
+GOALS = {"GET one": 0.50, "GET list of 50": 0.11, "POST create": 0.20, "PATCH title": 0.20}
 POST_P99_GOAL_MS = 50.0
 SQLITE_WRITERS_P99_GOAL_MS = 50.0
 
@@ -223,13 +226,27 @@ local paths = {%(paths)s}
 local method = "%(method)s"
 local index = 0
 %(headers)s
+-- PATCH: the version each item is at, read before the phase and then from the last
+-- answer about it (one item's next change comes a whole round of paths later).
+local versions = {%(versions)s}
 request = function()
   index = index + 1
   local body = nil
+  local path = paths[(index %% #paths) + 1]
   if method == "POST" then
     body = string.format('{"item_type": "task", "title": "load %%d-%%d"}', %(salt)d, index)
+  elseif method == "PATCH" then
+    local id = string.match(path, "work%%-items/([%%x%%-]+)")
+    body = string.format('{"title": "patched %%d", "version": %%d}', index, versions[id])
   end
-  return wrk.format(method, paths[(index %% #paths) + 1], nil, body)
+  return wrk.format(method, path, nil, body)
+end
+if method == "PATCH" then
+  response = function(status, headers, body)
+    local id = string.match(body, '"id":"([%%x%%-]+)"')
+    local version = string.match(body, '"version":(%%d+)')
+    if status == 200 and id and version then versions[id] = tonumber(version) end
+  end
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -275,6 +292,7 @@ def wrk_command(
     connections: int,
     seconds: float,
     script_dir: Path,
+    versions: dict[str, int] | None = None,
 ) -> list[str]:
     headers = ['wrk.headers["Content-Type"] = "application/json"']
     if token is not None:
@@ -287,6 +305,7 @@ def wrk_command(
             "method": method,
             "headers": "\n".join(headers),
             "salt": random.randrange(1 << 30),
+            "versions": ", ".join(f'["{k}"] = {v}' for k, v in (versions or {}).items()),
         }
     )
     return [
@@ -349,8 +368,11 @@ def phase_loads(
 ) -> dict[str, Load]:
     found = {}
     for phase in phases:
+        at = current_versions(server, phase.paths, token) if phase.method == "PATCH" else None
 
-        def command(seconds: float, phase: Phase = phase) -> list[str]:
+        def command(
+            seconds: float, phase: Phase = phase, versions: dict[str, int] | None = at
+        ) -> list[str]:
             return wrk_command(
                 server,
                 phase.paths,
@@ -359,6 +381,7 @@ def phase_loads(
                 connections=phase.connections or args.connections,
                 seconds=seconds,
                 script_dir=script_dir,
+                versions=versions,
             )
 
         if phase.method == "GET":  # a warm-up: connections open, caches and plans made
@@ -366,6 +389,16 @@ def phase_loads(
         (found[phase.name],) = load(server, [command(args.seconds)])
         print(f"  {phase.name:<34} {found[phase.name].line()}", flush=True)
     return found
+
+
+def current_versions(server: Server, paths: list[str], token: str) -> dict[str, int]:
+    """The version each item of ``paths`` is at now, by id: what a PATCH phase starts from."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as client:
+        return {
+            path.rsplit("/", 1)[1]: client.get(path).raise_for_status().json()["version"]
+            for path in paths
+        }
 
 
 def best(rounds: list[dict[str, Load]]) -> dict[str, Load]:
@@ -390,7 +423,7 @@ class Result:
                 share = found.rate / self.ceiling.rate
                 verdict = f"  {100 * share:5.1f} % of the ceiling (goal >= {100 * goal:.0f} %: "
                 verdict += "PASS)" if share >= goal else "MISS)"
-            if name == "POST create":
+            if name in ("POST create", "PATCH title"):
                 verdict += f"  p99 goal < {POST_P99_GOAL_MS:g} ms: "
                 verdict += "PASS" if found.p99_ms < POST_P99_GOAL_MS else "MISS"
             if name.startswith("SQLite") and "writers" in name and "readers" not in name:
@@ -406,6 +439,12 @@ def workledger_phases(seeded: Seeded, backend: str) -> list[Phase]:
         Phase("GET one", [f"/api/v1/work-items/{item_id}" for item_id in picks]),
         Phase("GET list of 50", [f"/api/v1/work-items?limit={LIST_LIMIT}"]),
         Phase("POST create", ["/api/v1/work-items"], method="POST"),
+        # Each item changed in turn, with the version its last answer gave.
+        Phase(
+            "PATCH title",
+            [f"/api/v1/work-items/{item_id}" for item_id in seeded.item_ids],
+            method="PATCH",
+        ),
     ]
     if backend == "sqlite":
         phases.append(
