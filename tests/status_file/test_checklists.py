@@ -96,6 +96,16 @@ def test_a_line_says_its_status_by_box_emoji_or_marked_word(
     assert items(f"## TODO\n\n{line}\n") == [(title, status, 0)]
 
 
+def test_a_type_in_brackets_as_the_report_writes_it_gives_the_item_its_type() -> None:
+    doc = parse("## Backlog\n\n- [research] Compare PDF parsers\n  - [ ] [task] Read docs\n")
+
+    assert [(i.item_type, i.title, i.depth) for i in doc.work_items] == [
+        ("research", "Compare PDF parsers", 0),
+        ("task", "Read docs", 1),
+    ]
+    assert doc.warnings == []
+
+
 def test_a_checked_box_wins_over_what_the_line_says() -> None:
     assert items("## Tasks\n\n- [x] Tests (blocked)\n") == [("Tests", "completed", 0)]
 

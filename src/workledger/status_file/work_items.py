@@ -1,9 +1,10 @@
 """Work item sections: the report's tree, read exactly with the lines that carry each
 item's other fields, and the task lists people keep by hand, read leniently.
 
-A hand-kept list item is a task: checklist (``- [ ]``, ``- [x]``, ``* [ ]``, ``1. [ ]``)
-or plain bullet. A nested item with a checkbox is a child of the item above it; one
-without is part of that item's description. How far it is comes from the box, else a
+A hand-kept list item is a task (or the type it names as the report does, ``[research]``):
+a checklist item (``- [ ]``, ``- [x]``, ``* [ ]``, ``1. [ ]``) or a plain bullet. A nested
+item with a checkbox is a child of the item above it; one without is part of that item's
+description. How far it is comes from the box, else a
 marker in the line (✅, ``(done)``, ``**blocked**``, ``WIP:``, ~~struck through~~), else
 the nearest heading ("### Done"), else it is active. ``@name`` is who has it, ``#tag``
 a tag and ``(due 2026-12-20)`` or ``due: 2026-12-20`` its due date."""
@@ -22,9 +23,13 @@ ITEM_TYPES = ("project", "session", "task", "research")
 # A list item: ``-``, ``*`` or ``+`` bullets and ``1.`` or ``1)`` numbers.
 LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|[0-9]{1,9}[.)])[ \t]+(?P<content>.*?)\s*$")
 CHECKBOX = re.compile(r"^\[(?P<mark>[ xX])\](?:[ \t]+|$)(?P<rest>.*)$")
-_REPORT_ITEM = re.compile(rf"^\[(?:{'|'.join(ITEM_TYPES)})\] ")
-# A line shaped like the report's but for an item type it does not know: not a task.
-_REPORT_LIKE = re.compile(r"^\[[a-z]+\] .* · `[0-9a-f]{8}`")
+# A line of the report's tree (an item type in brackets, then its status and priority or a
+# short id), read exactly: one it cannot read (an unknown type, no short id) is warned
+# about, never taken for a hand-kept task.
+_REPORT_LIKE = re.compile(
+    r"^\[[a-z]+\] .*(?: · `[0-9a-f]{8}`"
+    r"| · (?:active|completed|blocked) · (?:low|medium|high|critical)(?: · |$))"
+)
 _SUBHEADING = re.compile(r"^#{3,6}\s+(?P<text>.*)$")
 
 _SHORT_ID = r"`[0-9a-f]{8}`"
@@ -81,6 +86,7 @@ _MARKER = re.compile(
     rf"|^\s*(?P<d>{_WORD})\s*(?::|\s[-\u2013—])\s+)"
 )
 _STRUCK = re.compile(r"^~~(?P<text>.+)~~$")
+_TYPED = re.compile(rf"^\[(?P<type>{'|'.join(ITEM_TYPES)})\]\s+(?P<rest>.*)$")
 # ``@ada``, not the middle of an e-mail address (``ada@example.com``, ``@ada@example.com``).
 _ASSIGNEE = re.compile(r"(?<![\w.@])@(?P<name>[A-Za-z0-9](?:[\w.-]*\w)?)(?![\w@]|[.-]\w)")
 _TAG = re.compile(r"(?<![\w&#])#(?P<tag>(?=[\w-]*[A-Za-z])[\w-]+)")
@@ -99,7 +105,7 @@ def count_work_items(lines: list[Line], census: Census) -> None:
     list item at the outermost indentation of its list, and every nested one with a
     checkbox or an item type (``[task]``); with the short id it shows, if any."""
     for line, content, outermost in _list_items(lines):
-        nested_item = CHECKBOX.match(content) or _REPORT_ITEM.match(content)
+        nested_item = CHECKBOX.match(content) or _REPORT_LIKE.match(content)
         if outermost or nested_item:
             short = re.search(r"`([0-9a-f]{8})`", content)
             census.work_items.append((line.number, short[1] if short else None))
@@ -144,7 +150,7 @@ def read_work_items(lines: list[Line], reader: Reader, *, heading: str) -> list[
         while enclosing and enclosing[-1][0] >= indent:
             enclosing.pop()
         parent = enclosing[-1][1] if enclosing else None
-        if _REPORT_ITEM.match(content) or _REPORT_LIKE.match(content):
+        if _REPORT_LIKE.match(content):
             item = _report_item(line, content, indent, parent, reader)
         elif parent is not None and parent.short_id is None and not CHECKBOX.match(content):
             _describe(parent, line.text.strip())
@@ -238,7 +244,9 @@ def _hand_kept(
     if box := CHECKBOX.match(content):
         content = box["rest"]
         status = "completed" if box["mark"] in "xX" else None
-    title = content
+    title, item_type = content, "task"
+    if typed := _TYPED.match(title):  # "[research] Compare parsers", as the report writes
+        item_type, title = typed["type"], typed["rest"]
     if struck := _STRUCK.match(title.strip()):
         title, status = struck["text"], status or "completed"
     if found := _marked_status(title):
@@ -252,7 +260,7 @@ def _hand_kept(
     title = " ".join(title.split()).strip(_TRAILING)
     return SourceWorkItem(
         line=line.number,
-        item_type="task",
+        item_type=item_type,
         title=title,
         status=status or said,
         priority="medium",
