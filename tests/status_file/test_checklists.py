@@ -149,6 +149,20 @@ def test_a_todo_under_another_section_is_read_and_that_section_goes_on_after_it(
     assert [kind for kind, _, _ in doc.sections] == ["vendors", "work_items"]
 
 
+def test_a_deployment_titled_with_a_task_word_stays_a_deployment() -> None:
+    text = """## Deployments
+
+### 2026-01-14 - PR #7: Fix the task list and the TODO view
+- commit: `abc1234`
+"""
+    doc = parse(text)
+
+    assert [(d.pr_number, d.pr_title) for d in doc.deployments] == [
+        (7, "Fix the task list and the TODO view")
+    ]
+    assert doc.work_items == []
+
+
 def test_words_of_progress_name_work_items_only_when_nothing_else_is_named() -> None:
     doc = parse("## Completed releases\n\n### 2026-01-14 - PR #7: Fix\n- commit: `abc1234`\n")
 

@@ -94,11 +94,18 @@ def section_kind(heading: str) -> str | None:
     return "work_items" if any(f" {word} " in words for word in PROGRESS_WORDS) else None
 
 
+# At most this many words in a heading that opens a work item section inside another
+# section: "TODO", "Open tasks", "Backlog (3)"; not a deployment's "2026-01-14 - PR #101:
+# Fix the task list" or a vendor's longer name.
+_SHORT_HEADING = 4
+
+
 def names_tasks_outright(heading: str) -> bool:
-    """Whether a heading names tasks as such ("TODO", "Backlog", "Tasks"), not only how
-    far some work is: such a heading opens a work item section anywhere."""
+    """Whether a short heading names tasks as such ("TODO", "Backlog", "Tasks"), not only
+    how far some work is: such a heading opens a work item section anywhere."""
     words = _words(heading)
-    return any(f" {phrase} " in words for phrase in _OUTRIGHT_TASKS)
+    short = len(words.split()) <= _SHORT_HEADING
+    return short and any(f" {phrase} " in words for phrase in _OUTRIGHT_TASKS)
 
 
 @dataclass
