@@ -4,22 +4,33 @@ A model reads each tool's name, description and input schema on every turn, and 
 answer in full. Pydantic's schemas spell every optional field as ``anyOf [X, null]`` with
 a ``title`` and ``default: null``; Gemini and Vertex refuse those unions outright. Here:
 
-- input schemas lose titles, ``$ref`` and null branches; a field that an explicit null
-  clears (a change's optional field) says ``nullable: true``, the form those clients
-  accept;
+- input schemas lose titles, ``$ref``, null branches and the string formats Gemini
+  refuses; a field that an explicit null clears (a change's optional field) says
+  ``nullable: true``, the form those clients accept; an argument whose meaning the tool's
+  description or the server's instructions give has no description of its own, and
+  metadata's shapes are one object;
 - a list's items leave out null and empty fields and fields at their default (the
   server's instructions say what an absent field means), and the output schema says
-  they may; single records answer in full, so output schemas list no required fields.
+  they may; single records answer in full, so output schemas list no required fields;
+  a definition they use once is written in place.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from workledger.schemas.common import CURSOR_PATTERN, MAX_PAGE, NOT_BLANK_PATTERN
+from workledger.schemas.common import (
+    CURSOR_PATTERN,
+    MAX_PAGE,
+    NOT_BLANK_PATTERN,
+    CommitHash,
+    Quarter,
+)
 from workledger.schemas.strict import ChangeModel, refused_nulls
 from workledger.schemas.work_item import WORK_ITEM_REF_PATTERN
 
@@ -29,24 +40,38 @@ DROPPED = frozenset({"title", "examples"})
 # Bounds a model seldom meets, which the server still checks (its error names the bound).
 BOUNDS = frozenset(
     {"maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems", "propertyNames"}
-    | {"uniqueItems"}
+    | {"maxProperties", "minProperties", "uniqueItems"}
 )
-# Field descriptions the server's instructions and the tools' own descriptions already say.
-SAID_ELSEWHERE = frozenset({"the version you read"})
+# Patterns a model does without: it passes next_cursor on unread, the instructions say
+# what an id may be and how a quarter is written, and a commit is named as git names it.
+UNREAD_PATTERNS = frozenset(
+    {CURSOR_PATTERN, WORK_ITEM_REF_PATTERN, NOT_BLANK_PATTERN}
+    | {TypeAdapter(shape).json_schema()["pattern"] for shape in (CommitHash, Quarter)}
+)
+# Arguments the server's instructions explain once, for every tool that takes them.
+EXPLAINED_ONCE = frozenset({"version", "assignee", "metadata", "cursor"})
 
 
-def input_schema(model: type[BaseModel]) -> dict[str, Any]:
+def input_schema(model: type[BaseModel], *, explained: Iterable[str] = ()) -> dict[str, Any]:
     """The arguments' schema, self-contained (no ``$ref``: several clients cannot follow
-    one). Unknown arguments are refused by the server, naming the ones it takes."""
+    one), without descriptions of the arguments that the tool's own description (those
+    ``explained``) or the server's instructions explain. Unknown arguments are refused by
+    the server, naming the ones it takes."""
     full = model.model_json_schema(by_alias=True)
     schema = _object(_lean(_inlined(full, full.pop("$defs", {})), output=False))
     for name in _clearable(model):
         schema["properties"][name]["nullable"] = True
+    for name in explained:
+        if name not in schema["properties"]:
+            raise TypeError(f"{model.__name__} has no argument {name} to explain")
+    for name in {*explained, *EXPLAINED_ONCE} & set(schema["properties"]):
+        schema["properties"][name].pop("description", None)
     return schema
 
 
 def output_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Without titles; a list's items with every field optional and never null."""
+    """Without titles; a list's items with every field optional and never null; folded
+    (``_folded``)."""
     if schema is None:
         return None
     lean = _object(_lean(schema, output=True))
@@ -54,7 +79,60 @@ def output_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     if "$ref" in item:
         name = item["$ref"].rsplit("/", 1)[-1]
         lean["$defs"][name] = _optional(lean["$defs"][name])
-    return lean
+    return _folded(lean)
+
+
+def _folded(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with a definition whose fields another has too replaced by that one (an
+    answer validates the same: no field is required and more are allowed), and each
+    definition used once written in place of its ``$ref``."""
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+    wider = {name: _widest(name, definitions) for name in definitions}
+    schema = _object(_renamed(schema, wider))
+    definitions = {name: _renamed(node, wider) for name, node in definitions.items()}
+    used = Counter(_refs(schema) + [ref for node in definitions.values() for ref in _refs(node)])
+    once = {name: node for name, node in definitions.items() if used[name] == 1}
+    kept = {name: _inlined(node, once) for name, node in definitions.items() if used[name] > 1}
+    schema = _object(_inlined(schema, once))
+    return {"$defs": kept, **schema} if kept else schema
+
+
+def _widest(name: str, definitions: dict[str, Any]) -> str:
+    """The definition with every field of ``name``'s, the same, and the most fields."""
+    fields = definitions[name].get("properties")
+    if not isinstance(fields, dict):
+        return name
+    covering = [
+        other
+        for other, node in definitions.items()
+        if isinstance(node.get("properties"), dict)
+        and fields.items() <= node["properties"].items()
+        and {k: v for k, v in node.items() if k != "properties"}
+        == {k: v for k, v in definitions[name].items() if k != "properties"}
+    ]
+    return max(covering, key=lambda other: (len(definitions[other]["properties"]), other))
+
+
+def _refs(node: object) -> list[str]:
+    """The definitions ``node`` refers to, once per ``$ref``."""
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["$ref"].rsplit("/", 1)[-1]] if isinstance(node.get("$ref"), str) else []
+    return own + [ref for value in node.values() for ref in _refs(value)]
+
+
+def _renamed(node: object, names: dict[str, str]) -> object:
+    """``node`` with each ``$ref`` to a definition pointing at ``names[definition]``."""
+    if isinstance(node, list):
+        return [_renamed(item, names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("$ref"), str):
+        target = names[node["$ref"].rsplit("/", 1)[-1]]
+        return {**node, "$ref": f"#/$defs/{target}"}
+    return {key: _renamed(value, names) for key, value in node.items()}
 
 
 def description(docstring: str | None) -> str:
@@ -97,13 +175,14 @@ def _keys(model: type[BaseModel]) -> set[str]:
 
 
 def _inlined(node: object, definitions: dict[str, object]) -> object:
-    """``node`` with each ``$ref`` replaced by the definition it names."""
+    """``node`` with each ``$ref`` to one of ``definitions`` replaced by the definition."""
     if isinstance(node, list):
         return [_inlined(item, definitions) for item in node]
     if not isinstance(node, dict):
         return node
-    if "$ref" in node:
-        named = _object(definitions[node["$ref"].rsplit("/", 1)[-1]])
+    name = node["$ref"].rsplit("/", 1)[-1] if isinstance(node.get("$ref"), str) else None
+    if name in definitions:
+        named = _object(definitions[name])
         node = {**named, **{k: v for k, v in node.items() if k != "$ref"}}
     return {key: _inlined(value, definitions) for key, value in node.items()}
 
@@ -149,13 +228,38 @@ def _lean(node: object, *, output: bool) -> object:
     for key, value in node.items():
         if key in DROPPED or (key == "default" and value is None):
             continue
-        if _noise_for_input(node, key, value) if not output else _noise_for_output(key, value):
+        if (
+            _noise_for_input(node, key, value)
+            if not output
+            else _noise_for_output(node, key, value)
+        ):
             continue
         if key in ("properties", "$defs"):
             lean[key] = {name: _lean(schema, output=output) for name, schema in value.items()}
         else:
             lean[key] = _lean(value, output=output)
-    return _or_null(lean) if output else _without_null(lean)
+    return _or_null(lean) if output else _merged_shapes(_without_null(lean))
+
+
+def _merged_shapes(node: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf`` of object shapes (metadata: one per item_type) as one object with each
+    shape's fields in turn: every key once, without a wrapper per shape. The server still
+    checks the shape that applies, naming a key that belongs to another."""
+    shapes = node.get("anyOf")
+    if not isinstance(shapes, list) or not all(
+        isinstance(shape, dict)
+        and set(shape) == {"type", "properties"}
+        and shape["type"] == "object"
+        for shape in shapes
+    ):
+        return node
+    fields: dict[str, Any] = {}
+    for shape in shapes:
+        if any(fields.get(name, schema) != schema for name, schema in shape["properties"].items()):
+            return node  # one name, two meanings: the shapes stay apart
+        fields |= shape["properties"]
+    rest = {key: value for key, value in node.items() if key != "anyOf"}
+    return {"type": "object", "properties": fields, **rest}
 
 
 def _or_null(node: dict[str, Any]) -> dict[str, Any]:
@@ -170,15 +274,19 @@ def _or_null(node: dict[str, Any]) -> dict[str, Any]:
     return {**other, **lean, "type": [other["type"], "null"]}
 
 
-def _noise_for_output(key: str, value: object) -> bool:
+def _noise_for_output(node: dict[str, Any], key: str, value: object) -> bool:
     """What a client validating an answer does not need: the input side describes the
-    fields, formats are annotations that JSON Schema does not check, and which fields
-    are always there the module's docstring says once (a single record answers with all
-    of them) rather than every record type's schema in every tool."""
+    fields and their bounds, formats are annotations that JSON Schema does not check, an
+    enum's values say their type, and which fields are always there the module's
+    docstring says once (a single record answers with all of them) rather than every
+    record type's schema in every tool. The server sends no field it does not declare."""
     return (
         (key in ("description", "format") and isinstance(value, str))
         or (key == "required" and isinstance(value, list))
         or key == "default"  # what an absent field means, the instructions say
+        or key in BOUNDS
+        or (key == "additionalProperties" and value is False)
+        or (key == "type" and "enum" in node)
         or _says_nothing(key, value)
     )
 
@@ -195,14 +303,14 @@ def _noise_for_input(node: dict[str, Any], key: str, value: object) -> bool:
         return True  # the server refuses unknown fields, naming them
     if _says_nothing(key, value):
         return True
-    if key == "description":
-        return value in SAID_ELSEWHERE
     if key == "format":
-        return bool(value == "uuid")  # a work item takes a short id too
+        # Of a string's formats Gemini takes date-time alone (a uuid may be a short id
+        # anyway); the instructions say how a date is written.
+        return value != "date-time"
     if key == "pattern":
-        # A model passes next_cursor on unread; the instructions say what an id may be.
-        return value in (CURSOR_PATTERN, WORK_ITEM_REF_PATTERN, NOT_BLANK_PATTERN)
+        return value in UNREAD_PATTERNS
     if key == "default":
-        # false, zero, or an enum's usual value: what the name or the description implies
-        return value is False or value == 0 or isinstance(value, str)
+        # false, zero, or an enum's usual value: what the name or the description implies;
+        # a page's size: has_more says whether there is more
+        return value is False or value == 0 or isinstance(value, str) or _is_page_limit(node)
     return False

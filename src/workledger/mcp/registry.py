@@ -1,4 +1,5 @@
-"""Every MCP tool of docs/reference/mcp.md, with how it behaves (for the annotations)."""
+"""Every MCP tool of docs/reference/mcp.md, with how it behaves (for the annotations) and
+which of its arguments its description explains."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class ToolSpec:
     read_only: bool = False
     destructive: bool = False
     idempotent: bool = False
+    # Arguments the tool's description explains: their schema's descriptions are left out
+    # of its input schema rather than said twice to a model.
+    explains: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -32,23 +36,33 @@ class ToolSpec:
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(work_item.create_work_item),
-    ToolSpec(work_item.update_work_item, destructive=True),
-    ToolSpec(work_item.query_work_item, read_only=True, idempotent=True),
-    ToolSpec(work_item.list_work_items, read_only=True, idempotent=True),
-    ToolSpec(work_item.claim_work_item),
-    ToolSpec(work_item.claim_next_work_item),
+    ToolSpec(work_item.update_work_item, destructive=True, explains=("deleted", "cascade")),
+    ToolSpec(
+        work_item.query_work_item,
+        read_only=True,
+        idempotent=True,
+        explains=("include_hierarchy", "max_depth"),
+    ),
+    ToolSpec(
+        work_item.list_work_items,
+        read_only=True,
+        idempotent=True,
+        explains=("ready", "sort", "order"),
+    ),
+    ToolSpec(work_item.claim_work_item, explains=("lease_seconds",)),
+    ToolSpec(work_item.claim_next_work_item, explains=("parent_id", "lease_seconds")),
     ToolSpec(work_item.release_work_item, idempotent=True),
-    ToolSpec(work_item.log_work),
+    ToolSpec(work_item.log_work, explains=("cost_usd",)),
     ToolSpec(history.get_work_item_history, read_only=True, idempotent=True),
-    ToolSpec(history.add_comment),
+    ToolSpec(history.add_comment, explains=("body",)),
     ToolSpec(history.list_comments, read_only=True, idempotent=True),
-    ToolSpec(history.get_changes, read_only=True, idempotent=True),
+    ToolSpec(history.get_changes, read_only=True, idempotent=True, explains=("after",)),
     ToolSpec(deployment.record_deployment, idempotent=True),
     ToolSpec(deployment.list_deployments, read_only=True, idempotent=True),
     ToolSpec(vendor.create_vendor),
     ToolSpec(vendor.query_vendor_status, read_only=True, idempotent=True),
-    ToolSpec(vendor.list_vendors, read_only=True, idempotent=True),
-    ToolSpec(vendor.update_vendor_status),
+    ToolSpec(vendor.list_vendors, read_only=True, idempotent=True, explains=("status",)),
+    ToolSpec(vendor.update_vendor_status, explains=("name",)),
     ToolSpec(project.get_project_configuration, read_only=True, idempotent=True),
     ToolSpec(project.update_project_configuration),
     ToolSpec(project.get_project_status, read_only=True, idempotent=True),

@@ -48,6 +48,7 @@ from workledger.fallback.provenance import Served, fallback_notice, serving
 from workledger.fallback.retry import read_with_fallback
 from workledger.mcp import lean
 from workledger.mcp.context import UNVERIFIED, Serving, ToolContext, Verified, acting_in
+from workledger.mcp.instructions import INSTRUCTIONS
 from workledger.mcp.registry import ToolSpec, offered
 from workledger.mcp.resources import status_markdown, work_item_json
 from workledger.schemas.common import Actor
@@ -58,20 +59,6 @@ ToolResult = CallToolResult | InputRequiredResult
 log = logging.getLogger(__name__)
 
 SCOPE = "workledger"
-INSTRUCTIONS = (
-    "workledger keeps this project's status: work items (project > session/task/research, "
-    "5 levels), vendor extractor health, deployments, enhancements and the project "
-    "configuration. Start with get_project_status; claim_next_work_item takes the next "
-    "ready task in one call (list_work_items ready=true shows them). Work item ids may be "
-    "given as the short ids the report shows (the last 8 hex digits). Every change names "
-    "the version you read; on version_conflict re-read the record, re-apply your change "
-    "and retry. "
-    # Said once here, not in every input schema (TARGETS' budget for them), nor as a type
-    # union there, which would tell a model that any string will do.
-    "Integers may be sent as digit strings. "
-    "Lists leave out each item's null and empty fields and defaults: an item without "
-    "status is active, without priority medium, without ready not ready."
-)
 
 
 class WorkledgerMCP(MCPServer[Serving]):
@@ -278,7 +265,7 @@ def _tool(spec: ToolSpec) -> Tool:
     return tool.model_copy(
         update={
             "description": description,
-            "parameters": lean.input_schema(arguments),
+            "parameters": lean.input_schema(arguments, explained=spec.explains),
             "fn_metadata": metadata,
         }
     )

@@ -8,8 +8,7 @@ from workledger.schemas.conflict import ConflictListQuery, ConflictRead
 
 
 async def list_conflicts(query: ConflictListQuery, ctx: ToolContext) -> Page[ConflictRead]:
-    """Writes made while the database was away that replay did not apply (the record
-    changed meanwhile, or a rule refused them): re-read the record and redo what still
-    matters. Page with cursor=next_cursor."""
+    """Writes made while the database was away that replay refused: re-read each record
+    and redo what still matters."""
     now = await calling(ctx)
     return await now.services.conflicts.list(actor=now.actor, query=query)

@@ -8,7 +8,7 @@ from workledger.schemas.deployment import DeploymentCreate, DeploymentListQuery,
 
 
 async def record_deployment(deployment: DeploymentCreate, ctx: ToolContext) -> DeploymentRead:
-    """Record a deployment: the PR, its commit, test counts by suite, compliance, and the
+    """Record a deployment of a PR's commit: test counts by suite, compliance, and the
     vendors and work items it touched. The same PR and commit again returns the first
     record, created=false."""
     now = await calling(ctx)
@@ -16,6 +16,6 @@ async def record_deployment(deployment: DeploymentCreate, ctx: ToolContext) -> D
 
 
 async def list_deployments(query: DeploymentListQuery, ctx: ToolContext) -> Page[DeploymentRead]:
-    """Deployments, newest first; by vendor, work item or time. Page with cursor."""
+    """Deployments, newest first; by vendor, work item or time."""
     now = await calling(ctx)
     return await now.services.deployments.list(actor=now.actor, query=query)

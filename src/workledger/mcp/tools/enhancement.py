@@ -13,13 +13,13 @@ from workledger.schemas.enhancement import (
 
 
 async def create_enhancement(plan: EnhancementCreate, ctx: ToolContext) -> EnhancementRead:
-    """Plan an enhancement (future work), for a quarter like 2027-Q1, after others."""
+    """Plan an enhancement: future work for a target_quarter, after those it depends_on."""
     now = await calling(ctx)
     return await now.services.enhancements.create(actor=now.actor, data=plan)
 
 
 async def update_enhancement(change: UpdateEnhancement, ctx: ToolContext) -> EnhancementRead:
-    """Change an enhancement: the version you read and only the fields to change."""
+    """Change an enhancement; depends_on replaces the list."""
     now = await calling(ctx)
     return await now.services.enhancements.update(
         actor=now.actor, enhancement_id=change.id, data=change
@@ -27,6 +27,6 @@ async def update_enhancement(change: UpdateEnhancement, ctx: ToolContext) -> Enh
 
 
 async def list_enhancements(query: EnhancementListQuery, ctx: ToolContext) -> Page[EnhancementRead]:
-    """Enhancements, most urgent first, then by quarter. Page with cursor."""
+    """Enhancements, most urgent first, then by quarter."""
     now = await calling(ctx)
     return await now.services.enhancements.list(actor=now.actor, query=query)

@@ -37,8 +37,7 @@ class ListCommentsArguments(CommentListQuery):
 async def get_work_item_history(
     query: GetWorkItemHistoryArguments, ctx: ToolContext
 ) -> Page[EventRead]:
-    """A work item's changes, oldest first: who, when, {field: [old, new]}. Page with
-    cursor."""
+    """A work item's changes, oldest first: who, when, {field: [old, new]}."""
     now = await calling(ctx)
     return await now.services.history.of_work_item(actor=now.actor, item_id=query.id, query=query)
 
@@ -52,7 +51,7 @@ async def add_comment(comment: AddCommentArguments, ctx: ToolContext) -> Comment
 
 
 async def list_comments(query: ListCommentsArguments, ctx: ToolContext) -> Page[CommentRead]:
-    """A work item's comments, oldest first. Page with cursor."""
+    """A work item's comments, oldest first."""
     now = await calling(ctx)
     return await now.services.comments.list(
         actor=now.actor, work_item_id=query.work_item_id, query=query
@@ -60,7 +59,7 @@ async def list_comments(query: ListCommentsArguments, ctx: ToolContext) -> Page[
 
 
 async def get_changes(query: ChangesQuery, ctx: ToolContext) -> ChangesPage:
-    """Changes to any record after seq `after`, oldest first; while has_more, ask again
-    with after=next_after."""
+    """Changes to any record after seq `after` (the last you saw; 0: from the start),
+    oldest first; while has_more, ask again with after=next_after."""
     now = await calling(ctx)
     return await now.services.history.changes(actor=now.actor, after=query.after, limit=query.limit)

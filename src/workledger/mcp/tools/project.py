@@ -20,13 +20,12 @@ async def get_project_configuration(ctx: ToolContext) -> ProjectConfigurationRea
 async def update_project_configuration(
     change: ProjectConfigurationUpdate, ctx: ToolContext
 ) -> ProjectConfigurationRead:
-    """Change the configuration: the version you read and only the fields to change."""
+    """Change the project configuration."""
     now = await calling(ctx)
     return await now.services.configuration.update(actor=now.actor, data=change)
 
 
 async def get_project_status(ctx: ToolContext) -> StatusReport:
-    """The status report (markdown: vendor health, the work item tree, deployments,
-    enhancements) and its counts. Start a session with it."""
+    """The status report (markdown) and its counts."""
     now = await calling(ctx)
     return await now.services.status.report(actor=now.actor)

@@ -14,14 +14,13 @@ from workledger.schemas.vendor import (
 
 
 async def create_vendor(vendor: VendorCreate, ctx: ToolContext) -> VendorRead:
-    """Register a vendor extractor (names are unique). Returns it with id and version 1."""
+    """Register a vendor extractor; names are unique."""
     now = await calling(ctx)
     return await now.services.vendors.create(actor=now.actor, data=vendor)
 
 
 async def query_vendor_status(which: VendorLookup, ctx: ToolContext) -> VendorRead:
-    """Health of one vendor (by name or vendor_id): status, tests, formats, extractor
-    version, manifest compliance."""
+    """One vendor's health, by name or vendor_id."""
     now = await calling(ctx)
     return await now.services.vendors.get(
         actor=now.actor, vendor_id=which.vendor_id, name=which.name
@@ -29,14 +28,14 @@ async def query_vendor_status(which: VendorLookup, ctx: ToolContext) -> VendorRe
 
 
 async def list_vendors(query: VendorListQuery, ctx: ToolContext) -> VendorList:
-    """Every vendor by name, with the operational and broken counts."""
+    """Every vendor (or those in status) by name, with the operational and broken
+    counts."""
     now = await calling(ctx)
     return await now.services.vendors.list(actor=now.actor, status=query.status)
 
 
 async def update_vendor_status(change: UpdateVendorStatusArguments, ctx: ToolContext) -> VendorRead:
-    """Record a vendor's new health: vendor_id or name, the version you read, and only
-    the fields that changed."""
+    """Record a vendor's new health; name it by vendor_id or name."""
     now = await calling(ctx)
     return await now.services.vendors.update(
         actor=now.actor, data=change, vendor_id=change.vendor_id, name=change.name

@@ -22,30 +22,28 @@ from workledger.schemas.work_log import LogWorkArguments, WorkLogRead
 
 
 async def create_work_item(item: WorkItemCreate, ctx: ToolContext) -> WorkItemRead:
-    """Create a project, session, task or research item, nested under parent_id (5 levels
-    at most). Returns it with its id and version 1."""
+    """Create a work item, under parent_id if given."""
     now = await calling(ctx)
     return await now.services.work_items.create(actor=now.actor, data=item)
 
 
 async def update_work_item(change: UpdateWorkItemArguments, ctx: ToolContext) -> WorkItemRead:
-    """Change a work item: the version you read and only the fields to change (null
-    clears one; dependencies replaces the list; parent_id moves the subtree). deleted
-    true/false deletes or restores it. Returns the item."""
+    """Change a work item; dependencies replaces the list, parent_id moves the subtree,
+    deleted=true deletes (cascade=true: with live children), false restores."""
     now = await calling(ctx)
     return await now.services.work_items.update(actor=now.actor, item_id=change.id, data=change)
 
 
 async def query_work_item(query: QueryWorkItemArguments, ctx: ToolContext) -> WorkItemHierarchy:
-    """One work item in full; include_hierarchy=true adds its ancestors (root first) and
-    descendants (tree order)."""
+    """One work item in full; include_hierarchy=true adds its ancestors and descendants,
+    max_depth levels down."""
     now = await calling(ctx)
     return await now.services.work_items.query(actor=now.actor, item_id=query.id, options=query)
 
 
 async def list_work_items(query: WorkItemListQuery, ctx: ToolContext) -> Page[WorkItemBrief]:
-    """Find work items (summaries); ready=true: what to work on next, best first. Page
-    with cursor=next_cursor and the same filters."""
+    """Find work items (summaries), newest first unless sorted; ready=true: what to work on
+    next, best first."""
     now = await calling(ctx)
     page = await now.services.work_items.list(actor=now.actor, query=query)
     return Page[WorkItemBrief](
@@ -57,9 +55,7 @@ async def list_work_items(query: WorkItemListQuery, ctx: ToolContext) -> Page[Wo
 
 
 async def claim_work_item(claim: ClaimWorkItemArguments, ctx: ToolContext) -> WorkItemRead:
-    """Take a work item before working on it, for lease_seconds (claim again to renew):
-    others see it taken until you release or complete it, or the lease runs out.
-    Conflict names who holds it, or the open dependencies it waits on."""
+    """Claim a work item while you work on it, for lease_seconds; claim again to renew."""
     now = await calling(ctx)
     return await now.services.work_items.claim(
         actor=now.actor, item_id=claim.id, version=claim.version, lease_seconds=claim.lease_seconds
@@ -67,8 +63,8 @@ async def claim_work_item(claim: ClaimWorkItemArguments, ctx: ToolContext) -> Wo
 
 
 async def claim_next_work_item(wanted: ClaimNext, ctx: ToolContext) -> ClaimedNext:
-    """Take the next task in one step: the best ready item nobody holds (the ready=true
-    order), claimed for you. item is null when nothing is ready."""
+    """Claim the best ready item nobody holds (among parent_id's children if given) for
+    lease_seconds; item is null if none is."""
     now = await calling(ctx)
     return ClaimedNext(
         item=await now.services.work_items.claim_next(actor=now.actor, wanted=wanted)
@@ -76,13 +72,13 @@ async def claim_next_work_item(wanted: ClaimNext, ctx: ToolContext) -> ClaimedNe
 
 
 async def release_work_item(release: ReleaseWorkItemArguments, ctx: ToolContext) -> WorkItemRead:
-    """Drop your claim on a work item without completing it (an owner may drop anyone's)."""
+    """Drop your claim on a work item without completing it (owners may drop any)."""
     now = await calling(ctx)
     return await now.services.work_items.release(actor=now.actor, item_id=release.id)
 
 
 async def log_work(entry: LogWorkArguments, ctx: ToolContext) -> WorkLogRead:
-    """Record what you spent on a work item: minutes, tokens, cost_usd (at least one) and
-    a note. The item's spent sums them."""
+    """Record what you spent on a work item: minutes, tokens, cost_usd in US dollars (at
+    least one) and a note; the item's spent sums them."""
     now = await calling(ctx)
     return await now.services.work_logs.log(actor=now.actor, work_item_id=entry.id, data=entry)
