@@ -271,13 +271,11 @@ class WorkItemListQuery(QueryModel):
     sort: WorkItemSort | None = Field(default=None, description="default: created (newest first)")
     order: Literal["asc", "desc"] | None = Field(
         default=None,
-        description="reverses the sort's own order (title: A-Z, due_date: soonest, "
-        "priority: most urgent)",
+        description="asc or desc; without it each sort's own order (created: newest first, "
+        "title: A-Z, due_date: soonest, priority: most urgent)",
     )
     limit: PageLimit = 50
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = Field(
-        default=0, description=f"at most {MAX_OFFSET:,}"
-    )
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
     cursor: Cursor | None = None
 
     @model_validator(mode="after")
