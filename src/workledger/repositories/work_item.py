@@ -5,6 +5,7 @@ a write owes the tallies and counts derived from the rows ``work_item_upkeep``."
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import defaultdict
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     exists,
     func,
     insert,
@@ -109,30 +111,24 @@ class WorkItemRepository(LedgerScopedRepository):
     def _live(self) -> ColumnElement[bool]:
         return and_(WorkItem.ledger_id == self.ledger_id, WorkItem.deleted_at.is_(None))
 
-    async def get(self, item_id: uuid.UUID, *, include_deleted: bool = False) -> WorkItem | None:
+    async def get(
+        self, item_id: uuid.UUID, *, include_deleted: bool = False, lock: bool = False
+    ) -> WorkItem | None:
+        """The item; ``lock``: row-locked too, in the same statement (as ``lock`` would)."""
         stmt = select(WorkItem).where(WorkItem.id == item_id, WorkItem.ledger_id == self.ledger_id)
         if not include_deleted:
             stmt = stmt.where(WorkItem.deleted_at.is_(None))
+        if lock and self.dialect.locks:
+            stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def read(self, item_id: uuid.UUID, *, include_deleted: bool = False) -> ItemRead | None:
         """The item's row with its dependencies and what holds it back, in one statement:
         a read of one item in one round trip."""
-        t, edge = WorkItem.__table__, WorkItemDependency.__table__
-        target = t.alias("target")
-        edges = edges_json(self.dialect, t)
-        blocking = (
-            select(_edge_json_rows(self.dialect))
-            .select_from(edge.join(target, target.c.id == edge.c.depends_on_id))
-            .where(edge.c.work_item_id == t.c.id, *holds_back_sql(target))
-            .scalar_subquery()
-        )
-        stmt = select(t, edges.label("_edges"), blocking.label("_blocking")).where(
-            t.c.id == item_id, t.c.ledger_id == self.ledger_id
-        )
-        if not include_deleted:
-            stmt = stmt.where(t.c.deleted_at.is_(None))
-        row = (await self.session.execute(stmt)).first()
+        stmt = _read_statement(self.dialect, include_deleted=include_deleted)
+        row = (
+            await self.session.execute(stmt, {"item_id": item_id, "ledger_id": self.ledger_id})
+        ).first()
         if row is None:
             return None
         return ItemRead(row, row._mapping, edge_pairs(row._edges), edge_pairs(row._blocking))
@@ -346,6 +342,24 @@ class WorkItemRepository(LedgerScopedRepository):
 
 def _node_columns() -> list[ColumnElement[object]]:
     return [WorkItem.__table__.c[name] for name in NODE_COLUMNS]
+
+
+@functools.cache
+def _read_statement(dialect: Dialect, *, include_deleted: bool) -> Select[Any]:
+    """``read``'s statement, built once per dialect: the item and its ledger are bound
+    per call, so a request builds no alias, subquery or cache key of its own."""
+    t, edge = WORK_ITEMS, WorkItemDependency.__table__
+    target = t.alias("target")
+    blocking = (
+        select(_edge_json_rows(dialect))
+        .select_from(edge.join(target, target.c.id == edge.c.depends_on_id))
+        .where(edge.c.work_item_id == t.c.id, *holds_back_sql(target))
+        .scalar_subquery()
+    )
+    stmt = select(t, edges_json(dialect, t).label("_edges"), blocking.label("_blocking")).where(
+        t.c.id == bindparam("item_id"), t.c.ledger_id == bindparam("ledger_id")
+    )
+    return stmt if include_deleted else stmt.where(t.c.deleted_at.is_(None))
 
 
 def _edge_json_rows(dialect: Dialect) -> ColumnElement[Any]:
