@@ -298,8 +298,10 @@ async def _changing(
     current): refused when stale, or when claimed (``claiming_at`` a time) and the actor
     may not claim it then (who holds an item says more than its version). ``restoring``
     takes a deleted item too, and brings back an archived one."""
-    await repo.lock([item_id, *also])
-    item = await repo.get(item_id, include_deleted=True)
+    if also:  # all of them locked in id order, as every change locks them
+        await repo.lock([item_id, *also])
+    # Alone, it is locked as it is read: one statement.
+    item = await repo.get(item_id, include_deleted=True, lock=not also)
     if item is None and restoring:
         item = await rules.unarchive(repo, item_id, requested=requested, actor=actor)
     if item is None or (item.deleted_at is not None and not restoring):
