@@ -185,6 +185,19 @@ async def test_a_bad_access_token_is_unauthorized(
         await container.accounts.resolve_bearer(token)
 
 
+async def test_a_token_accepted_before_is_refused_once_it_expires(
+    container: Container, actor: Actor
+) -> None:
+    token = container.accounts.issue_access_token(actor.account_id).access_token
+    assert (await container.accounts.resolve_bearer(token)).account_id == actor.account_id
+
+    # The process remembers the token it checked, but not past the token's own expiry.
+    later = time_machine.travel(utcnow() + timedelta(minutes=61))
+    with later, pytest.raises(Unauthorized, match="expired"):
+        await container.accounts.resolve_bearer(token)
+    assert (await container.accounts.resolve_bearer(token)).account_id == actor.account_id
+
+
 async def test_an_unsigned_token_is_unauthorized(container: Container, actor: Actor) -> None:
     token = jwt.encode(claims(actor.account_id), None, algorithm="none")
 

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 ISSUER = AUDIENCE = "workledger"
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "iss", "aud"]
+# How many checked access tokens a process remembers (forgotten all at once past it).
+VERIFIED_KEPT = 4096
 API_TOKEN_PREFIX = "wl_"
 
 
@@ -69,6 +71,8 @@ class AccountService(Service):
         self._lifetime = timedelta(minutes=token_minutes)
         self._passwords = PasswordHash.recommended()
         self._uses_noted: dict[str, float] = {}  # token hash: when this process last did
+        # Access tokens whose signature and claims were checked: their account and expiry.
+        self._verified: dict[str, tuple[uuid.UUID, float]] = {}
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -157,6 +161,18 @@ class AccountService(Service):
         return AccessToken(access_token=token, expires_in=int(self._lifetime.total_seconds()))
 
     def verify_access_token(self, token: str) -> uuid.UUID:
+        """The account an access token names, its signature and claims checked; a token
+        checked before is only checked for expiry (every request carries one)."""
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        account_id, expires = self._checked(token)
+        if len(self._verified) >= VERIFIED_KEPT:
+            self._verified.clear()
+        self._verified[token] = (account_id, expires)
+        return account_id
+
+    def _checked(self, token: str) -> tuple[uuid.UUID, float]:
         import jwt  # loaded once; then a lookup in sys.modules
 
         try:
@@ -168,7 +184,7 @@ class AccountService(Service):
                 issuer=ISSUER,
                 options={"require": REQUIRED_CLAIMS},
             )
-            return uuid.UUID(str(claims["sub"]))
+            return uuid.UUID(str(claims["sub"])), float(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise Unauthorized("the access token has expired") from None
         except (jwt.InvalidTokenError, ValueError):
