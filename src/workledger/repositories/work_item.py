@@ -189,10 +189,6 @@ class WorkItemRepository(LedgerScopedRepository):
             raise ValidationError(errors)
         return [ref if isinstance(ref, uuid.UUID) else candidates[ref][0] for ref in refs]
 
-    def add(self, item: WorkItem) -> None:
-        self.session.add(item)
-        self.upkeep.added(item)
-
     async def insert_new(self, items: Sequence[NewWorkItem]) -> None:
         """New items in one statement, with a ``create`` event and a tally each."""
         if not items:
