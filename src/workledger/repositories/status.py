@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, null, select, union_all
 
@@ -93,6 +93,22 @@ def costliest_first(row: SpendRow) -> tuple[int, int, str, str]:
     """Spend rows' order, the costliest first; sorted in Python, as the databases order a
     missing account differently."""
     return (-row.cost_micros, -row.tokens, row.account or "", row.client)
+
+
+# Who logged (client, account), how many entries, and their sums: a SpendRow's columns.
+_SPENT_BY = (
+    WorkLog.created_by,
+    WorkLog.created_by_account,
+    func.count(),
+    func.sum(WorkLog.minutes),
+    func.sum(WorkLog.tokens),
+    func.sum(WorkLog.cost_micros),
+)
+
+
+def _spend_row(row: Sequence[Any]) -> SpendRow:
+    client, account, entries, minutes, tokens, micros = row
+    return SpendRow(client, account, int(entries), int(minutes), int(tokens), int(micros))
 
 
 class TreeEdge(NamedTuple):
@@ -223,36 +239,18 @@ class StatusRepository(LedgerScopedRepository):
         """The work log summed by who logged it (the client and its account), the
         costliest first: every entry of the ledger, archived items' too."""
         stmt = (
-            select(
-                WorkLog.created_by,
-                WorkLog.created_by_account,
-                func.count(),
-                func.sum(WorkLog.minutes),
-                func.sum(WorkLog.tokens),
-                func.sum(WorkLog.cost_micros),
-            )
+            select(*_SPENT_BY)
             .where(WorkLog.ledger_id == self.ledger_id)
             .group_by(WorkLog.created_by, WorkLog.created_by_account)
         )
-        rows = [
-            SpendRow(client, account, int(n), int(minutes), int(tokens), int(micros))
-            for client, account, n, minutes, tokens, micros in await self.session.execute(stmt)
-        ]
+        rows = [_spend_row(row) for row in await self.session.execute(stmt)]
         return sorted(rows, key=costliest_first)
 
     async def spend_by_item_and_actor(self) -> dict[uuid.UUID, list[SpendRow]]:
         """Each live item's work log summed by who logged it, in the order of
         ``spend_by_actor``: only items with any entry."""
         stmt = (
-            select(
-                WorkLog.work_item_id,
-                WorkLog.created_by,
-                WorkLog.created_by_account,
-                func.count(),
-                func.sum(WorkLog.minutes),
-                func.sum(WorkLog.tokens),
-                func.sum(WorkLog.cost_micros),
-            )
+            select(WorkLog.work_item_id, *_SPENT_BY)
             .join(WorkItem, WorkItem.id == WorkLog.work_item_id)
             .where(
                 WorkLog.ledger_id == self.ledger_id,
@@ -262,12 +260,8 @@ class StatusRepository(LedgerScopedRepository):
             .group_by(WorkLog.work_item_id, WorkLog.created_by, WorkLog.created_by_account)
         )
         found: dict[uuid.UUID, list[SpendRow]] = defaultdict(list)
-        for item_id, client, account, n, minutes, tokens, micros in await self.session.execute(
-            stmt
-        ):
-            found[item_id].append(
-                SpendRow(client, account, int(n), int(minutes), int(tokens), int(micros))
-            )
+        for item_id, *sums in await self.session.execute(stmt):
+            found[item_id].append(_spend_row(sums))
         return {item_id: sorted(rows, key=costliest_first) for item_id, rows in found.items()}
 
     async def deployments(self) -> list[DeploymentRow]:
