@@ -64,13 +64,20 @@ async def test_the_tool_list_fits_in_a_model_context(connect: Connect, actor: Ac
     assert model_visible(listed.tools) < MODEL_VISIBLE_LIMIT, model_visible(listed.tools)
 
 
-async def test_the_core_tools_fit_in_less(database_url: str, tmp_path: Path, actor: Actor) -> None:
-    container = Container.from_settings(make_settings(database_url, tmp_path, tools="core"))
+async def offered_tools(
+    database_url: str, tmp_path: Path, actor: Actor, selection: str
+) -> list[Tool]:
+    """The tools a server offers with WORKLEDGER_TOOLS=``selection``, as a client lists them."""
+    container = Container.from_settings(make_settings(database_url, tmp_path, tools=selection))
     try:
         async with Client(WorkledgerMCP(container, actor=actor)) as client:
-            tools = (await client.list_tools()).tools
+            return (await client.list_tools()).tools
     finally:
         await container.close()
+
+
+async def test_the_core_tools_fit_in_less(database_url: str, tmp_path: Path, actor: Actor) -> None:
+    tools = await offered_tools(database_url, tmp_path, actor, "core")
     assert len(tools) == 8
     assert model_visible(tools) < CORE_LIMIT, model_visible(tools)
 
@@ -179,12 +186,7 @@ async def test_workledger_tools_picks_what_is_offered(
 async def test_read_only_offers_no_tool_that_writes(
     database_url: str, tmp_path: Path, actor: Actor
 ) -> None:
-    container = Container.from_settings(make_settings(database_url, tmp_path, tools="read-only"))
-    try:
-        async with Client(WorkledgerMCP(container, actor=actor)) as client:
-            tools = (await client.list_tools()).tools
-    finally:
-        await container.close()
+    tools = await offered_tools(database_url, tmp_path, actor, "read-only")
     assert "list_work_items" in {t.name for t in tools}
     assert all(t.annotations is not None and t.annotations.read_only_hint for t in tools)
 
