@@ -104,10 +104,14 @@ with_ledger_option(cli, leaving_out={"serve"})
 def main() -> None:
     # Start-up imports make a great many objects and no garbage: collecting cycles while
     # they load costs a tenth of a short command's time. open_container turns the
-    # collector back on once the command has its database.
+    # collector back on once the command has its database. At the end, everything is
+    # frozen: the interpreter's exit then skips one last walk of the whole heap (5 % of
+    # `items list`).
     gc.disable()
     try:
         cli.main(prog_name="workledger")
     except ValidationError as exc:  # raised while parsing arguments, before any command ran
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+    finally:
+        gc.freeze()  # also when click ends the command with SystemExit
