@@ -78,7 +78,7 @@ async def test_a_burst_larger_than_the_pool_waits_its_turn_while_the_database_an
     """Two connections, eight transactions of 0.6 s at once: the last pair waits 1.8 s
     for a connection, past the pool's timeout, while the database answers the others.
     That is a busy pool, not an outage: every transaction gets its turn."""
-    db = Database(build_engine(database_url, pool_size=1))
+    db = Database(build_engine(database_url, pool_size=2))
     try:
         slept = await asyncio.gather(*(scalar(db, "SELECT pg_sleep(0.6)::text") for _ in range(8)))
         assert slept == [""] * 8
@@ -93,7 +93,7 @@ async def test_a_pool_held_by_a_database_that_answers_nobody_is_an_outage(
 ) -> None:
     """Both connections held by statements that do not end: the third caller, which the
     database answered nothing while it waited, is told the database is unavailable."""
-    db = Database(build_engine(database_url, pool_size=1))
+    db = Database(build_engine(database_url, pool_size=2))
     try:
         held = [asyncio.create_task(scalar(db, "SELECT pg_sleep(2.2)::text")) for _ in range(2)]
         await asyncio.sleep(0.2)

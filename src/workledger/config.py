@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     # How old a copy the outage fallback's mirror may serve (docs/reference/outage.md); 0
     # serves none: reads then come from the status file, in git or on disk.
     cache_ttl_seconds: int = Field(default=1800, ge=0)
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(default=20, ge=1, le=400)
     # `workledger serve` archives closed subtrees untouched for this long, once a day.
     archive_after_days: int = Field(default=365, ge=1)
     # The MCP tools offered: all, core, read-only, or tool names separated by commas.

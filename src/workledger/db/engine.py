@@ -28,7 +28,12 @@ STATEMENT_TIMEOUT_SECONDS = 2.5
 WRITE = {"workledger_write": True}
 
 
-def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def build_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
+    """``pool_size``: the PostgreSQL connections kept, all of them: a connection once made
+    stays open, and a transaction beyond them waits its turn (POOL_TIMEOUT_SECONDS) rather
+    than open one of its own and close it after. Overflow connections, made and closed
+    under a steady load above the pool, cost more than the transactions they served (new
+    backend, cold statement cache): a fifth of POST's throughput at 16 writers."""
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, echo=echo)
@@ -36,7 +41,7 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncE
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_recycle=1800,
         # Every checkout ends in COMMIT or ROLLBACK (the unit of work sees to it), so the
         # pool's own reset ROLLBACK would be a wasted round trip. No pre-ping either (a
