@@ -5,20 +5,16 @@ a write owes the tallies and counts derived from the rows ``work_item_upkeep``."
 
 from __future__ import annotations
 
-import functools
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Table,
     and_,
-    bindparam,
     exists,
     func,
     insert,
@@ -30,16 +26,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import FromClause, ScalarSelect
 
-from workledger.db.dialect import Dialect
 from workledger.errors import FieldError, NotFound, ValidationError
-from workledger.models import ArchivedWorkItem, WorkItem, WorkItemDependency
+from workledger.models import ArchivedWorkItem, WorkItem
 from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks
 from workledger.repositories.readiness import (
     Readied,
-    holds_back_sql,
 )
 from workledger.repositories.work_item_count import CountKey
 from workledger.repositories.work_item_dependency import (
@@ -48,13 +41,18 @@ from workledger.repositories.work_item_dependency import (
 )
 from workledger.repositories.work_item_listing import SUMMARY_COLUMNS
 from workledger.repositories.work_item_new import NewWorkItem
+from workledger.repositories.work_item_statements import (
+    WORK_ITEMS,
+    edge_pairs,
+    get_statement,
+    read_statement,
+)
 from workledger.repositories.work_item_upkeep import WorkItemUpkeep
 from workledger.schemas.common import Actor
 from workledger.schemas.spend import SpentOn
 from workledger.schemas.work_item import item_ref
 
 # What a tree answer shows of each ancestor and descendant (sort keys left out).
-WORK_ITEMS = cast(Table, WorkItem.__table__)
 NODE_COLUMNS = tuple(c for c in SUMMARY_COLUMNS if c not in {"priority_rank", "created_at"})
 
 
@@ -115,20 +113,33 @@ class WorkItemRepository(LedgerScopedRepository):
         self, item_id: uuid.UUID, *, include_deleted: bool = False, lock: bool = False
     ) -> WorkItem | None:
         """The item; ``lock``: row-locked too, in the same statement (as ``lock`` would)."""
-        stmt = select(WorkItem).where(WorkItem.id == item_id, WorkItem.ledger_id == self.ledger_id)
-        if not include_deleted:
-            stmt = stmt.where(WorkItem.deleted_at.is_(None))
-        if lock and self.dialect.locks:
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        stmt = get_statement(
+            self.dialect, include_deleted=include_deleted, lock=lock, with_edges=False
+        )
+        found: WorkItem | None = (await self.session.execute(stmt, self._one(item_id))).scalar()
+        return found
+
+    async def get_with_edges(
+        self, item_id: uuid.UUID, *, include_deleted: bool = False, lock: bool = False
+    ) -> tuple[WorkItem, list[Edge]] | None:
+        """``get``, and the item's dependencies (oldest first) read in the same statement."""
+        stmt = get_statement(
+            self.dialect, include_deleted=include_deleted, lock=lock, with_edges=True
+        )
+        row = (await self.session.execute(stmt, self._one(item_id))).first()
+        if row is None:
+            return None
+        item: WorkItem = row[0]
+        return item, edge_pairs(row._edges)
+
+    def _one(self, item_id: uuid.UUID) -> dict[str, uuid.UUID]:
+        return {"item_id": item_id, "ledger_id": self.ledger_id}
 
     async def read(self, item_id: uuid.UUID, *, include_deleted: bool = False) -> ItemRead | None:
         """The item's row with its dependencies and what holds it back, in one statement:
         a read of one item in one round trip."""
-        stmt = _read_statement(self.dialect, include_deleted=include_deleted)
-        row = (
-            await self.session.execute(stmt, {"item_id": item_id, "ledger_id": self.ledger_id})
-        ).first()
+        stmt = read_statement(self.dialect, include_deleted=include_deleted)
+        row = (await self.session.execute(stmt, self._one(item_id))).first()
         if row is None:
             return None
         return ItemRead(row, row._mapping, edge_pairs(row._edges), edge_pairs(row._blocking))
@@ -149,9 +160,12 @@ class WorkItemRepository(LedgerScopedRepository):
     async def get_many(
         self, ids: Iterable[uuid.UUID], *, include_deleted: bool = False
     ) -> list[WorkItem]:
+        wanted = list(set(ids))
+        if not wanted:  # a create that names no parent nor dependency: no statement built
+            return []
         found: list[WorkItem] = []
         scope = WorkItem.ledger_id == self.ledger_id if include_deleted else self._live()
-        for chunk in chunks(list(set(ids))):
+        for chunk in chunks(wanted):
             stmt = select(WorkItem).where(scope, WorkItem.id.in_(chunk))
             found += (await self.session.execute(stmt)).scalars()
         return found
@@ -338,40 +352,3 @@ class WorkItemRepository(LedgerScopedRepository):
 
 def _node_columns() -> list[ColumnElement[object]]:
     return [WorkItem.__table__.c[name] for name in NODE_COLUMNS]
-
-
-@functools.cache
-def _read_statement(dialect: Dialect, *, include_deleted: bool) -> Select[Any]:
-    """``read``'s statement, built once per dialect: the item and its ledger are bound
-    per call, so a request builds no alias, subquery or cache key of its own."""
-    t, edge = WORK_ITEMS, WorkItemDependency.__table__
-    target = t.alias("target")
-    blocking = (
-        select(_edge_json_rows(dialect))
-        .select_from(edge.join(target, target.c.id == edge.c.depends_on_id))
-        .where(edge.c.work_item_id == t.c.id, *holds_back_sql(target))
-        .scalar_subquery()
-    )
-    stmt = select(t, edges_json(dialect, t).label("_edges"), blocking.label("_blocking")).where(
-        t.c.id == bindparam("item_id"), t.c.ledger_id == bindparam("ledger_id")
-    )
-    return stmt if include_deleted else stmt.where(t.c.deleted_at.is_(None))
-
-
-def _edge_json_rows(dialect: Dialect) -> ColumnElement[Any]:
-    edge = WorkItemDependency.__table__
-    return dialect.json_rows(edge.c.depends_on_id, edge.c.dependency_type, edge.c.created_at)
-
-
-def edges_json(dialect: Dialect, items: FromClause) -> ScalarSelect[Any]:
-    """The dependencies of each row of ``items``, as one JSON value (``edge_pairs``)."""
-    edge = WorkItemDependency.__table__
-    return (
-        select(_edge_json_rows(dialect)).where(edge.c.work_item_id == items.c.id).scalar_subquery()
-    )
-
-
-def edge_pairs(found: str | list[list[str]] | None) -> list[Edge]:
-    """``json_rows`` of (depends_on_id, dependency_type, created_at), oldest first."""
-    rows = json.loads(found) if isinstance(found, str) else found or []
-    return [(uuid.UUID(str(target)), kind) for target, kind, _ in sorted(rows, key=lambda r: r[2])]

@@ -15,8 +15,9 @@ from workledger.models import WorkItem
 from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository
 from workledger.repositories.readiness import free_sql, workable_sql
-from workledger.repositories.work_item import ItemRead, edge_pairs, edges_json
+from workledger.repositories.work_item import ItemRead
 from workledger.repositories.work_item_listing import ready_order
+from workledger.repositories.work_item_statements import edge_pairs, edges_json
 from workledger.schemas.common import Actor
 
 # What a claim sets, and shows in its event.

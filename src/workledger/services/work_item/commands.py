@@ -264,10 +264,11 @@ class _Changing:
     repo: WorkItemRepository
     item: WorkItem
     counted_as: CountKey  # its tallies' key before the change
+    edges: list[Edge] | None  # its dependencies as read with it; None: not read
 
     async def unchanged(self, actor: Actor) -> WorkItemRead:
         """The item as it is: nothing to write."""
-        edges = (await self.repo.dependencies.of([self.item.id]))[self.item.id]
+        edges = await self._edges()
         return read(self.item, edges, await blockers_of(self.repo, {self.item.id: edges}), actor)
 
     async def saved(self, actor: Actor, *, edges: list[Edge] | None = None) -> WorkItemRead:
@@ -279,8 +280,14 @@ class _Changing:
         await repo.flush()
         await repo.upkeep.apply()  # the tallies, and the open dependencies it changed
         if edges is None:
-            edges = (await repo.dependencies.of([item.id]))[item.id]
+            edges = await self._edges()
         return read(item, edges, await blockers_of(repo, {item.id: edges}), actor)
+
+    async def _edges(self) -> list[Edge]:
+        """The item's dependencies: only a change that sets them changes them."""
+        if self.edges is not None:
+            return self.edges
+        return (await self.repo.dependencies.of([self.item.id]))[self.item.id]
 
 
 async def _changing(
@@ -300,8 +307,9 @@ async def _changing(
     takes a deleted item too, and brings back an archived one."""
     if also:  # all of them locked in id order, as every change locks them
         await repo.lock([item_id, *also])
-    # Alone, it is locked as it is read: one statement.
-    item = await repo.get(item_id, include_deleted=True, lock=not also)
+    # Alone, it is locked as it is read, with its dependencies: one statement.
+    found = await repo.get_with_edges(item_id, include_deleted=True, lock=not also)
+    item, edges = found or (None, None)
     if item is None and restoring:
         item = await rules.unarchive(repo, item_id, requested=requested, actor=actor)
     if item is None or (item.deleted_at is not None and not restoring):
@@ -311,4 +319,4 @@ async def _changing(
         blocked_by = [target for target, _ in blockers.get(item.id, ())]
         rules.check_claimable(item, actor, now=claiming_at, blocked_by=blocked_by)
     check_version(item, requested=requested, resource=RESOURCE)
-    return _Changing(repo, item, count_key(item))
+    return _Changing(repo, item, count_key(item), edges)

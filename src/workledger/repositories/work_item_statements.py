@@ -1,0 +1,75 @@
+"""Statements of the work item repository that a request runs as they are, built once
+per dialect: what differs per call (the item, its ledger) is bound, so a request builds
+no column expression, alias, subquery or cache key of its own. And the JSON of an item's
+dependencies, which these statements read beside its row."""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select
+from sqlalchemy.sql.expression import FromClause, ScalarSelect
+
+from workledger.db.dialect import Dialect
+from workledger.models import WorkItem, WorkItemDependency
+from workledger.repositories.readiness import holds_back_sql
+from workledger.repositories.work_item_dependency import Edge
+
+WORK_ITEMS = cast(Table, WorkItem.__table__)
+
+
+@functools.cache
+def read_statement(dialect: Dialect, *, include_deleted: bool) -> Select[Any]:
+    """One item's row, its dependencies (``_edges``) and those that hold it back
+    (``_blocking``): a read of one item in one round trip."""
+    t, edge = WORK_ITEMS, WorkItemDependency.__table__
+    target = t.alias("target")
+    blocking = (
+        select(_edge_json_rows(dialect))
+        .select_from(edge.join(target, target.c.id == edge.c.depends_on_id))
+        .where(edge.c.work_item_id == t.c.id, *holds_back_sql(target))
+        .scalar_subquery()
+    )
+    stmt = select(t, edges_json(dialect, t).label("_edges"), blocking.label("_blocking")).where(
+        t.c.id == bindparam("item_id"), t.c.ledger_id == bindparam("ledger_id")
+    )
+    return stmt if include_deleted else stmt.where(t.c.deleted_at.is_(None))
+
+
+@functools.cache
+def get_statement(
+    dialect: Dialect, *, include_deleted: bool, lock: bool, with_edges: bool
+) -> Select[Any]:
+    """One item as a tracked record; ``lock``: row-locked as it is read (where the
+    database locks rows); ``with_edges``: its dependencies beside it (``_edges``)."""
+    columns: list[Any] = [WorkItem]
+    if with_edges:
+        columns.append(edges_json(dialect, WORK_ITEMS).label("_edges"))
+    stmt = select(*columns).where(
+        WorkItem.id == bindparam("item_id"), WorkItem.ledger_id == bindparam("ledger_id")
+    )
+    if not include_deleted:
+        stmt = stmt.where(WorkItem.deleted_at.is_(None))
+    return stmt.with_for_update(of=WORK_ITEMS) if lock and dialect.locks else stmt
+
+
+def _edge_json_rows(dialect: Dialect) -> ColumnElement[Any]:
+    edge = WorkItemDependency.__table__
+    return dialect.json_rows(edge.c.depends_on_id, edge.c.dependency_type, edge.c.created_at)
+
+
+def edges_json(dialect: Dialect, items: FromClause) -> ScalarSelect[Any]:
+    """The dependencies of each row of ``items``, as one JSON value (``edge_pairs``)."""
+    edge = WorkItemDependency.__table__
+    return (
+        select(_edge_json_rows(dialect)).where(edge.c.work_item_id == items.c.id).scalar_subquery()
+    )
+
+
+def edge_pairs(found: str | list[list[str]] | None) -> list[Edge]:
+    """``json_rows`` of (depends_on_id, dependency_type, created_at), oldest first."""
+    rows = json.loads(found) if isinstance(found, str) else found or []
+    return [(uuid.UUID(str(target)), kind) for target, kind, _ in sorted(rows, key=lambda r: r[2])]
