@@ -28,6 +28,7 @@ from workledger.container import Container
 from workledger.db import migrate
 from workledger.db.change_watcher import NoWatcher
 from workledger.schemas.common import Actor
+from workledger.serve import settle_for_serving
 from workledger.services.read_cache import ReadCache
 from workledger.services.work_item import WorkItemService
 
@@ -172,7 +173,7 @@ async def open_app(url: str) -> AsyncIterator[App]:
         await migrate.upgrade(container.db.engine)
         principal = await container.accounts.principal(BENCH_EMAIL)
         actor = await container.ledgers.actor(principal, ledger=None, client=BENCH_CLIENT)
-        gc.freeze()  # as `workledger serve` does once it has started
+        settle_for_serving()  # as `workledger serve` does once it has started
         yield App(url=url, backend=backend_of(url), container=container, actor=actor)
     finally:
         await container.close()
