@@ -324,6 +324,7 @@ async def test_the_filters_find_items_and_the_tree_nests_them(
     await expect(tree.locator("details summary").first).to_contain_text("Epic")
     api_row = tree.locator("li", has_text="API").last
     await expect(api_row).to_contain_text("waiting on Schema (active)")
+    await expect(api_row.locator(".waiting").get_by_role("link", name="Schema")).to_be_visible()
     await tree.locator("details summary").first.click()  # collapse the project
     await expect(page.get_by_role("link", name="Schema")).to_be_hidden()
 

@@ -31,6 +31,7 @@ from workledger.services.status import supported_formats
 from workledger.web import session
 from workledger.web.markdown import to_html
 from workledger.web.session import PageActor
+from workledger.web.tree import tree_html, waiting_html
 
 LEDGER_PREFIX = "/ledgers/{ledger}"
 
@@ -47,6 +48,8 @@ templates.env.filters["short_id"] = short_id
 templates.env.filters["supported"] = supported_formats
 templates.env.filters["markdown"] = to_html
 templates.env.globals["who"] = who
+templates.env.globals["tree_html"] = tree_html
+templates.env.globals["waiting_html"] = waiting_html
 templates.env.filters["usd"] = lambda micros: usd(micros / MICROS)
 templates.env.filters["spent"] = lambda row: Spent.of(
     row.minutes, row.tokens, row.cost_micros
