@@ -31,9 +31,7 @@ from workledger.errors import FieldError, NotFound, ValidationError
 from workledger.models import ArchivedWorkItem, WorkItem
 from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks
-from workledger.repositories.readiness import (
-    Readied,
-)
+from workledger.repositories.readiness import Readied
 from workledger.repositories.work_item_count import CountKey
 from workledger.repositories.work_item_dependency import (
     Edge,
