@@ -23,7 +23,7 @@ _HOST_ENV, _PORT_ENV = "WORKLEDGER_SERVE_HOST", "WORKLEDGER_SERVE_PORT"
 # freed: 10,000 rather than Python's 700. A request makes thousands of objects that live
 # as long as it does; at 700 they are walked again and again on their way to the oldest
 # generation, and a full pass ran every few dozen requests (a tenth of the server's time,
-# and the slowest percentile of GET one: 45 ms where it is now 11).
+# and the slowest percentile of GET one: 45 ms where it is now about 10).
 YOUNG_THRESHOLD = 10_000
 
 

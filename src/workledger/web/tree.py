@@ -28,7 +28,7 @@ class TreeNode(Protocol):
 def tree_html(nodes: Sequence[TreeNode], base: str) -> Markup:
     """Nested lists of the items: a branch open under each item that has children."""
     out: list[str] = []
-    _branch(nodes, str(escape(base)), out)
+    _branch(nodes, escape(base), out)  # Markup: escaping it again leaves it as it is
     return Markup("".join(out))
 
 
