@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar
 
 from workledger.db.unit_of_work import Database
 from workledger.errors import VersionConflict, WorkledgerError
@@ -45,7 +45,14 @@ def stamp(record: Versioned, actor: Actor, *, at: datetime) -> None:
     record.updated_at = at
 
 
-def authored(actor: Actor) -> dict[str, str | None]:
+class Authored(TypedDict):
+    created_by: str
+    updated_by: str
+    created_by_account: str | None
+    updated_by_account: str | None
+
+
+def authored(actor: Actor) -> Authored:
     """The audit fields of a new record: made, and last changed, by ``actor``."""
     return {
         "created_by": actor.client,

@@ -23,7 +23,7 @@ from workledger.repositories.work_item_new import NewWorkItem
 from workledger.schemas.common import PRIORITY_RANK, Actor
 from workledger.schemas.item_type import validate_metadata
 from workledger.schemas.work_item import MAX_DEPTH, DependencyIn, WorkItemChanges, WorkItemCreate
-from workledger.services.common import check_version
+from workledger.services.common import authored, check_version
 from workledger.services.work_item.read_model import RESOURCE, ItemRef
 
 # Fields a change sets as they come.
@@ -108,10 +108,7 @@ def new_item(
         item_metadata=data.metadata or {},
         created_at=at,
         updated_at=at,
-        created_by=actor.client,
-        updated_by=actor.client,
-        created_by_account=actor.account,
-        updated_by_account=actor.account,
+        **authored(actor),
     )
 
 
