@@ -30,7 +30,8 @@ from workledger.status_file.text import (
     unmark,
 )
 
-_FIELD_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /]{0,40}?)\s*:")
+# A field of a block: "Commit:", "Work items:".
+FIELD_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /]{0,40}?)\s*:")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?$")
 
 
@@ -144,5 +145,5 @@ def _table_rows(body: list[Line]) -> list[Line]:
 
 def _field_label(text: str) -> str | None:
     content = BULLET.match(text)
-    match = _FIELD_LABEL.match(unmark(content["content"] if content else text))
+    match = FIELD_LABEL.match(unmark(content["content"] if content else text))
     return plain(match["label"]) if match else None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import takewhile
 
+from workledger.status_file.census import FIELD_LABEL
 from workledger.status_file.deployment_values import test_summary, work_item_refs
 from workledger.status_file.document import SourceDeployment
 from workledger.status_file.text import (
@@ -57,7 +58,6 @@ _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # a markdown link: its text is wha
 _HOLLOW_BRACKETS = re.compile(r"[(\[][\s\0,;:·|\u2013—-]*[)\]]")  # what was in them is gone
 _VERSION = re.compile(r"(?i)(?:release\s+)?v\d+(?:\.\d+)+(?:[-+][\w.]+)?")  # "v1.4.0"
 _COMPLIANCE = re.compile(r"(?i)(?:not\s+|non-?)?compliant|[✅❌✓✔✗✘]")
-_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z /]{0,40}?)\s*:")  # "Commit:", "Work items:"
 _DEPLOYMENT_KEYS = {
     "title": "title",
     "pr title": "title",
@@ -122,7 +122,7 @@ class _Reading:
             if self.block is not None:
                 _deployment_field(self.block, content, line)
             return
-        if self.heading_run and _LABEL.match(unmark(content)):
+        if self.heading_run and FIELD_LABEL.match(unmark(content)):
             self.fields_below = indent
             if self.block is not None:  # (a skipped heading's fields go with it)
                 _deployment_field(self.block, content, line)
@@ -177,7 +177,7 @@ def _groups(lines: list[Line], index: int) -> bool:
         row_above = is_row
     outermost = min((indent for indent, _ in bullets), default=0)
     top = (content for indent, content in bullets if indent == outermost)
-    run = takewhile(bool, (_LABEL.match(content) for content in top))
+    run = takewhile(bool, (FIELD_LABEL.match(content) for content in top))
     if any(plain(label["label"]) in _DEPLOYMENT_KEYS for label in run if label):
         return False
     return bool(bullets) or rows or deeper

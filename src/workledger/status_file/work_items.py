@@ -15,11 +15,12 @@ import json
 import re
 from collections.abc import Iterator
 
+from workledger.schemas.item_type import ItemType
 from workledger.schemas.spend import MICROS
 from workledger.status_file.document import Census, JsonValue, SourceWorkItem, SpentBy
 from workledger.status_file.text import Line, Reader, plain
 
-ITEM_TYPES = ("project", "session", "task", "research")
+ITEM_TYPES = tuple(t.value for t in ItemType)
 # A list item: ``-``, ``*`` or ``+`` bullets and ``1.`` or ``1)`` numbers.
 LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|[0-9]{1,9}[.)])[ \t]+(?P<content>.*?)\s*$")
 CHECKBOX = re.compile(r"^\[(?P<mark>[ xX])\](?:[ \t]+|$)(?P<rest>.*)$")
