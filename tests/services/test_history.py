@@ -145,6 +145,14 @@ async def work_log(c: Container, a: Actor) -> Expected:
     return Expected.since(after, [("work_item", "work_log", {})])
 
 
+async def work_log_many(c: Container, a: Actor) -> Expected:
+    item = await _task(c, a)
+    after = await c.history.last_seq(actor=a)
+    entries = [(WorkLogCreate.load({"minutes": n}), None) for n in (4, 5)]
+    await c.work_logs.log_many(actor=a, work_item_id=item.id, entries=entries)
+    return Expected.since(after, [("work_item", "work_log", {})])
+
+
 async def work_item_delete(c: Container, a: Actor) -> Expected:
     item = await _task(c, a)
     after = await c.history.last_seq(actor=a)
@@ -364,6 +372,7 @@ WRITES: dict[str, Scenario] = {
     "WorkItemService.release": work_item_release,
     "WorkItemService.claim_next": work_item_claim_next,
     "WorkLogService.log": work_log,
+    "WorkLogService.log_many": work_log_many,
     "WorkItemService.delete": work_item_delete,
     "WorkItemService.restore": work_item_restore,
     "VendorService.create": vendor_create,

@@ -14,7 +14,8 @@ from workledger.schemas.work_item import WorkItemCreate, WorkItemUpdate
 from workledger.schemas.work_log import WorkLogCreate
 from workledger.services.importer.result import Check, unread
 from workledger.services.importer.run import Entry, Run
-from workledger.status_file.document import SourceWorkItem, SpentBy, StatusDocument
+from workledger.services.work_log import Author
+from workledger.status_file.document import SourceWorkItem, StatusDocument
 
 
 async def write_work_items(run: Run) -> None:
@@ -84,17 +85,21 @@ async def _log_spent(run: Run, item_id: uuid.UUID, item: SourceWorkItem) -> None
     or agent as its "spent by" line says, their sums on the first (the file does not
     split them); without that line, one entry by the person importing."""
     note = f"carried over from {run.document.source}"
-    shares = item.spent_by or [SpentBy(None, "", 1, item.spent or (0, 0, 0))]
-    for share in shares:
-        author = (share.client, share.account) if item.spent_by else None
-        for entry in range(share.entries):
-            minutes, tokens, micros = share.spent if entry == 0 else (0, 0, 0)
-            data = WorkLogCreate.load(
-                {"minutes": minutes, "tokens": tokens, "cost_usd": micros / MICROS, "note": note}
-            )
-            await run.ledger.work_logs.log(
-                actor=run.actor, work_item_id=item_id, data=data, author=author
-            )
+
+    def entry(spent: tuple[int, int, int]) -> WorkLogCreate:
+        minutes, tokens, micros = spent
+        return WorkLogCreate.load(
+            {"minutes": minutes, "tokens": tokens, "cost_usd": micros / MICROS, "note": note}
+        )
+
+    entries: list[tuple[WorkLogCreate, Author | None]] = []
+    if not item.spent_by:
+        entries.append((entry(item.spent or (0, 0, 0)), None))
+    for share in item.spent_by:
+        author = (share.client, share.account)
+        entries.append((entry(share.spent), author))
+        entries += [(entry((0, 0, 0)), author)] * (share.entries - 1)
+    await run.ledger.work_logs.log_many(actor=run.actor, work_item_id=item_id, entries=entries)
 
 
 async def _link(run: Run, item_id: uuid.UUID, links: list[dict[str, object]]) -> None:
