@@ -165,7 +165,7 @@ def _groups(lines: list[Line], index: int) -> bool:
     below it open with ``Key: value`` fields naming a deployment's, or nothing is below."""
     bullets: list[tuple[int, str]] = []
     rows = row_above = deeper = False
-    for _, line in _outside_code(lines[index + 1 :]):
+    for _, line in _outside_code(lines, start=index + 1):
         if SUBHEADING.match(line.text):
             deeper = heading_level(line.text) > heading_level(lines[index].text)
             break
@@ -183,10 +183,12 @@ def _groups(lines: list[Line], index: int) -> bool:
     return bool(bullets) or rows or deeper
 
 
-def _outside_code(lines: list[Line]) -> Iterator[tuple[int, Line]]:
-    """The lines (with their index) outside fenced code, fences left out."""
+def _outside_code(lines: list[Line], *, start: int = 0) -> Iterator[tuple[int, Line]]:
+    """The lines from ``start`` (with their index) outside fenced code, fences left out;
+    read in place, so that each sub-heading's look ahead copies nothing."""
     in_code = False
-    for index, line in enumerate(lines):
+    for index in range(start, len(lines)):
+        line = lines[index]
         if FENCE.match(line.text):
             in_code = not in_code
         elif not in_code:
