@@ -152,15 +152,13 @@ async def check_work_item_count(
     if not census.work_items:
         return None
     stored = await holdings.work_item_types()
-    shown = {short for _, short in census.work_items if short is not None}
+    tree = [(line, short) for line, short in census.work_items if short is not None]
+    shown = {short for _, short in tree}
     in_lists = [line for line, short in census.work_items if short is None]
     # The ledger was empty: what is neither the tree's nor a session prompt came from a list.
     from_lists = sum(short not in shown and kind != "session" for short, kind in stored.items())
-    problems = [
-        f"line {line}: work item not imported"
-        for line, short in census.work_items
-        if short is not None and short not in stored
-    ]
+    missing = [line for line, short in tree if short not in stored]
+    problems = [f"line {line}: work item not imported" for line in missing]
     if from_lists < len(in_lists):
         read = {item.line for item in document.work_items}
         problems += unread(in_lists, read, "list item not read as a work item") or [
@@ -170,7 +168,6 @@ async def check_work_item_count(
     return Check(
         "work item count",
         len(census.work_items),
-        sum(short in stored for _, short in census.work_items if short is not None)
-        + min(from_lists, len(in_lists)),
+        len(tree) - len(missing) + min(from_lists, len(in_lists)),
         problems,
     )
