@@ -136,10 +136,11 @@ def read_work_items(lines: list[Line], reader: Reader, *, heading: str) -> list[
     items: list[SourceWorkItem] = []
     # The enclosing items, outermost first, with the indentation of their lines.
     enclosing: list[tuple[int, SourceWorkItem]] = []
-    said = _status_of(heading) or "active"  # what the nearest heading says
+    section_says = _status_of(heading) or "active"
+    said = section_says  # what the nearest heading says
     for line in lines:
         if sub := _SUBHEADING.match(line.text):
-            said = _status_of(sub["text"]) or _status_of(heading) or "active"
+            said = _status_of(sub["text"]) or section_says
             enclosing.clear()
             continue
         match = LIST_ITEM.match(line.text)
