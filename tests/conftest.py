@@ -10,10 +10,12 @@ does not answer, its tests skip with a loud notice, or fail under
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import secrets
 import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,6 +33,12 @@ from workledger.models import Base
 from workledger.schemas.common import Actor, Role
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+# The commands tests start reach a command server (workledger.launch) of this test process
+# only, in a folder removed when it ends; the server leaves within half a minute of that.
+_COMMAND_SERVERS = tempfile.mkdtemp(prefix="wl-")
+os.environ["XDG_RUNTIME_DIR"] = _COMMAND_SERVERS
+atexit.register(shutil.rmtree, _COMMAND_SERVERS, ignore_errors=True)
 REQUIRE_POSTGRES = os.environ.get("WORKLEDGER_REQUIRE_POSTGRES") == "1"
 TEST_SECRET = "test-secret-" + "x" * 40
 POSTGRES_UNREACHABLE = "PostgreSQL is not reachable (set WORKLEDGER_TEST_POSTGRES_URL)"

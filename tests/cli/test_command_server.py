@@ -1,0 +1,215 @@
+"""The command server (``workledger.launch`` and ``command_server``): after the first
+command, commands run in a child of a warm process; they must answer exactly as a command
+in its own process does, take the caller's input and signals, and pick up changed code at
+once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import workledger.cli.items
+from tests.cli.process import run
+from tests.support.commands import WORKLEDGER
+
+SERVER = "from workledger.command_server import serve"
+
+
+@pytest.fixture
+def served(cli_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The environment of commands with a command-server folder of their own (short: a
+    socket's path holds at most ~100 bytes)."""
+    runtime = tempfile.mkdtemp(prefix="wl-")
+    yield cli_env | {"XDG_RUNTIME_DIR": runtime}
+    shutil.rmtree(runtime, ignore_errors=True)  # its server leaves within half a minute
+
+
+def alone(env: dict[str, str]) -> dict[str, str]:
+    return env | {"WORKLEDGER_CLI_SERVER": "off"}
+
+
+def server_of(env: dict[str, str]) -> int | None:
+    """The pid of the command server listening in ``env``'s folder, if any."""
+    folder = str(Path(env["XDG_RUNTIME_DIR"]) / "workledger")
+    for pid in _pids():
+        if SERVER in _cmdline(pid) and folder in _cmdline(pid):
+            return pid
+    return None
+
+
+def wait_for_server(env: dict[str, str], *, other_than: int | None = None) -> int:
+    """The server the last command started, once it listens (it imports first)."""
+    sockets = Path(env["XDG_RUNTIME_DIR"]) / "workledger"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pid = server_of(env)
+        if pid is not None and pid != other_than and any(sockets.glob("*.sock")):
+            return pid
+        time.sleep(0.1)
+    raise AssertionError("no command server started")
+
+
+def _pids() -> list[int]:
+    """The live processes (a server that left may linger as a zombie of its parent)."""
+    return [
+        int(name)
+        for name in os.listdir("/proc")
+        if name.isdigit() and _state(int(name)) not in ("Z", "X", "?")
+    ]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def waiting_on_input(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], int, str]:
+    """A command that waits for its standard input: a pipe this test holds open (its
+    write end, and the name the pipe has in /proc)."""
+    read_end, write_end = os.pipe()
+    pipe = os.readlink(f"/proc/self/fd/{read_end}")
+    command = subprocess.Popen(
+        [WORKLEDGER, "account", "create", "kim@example.com", "--password-stdin"],
+        cwd=cwd,
+        env=env,
+        stdin=read_end,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(read_end)
+    return command, write_end, pipe
+
+
+def test_a_command_through_the_server_answers_as_one_in_its_own_process(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    first = run("items", "add", "task", "Ship the command server", cwd=tmp_path, env=served)
+    assert first.returncode == 0, first.stderr
+    wait_for_server(served)
+    for args in (
+        ("items", "list", "--json"),
+        ("items", "list"),
+        ("items", "show", first.stdout.strip()),
+        ("items", "show", "nope"),  # refused: exit status 1, one line on stderr
+        ("items", "frobnicate"),  # click's usage error: exit status 2
+        ("--version",),
+    ):
+        through, own = (
+            run(*args, cwd=tmp_path, env=served),
+            run(*args, cwd=tmp_path, env=alone(served)),
+        )
+        assert (through.returncode, through.stdout, through.stderr) == (
+            own.returncode,
+            own.stdout,
+            own.stderr,
+        ), args
+    assert "Ship the command server" in run("items", "list", cwd=tmp_path, env=served).stdout
+
+
+def test_the_command_runs_in_the_servers_child_with_the_callers_input(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    run("items", "list", cwd=tmp_path, env=served)
+    server = wait_for_server(served)
+    command, write_end, pipe = waiting_on_input(served, tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while (running := holders(pipe, command)) == {} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server in running.values(), running  # a child of the server reads the input
+        os.write(write_end, b"correct horse battery\n")
+    finally:
+        os.close(write_end)
+    out, err = command.communicate(timeout=30)
+    assert command.returncode == 0, err
+    assert out.startswith("created account kim@example.com")
+
+
+def holders(pipe: str, command: subprocess.Popen[str]) -> dict[int, int]:
+    """Every process holding the command's input besides its client and this test, with
+    its parent: who runs the command."""
+    found = {}
+    for pid in _pids():
+        if pid in (os.getpid(), command.pid):
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == pipe:
+                    found[pid] = _parent(pid)
+        except OSError:
+            continue
+    return found
+
+
+def test_off_runs_every_command_in_its_own_process(served: dict[str, str], tmp_path: Path) -> None:
+    for _ in range(2):
+        assert run("items", "list", cwd=tmp_path, env=alone(served)).returncode == 0
+    time.sleep(1)
+    assert server_of(served) is None
+    assert not list((Path(served["XDG_RUNTIME_DIR"]) / "workledger").glob("*.sock"))
+
+
+def test_a_signal_to_the_command_ends_the_command_it_started(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    run("items", "list", cwd=tmp_path, env=served)
+    wait_for_server(served)
+    command, write_end, pipe = waiting_on_input(served, tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while not holders(pipe, command) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert holders(pipe, command), "the command never started in the server"
+        command.send_signal(signal.SIGTERM)
+        command.communicate(timeout=30)
+        assert command.returncode == -signal.SIGTERM  # as a process killed by it
+        deadline = time.monotonic() + 10
+        while holders(pipe, command) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not holders(pipe, command), "the command went on without its caller"
+    finally:
+        os.close(write_end)
+
+
+def test_code_changed_on_disk_is_used_by_the_next_command(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    run("items", "list", cwd=tmp_path, env=served)
+    before = wait_for_server(served)
+    source = Path(workledger.cli.items.__file__)
+    stamp = source.stat()
+    try:  # as an edit or an upgrade would: the file the server loaded is newer
+        os.utime(source, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+        listed = run("items", "list", cwd=tmp_path, env=served)
+        assert listed.returncode == 0, listed.stderr
+        after = wait_for_server(served, other_than=before)
+    finally:
+        os.utime(source, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert after != before
+    deadline = time.monotonic() + 10
+    while before in _pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert before not in _pids(), "the stale server stayed"
