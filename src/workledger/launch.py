@@ -108,6 +108,10 @@ def _run_in_server(argv: list[str]) -> int | None:
     """The command's exit status, run by the server; None when it must run here (no
     server yet, which is then started, or one whose code went stale)."""
     path = socket_path()
+    try:
+        cwd = os.getcwd()
+    except OSError:  # a folder removed under the caller: the command says so itself
+        return None
     if path is None:
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -121,7 +125,7 @@ def _run_in_server(argv: list[str]) -> int | None:
         request = {
             "which": which(),
             "argv": [sys.argv[0], *argv],
-            "cwd": os.getcwd(),
+            "cwd": cwd,
             "env": dict(os.environ),
             "umask": _umask(),
             "streams": [_stream_setup(stream) for stream in (sys.stdin, sys.stdout, sys.stderr)],

@@ -213,3 +213,24 @@ def test_code_changed_on_disk_is_used_by_the_next_command(
     while before in _pids() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert before not in _pids(), "the stale server stayed"
+
+
+def test_a_command_in_a_removed_folder_answers_in_one_line(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    run("--version", cwd=tmp_path, env=served)
+    wait_for_server(served)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    done = subprocess.run(
+        ["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "{WORKLEDGER}" items list'],
+        env={k: v for k, v in served.items() if k != "WORKLEDGER_DATABASE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("Error: "), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
