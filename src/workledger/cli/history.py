@@ -5,13 +5,12 @@ with ``comment_lines``. What the commands need beyond click is imported when the
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from workledger.cli.runtime import acting, open_container, run_async
+from workledger.cli.runtime import acting, open_container, run_async, standard_input
 
 if TYPE_CHECKING:
     from workledger.schemas.history import CommentRead, EventRead
@@ -51,7 +50,7 @@ async def comment(item_id: str, text: str) -> None:
     from workledger.schemas.history import CommentCreate
 
     if text == "-":
-        text = sys.stdin.read().rstrip("\r\n")
+        text = standard_input().rstrip("\r\n")
     if not text.strip():
         raise ValidationError.single("TEXT", "a comment needs some text (it is empty)")
     try:

@@ -7,14 +7,12 @@ that ``--version`` and ``--help`` answer at once."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from workledger import __version__
 from workledger.cli.items import items
 from workledger.cli.ledgers import ledger
-from workledger.cli.runtime import WholeHelp, acting, open_container, run_async
+from workledger.cli.runtime import WholeHelp, acting, open_container, run_async, standard_input
 from workledger.cli.status_file import import_file, report
 
 
@@ -93,7 +91,7 @@ async def account_create(email: str, password_stdin: bool) -> None:
     from workledger.schemas.account import AccountCreate
 
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = standard_input(one_line=True)
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     data = AccountCreate.load({"email": email, "password": password})
@@ -112,7 +110,7 @@ async def account_password(email: str | None, password_stdin: bool) -> None:
     from workledger.schemas.account import AccountCreate
 
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = standard_input(one_line=True)
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     async with open_container() as container:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 from collections.abc import AsyncIterator, Callable, Collection, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -23,6 +24,16 @@ if TYPE_CHECKING:  # imported when a command runs, not when the CLI starts
 P = ParamSpec("P")
 R = TypeVar("R")
 CLI_CLIENT = "cli"
+
+
+def standard_input(*, one_line: bool = False) -> str:
+    """What standard input holds (its first line, without the line end, with
+    ``one_line``); nothing when it is closed (``<&-``)."""
+    if sys.stdin is None:
+        return ""
+    if one_line:
+        return sys.stdin.readline().rstrip("\r\n")
+    return sys.stdin.read()
 
 
 def counted(count: int, noun: str) -> str:
