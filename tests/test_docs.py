@@ -115,10 +115,12 @@ async def listed_tools(container: Container) -> dict[str, dict[str, Any]]:
 
 
 def command_group() -> click.Group:
-    """The click group behind the `workledger` command pyproject.toml installs."""
+    """The click group behind the `workledger` command pyproject.toml installs: its
+    console script (``workledger.launch``, light to import) runs ``workledger.main``'s,
+    in the command server or in its own process."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    module, _, _ = project["project"]["scripts"]["workledger"].partition(":")
-    group = importlib.import_module(module).cli
+    assert project["project"]["scripts"]["workledger"] == "workledger.launch:main"
+    group = importlib.import_module("workledger.main").cli
     assert isinstance(group, click.Group)
     return group
 
