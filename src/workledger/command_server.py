@@ -1,9 +1,10 @@
 """The command server: a process that has imported what commands use, and forks a child
-per command that becomes the caller's command (its streams, folder, environment) and
-reports the exit status. The client, and why, is in ``workledger.launch``."""
+per command that becomes the caller's command (its streams, folder, environment, ignored
+signals) and reports the exit status. The client, and why, is in ``workledger.launch``."""
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import signal
@@ -11,30 +12,46 @@ import socket
 import sys
 from typing import Any
 
-from workledger.launch import PACKAGE, which
+from workledger.launch import PACKAGE, RELAYED, which
 
 IDLE_SECONDS = 600
 TICK_SECONDS = 30
+# Sub-packages no command imports: the servers' doors (``serve`` and ``mcp`` run in their
+# own process), the migrations (run by file), and the entry points.
+_NOT_PRELOADED = (
+    *("__main__", "launch", "command_server", "migrations"),
+    *("app", "serve", "api", "web", "mcp"),
+)
+# What commands import only when they run.
+_LIBRARIES = (
+    *("alembic.command", "alembic.runtime.migration", "alembic.script"),
+    *("rich.console", "rich.progress", "rich.table", "getpass"),
+    *("sqlalchemy.dialects.postgresql.asyncpg", "sqlalchemy.dialects.sqlite.aiosqlite"),
+)
 
 
 def serve(path: str) -> None:
     """Import what commands use, then fork a child per command until idle or stale."""
     import fcntl
 
+    os.chdir("/")
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]
     lock = os.open(path.removesuffix(".sock") + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
+        os.close(lock)
         return  # another server is starting or serving
     _preload()
-    loaded = _snapshot()
+    watched = _watched_files()
+    loaded = _stamps(watched)
     _unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
     listener.settimeout(TICK_SECONDS)
     ours = os.stat(path).st_ino
-    mine = which()
+    server = _Server(listener=listener, lock=lock, mine=which())
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     idle = 0
     try:
@@ -43,15 +60,18 @@ def serve(path: str) -> None:
                 conn, _ = listener.accept()
             except TimeoutError:
                 idle += TICK_SECONDS
-                if _snapshot() != loaded:
+                if _stamps(watched) != loaded:
                     return
                 continue
             idle = 0
-            if _snapshot() != loaded:
+            if _stamps(watched) != loaded:
+                # Gone before saying so: the client's next server can take the lock.
+                _unlink(path)
+                os.close(lock)
                 conn.sendall(b"stale\n")
                 conn.close()
                 return
-            _fork_command(listener, conn, mine)
+            server.take(conn)
     finally:
         if _still_ours(path, ours):
             _unlink(path)
@@ -59,9 +79,9 @@ def serve(path: str) -> None:
 
 
 def _preload() -> None:
-    """Import every module a command may use (not the servers' doors, which ``serve``
-    runs in its own process), set up the ORM's mappers, and freeze the lot out of the
-    collector's walks: each child then starts with all of it, shared with this process."""
+    """Import every module a command may use, set up the ORM's mappers, and freeze the
+    lot out of the collector's walks: each child starts with all of it, shared with this
+    process."""
     import gc
     import importlib
     import pkgutil
@@ -69,20 +89,15 @@ def _preload() -> None:
     import workledger
     from workledger.main import main as _entry  # noqa: F401  (the command line itself)
 
-    skipped = (
-        "__main__",
-        "launch",
-        "command_server",
-        "migrations",
-        "app",
-        "serve",
-        "api",
-        "web",
-        "mcp",
-    )
-    for found in pkgutil.walk_packages(workledger.__path__, "workledger."):
-        if found.name.split(".")[1] not in skipped:
-            importlib.import_module(found.name)
+    def walk(package: Any, prefix: str) -> None:
+        for found in pkgutil.iter_modules(package.__path__, prefix):
+            if found.name.split(".")[1] in _NOT_PRELOADED:
+                continue
+            module = importlib.import_module(found.name)
+            if found.ispkg:
+                walk(module, found.name + ".")
+
+    walk(workledger, "workledger.")
     for library in _LIBRARIES:
         importlib.import_module(library)
     from sqlalchemy.orm import configure_mappers
@@ -92,41 +107,16 @@ def _preload() -> None:
     gc.freeze()
 
 
-# What commands import only when they run.
-_LIBRARIES = (
-    "alembic.command",
-    "alembic.runtime.migration",
-    "alembic.script",
-    "rich.console",
-    "rich.progress",
-    "rich.table",
-    "sqlalchemy.dialects.postgresql.asyncpg",
-    "sqlalchemy.dialects.sqlite.aiosqlite",
-)
+def _watched_files() -> list[str]:
+    """The files of the workledger modules this process loaded."""
+    inside = PACKAGE + os.sep
+    files = (getattr(module, "__file__", None) for module in list(sys.modules.values()))
+    return sorted({real for f in files if f and (real := os.path.realpath(f)).startswith(inside)})
 
 
-def _still_ours(path: str, inode: int) -> bool:
-    try:
-        return os.stat(path).st_ino == inode
-    except OSError:
-        return False
-
-
-def _unlink(path: str) -> None:
-    import contextlib
-
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-
-
-def _snapshot() -> dict[str, int]:
-    """When each loaded workledger module, and each folder on the path, last changed: an
-    edit, an upgrade or an installed package changes one of them."""
-    files = [
-        path
-        for module in list(sys.modules.values())
-        if (path := getattr(module, "__file__", None) or "").startswith(PACKAGE)
-    ]
+def _stamps(files: list[str]) -> dict[str, int]:
+    """When each of ``files``, and each folder on the path, last changed: an edit, an
+    upgrade or an installed package changes one of them."""
     folders = [entry for entry in sys.path if entry and os.path.isdir(entry)]
     stamps = {}
     for name in [*files, *folders]:
@@ -137,23 +127,65 @@ def _snapshot() -> dict[str, int]:
     return stamps
 
 
-def _fork_command(listener: socket.socket, conn: socket.socket, mine: str) -> None:
+def _still_ours(path: str, inode: int) -> bool:
     try:
-        request, fds = _receive(conn)
-    except (OSError, ValueError, EOFError, TypeError):
-        conn.close()
-        return
-    if request.get("which") != mine:  # not this interpreter's workledger: run it there
+        return os.stat(path).st_ino == inode
+    except OSError:
+        return False
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+class _Server:
+    """The listening server: what it hands each command to, and whom it serves."""
+
+    def __init__(self, *, listener: socket.socket, lock: int, mine: str) -> None:
+        self.listener, self.lock, self.mine = listener, lock, mine
+        self.confined = _confinement(os.getpid())
+
+    def take(self, conn: socket.socket) -> None:
+        """Fork a child for the command on ``conn``, or refuse it (the client then runs
+        it itself)."""
+        try:
+            request, fds = _receive(conn)
+        except (OSError, ValueError, EOFError, TypeError):
+            conn.close()
+            return
+        if request.get("which") != self.mine or not self._confined_as_this(conn):
+            _refuse(conn, fds)
+            return
+        if os.fork() == 0:
+            self.listener.close()
+            os.close(self.lock)  # a command outliving this server must not hold its lock
+            _run_child(conn, request, fds)  # never returns
         conn.close()
         for fd in fds:
             os.close(fd)
-        return
-    if os.fork() == 0:
-        listener.close()
-        _run_child(conn, request, fds)  # never returns
-    conn.close()
+
+    def _confined_as_this(self, conn: socket.socket) -> bool:
+        """Whether the client is this user, confined as this process is: the same
+        namespaces, no-new-privileges and seccomp (a sandbox such as bubblewrap or
+        landlock sets them). A command from a sandbox is never run outside it."""
+        import struct
+
+        if not hasattr(socket, "SO_PEERCRED") or not os.path.isdir("/proc/self/ns"):
+            return True  # not Linux: nothing to compare by; the private folder decides
+        size = struct.calcsize("3i")
+        pid, uid, _gid = struct.unpack(
+            "3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size)
+        )
+        return uid == os.getuid() and _confinement(pid) == self.confined
+
+
+def _refuse(conn: socket.socket, fds: list[int]) -> None:
     for fd in fds:
         os.close(fd)
+    with contextlib.suppress(OSError):
+        conn.sendall(b"refuse\n")
+    conn.close()
 
 
 def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
@@ -177,42 +209,86 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return request, fds
 
 
-def _run_child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
-    """Become the caller's command: its streams, folder, environment; run; report."""
-    import io
-    import time
+def _confinement(pid: int) -> tuple[str, ...]:
+    try:
+        spaces = sorted(os.listdir(f"/proc/{pid}/ns"))
+        links = [os.readlink(f"/proc/{pid}/ns/{space}") for space in spaces]
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            flags = [line for line in status if line.startswith(("NoNewPrivs", "Seccomp:"))]
+    except OSError:
+        return ("unknown", str(pid))  # never equal to another process's
+    return (*links, *flags)
 
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    for target, fd in enumerate(fds):
-        os.dup2(fd, target)
-        os.close(fd)
+
+def _run_child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+    """Become the caller's command: its streams, folder, environment and signals; run it;
+    report its exit status. If that cannot be done, refuse: the client runs it."""
     code = 1
     try:
-        os.chdir(request["cwd"])
-        os.umask(request["umask"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        time.tzset()
-        streams = []
-        for fd, setup in enumerate(request["streams"]):
-            raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
-            streams.append(
-                io.TextIOWrapper(
-                    io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw),
-                    encoding=setup.get("encoding") or "utf-8",
-                    errors=setup.get("errors") or "strict",
-                    line_buffering=fd == 2 or (fd == 1 and raw.isatty()),
-                )
-            )
-        sys.stdin, sys.stdout, sys.stderr = streams
-        sys.argv = request["argv"]
+        _become_the_caller(request, fds)
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            conn.sendall(b"refuse\n")
+        finally:
+            os._exit(1)
+    try:
         conn.sendall(f"pid {os.getpid()}\n".encode())
+        _end_with_the_caller(conn)
         code = _run_command()
     finally:
         try:
             conn.sendall(f"exit {code}\n".encode())
         finally:
             os._exit(code)
+
+
+def _become_the_caller(request: dict[str, Any], fds: list[int]) -> None:
+    import io
+    import time
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as Python's start-up does
+    for signum in RELAYED[1:]:
+        signal.signal(signum, signal.SIG_DFL)
+    for signum in request["ignored"]:  # nohup's SIGHUP, a background job's SIGINT
+        signal.signal(signum, signal.SIG_IGN)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.umask(request["umask"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    time.tzset()
+    streams = []
+    for fd, setup in enumerate(request["streams"]):
+        raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
+        streams.append(
+            io.TextIOWrapper(
+                io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw),
+                encoding=setup["encoding"],
+                errors=setup["errors"],
+                newline="\n",  # as Python's own standard streams: no translation
+                line_buffering=setup["line_buffering"],
+                write_through=setup["write_through"],
+            )
+        )
+    sys.stdin, sys.stdout, sys.stderr = streams
+    sys.argv = request["argv"]
+
+
+def _end_with_the_caller(conn: socket.socket) -> None:
+    """A client killed outright (SIGKILL, a timeout's kill) closes its end: the command
+    it started ends too, as it would have with its process."""
+    import threading
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            while conn.recv(1):
+                pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="caller", daemon=True).start()
 
 
 def _run_command() -> int:

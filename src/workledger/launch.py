@@ -7,17 +7,20 @@ workledger takes several hundred. So the first command starts, beside doing its 
 *command server* in the background: a process that imports all that once, then waits on
 a Unix socket that only this user may open. Each later command is a small client (the
 standard library only): it hands the server its standard input, output and error (the
-file descriptors themselves), its arguments, working directory, environment and umask.
-The server forks; the child takes those as its own and runs the command as this process
-would have, writing straight to the caller's terminal or pipe, and reports the exit
-status, which the client exits with. Ctrl-C and other signals the client receives are
-passed on to the child.
+file descriptors themselves), its arguments, working directory, environment, umask and
+the signals it ignores. The server forks; the child takes those as its own and runs the
+command as this process would have, writing straight to the caller's terminal or pipe,
+and reports the exit status, which the client exits with. SIGINT (Ctrl-C), SIGTERM,
+SIGHUP and SIGQUIT the client receives are passed on to the child; a child whose client
+is gone (killed outright) is ended.
 
 - ``serve`` and ``mcp`` run in their own process, as does any command when
-  ``WORKLEDGER_CLI_SERVER=off``.
-- The server serves one interpreter and one installed workledger (its socket's name says
-  which), exits after ten idle minutes, and steps aside as soon as the code it loaded
-  changes on disk: that command, and the next, run here and start a fresh server.
+  ``WORKLEDGER_CLI_SERVER=off``, when a standard stream is closed, and when the server
+  refuses (another user, another sandbox).
+- A server serves one interpreter, one installed workledger and one set of Python
+  start-up variables (its socket's name says which), exits after ten idle minutes, and
+  steps aside as soon as the code it loaded changes on disk: that command, and the next,
+  run here and start a fresh server.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ if TYPE_CHECKING:
 OFF = {"off", "0", "false", "no"}
 OWN_PROCESS = {"serve", "mcp"}  # long-lived servers, with their own signals and terminal
 PACKAGE = os.path.dirname(os.path.realpath(__file__))
+RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# What Python reads once as it starts (encodings, warnings, buffering): a server serves
+# only the commands that would start the same way.
+_START_UP = ("LANG", "LC_ALL", "LC_CTYPE")
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
 
 
@@ -73,10 +80,16 @@ def _command(argv: list[str]) -> str | None:
 
 
 def which() -> str:
-    """The interpreter and the workledger a server runs: a client uses only its own."""
+    """The interpreter, the workledger and the start-up variables a server runs with: a
+    client uses only the server that matches its own."""
     from workledger import __version__
 
-    return "\0".join((sys.executable, PACKAGE, __version__, os.environ.get("PYTHONPATH", "")))
+    start_up = sorted(
+        f"{name}={value}"
+        for name, value in os.environ.items()
+        if name.startswith("PYTHON") or name in _START_UP
+    )
+    return "\0".join((sys.executable, PACKAGE, __version__, *start_up))
 
 
 def socket_path() -> str | None:
@@ -106,12 +119,14 @@ def socket_path() -> str | None:
 
 def _run_in_server(argv: list[str]) -> int | None:
     """The command's exit status, run by the server; None when it must run here (no
-    server yet, which is then started, or one whose code went stale)."""
-    path = socket_path()
+    server yet, which is then started; one that went stale or refused)."""
+    if None in (sys.stdin, sys.stdout, sys.stderr):  # a closed stream cannot be passed on
+        return None
     try:
         cwd = os.getcwd()
     except OSError:  # a folder removed under the caller: the command says so itself
         return None
+    path = socket_path()
     if path is None:
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -128,13 +143,14 @@ def _run_in_server(argv: list[str]) -> int | None:
             "cwd": cwd,
             "env": dict(os.environ),
             "umask": _umask(),
+            "ignored": [int(signum) for signum in relay.ignored],
             "streams": [_stream_setup(stream) for stream in (sys.stdin, sys.stdout, sys.stderr)],
         }
         body = marshal.dumps(request)  # the same interpreter reads it
-        header = len(body).to_bytes(8, "big")
-        try:  # a closed standard stream cannot be passed on: the command runs here
-            sent = socket.send_fds(conn, [header + body], [0, 1, 2])
-            conn.sendall((header + body)[sent:])
+        message = len(body).to_bytes(8, "big") + body
+        try:
+            sent = socket.send_fds(conn, [message], [0, 1, 2])
+            conn.sendall(message[sent:])
         except OSError:
             return None
         return _await_exit(conn.makefile("rb"), path, relay)
@@ -145,16 +161,15 @@ class _Relay:
     runs it; those that come before the child is known wait for it. Signals this process
     ignores (``nohup``, a background job's Ctrl-C) stay ignored."""
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-
     def __init__(self) -> None:
         self.child = 0
         self.received: list[int] = []
         self.before: dict[int, Any] = {}
+        self.ignored = [s for s in RELAYED if signal.getsignal(s) is signal.SIG_IGN]
 
     def __enter__(self) -> _Relay:
-        for signum in self.SIGNALS:
-            if signal.getsignal(signum) is not signal.SIG_IGN:
+        for signum in RELAYED:
+            if signum not in self.ignored:
                 self.before[signum] = signal.signal(signum, self._pass_on)
         return self
 
@@ -194,19 +209,30 @@ def _umask() -> int:
     return mask
 
 
-def _stream_setup(stream: Any) -> dict[str, str]:
+def _stream_setup(stream: Any) -> dict[str, Any]:
     """What Python chose for this process's standard stream, for the child to match."""
-    return {"encoding": stream.encoding, "errors": stream.errors} if stream else {}
+    return {
+        "encoding": stream.encoding,
+        "errors": stream.errors,
+        "line_buffering": stream.line_buffering,
+        "write_through": stream.write_through,
+    }
 
 
 def _await_exit(replies: BinaryIO, path: str, relay: _Relay) -> int | None:
-    first = replies.readline().split()
-    if first[:1] == [b"stale"]:  # the server's code changed on disk: it is leaving
+    try:
+        first = replies.readline().split()
+    except OSError:  # the server left before taking the command
+        return None
+    if first[:1] == [b"stale"]:  # the server's code changed on disk: it left
         _start_server(path)
-    if first[:1] != [b"pid"]:
+    if first[:1] != [b"pid"]:  # stale, refused, or gone: nothing of the command ran
         return None
     relay.started(int(first[1]))
-    last = replies.readline().split()
+    try:
+        last = replies.readline().split()
+    except OSError:
+        last = []
     if last[:1] == [b"exit"]:
         return int(last[1])
     relay.died_of_a_signal()
@@ -215,17 +241,17 @@ def _await_exit(replies: BinaryIO, path: str, relay: _Relay) -> int | None:
 
 
 def _start_server(path: str) -> None:
-    """Start the command server in the background, detached from this terminal."""
-    import subprocess
-
-    try:  # noqa: SIM105 (as above)
-        subprocess.Popen(
-            [sys.executable, "-c", f"from workledger.command_server import serve; serve({path!r})"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd="/",
-            start_new_session=True,
+    """Start the command server in the background, in a session of its own, its standard
+    streams on /dev/null; ``-P``: nothing is imported from the folder it was started in."""
+    code = f"from workledger.command_server import serve; serve({path!r})"
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:  # noqa: SIM105 (contextlib would be one more import to wait on)
+        os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-P", "-c", code],
+            os.environ,
+            file_actions=quiet,
+            setsid=True,
         )
     except OSError:
         pass  # no server: every command runs in its own process, as it would anyway

@@ -5,6 +5,7 @@ once."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -83,6 +84,11 @@ def _cmdline(pid: int) -> str:
 def _parent(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def ignoring_termination() -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def waiting_on_input(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], int, str]:
@@ -175,7 +181,16 @@ def test_off_runs_every_command_in_its_own_process(served: dict[str, str], tmp_p
 def test_a_signal_to_the_command_ends_the_command_it_started(
     served: dict[str, str], tmp_path: Path
 ) -> None:
-    run("items", "list", cwd=tmp_path, env=served)
+    # The server is started by a command that ignores SIGTERM and SIGINT (a background
+    # job, say): the commands it runs later must not inherit that.
+    subprocess.run(
+        [WORKLEDGER, "items", "list"],
+        cwd=tmp_path,
+        env=served,
+        capture_output=True,
+        check=True,
+        preexec_fn=ignoring_termination,
+    )
     wait_for_server(served)
     command, write_end, pipe = waiting_on_input(served, tmp_path)
     try:
@@ -234,3 +249,92 @@ def test_a_command_in_a_removed_folder_answers_in_one_line(
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stderr.startswith("Error: "), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_input_reaches_the_command_byte_for_byte(served: dict[str, str], tmp_path: Path) -> None:
+    made = run("items", "add", "task", "Keep line ends", cwd=tmp_path, env=served).stdout.strip()
+    wait_for_server(served)
+    said = "first line\r\nsecond\rthird"
+    for env in (served, alone(served)):
+        done = run("items", "comment", made, "-", cwd=tmp_path, env=env, stdin=said)
+        assert done.returncode == 0, done.stderr
+    shown = json.loads(run("items", "show", made, "--json", cwd=tmp_path, env=served).stdout)
+    bodies = [comment["body"] for comment in shown["comments"]]
+    assert bodies == [said, said], bodies  # the same through the server as in its own process
+
+
+def test_a_signal_the_caller_ignores_stays_ignored(served: dict[str, str], tmp_path: Path) -> None:
+    run("items", "list", cwd=tmp_path, env=served)
+    wait_for_server(served)
+    read_end, write_end = os.pipe()
+    command = subprocess.Popen(  # as under nohup: SIGHUP ignored
+        [WORKLEDGER, "account", "create", "lee@example.com", "--password-stdin"],
+        cwd=tmp_path,
+        env=served,
+        stdin=read_end,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    pipe = os.readlink(f"/proc/self/fd/{read_end}")
+    os.close(read_end)
+    try:
+        deadline = time.monotonic() + 10
+        while not holders(pipe, command) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert holders(pipe, command), "the command never started in the server"
+        command.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert command.poll() is None, "SIGHUP ended the client"
+        assert holders(pipe, command), "SIGHUP ended the command"
+        os.write(write_end, b"correct horse battery\n")
+    finally:
+        os.close(write_end)
+    out, err = command.communicate(timeout=30)
+    assert command.returncode == 0, err
+    assert out.startswith("created account lee@example.com")
+
+
+def test_a_caller_killed_outright_takes_its_command_along(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    run("items", "list", cwd=tmp_path, env=served)
+    wait_for_server(served)
+    command, write_end, pipe = waiting_on_input(served, tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while not holders(pipe, command) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert holders(pipe, command), "the command never started in the server"
+        command.kill()  # SIGKILL: nothing to pass on
+        command.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while holders(pipe, command) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not holders(pipe, command), "the command went on without its caller"
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_standard_input_is_answered_as_in_its_own_process(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    made = run("items", "add", "task", "Say nothing", cwd=tmp_path, env=served).stdout.strip()
+    wait_for_server(served)
+    answers = []
+    for env in (served, alone(served)):
+        done = subprocess.run(
+            ["sh", "-c", f'exec "{WORKLEDGER}" items comment {made} - <&-'],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        answers.append((done.returncode, done.stdout, done.stderr))
+    assert answers[0] == answers[1]
+    status, out, err = answers[0]
+    assert (status, out) == (1, ""), answers[0]
+    assert err.startswith("Error: invalid input: TEXT: a comment needs some text"), err

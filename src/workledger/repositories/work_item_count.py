@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import random
 import uuid
 from collections import Counter
@@ -28,8 +29,17 @@ from workledger.repositories.base import LedgerScopedRepository
 
 SLOTS = 16
 # A process numbers its connections from a random start, so that two processes' first
-# connections seldom share slots; within a process, 16 connections never do.
+# connections seldom share slots; within a process, 16 connections never do. A forked
+# process (a command the command server runs) draws a start of its own.
 _next_slot = itertools.count(random.randrange(SLOTS))
+
+
+def _draw_slots() -> None:
+    global _next_slot
+    _next_slot = itertools.count(random.randrange(SLOTS))
+
+
+os.register_at_fork(after_in_child=_draw_slots)
 _SLOT_INFO = "workledger_tally_slot"
 
 
