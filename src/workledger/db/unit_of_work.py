@@ -80,8 +80,9 @@ class Database:
         ``layer``: which layer answers (fallback/route.py): ``auto`` reads from a fallback
         layer while degraded (and when the database cannot be reached).
 
-        ``single_statement``: a read that runs one statement, which is consistent by
-        itself: where the dialect can, it runs without BEGIN and COMMIT."""
+        ``single_statement``: a unit of work that runs one statement, which is consistent
+        (and, for a write, atomic) by itself: where the dialect can, it runs without BEGIN
+        and COMMIT."""
         outer = self._outer.session()
         if outer is not None:
             async with self._outer.join(outer, write=write) as session:
@@ -91,7 +92,7 @@ class Database:
         if fallback is None:
             try:
                 async with self._on_database(
-                    write=write, single_statement=single_statement and not write
+                    write=write, single_statement=single_statement
                 ) as session:
                     yield session
                 return
@@ -114,7 +115,9 @@ class Database:
             async with self._session(factory, write=False) as session:
                 yield session
             return
-        async with self._write_queue.turn(), self._session(self._writes, write=True) as session:
+        alone = single_statement and self.dialect.autocommit_statements
+        factory = self._statements if alone else self._writes
+        async with self._write_queue.turn(), self._session(factory, write=True) as session:
             yield session
         self.commits += 1
 

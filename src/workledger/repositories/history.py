@@ -7,7 +7,9 @@ How no write path can forget its event:
   its attribute history gives ``{field: [old, new]}``: services write as they always
   did, and say only what the ORM cannot know (``note``: a claim is not any update);
 - the few statements that change rows in bulk (archive, a cascade of a delete, bulk
-  inserts) live in repositories that ``record`` their events themselves;
+  inserts) live in repositories that ``record`` their events themselves; on PostgreSQL a
+  create that links nothing writes its event in its own statement (``creation_event``,
+  ``work_item_statements.create_statement``);
 - the events are written as the transaction commits, numbered from a counter row per
   ledger: gap-free, and in commit order, since the counter's row lock is held until the
   commit. On PostgreSQL the database numbers a write's few events during COMMIT itself
@@ -186,21 +188,37 @@ def created(
     sync = _sync(session)
     if not _keeps_history(sync):
         return
-    tracked, links = TRACKED[model], also or {}
+    links = also or {}
     for row in rows:
-        _unsaved(sync).add(
-            Pending(
-                row["ledger_id"],
-                tracked.record_type,
-                row["id"],
-                row.get("version") or 1,
-                "create",
-                _made({**row, **links.get(row["id"], {})}, tracked),
-                row["created_by"],
-                row.get("created_by_account"),
-                row.get("created_at") or utcnow(),
-            )
-        )
+        _unsaved(sync).add(creation_event(model, row, links.get(row["id"])))
+
+
+def creation_event(
+    model: type[Any], row: Mapping[str, Any], links: Mapping[str, Any] | None = None
+) -> Pending:
+    """The ``create`` event of a record of ``model`` inserted as column values; a
+    statement that writes it itself (``inline``) inserts its ``row()``."""
+    tracked = TRACKED[model]
+    return Pending(
+        row["ledger_id"],
+        tracked.record_type,
+        row["id"],
+        row.get("version") or 1,
+        "create",
+        _made({**row, **(links or {})}, tracked),
+        row["created_by"],
+        row.get("created_by_account"),
+        row.get("created_at") or utcnow(),
+    )
+
+
+def inline(session: Any) -> bool:
+    """Whether a statement may write its own events as rows for the database to number
+    at commit (PostgreSQL, outside a fallback layer), rather than leaving them to the
+    commit."""
+    sync = _sync(session)
+    dialect: Dialect = sync.info["dialect"]
+    return dialect.numbers_events and _keeps_history(sync)
 
 
 # Values JSON holds as they are: most of a record's fields, shown without a call.

@@ -32,7 +32,7 @@ from workledger.models import ArchivedWorkItem, WorkItem
 from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks
 from workledger.repositories.readiness import Readied
-from workledger.repositories.work_item_count import CountKey
+from workledger.repositories.work_item_count import CountKey, count_key
 from workledger.repositories.work_item_dependency import (
     Edge,
     WorkItemDependencyRepository,
@@ -41,6 +41,7 @@ from workledger.repositories.work_item_listing import SUMMARY_COLUMNS
 from workledger.repositories.work_item_new import NewWorkItem
 from workledger.repositories.work_item_statements import (
     WORK_ITEMS,
+    create_statement,
     edge_pairs,
     get_statement,
     read_statement,
@@ -211,6 +212,27 @@ class WorkItemRepository(LedgerScopedRepository):
         history.created(self.session, WorkItem, rows)
         for item in items:
             self.upkeep.added(item)
+
+    async def insert_one(self, item: NewWorkItem) -> None:
+        """A new item that links nothing, with its tally and its ``create`` event. Where
+        the database numbers events itself (PostgreSQL) that is one statement, which the
+        service may run alone (``single_statement``); elsewhere, as ``insert_new``."""
+        if not history.inline(self.session):
+            await self.insert_new([item])
+            await self.upkeep.apply()
+            return
+        row = item.row()
+        event = history.creation_event(WorkItem, row).row()
+        tally = {
+            "ledger_id": self.ledger_id,
+            **count_key(item)._asdict(),
+            "slot": await self.upkeep.counts.slot(),
+            "item_count": 1,
+        }
+        values = {f"item_{k}": v for k, v in row.items()}
+        values.update({f"tally_{k}": v for k, v in tally.items()})
+        values.update({f"event_{k}": v for k, v in event.items()})
+        await self.session.execute(create_statement(self.dialect), values)
 
     async def flush(self) -> None:
         """Write the pending rows (the upkeep they owe is a step of its own)."""

@@ -69,9 +69,13 @@ def count_key(item: Counted) -> CountKey:
     )
 
 
+# A tally row's key: the ledger, the CountKey, the slot.
+TALLY_KEY = ["ledger_id", *CountKey._fields, "slot"]
+
+
 @functools.cache
 def _upsert(dialect: Dialect) -> Insert:
-    key = ["ledger_id", *CountKey._fields, "slot"]
+    key = TALLY_KEY
     table = WorkItemCount.__table__
     assert isinstance(table, Table)
     return dialect.upsert(table, columns=[*key, "item_count"], conflict=key, increment="item_count")
@@ -95,7 +99,7 @@ class WorkItemCountRepository(LedgerScopedRepository):
         changed = sorted(key for key, delta in pending.items() if delta)
         if not changed:
             return
-        slot = await self._slot()
+        slot = await self.slot()
         rows = [
             {
                 "ledger_id": self.ledger_id,
@@ -107,7 +111,8 @@ class WorkItemCountRepository(LedgerScopedRepository):
         ]
         await self.session.execute(_upsert(self.dialect), rows if len(rows) > 1 else rows[0])
 
-    async def _slot(self) -> int:
+    async def slot(self) -> int:
+        """The slot this session's connection counts in."""
         if self.dialect.single_writer:
             return 0
         info = (await self.session.connection()).info  # the driver connection's, pooled

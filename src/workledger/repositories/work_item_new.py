@@ -56,3 +56,5 @@ class NewWorkItem:
 
 
 _ATTRIBUTES = tuple(f.name for f in fields(NewWorkItem))
+# The row's columns, as ``row()`` names them.
+ROW_COLUMNS = ["metadata" if name == "item_metadata" else name for name in _ATTRIBUTES]

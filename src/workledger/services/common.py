@@ -78,12 +78,15 @@ class Service:
         self.db = db
 
     @asynccontextmanager
-    async def writing(self, actor: Actor) -> AsyncIterator[AsyncSession]:
+    async def writing(
+        self, actor: Actor, *, single_statement: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A write transaction for ``actor``; Forbidden for a reader, before anything runs.
         A change refused as stale says what changed since the version it was made against
-        (``changes_since``, from the record's history)."""
+        (``changes_since``, from the record's history). ``single_statement``: the write
+        is one statement (see ``Database.transaction``)."""
         actor.require("member")
-        async with self.db.transaction() as session:
+        async with self.db.transaction(single_statement=single_statement) as session:
             try:
                 yield session
             except VersionConflict as stale:
