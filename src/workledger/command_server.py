@@ -65,17 +65,24 @@ def serve(path: str) -> None:
                 continue
             idle = 0
             if _stamps(watched) != loaded:
-                # Gone before saying so: the client's next server can take the lock.
-                _unlink(path)
-                os.close(lock)
+                lock = _leave(path, ours, lock)  # first: the next server can start at once
                 conn.sendall(b"stale\n")
                 conn.close()
                 return
             server.take(conn)
     finally:
-        if _still_ours(path, ours):
-            _unlink(path)
+        _leave(path, ours, lock)
         listener.close()
+
+
+def _leave(path: str, inode: int, lock: int) -> int:
+    """Give up the socket and the lock (-1: given up already) before this process has
+    finished exiting, so that a server started at once after takes both."""
+    if _still_ours(path, inode):
+        _unlink(path)
+    if lock >= 0:
+        os.close(lock)
+    return -1
 
 
 def _preload() -> None:

@@ -222,11 +222,11 @@ def _stream_setup(stream: Any) -> dict[str, Any]:
 def _await_exit(replies: BinaryIO, path: str, relay: _Relay) -> int | None:
     try:
         first = replies.readline().split()
-    except OSError:  # the server left before taking the command
-        return None
-    if first[:1] == [b"stale"]:  # the server's code changed on disk: it left
-        _start_server(path)
-    if first[:1] != [b"pid"]:  # stale, refused, or gone: nothing of the command ran
+    except OSError:
+        first = []
+    if first[:1] != [b"pid"]:  # nothing of the command ran: it runs here
+        if first[:1] != [b"refuse"]:  # the server left (its code changed, or idle)
+            _start_server(path)
         return None
     relay.started(int(first[1]))
     try:
