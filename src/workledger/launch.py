@@ -92,8 +92,8 @@ def which() -> str:
     return "\0".join((sys.executable, PACKAGE, __version__, *start_up))
 
 
-def socket_path() -> str | None:
-    """The socket of this interpreter's workledger, in a folder only this user may enter;
+def socket_path(key: str) -> str | None:
+    """The socket of the server ``key`` (``which()``) names, in a folder only this user may enter;
     None where there is no such folder (then every command runs in its own process)."""
     import stat
     import zlib
@@ -113,7 +113,7 @@ def socket_path() -> str | None:
     held = os.lstat(folder)
     if held.st_uid != os.getuid() or held.st_mode & 0o077 or not stat.S_ISDIR(held.st_mode):
         return None
-    path = os.path.join(folder, f"{zlib.crc32(which().encode()):08x}.sock")
+    path = os.path.join(folder, f"{zlib.crc32(key.encode()):08x}.sock")
     return path if len(path) <= _MAX_SOCKET_PATH else None
 
 
@@ -126,7 +126,8 @@ def _run_in_server(argv: list[str]) -> int | None:
         cwd = os.getcwd()
     except OSError:  # a folder removed under the caller: the command says so itself
         return None
-    path = socket_path()
+    key = which()
+    path = socket_path(key)
     if path is None:
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -138,7 +139,7 @@ def _run_in_server(argv: list[str]) -> int | None:
         return None
     with conn, _Relay() as relay:
         request = {
-            "which": which(),
+            "which": key,
             "argv": [sys.argv[0], *argv],
             "cwd": cwd,
             "env": dict(os.environ),
