@@ -23,6 +23,20 @@ def run(
     )
 
 
+def in_shell(script: str, *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``script`` run by ``sh``: for what only a shell sets up (a closed stream, a folder
+    removed under the command)."""
+    return subprocess.run(
+        ["sh", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def ok(done: subprocess.CompletedProcess[str]) -> str:
     """What a command that succeeded printed (exit status 0, no traceback)."""
     assert done.returncode == 0, done.stderr

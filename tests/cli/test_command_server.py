@@ -12,13 +12,13 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import workledger.cli.items
-from tests.cli.process import run
+from tests.cli.process import in_shell, run
 from tests.support.commands import WORKLEDGER
 
 SERVER = "from workledger.command_server import serve"
@@ -93,6 +93,15 @@ def _parent(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
+def until(check: Callable[[], object], *, seconds: float = 30) -> object:
+    """``check()`` once it is true, or its last answer when ``seconds`` have passed (a
+    loaded machine may take a while)."""
+    deadline = time.monotonic() + seconds
+    while not (answer := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return answer
+
+
 def ignoring_termination() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_IGN)
@@ -149,9 +158,8 @@ def test_the_command_runs_in_the_servers_child_with_the_callers_input(
     server = wait_for_server(served)
     command, write_end, pipe = waiting_on_input(served, tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while (running := holders(pipe, command)) == {} and time.monotonic() < deadline:
-            time.sleep(0.05)
+        running = until(lambda: holders(pipe, command))
+        assert isinstance(running, dict)
         assert server in running.values(), running  # a child of the server reads the input
         os.write(write_end, b"correct horse battery\n")
     finally:
@@ -201,17 +209,11 @@ def test_a_signal_to_the_command_ends_the_command_it_started(
     wait_for_server(served)
     command, write_end, pipe = waiting_on_input(served, tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while not holders(pipe, command) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert holders(pipe, command), "the command never started in the server"
+        assert until(lambda: holders(pipe, command)), "the command never started in the server"
         command.send_signal(signal.SIGTERM)
         command.communicate(timeout=30)
         assert command.returncode == -signal.SIGTERM  # as a process killed by it
-        deadline = time.monotonic() + 30
-        while holders(pipe, command) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not holders(pipe, command), "the command went on without its caller"
+        assert until(lambda: not holders(pipe, command)), "the command went on without its caller"
     finally:
         os.close(write_end)
 
@@ -231,10 +233,7 @@ def test_code_changed_on_disk_is_used_by_the_next_command(
     finally:
         os.utime(source, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
     assert after != before
-    deadline = time.monotonic() + 30
-    while before in _pids() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert before not in _pids(), "the stale server stayed"
+    assert until(lambda: before not in _pids()), "the stale server stayed"
 
 
 def test_a_command_in_a_removed_folder_answers_in_one_line(
@@ -244,13 +243,10 @@ def test_a_command_in_a_removed_folder_answers_in_one_line(
     wait_for_server(served)
     gone = tmp_path / "gone"
     gone.mkdir()
-    done = subprocess.run(
-        ["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "{WORKLEDGER}" items list'],
+    done = in_shell(
+        f'cd "{gone}" && rmdir "{gone}" && exec "{WORKLEDGER}" items list',
+        cwd=tmp_path,
         env={k: v for k, v in served.items() if k != "WORKLEDGER_DATABASE_URL"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 1, done
     assert "Traceback" not in done.stderr, done.stderr
@@ -287,10 +283,7 @@ def test_a_signal_the_caller_ignores_stays_ignored(served: dict[str, str], tmp_p
     pipe = os.readlink(f"/proc/self/fd/{read_end}")
     os.close(read_end)
     try:
-        deadline = time.monotonic() + 30
-        while not holders(pipe, command) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert holders(pipe, command), "the command never started in the server"
+        assert until(lambda: holders(pipe, command)), "the command never started in the server"
         command.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         assert command.poll() is None, "SIGHUP ended the client"
@@ -310,16 +303,10 @@ def test_a_caller_killed_outright_takes_its_command_along(
     wait_for_server(served)
     command, write_end, pipe = waiting_on_input(served, tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while not holders(pipe, command) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert holders(pipe, command), "the command never started in the server"
+        assert until(lambda: holders(pipe, command)), "the command never started in the server"
         command.kill()  # SIGKILL: nothing to pass on
         command.communicate(timeout=30)
-        deadline = time.monotonic() + 30
-        while holders(pipe, command) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not holders(pipe, command), "the command went on without its caller"
+        assert until(lambda: not holders(pipe, command)), "the command went on without its caller"
     finally:
         os.close(write_end)
 
@@ -331,15 +318,7 @@ def test_a_closed_standard_input_is_answered_as_in_its_own_process(
     wait_for_server(served)
     answers = []
     for env in (served, alone(served)):
-        done = subprocess.run(
-            ["sh", "-c", f'exec "{WORKLEDGER}" items comment {made} - <&-'],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = in_shell(f'exec "{WORKLEDGER}" items comment {made} - <&-', cwd=tmp_path, env=env)
         answers.append((done.returncode, done.stdout, done.stderr))
     assert answers[0] == answers[1]
     status, out, err = answers[0]
