@@ -152,7 +152,8 @@ def _run_in_server(argv: list[str]) -> int | None:
         try:
             sent = socket.send_fds(conn, [message], [0, 1, 2])
             conn.sendall(message[sent:])
-        except OSError:
+        except OSError:  # the server hung up first: it left (its code changed, or idle)
+            _start_server(path)
             return None
         return _await_exit(conn.makefile("rb"), path, relay)
 

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -234,6 +235,36 @@ def test_code_changed_on_disk_is_used_by_the_next_command(
         os.utime(source, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
     assert after != before
     assert until(lambda: before not in _pids()), "the stale server stayed"
+
+
+def test_a_server_that_hangs_up_on_a_request_is_followed_by_a_fresh_one(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    """A server that leaves (its code changed, or idle) may close a command's connection
+    while the request is still on its way: the command runs itself, and starts the next
+    server, as it does when a server answers that it left."""
+    run("--version", cwd=tmp_path, env=served)
+    killed = wait_for_server(served)
+    (path,) = (Path(served["XDG_RUNTIME_DIR"]) / "workledger").glob("*.sock")
+    os.kill(killed, signal.SIGKILL)
+    assert until(lambda: killed not in _pids()), "the server did not die"
+    path.unlink()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as leaving:
+        leaving.bind(str(path))
+        leaving.listen(1)
+        # A request larger than the socket's buffer: the command is still sending when
+        # this "server" hangs up, whichever of the two runs first.
+        bulky = served | {f"BULK_{n}": "x" * 100_000 for n in range(4)}
+        command = subprocess.Popen(
+            [WORKLEDGER, "--version"], cwd=tmp_path, env=bulky, stdout=subprocess.PIPE, text=True
+        )
+        conn, _ = leaving.accept()
+        time.sleep(0.5)
+        conn.close()
+    out, _ = command.communicate(timeout=60)
+    assert command.returncode == 0
+    assert out.startswith("workledger, version")
+    assert wait_for_server(served, other_than=killed)
 
 
 def test_a_command_in_a_removed_folder_answers_in_one_line(
