@@ -9,6 +9,7 @@ import pytest
 from workledger.container import Container
 from workledger.errors import VersionConflict
 from workledger.schemas.common import Actor
+from workledger.schemas.history import HistoryQuery
 from workledger.schemas.work_item import WorkItemCreate, WorkItemUpdate
 
 RACERS = 10
@@ -62,3 +63,13 @@ async def test_ten_racers_exactly_one_wins_per_version(container: Container, act
         assert current.title == winners[0]
         assert all(c.updated_by == current.updated_by for c in losers)
         version = current.version
+    # The losers left nothing behind: the history holds each round's winner alone.
+    history = await container.history.of_work_item(
+        actor=actor, item_id=item.id, query=HistoryQuery.load({"limit": 100})
+    )
+    assert [(e.action, e.version) for e in history.items] == [
+        ("create", 1),
+        *(("update", n) for n in range(2, ROUNDS + 2)),
+    ]
+    titles = ["contended", *(e.changes["title"][1] for e in history.items[1:])]
+    assert [e.changes["title"][0] for e in history.items[1:]] == titles[:-1]

@@ -221,6 +221,32 @@ def inline(session: Any) -> bool:
     return dialect.numbers_events and _keeps_history(sync)
 
 
+def edited(record: Any, *, version: int) -> tuple[dict[str, Any], Pending]:
+    """A tracked record changed while detached from its session (so that nothing flushes
+    it): the values of the columns its change set, by column name, and its event at
+    ``version``, for a statement that writes both (``work_item_statements.edit_statement``)."""
+    tracked = TRACKED[type(record)]
+    state = inspect(record)
+    columns = {
+        attr.columns[0].name: state.dict[attr.key]
+        for attr in state.mapper.column_attrs
+        if attr.key != "version" and state.attrs[attr.key].history.has_changes()
+    }
+    changes = _changes(record, tracked, created=False)
+    event = Pending(
+        record.ledger_id,
+        tracked.record_type,
+        record.id,
+        version,
+        _action(changes, created=False, deleted=False),
+        changes,
+        record.updated_by,
+        record.updated_by_account,
+        record.updated_at,
+    )
+    return columns, event
+
+
 # Values JSON holds as they are: most of a record's fields, shown without a call.
 _AS_THEY_ARE = frozenset({str, int, float, bool})
 

@@ -43,6 +43,7 @@ from workledger.repositories.work_item_statements import (
     WORK_ITEMS,
     create_statement,
     edge_pairs,
+    edit_statement,
     get_statement,
     read_statement,
 )
@@ -233,6 +234,21 @@ class WorkItemRepository(LedgerScopedRepository):
         values.update({f"tally_{k}": v for k, v in tally.items()})
         values.update({f"event_{k}": v for k, v in event.items()})
         await self.session.execute(create_statement(self.dialect), values)
+
+    async def edit_in_place(self, item: WorkItem) -> bool:
+        """Write the change made to ``item`` (read, then detached from the session) with
+        its event, in one statement that holds only while the row is still at the version
+        read; False, with nothing written, when another change came in between. Only where
+        ``history.inline``."""
+        columns, event = history.edited(item, version=item.version + 1)
+        values = {f"item_{k}": v for k, v in columns.items()}
+        values.update({f"event_{k}": v for k, v in event.row().items()})
+        values.update(edited_id=item.id, edited_ledger_id=self.ledger_id, read_version=item.version)
+        stmt = edit_statement(self.dialect, frozenset(columns))
+        if (await self.session.execute(stmt, values)).first() is None:
+            return False
+        item.version = event.version
+        return True
 
     async def flush(self) -> None:
         """Write the pending rows (the upkeep they owe is a step of its own)."""

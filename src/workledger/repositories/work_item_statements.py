@@ -11,7 +11,17 @@ import uuid
 from dataclasses import fields
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Insert, Select, Table, bindparam, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.sql.expression import FromClause, ScalarSelect
 
 from workledger.db.dialect import Dialect
@@ -99,6 +109,36 @@ def create_statement(dialect: Dialect) -> Insert:
         .values(_bound(events, "event_", columns))
         .add_cte(item.cte("new_item"), tally_upsert.cte("tally"))
     )
+
+
+@functools.lru_cache(maxsize=256)
+def edit_statement(dialect: Dialect, columns: frozenset[str]) -> Insert:
+    """A change to ``columns`` of an item's own row and its ``update`` event in one
+    statement: the update is a CTE guarded by the version the change was made against, and
+    the event is inserted from the row it updated, so a change that came in between leaves
+    both unwritten (the statement returns no row). Binds: the columns as ``item_<column>``,
+    the event's as ``event_<column>``, and ``edited_id``, ``edited_ledger_id`` and
+    ``read_version``.
+    One statement per set of columns a change sets, as the ORM's own updates are."""
+    t, events = WORK_ITEMS, cast(Table, Event.__table__)
+    edited = (
+        update(t)
+        .where(
+            t.c.id == bindparam("edited_id"),
+            t.c.ledger_id == bindparam("edited_ledger_id"),
+            t.c.version == bindparam("read_version"),
+        )
+        # (A column's name as a bind would be taken for a value to set; a literal 1 as
+        # a bind would lose its value in the CTE.)
+        .values(
+            {**_bound(t, "item_", sorted(columns)), "version": t.c.version + literal_column("1")}
+        )
+        .returning(t.c.id)
+        .cte("edited")
+    )
+    names = [f.name for f in fields(Pending)]
+    event = select(*_bound(events, "event_", names).values()).select_from(edited)
+    return insert(events).from_select(names, event).add_cte(edited).returning(events.c.version)
 
 
 def _bound(table: Table, prefix: str, columns: list[str]) -> dict[str, Any]:

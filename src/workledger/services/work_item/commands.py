@@ -117,6 +117,10 @@ class WorkItemCommands(Service):
         """Set the fields sent: ``parent_id`` moves the subtree, ``dependencies`` replaces
         them, ``deleted`` soft-deletes (``cascade``: with the live descendants) or
         restores."""
+        if rules.in_place(data) and self.db.dialect.autocommit_statements:
+            edited = await self._edit_in_place(actor, item_id, data)
+            if edited is not None:
+                return edited
         restoring, deleting = data.deleted is False, data.deleted is True
         async with self.writing(actor) as session:
             repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
@@ -143,6 +147,33 @@ class WorkItemCommands(Service):
             if deleting:
                 await rules.soft_delete(repo, item, cascade=data.cascade, actor=actor)
             return await changing.saved(actor, edges=links.edges)
+
+    async def _edit_in_place(
+        self, actor: Actor, item_id: ItemRef, data: WorkItemUpdate
+    ) -> WorkItemRead | None:
+        """A change to the item's own fields as one statement after a read, with no lock,
+        BEGIN or COMMIT: the item is read as it is, changed by the same rules, and written
+        with its event only while still at the version read (``edit_in_place``). None
+        where that cannot be (a fallback layer, a larger transaction, a change in
+        between): ``update`` then takes the locked path."""
+        if self.db.in_transaction:
+            return None
+        async with self.writing(actor, single_statement=True) as session:
+            if not history.inline(session):
+                return None
+            repo = WorkItemRepository(session, ledger_id=actor.ledger_id)
+            [found_id] = await repo.resolve([item_id])
+            found = await repo.get_with_edges(found_id)
+            if found is None:
+                raise NotFound(RESOURCE, found_id)
+            item, edges = found
+            check_version(item, requested=data.version, resource=RESOURCE)
+            session.expunge(item)  # changed here, written by the statement alone
+            rules.apply_fields(item, data)
+            stamp(item, actor, at=utcnow())
+            if not await repo.edit_in_place(item):
+                return None
+            return read(item, edges, await blockers_of(repo, {item.id: edges}), actor)
 
     @journaled(commands.ClaimWorkItem)
     async def claim(

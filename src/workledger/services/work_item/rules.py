@@ -37,6 +37,14 @@ PLAIN_FIELDS = (
     "assignee",
 )
 
+# What a change may set and still be made in place: the item's own fields, which move no
+# tally, no subtree and no other item (a status does all three).
+IN_PLACE = frozenset({*PLAIN_FIELDS, "priority", "tags", "metadata", "version"})
+
+
+def in_place(data: WorkItemChanges) -> bool:
+    return data.model_fields_set <= IN_PLACE
+
 
 @dataclass(frozen=True)
 class Links:
