@@ -9,12 +9,14 @@ deleting the file loses nothing (the journal, which is not, lives in a file of i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,10 +27,15 @@ from workledger.models import Account, Base, Ledger
 from workledger.schemas.common import Actor
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIRROR_FILE = "mirror.sqlite3"
-# Rows per INSERT while copying: few statements, bounded memory.
+# Rows read, and written, per step of a copy: few statements, bounded memory.
 COPY_BATCH = 1000
+# After each step a copy pauses this many times as long as the step took: the thread
+# that copies shares the interpreter with the requests, which would otherwise run at half
+# speed for the whole copy (a tail of slow answers under a stream of writes).
+COPY_YIELD = 3.0
 
 # The mirror's own bookkeeping, beside the copied tables (not part of the schema).
 _state = Table(
@@ -73,13 +80,14 @@ class Mirror:
 
         The copy runs on a thread of its own, with its own event loop and connections:
         turning rows into values and back is Python work that would otherwise hold up
-        every request of this process for the length of a batch."""
-        started, clock = utcnow(), time.perf_counter()
-        await asyncio.to_thread(asyncio.run, self._copy(primary_url, started))
+        every request of this process for the length of a batch. It works in steps and
+        pauses after each (``COPY_YIELD``); ``last_copy_seconds`` is its working time."""
+        started, steps = utcnow(), _Steps()
+        await asyncio.to_thread(asyncio.run, self._copy(primary_url, started, steps))
         self.synced_at = started
-        self.last_copy_seconds = time.perf_counter() - clock
+        self.last_copy_seconds = steps.worked
 
-    async def _copy(self, primary_url: str, started: datetime) -> None:
+    async def _copy(self, primary_url: str, started: datetime, steps: _Steps) -> None:
         """Read every table first, then write them: the mirror's write lock, which
         journaled writes need too, is never held while the database is slow to answer."""
         primary = build_engine(primary_url, pool_size=1)
@@ -89,17 +97,20 @@ class Mirror:
             async with primary.connect() as source:
                 source = await source.execution_options(isolation_level="REPEATABLE READ")
                 async with source.begin():
-                    rows = [
-                        [dict(row) for row in (await source.execute(select(table))).mappings()]
-                        for table in tables
-                    ]
+                    rows: list[list[dict[str, object]]] = []
+                    for table in tables:
+                        read = await source.stream(select(table))
+                        rows.append([])
+                        async for batch in steps.each(read.mappings().partitions(COPY_BATCH)):
+                            rows[-1].extend(dict(row) for row in batch)
             async with mirror.execution_options(**WRITE).begin() as target:
                 await target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
                 for table in reversed(tables):
                     await target.execute(delete(table))
                 for table, copied in zip(tables, rows, strict=True):
                     for start in range(0, len(copied), COPY_BATCH):
-                        await target.execute(insert(table), copied[start : start + COPY_BATCH])
+                        async with steps.step():
+                            await target.execute(insert(table), copied[start : start + COPY_BATCH])
                 await target.execute(delete(_state))
                 await target.execute(insert(_state), {"id": 1, "synced_at": started})
         finally:
@@ -131,6 +142,31 @@ class Mirror:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _Steps:
+    """A copy's steps: each timed, and followed by a pause ``COPY_YIELD`` times as long
+    (the copy's own event loop sleeps, so its thread leaves the interpreter to others)."""
+
+    def __init__(self) -> None:
+        self.worked = 0.0
+
+    @contextlib.asynccontextmanager
+    async def step(self) -> AsyncIterator[None]:
+        began = time.perf_counter()
+        yield
+        took = time.perf_counter() - began
+        self.worked += took
+        await asyncio.sleep(took * COPY_YIELD)
+
+    async def each(self, batches: AsyncIterator[T]) -> AsyncIterator[T]:
+        """``batches``, each fetched and used as one step."""
+        while True:
+            async with self.step():
+                batch = await anext(batches, None)
+                if batch is None:
+                    return
+                yield batch
 
 
 class StatusOwner(NamedTuple):
