@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from workledger.db.engine import build_engine
 from workledger.db.unit_of_work import Database
-from workledger.errors import Conflict, StorageUnavailable
+from workledger.errors import Conflict, StorageUnavailable, StorageUnreachable
 
 
 async def scalar(db: Database, sql: str) -> object:
@@ -66,6 +66,44 @@ async def test_connections_terminated_by_the_server_are_replaced(database_url: s
         with contextlib.suppress(StorageUnavailable):
             await scalar(db, "SELECT 1")
         assert await scalar(db, "SELECT pg_backend_pid()") != pid  # connected afresh
+    finally:
+        await db.dispose()
+        await admin.dispose()
+
+
+async def alone(db: Database, sql: str) -> object:
+    """``sql`` as a write that runs alone (``Database.statement``), as a create does."""
+    async with db.statement() as connection:
+        return (await connection.execute(text(sql))).scalar()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_statement_alone_on_a_port_nobody_listens_on_never_reached_the_database(
+    database_url: str,
+) -> None:
+    db = Database(build_engine(make_url(database_url).set(port=1).render_as_string(False)))
+    try:
+        with pytest.raises(StorageUnreachable):  # nothing sent: a journal may keep it
+            await alone(db, "SELECT 1")
+        assert db.outage.away
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_statement_alone_on_a_terminated_connection_fails_once(database_url: str) -> None:
+    """As a unit of work: the use that meets the cut connection is storage_unavailable
+    (it may have reached the database), the next one connects afresh and commits."""
+    db = Database(build_engine(database_url, pool_size=1))
+    admin = Database(build_engine(database_url, pool_size=1))
+    try:
+        pid = await alone(db, "SELECT pg_backend_pid()")
+        assert await scalar(admin, f"SELECT pg_terminate_backend({pid})") is True
+        with contextlib.suppress(StorageUnavailable):
+            await alone(db, "SELECT 1")
+        assert await alone(db, "SELECT pg_backend_pid()") != pid
+        assert db.commits >= 2
+        assert not db.outage.away
     finally:
         await db.dispose()
         await admin.dispose()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from workledger.db.checkpoint import background_checkpoints
 from workledger.db.dialect import Dialect, dialect_named
@@ -50,13 +50,13 @@ class Database:
             engine.execution_options(**WRITE), expire_on_commit=False, autoflush=False, info=info
         )
         self._statements = self._reads
+        self._alone: AsyncEngine | None = None  # statements that commit as they run
         if self.dialect.autocommit_statements:
+            self._alone = engine.execution_options(isolation_level="AUTOCOMMIT")
             self._statements = async_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-                autoflush=False,
-                info=info,
+                self._alone, expire_on_commit=False, autoflush=False, info=info
             )
+        self._layer = layer
         # Write transactions committed on the database by this process.
         self.commits = 0
         self._outer = OuterTransaction(f"workledger_transaction_{id(self)}")
@@ -67,6 +67,33 @@ class Database:
     @property
     def in_transaction(self) -> bool:
         return self._outer.session() is not None
+
+    @property
+    def runs_statements_alone(self) -> bool:
+        """Whether a write that is one statement may run alone now (``statement``): on a
+        database that commits statements as they run, outside another unit of work."""
+        return self._alone is not None and self._layer is None and not self.in_transaction
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one write statement, which commits as it runs: no session,
+        BEGIN or COMMIT, the least a write can cost. The database only (a write is never
+        answered by a fallback layer); what it meets is told as a unit of work tells it.
+        Only where ``runs_statements_alone``."""
+        assert self._alone is not None, "no statement runs alone on this database"
+        await layer_before(self.outage, write=True, route="auto")  # refused while away
+        async with self._write_queue.turn():
+            connection = self._alone.connect()
+            try:
+                async with self._reporting():
+                    await self._check_out(connection.start)
+                    try:
+                        yield connection
+                    finally:
+                        await connection.close()
+            except _Unreachable as failed:
+                await layer_after(self.outage, failed.cause, write=True, route="auto")  # raises
+        self.commits += 1
 
     @asynccontextmanager
     async def transaction(
@@ -126,11 +153,17 @@ class Database:
         self, factory: async_sessionmaker[AsyncSession], *, write: bool
     ) -> AsyncIterator[AsyncSession]:
         """One transaction on the database; what it met is told to the outage state."""
+        async with self._reporting(), factory() as session, session.begin():
+            await self._check_out(session.connection)
+            with self._outer.joinable(session, write=write):
+                yield session
+
+    @asynccontextmanager
+    async def _reporting(self) -> AsyncIterator[None]:
+        """Tell the outage state what the work on the database met; a driver's error
+        becomes the error the caller is told."""
         try:
-            async with factory() as session, session.begin():
-                await self._check_out(session)
-                with self._outer.joinable(session, write=write):
-                    yield session
+            yield
         except _DRIVER_ERRORS as exc:
             found = meaning(exc)
             if found == "collision":
@@ -144,15 +177,16 @@ class Database:
         note(Source.DATABASE)
         self.outage.answered()
 
-    async def _check_out(self, session: AsyncSession) -> None:
-        """Take a connection now: one that cannot be had is known before any work, and the
-        work can go elsewhere. A pool with none free within its timeout while the database
-        answered other units of work meanwhile is busy, not away: the wait goes on, in
-        turn. Only a database that answered nothing that long is held to be away."""
+    async def _check_out(self, connect: Callable[[], Awaitable[object]]) -> None:
+        """Take a connection now (``connect``): one that cannot be had is known before any
+        work, and the work can go elsewhere. A pool with none free within its timeout
+        while the database answered other units of work meanwhile is busy, not away: the
+        wait goes on, in turn. Only a database that answered nothing that long is held to
+        be away."""
         while True:
             answers = self.outage.answers
             try:
-                await session.connection()
+                await connect()
                 return
             except _DRIVER_ERRORS as exc:
                 busy = isinstance(exc, PoolTimeout) and self.outage.answers > answers

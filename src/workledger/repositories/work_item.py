@@ -25,14 +25,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from workledger.db.dialect import Dialect
 from workledger.errors import FieldError, NotFound, ValidationError
 from workledger.models import ArchivedWorkItem, WorkItem
 from workledger.repositories import history
 from workledger.repositories.base import LedgerScopedRepository, chunks
 from workledger.repositories.readiness import Readied
-from workledger.repositories.work_item_count import CountKey, count_key
+from workledger.repositories.work_item_count import CountKey, slot_of
 from workledger.repositories.work_item_dependency import (
     Edge,
     WorkItemDependencyRepository,
@@ -42,6 +43,7 @@ from workledger.repositories.work_item_new import NewWorkItem
 from workledger.repositories.work_item_statements import (
     WORK_ITEMS,
     create_statement,
+    create_values,
     edge_pairs,
     edit_statement,
     get_statement,
@@ -215,24 +217,14 @@ class WorkItemRepository(LedgerScopedRepository):
             self.upkeep.added(item)
 
     async def insert_one(self, item: NewWorkItem) -> None:
-        """A new item that links nothing, with its tally and its ``create`` event. Where
-        the database numbers events itself (PostgreSQL) that is one statement, which the
-        service may run alone (``single_statement``); elsewhere, as ``insert_new``."""
+        """A new item that links nothing, with its tally and its ``create`` event: one
+        statement where the database numbers events itself (PostgreSQL, here inside a
+        larger transaction; ``insert_alone`` runs it alone); elsewhere, as ``insert_new``."""
         if not history.inline(self.session):
             await self.insert_new([item])
             await self.upkeep.apply()
             return
-        row = item.row()
-        event = history.creation_event(WorkItem, row).row()
-        tally = {
-            "ledger_id": self.ledger_id,
-            **count_key(item)._asdict(),
-            "slot": await self.upkeep.counts.slot(),
-            "item_count": 1,
-        }
-        values = {f"item_{k}": v for k, v in row.items()}
-        values.update({f"tally_{k}": v for k, v in tally.items()})
-        values.update({f"event_{k}": v for k, v in event.items()})
+        values = create_values(item, slot=await self.upkeep.counts.slot())
         await self.session.execute(create_statement(self.dialect), values)
 
     async def edit_in_place(self, item: WorkItem) -> bool:
@@ -388,3 +380,9 @@ class WorkItemRepository(LedgerScopedRepository):
 
 def _node_columns() -> list[ColumnElement[object]]:
     return [WorkItem.__table__.c[name] for name in NODE_COLUMNS]
+
+
+async def insert_alone(connection: AsyncConnection, item: NewWorkItem, *, dialect: Dialect) -> None:
+    """``insert_one`` as a statement that commits as it runs (``Database.statement``)."""
+    values = create_values(item, slot=slot_of(connection.info))
+    await connection.execute(create_statement(dialect), values)

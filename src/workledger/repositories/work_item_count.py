@@ -18,7 +18,7 @@ import random
 import uuid
 from collections import Counter
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, Insert, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,12 @@ class Counted(Protocol):
     def parent_id(self) -> uuid.UUID | None: ...
     @property
     def deleted_at(self) -> datetime | None: ...
+
+
+def slot_of(info: dict[Any, Any]) -> int:
+    """The slot a pooled connection (``info``: the driver connection's) counts in."""
+    slot: int = info.setdefault(_SLOT_INFO, next(_next_slot) % SLOTS)
+    return slot
 
 
 def count_key(item: Counted) -> CountKey:
@@ -115,9 +121,7 @@ class WorkItemCountRepository(LedgerScopedRepository):
         """The slot this session's connection counts in."""
         if self.dialect.single_writer:
             return 0
-        info = (await self.session.connection()).info  # the driver connection's, pooled
-        slot: int = info.setdefault(_SLOT_INFO, next(_next_slot) % SLOTS)
-        return slot
+        return slot_of((await self.session.connection()).info)
 
     async def rebuild(self) -> None:
         """Recount the account's items from the table (after a bulk load or an import)."""

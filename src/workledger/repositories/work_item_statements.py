@@ -26,11 +26,12 @@ from sqlalchemy.sql.expression import FromClause, ScalarSelect
 
 from workledger.db.dialect import Dialect
 from workledger.models import Event, WorkItem, WorkItemCount, WorkItemDependency
+from workledger.repositories.history import creation_event
 from workledger.repositories.pending_events import Pending
 from workledger.repositories.readiness import holds_back_sql
-from workledger.repositories.work_item_count import TALLY_KEY
+from workledger.repositories.work_item_count import TALLY_KEY, count_key
 from workledger.repositories.work_item_dependency import Edge
-from workledger.repositories.work_item_new import ROW_COLUMNS
+from workledger.repositories.work_item_new import ROW_COLUMNS, NewWorkItem
 
 WORK_ITEMS = cast(Table, WorkItem.__table__)
 
@@ -139,6 +140,16 @@ def edit_statement(dialect: Dialect, columns: frozenset[str]) -> Insert:
     names = [f.name for f in fields(Pending)]
     event = select(*_bound(events, "event_", names).values()).select_from(edited)
     return insert(events).from_select(names, event).add_cte(edited).returning(events.c.version)
+
+
+def create_values(item: NewWorkItem, *, slot: int) -> dict[str, Any]:
+    """The binds of ``create_statement`` for ``item``, its tally counted in ``slot``."""
+    row = item.row()
+    tally = {"ledger_id": row["ledger_id"], **count_key(item)._asdict(), "slot": slot}
+    values = {f"item_{k}": v for k, v in row.items()}
+    values.update({f"tally_{k}": v for k, v in tally.items()}, tally_item_count=1)
+    values.update({f"event_{k}": v for k, v in creation_event(WorkItem, row).row().items()})
+    return values
 
 
 def _bound(table: Table, prefix: str, columns: list[str]) -> dict[str, Any]:
