@@ -151,8 +151,9 @@ def _run_in_server(argv: list[str]) -> int | None:
         message = len(body).to_bytes(8, "big") + body
         try:
             sent = socket.send_fds(conn, [message], [0, 1, 2])
-            conn.sendall(message[sent:])
-        except OSError:  # the server hung up first: it left (its code changed, or idle)
+            if sent < len(message):  # (even a send of nothing fails once the server hung
+                conn.sendall(message[sent:])  # up, which it may have after running the command)
+        except OSError:  # it hung up before it had the whole request: it left, ran nothing
             _start_server(path)
             return None
         return _await_exit(conn.makefile("rb"), path, relay)
