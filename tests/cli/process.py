@@ -11,29 +11,20 @@ from tests.support.commands import WORKLEDGER
 def run(
     *args: str, cwd: Path, env: dict[str, str], stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [WORKLEDGER, *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return _completed([WORKLEDGER, *args], cwd=cwd, env=env, stdin=stdin)
 
 
 def in_shell(script: str, *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``script`` run by ``sh``: for what only a shell sets up (a closed stream, a folder
     removed under the command)."""
+    return _completed(["sh", "-c", script], cwd=cwd, env=env, stdin=None)
+
+
+def _completed(
+    argv: list[str], *, cwd: Path, env: dict[str, str], stdin: str | None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["sh", "-c", script],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        argv, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
     )
 
 

@@ -5,6 +5,7 @@ once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -237,21 +238,29 @@ def test_code_changed_on_disk_is_used_by_the_next_command(
     assert until(lambda: before not in _pids()), "the stale server stayed"
 
 
-def test_a_server_that_hangs_up_on_a_request_is_followed_by_a_fresh_one(
-    served: dict[str, str], tmp_path: Path
-) -> None:
-    """A server that leaves (its code changed, or idle) may close a command's connection
-    while the request is still on its way: the command runs itself, and starts the next
-    server, as it does when a server answers that it left."""
+@contextlib.contextmanager
+def stand_in(served: dict[str, str], tmp_path: Path) -> Iterator[tuple[socket.socket, int]]:
+    """A listening socket in the place of ``served``'s command server, which is killed
+    first: a stand-in that behaves as the test needs (with the killed server's pid)."""
     run("--version", cwd=tmp_path, env=served)
     killed = wait_for_server(served)
     (path,) = (Path(served["XDG_RUNTIME_DIR"]) / "workledger").glob("*.sock")
     os.kill(killed, signal.SIGKILL)
     assert until(lambda: killed not in _pids()), "the server did not die"
     path.unlink()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as leaving:
-        leaving.bind(str(path))
-        leaving.listen(1)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        listener.listen(1)
+        yield listener, killed
+
+
+def test_a_server_that_hangs_up_on_a_request_is_followed_by_a_fresh_one(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    """A server that leaves (its code changed, or idle) may close a command's connection
+    while the request is still on its way: the command runs itself, and starts the next
+    server, as it does when a server answers that it left."""
+    with stand_in(served, tmp_path) as (leaving, killed):
         # A request larger than the socket's buffer: the command is still sending when
         # this "server" hangs up, whichever of the two runs first.
         bulky = served | {f"BULK_{n}": "x" * 100_000 for n in range(4)}
@@ -275,15 +284,7 @@ def test_a_server_that_answers_and_hangs_up_at_once_is_believed(
     runs a second time in the client. (The client used to send nothing once more after its
     request, which fails once the server has hung up: a loaded machine printed a version
     twice. Here that depends on which process runs first, so this may pass on that code.)"""
-    run("--version", cwd=tmp_path, env=served)
-    killed = wait_for_server(served)
-    (path,) = (Path(served["XDG_RUNTIME_DIR"]) / "workledger").glob("*.sock")
-    os.kill(killed, signal.SIGKILL)
-    assert until(lambda: killed not in _pids()), "the server did not die"
-    path.unlink()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as quick:
-        quick.bind(str(path))
-        quick.listen(1)
+    with stand_in(served, tmp_path) as (quick, _):
         command = subprocess.Popen(
             [WORKLEDGER, "--version"], cwd=tmp_path, env=served, stdout=subprocess.PIPE, text=True
         )
