@@ -17,7 +17,14 @@ PACKAGE = ROOT / "src" / "workledger"
 MAX_LINES = 400
 DOORS = ("api", "web", "mcp", "cli", "http")
 # Where SQL may be written: the repositories and the storage plumbing under them.
-SQL_HOMES = ("repositories", "db", "models", "migrations", "fallback/mirror.py")
+SQL_HOMES = (
+    "repositories",
+    "db",
+    "models",
+    "migrations",
+    "fallback/mirror.py",
+    "fallback/mirror_copy.py",
+)
 # Text that points at files a user of the project does not have.
 FOREIGN_REFERENCES = ("CONTRACT §", "CONTRACT.md", "../shared", "TARGETS.md")
 

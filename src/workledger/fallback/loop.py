@@ -19,6 +19,7 @@ from workledger.db.failures import meaning
 from workledger.db.types import utcnow
 from workledger.db.unit_of_work import Database
 from workledger.errors import Conflict, StorageUnavailable
+from workledger.fallback.copier import CopyFailed
 from workledger.fallback.journaling import Replayer
 from workledger.fallback.mirror import Mirror
 from workledger.repositories.health import ping
@@ -110,10 +111,10 @@ class FallbackLoop:
             return TICK_SECONDS
         try:
             await self.mirror.copy_from(self.primary_url)
-        except (SQLAlchemyError, OSError) as exc:
-            if meaning(exc) != "unavailable":
+        except CopyFailed as failed:
+            if failed.meaning != "unavailable":
                 raise
-            self.db.outage.went_away(exc)
+            self.db.outage.went_away(failed)
             return TICK_SECONDS
         self._copied_token = token
         if self.mirror.synced_at is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from workledger.db.types import JSONDocument, utcnow
 from workledger.models.base import AuditMixin, Base, IdMixin, LedgerScopedMixin
 
-# Tables the outage mirror does not copy (fallback/mirror.py): they only grow, and a
+# Tables the outage mirror does not copy (fallback/mirror_copy.py): they only grow, and a
 # copy every second of a million events would be the whole cost of the mirror.
 NOT_MIRRORED = {"info": {"mirrored": False}}
 
