@@ -1,11 +1,14 @@
-"""What keeping the mirror costs (docs/reference/outage.md): one full copy of the database into the
-SQLite mirror, and what the copies do to reads served beside them in the same process.
+"""What keeping the mirror costs (docs/reference/outage.md): a whole copy of the database
+into the SQLite mirror, a copy of what changed since the last, and what whole copies do to
+reads served beside them.
 
 python -m bench.mirror_sync [--items 1000 10000] [--copies 10] [--reads 2000]
 
-PostgreSQL only (SQLite needs no mirror). For each size: the copy's p50/p95/p99, then
-the p50/p95/p99 of reading one work item by id, alone and while the copies run as the
-server paces them (a copy, then a pause of at least ten times its length).
+PostgreSQL only (SQLite needs no mirror). For each size: the p50/p95/p99 of a whole copy
+and of a copy since the last after 100 new work items, then the p50/p95/p99 of reading
+one work item by id, alone and while whole copies run as the server paces them (a copy,
+then a pause of at least ten times its CPU time). The copies are made by the copier's
+helper process, as in a server.
 """
 
 from __future__ import annotations
@@ -48,19 +51,26 @@ def size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
 
 
-async def copies(app: App, mirror: Mirror, n: int) -> list[float]:
+CHANGED_BETWEEN_COPIES = 100
+
+
+async def copies(app: App, mirror: Mirror, n: int, *, whole: bool) -> list[float]:
+    """``n`` copies, each timed; before each copy since the last, 100 new work items."""
     taken = []
-    for _ in range(n):
+    for round_number in range(n):
+        if not whole:
+            seed = 1000 + round_number
+            await load_work_items(app, count=CHANGED_BETWEEN_COPIES, seed=seed, analyze=False)
         started = time.perf_counter()
-        await mirror.copy_from(app.url)
+        await mirror.copy_from(app.url, whole=whole)
         taken.append((time.perf_counter() - started) * 1000)
     return taken
 
 
 async def paced_copies(app: App, mirror: Mirror) -> None:
-    """Copy for ever, paced as fallback/loop.py paces it."""
+    """Copy whole for ever, paced as fallback/loop.py paces its copies."""
     while True:
-        await mirror.copy_from(app.url)
+        await mirror.copy_from(app.url, whole=True)
         await asyncio.sleep(max(TICK_SECONDS, mirror.last_copy_seconds / COPY_SHARE))
 
 
@@ -75,13 +85,15 @@ async def run_size(app: App, items: int, args: argparse.Namespace) -> None:
     mirror = Mirror(directory / MIRROR_FILE, ttl_seconds=1800)
     try:
         await mirror.open()
-        taken = await copies(app, mirror, args.copies)
-        p50, p95, p99 = percentiles(taken)
-        print(
-            f"full copy, {items:,} work items: n={len(taken)} p50={p50:.1f} p95={p95:.1f} "
-            f"p99={p99:.1f} ms ({size(mirror.path) / 1e6:.1f} MB)",
-            flush=True,
-        )
+        for label, whole in (("whole copy", True), ("copy since the last", False)):
+            taken = await copies(app, mirror, args.copies, whole=whole)
+            p50, p95, p99 = percentiles(taken)
+            what = "" if whole else f" after {CHANGED_BETWEEN_COPIES} new ones"
+            print(
+                f"{label}, {items:,} work items{what}: n={len(taken)} p50={p50:.1f} "
+                f"p95={p95:.1f} p99={p99:.1f} ms ({size(mirror.path) / 1e6:.1f} MB)",
+                flush=True,
+            )
 
         async def read() -> None:
             await app.container.work_items.get(actor=app.actor, item_id=rng.choice(ids))

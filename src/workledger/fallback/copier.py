@@ -16,6 +16,7 @@ Run as ``python -m workledger.fallback.copier``; nothing else should start it.""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from workledger.db.failures import meaning
-from workledger.fallback.mirror_copy import Engines, copy_database
+from workledger.fallback.mirror_copy import Copied, Engines, copy_database
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,12 @@ class Copier:
     def __init__(self) -> None:
         self._helper: asyncio.subprocess.Process | None = None
 
-    async def copy(self, source_url: str, target: Path, started: datetime) -> float:
-        """Replace every mirrored table of ``target`` with the rows of one snapshot of the
-        database at ``source_url`` (mirror_copy.py); the CPU seconds the copy took."""
+    async def copy(
+        self, source_url: str, target: Path, started: datetime, *, since: int | None
+    ) -> tuple[Copied, float]:
+        """Copy the database at ``source_url`` into the mirror file ``target``, whole or
+        since an earlier copy (mirror_copy.py); what was copied, and the CPU seconds the
+        copy took."""
         helper = await self._started()
         assert helper.stdin is not None  # both are pipes (_started)
         assert helper.stdout is not None
@@ -62,6 +66,7 @@ class Copier:
             "source": source_url,
             "target": str(target),
             "started": started.isoformat(),
+            "since": since,
         }
         try:
             helper.stdin.write(json.dumps(request).encode() + b"\n")
@@ -76,7 +81,7 @@ class Copier:
         answer: dict[str, Any] = json.loads(line)
         if "failed" in answer:
             raise CopyFailed(answer["failed"], answer["message"])
-        return float(answer["worked"])
+        return Copied(**answer["copied"]), float(answer["worked"])
 
     async def _started(self) -> asyncio.subprocess.Process:
         if self._helper is None or self._helper.returncode is not None:
@@ -101,17 +106,18 @@ class Copier:
 async def _answer(request: dict[str, Any], engines: Engines) -> dict[str, Any]:
     began = time.process_time()
     try:
-        await copy_database(
+        copied = await copy_database(
             engines.source(request["source"]),
             engines.target(Path(request["target"])),
             datetime.fromisoformat(request["started"]),
+            since=request["since"],
         )
     except Exception as exc:
         log.debug("the mirror's copy failed", exc_info=True)
         await engines.dispose()
         return {"failed": meaning(exc), "message": f"{type(exc).__name__}: {exc}"}
     await engines.done()
-    return {"worked": time.process_time() - began}
+    return {"copied": dataclasses.asdict(copied), "worked": time.process_time() - began}
 
 
 def serve(requests: TextIO, answers: TextIO) -> None:

@@ -161,4 +161,5 @@ class FallbackLoop:
                 await ping(session)
             self.db.outage.came_back()
         await self.replayer.drain()
-        self._copied_token = None  # the mirror has the journal's writes: copy afresh
+        self._copied_token = None  # the mirror has the journal's writes: copy afresh,
+        self.mirror.diverged()  # and whole

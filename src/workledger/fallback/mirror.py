@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from workledger.db.engine import WRITE, build_engine
 from workledger.db.types import utcnow
 from workledger.fallback.copier import Copier
-from workledger.fallback.mirror_copy import SYNC_STATE
+from workledger.fallback.mirror_copy import SYNC_STATE, Copied
 from workledger.models import Account, Ledger
 from workledger.schemas.common import Actor
 
@@ -40,6 +40,8 @@ class Mirror:
         # The CPU seconds the last copy took: the sync paces itself by them.
         self.last_copy_seconds = 0.0
         self._copier = Copier()
+        # Where the next copy may start (mirror_copy.py); None: it copies everything.
+        self._since: int | None = None
 
     async def open(self) -> None:
         """Bring the file's schema to head and read when it was last synced (a process
@@ -59,13 +61,23 @@ class Mirror:
     def fresh(self) -> bool:
         return self.synced_at is not None and utcnow() - self.synced_at < self.ttl
 
-    async def copy_from(self, primary_url: str) -> None:
-        """Replace every table with its rows in one snapshot of the database at
-        ``primary_url``, in the copier's process (copier.py). Readers of the mirror see
-        the old copy until the new one commits."""
+    async def copy_from(self, primary_url: str, *, whole: bool = False) -> Copied:
+        """Bring the copy up to one snapshot of the database at ``primary_url``, in the
+        copier's process (copier.py): only what changed since the last copy, unless
+        ``whole`` or the mirror took writes of its own since (``diverged``). Readers of the
+        mirror see the old copy until the new one commits."""
         started = utcnow()
-        self.last_copy_seconds = await self._copier.copy(primary_url, self.path, started)
+        since = None if whole else self._since
+        copied, self.last_copy_seconds = await self._copier.copy(
+            primary_url, self.path, started, since=since
+        )
+        self._since = copied.since
         self.synced_at = started
+        return copied
+
+    def diverged(self) -> None:
+        """The mirror took writes of its own (the journal's): the next copy is whole."""
+        self._since = None
 
     async def status_owner(self, email: str, ledger: str | None) -> StatusOwner | None:
         """Whose the status file is, in the copy however old it is: the account ``email``
