@@ -155,6 +155,8 @@ async def _copy(
         source = await source.execution_options(isolation_level="REPEATABLE READ")
         async with source.begin():
             next_since = int(await source.scalar(_SNAPSHOT_XMIN))  # fixes the snapshot
+            if since is not None and next_since < since:
+                since = None  # not the database of the last copy (restored, replaced)
             if since is None:
                 reads = [_Read(t, await _all_rows(source, t)) for t in tables]
             else:
