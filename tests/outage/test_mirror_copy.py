@@ -5,6 +5,10 @@ there by writing only what changed."""
 
 from __future__ import annotations
 
+import json
+import os
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +16,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.outage import WAIT_SECONDS
+from tests.support.servers import HttpServer
 from workledger.container import Container
-from workledger.fallback.copier import CopyFailed
+from workledger.fallback.copier import NICENESS, CopyFailed
 from workledger.fallback.mirror import MIRROR_FILE, Mirror
 from workledger.fallback.mirror_copy import mirrored_tables
 from workledger.models import WorkItem
@@ -163,3 +169,55 @@ async def test_a_database_that_is_away_fails_the_copy_as_unavailable(
         await mirror.copy_from("postgresql+asyncpg://nobody@127.0.0.1:9/none")
     assert failed.value.meaning == "unavailable"
     await mirror.copy_from(url(container))  # the helper answers the next one
+
+
+def _copier_of(server: HttpServer) -> int | None:
+    """The pid of the server's copier, once its first copy is made."""
+    with urllib.request.urlopen(f"{server.base_url}/health", timeout=5) as response:
+        if json.load(response)["mirror_synced_at"] is None:
+            return None
+    for entry in Path("/proc").iterdir():
+        ours = entry.name.isdigit() and _parent(entry) == server.process.pid
+        if ours and b"workledger.fallback.copier" in _read(entry / "cmdline"):
+            return int(entry.name)
+    return None
+
+
+def _parent(entry: Path) -> int | None:
+    fields = _read(entry / "stat").rsplit(b")", 1)[-1].split()
+    return int(fields[1]) if len(fields) > 1 else None
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie nobody reaped yet: either way it runs no more."""
+    fields = _read(Path(f"/proc/{pid}/stat")).rsplit(b")", 1)[-1].split()
+    return not fields or fields[0] == b"Z"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize("stop", ["terminate", "kill"])
+def test_the_copier_runs_beside_its_server_at_a_lower_priority_and_ends_with_it(
+    database_url: str, tmp_path: Path, stop: str
+) -> None:
+    server = HttpServer(database_url, tmp_path / "home")
+    try:
+        server.wait_until_up()
+        deadline = time.monotonic() + WAIT_SECONDS
+        while (copier := _copier_of(server)) is None:
+            assert time.monotonic() < deadline, f"no copier:\n{server.log_tail()}"
+            time.sleep(0.1)
+        served = os.getpriority(os.PRIO_PROCESS, server.process.pid)
+        assert os.getpriority(os.PRIO_PROCESS, copier) == min(served + NICENESS, 19)
+    finally:
+        getattr(server.process, stop)()  # SIGTERM: the server stops; SIGKILL: it dies
+        server.process.wait(timeout=15)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not _ended(copier):
+        assert time.monotonic() < deadline, "the copier outlived its server"
+        time.sleep(0.1)
