@@ -1,11 +1,11 @@
 """Layer 2 of the outage path: a SQLite copy of the PostgreSQL database, in the data directory.
 
-It has the same schema (the same migrations) and is refreshed by copying every table from
-one consistent PostgreSQL snapshot, in a helper process (copier.py). It serves reads, and
-takes journaled writes, while its last copy is younger than
-``WORKLEDGER_CACHE_TTL_SECONDS`` (the setting's name, and the ``cache`` clients are told it
-served, keep the mirror's older name). It is a copy: deleting the file loses nothing (the
-journal, which is not, lives in a file of its own)."""
+It has the same schema (the same migrations) and is brought up to consistent PostgreSQL
+snapshots by a helper process (copier.py): whole at first, then only what changed since
+the copy before (mirror_copy.py). It serves reads, and takes journaled writes, while its
+last copy is younger than ``WORKLEDGER_CACHE_TTL_SECONDS`` (the setting's name, and the
+``cache`` clients are told it served, keep the mirror's older name). It is a copy: deleting
+the file loses nothing (the journal, which is not, lives in a file of its own)."""
 
 from __future__ import annotations
 
