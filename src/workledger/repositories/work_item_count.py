@@ -81,10 +81,10 @@ TALLY_KEY = ["ledger_id", *CountKey._fields, "slot"]
 
 @functools.cache
 def _upsert(dialect: Dialect) -> Insert:
-    key = TALLY_KEY
     table = WorkItemCount.__table__
     assert isinstance(table, Table)
-    return dialect.upsert(table, columns=[*key, "item_count"], conflict=key, increment="item_count")
+    columns = [*TALLY_KEY, "item_count"]
+    return dialect.upsert(table, columns=columns, conflict=TALLY_KEY, increment="item_count")
 
 
 class WorkItemCountRepository(LedgerScopedRepository):
