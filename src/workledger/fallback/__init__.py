@@ -8,7 +8,9 @@ authentication and every door ask it, and nothing outside this package changes i
   from git or from disk, the journal), told to the client.
 - ``outage``: the state: whether the database answers and which layers stand in.
 - ``route``: which layer a unit of work goes to, asked by the unit of work.
-- ``mirror``: layer 2, a SQLite copy of the database kept close behind it.
+- ``mirror``: layer 2, a SQLite copy of the database kept close behind it; ``mirror_copy``
+  what one copy does (whole, or what changed since the last); ``copier`` the helper
+  process that makes the copies.
 - ``status_layers``: layers 3 and 4, the status file from git history or from disk.
 - ``commands``: journaled writes as explicit, versioned commands.
 - ``journal``: the durable file of commands waiting for the database, and the conflicts.

@@ -8,7 +8,8 @@ core to itself it costs the requests nothing, and where it shares theirs they go
 
 The serving process starts the helper at its first copy and keeps it. Each copy is one
 request on the helper's standard input (a JSON line: the database's URL, the mirror's
-path, when the copy began) and one answer on its standard output. The helper ends when
+path, when the copy began, where a copy since the last starts) and one answer on its
+standard output (what was copied and the CPU time it took, or why it failed). The helper ends when
 its input closes, so a server that stops, or dies, takes its helper with it.
 
 Run as ``python -m workledger.fallback.copier``; nothing else should start it."""
