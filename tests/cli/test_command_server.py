@@ -14,14 +14,16 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import workledger.cli.items
 from tests.cli.process import in_shell, run
+from tests.support import processes
 from tests.support.commands import WORKLEDGER
+from tests.support.processes import until
 
 SERVER = "from workledger.command_server import serve"
 
@@ -43,8 +45,12 @@ def servers(env: dict[str, str]) -> set[int]:
     """The command servers of ``env``'s folder: the processes started to serve there, not
     the children they fork for commands (which show the same command line)."""
     folder = str(Path(env["XDG_RUNTIME_DIR"]) / "workledger")
-    matching = {pid for pid in _pids() if SERVER in (line := _cmdline(pid)) and folder in line}
-    return {pid for pid in matching if _parent(pid) not in matching}
+    matching = {
+        pid
+        for pid in processes.pids()
+        if SERVER in (line := processes.cmdline(pid)) and folder in line
+    }
+    return {pid for pid in matching if processes.parent(pid) not in matching}
 
 
 def server_of(env: dict[str, str]) -> int | None:
@@ -62,46 +68,6 @@ def wait_for_server(env: dict[str, str], *, other_than: int | None = None) -> in
             return min(found)
         time.sleep(0.1)
     raise AssertionError("no command server started")
-
-
-def _pids() -> list[int]:
-    """The live processes (a server that left may linger as a zombie of its parent)."""
-    return [
-        int(name)
-        for name in os.listdir("/proc")
-        if name.isdigit() and _state(int(name)) not in ("Z", "X", "?")
-    ]
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "?"
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _parent(pid: int) -> int:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    return int(stat.rsplit(")", 1)[1].split()[1])
-
-
-def until(check: Callable[[], object], *, seconds: float = 30) -> object:
-    """``check()`` once it is true, or its last answer when ``seconds`` have passed (a
-    loaded machine may take a while)."""
-    deadline = time.monotonic() + seconds
-    while not (answer := check()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return answer
 
 
 def ignoring_termination() -> None:
@@ -175,13 +141,13 @@ def holders(pipe: str, command: subprocess.Popen[str]) -> dict[int, int]:
     """Every process holding the command's input besides its client and this test, with
     its parent: who runs the command."""
     found = {}
-    for pid in _pids():
+    for pid in processes.pids():
         if pid in (os.getpid(), command.pid):
             continue
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 if os.readlink(f"/proc/{pid}/fd/{fd}") == pipe:
-                    found[pid] = _parent(pid)
+                    found[pid] = processes.parent(pid)
         except OSError:
             continue
     return found
@@ -235,7 +201,7 @@ def test_code_changed_on_disk_is_used_by_the_next_command(
     finally:
         os.utime(source, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
     assert after != before
-    assert until(lambda: before not in _pids()), "the stale server stayed"
+    assert until(lambda: before not in processes.pids()), "the stale server stayed"
 
 
 @contextlib.contextmanager
@@ -246,7 +212,7 @@ def stand_in(served: dict[str, str], tmp_path: Path) -> Iterator[tuple[socket.so
     killed = wait_for_server(served)
     (path,) = (Path(served["XDG_RUNTIME_DIR"]) / "workledger").glob("*.sock")
     os.kill(killed, signal.SIGKILL)
-    assert until(lambda: killed not in _pids()), "the server did not die"
+    assert until(lambda: killed not in processes.pids()), "the server did not die"
     path.unlink()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(str(path))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support import processes
 from tests.support.outage import WAIT_SECONDS
+from tests.support.processes import until
 from tests.support.servers import HttpServer
 from workledger.container import Container
 from workledger.fallback.copier import NICENESS, CopyFailed
@@ -28,6 +29,7 @@ from workledger.schemas.vendor import VendorCreate, VendorUpdate
 from workledger.schemas.work_item import WorkItemCreate, WorkItemUpdate
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
+COPIER = "workledger.fallback.copier"
 
 
 async def _rows(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
@@ -176,29 +178,8 @@ def _copier_of(server: HttpServer) -> int | None:
     with urllib.request.urlopen(f"{server.base_url}/health", timeout=5) as response:
         if json.load(response)["mirror_synced_at"] is None:
             return None
-    for entry in Path("/proc").iterdir():
-        ours = entry.name.isdigit() and _parent(entry) == server.process.pid
-        if ours and b"workledger.fallback.copier" in _read(entry / "cmdline"):
-            return int(entry.name)
-    return None
-
-
-def _parent(entry: Path) -> int | None:
-    fields = _read(entry / "stat").rsplit(b")", 1)[-1].split()
-    return int(fields[1]) if len(fields) > 1 else None
-
-
-def _ended(pid: int) -> bool:
-    """Gone, or a zombie nobody reaped yet: either way it runs no more."""
-    fields = _read(Path(f"/proc/{pid}/stat")).rsplit(b")", 1)[-1].split()
-    return not fields or fields[0] == b"Z"
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
+    children = (pid for pid in processes.pids() if processes.parent(pid) == server.process.pid)
+    return next((p for p in children if COPIER in processes.cmdline(p)), None)
 
 
 @pytest.mark.parametrize("stop", ["terminate", "kill"])
@@ -208,16 +189,12 @@ def test_the_copier_runs_beside_its_server_at_a_lower_priority_and_ends_with_it(
     server = HttpServer(database_url, tmp_path / "home")
     try:
         server.wait_until_up()
-        deadline = time.monotonic() + WAIT_SECONDS
-        while (copier := _copier_of(server)) is None:
-            assert time.monotonic() < deadline, f"no copier:\n{server.log_tail()}"
-            time.sleep(0.1)
+        copier = until(lambda: _copier_of(server), seconds=WAIT_SECONDS)
+        assert isinstance(copier, int), f"no copier:\n{server.log_tail()}"
         served = os.getpriority(os.PRIO_PROCESS, server.process.pid)
         assert os.getpriority(os.PRIO_PROCESS, copier) == min(served + NICENESS, 19)
     finally:
         getattr(server.process, stop)()  # SIGTERM: the server stops; SIGKILL: it dies
         server.process.wait(timeout=15)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not _ended(copier):
-        assert time.monotonic() < deadline, "the copier outlived its server"
-        time.sleep(0.1)
+    ended = until(lambda: not processes.alive(copier), seconds=WAIT_SECONDS)
+    assert ended, "the copier outlived its server"
