@@ -101,36 +101,36 @@ class Copied:
 
 
 class Engines:
-    """The copy's two engines, kept from one copy to the next with the statements
-    compiled for them; made anew after a copy that failed. The database's connection is
-    not kept (``done``): each copy connects anew, and so also tells whether a new
-    connection can be had (a database that refuses them, while connections it already
-    has still answer, is away)."""
+    """The copy's engines, kept from one copy to the next with the statements compiled
+    for them; made anew after a copy that failed. The database's connection is not kept
+    (``done``): each copy connects anew, and so also tells whether a new connection can
+    be had (a database that refuses them, while connections it already has still answer,
+    is away)."""
 
     def __init__(self) -> None:
-        self._made: dict[str, AsyncEngine] = {}
+        self._sources: dict[str, AsyncEngine] = {}
+        self._targets: dict[Path, AsyncEngine] = {}
 
     def source(self, url: str) -> AsyncEngine:
-        return self._engine(url, pool_size=1)
+        if url not in self._sources:
+            self._sources[url] = build_engine(url, pool_size=1)
+        return self._sources[url]
 
     def target(self, path: Path) -> AsyncEngine:
-        return self._engine(f"sqlite+aiosqlite:///{path}")
-
-    def _engine(self, url: str, **options: Any) -> AsyncEngine:
-        if url not in self._made:
-            self._made[url] = build_engine(url, **options)
-        return self._made[url]
+        if path not in self._targets:
+            self._targets[path] = build_engine(f"sqlite+aiosqlite:///{path}")
+        return self._targets[path]
 
     async def done(self) -> None:
         """A copy is over: close the database's connection, keep the mirror's."""
-        for url, engine in self._made.items():
-            if not url.startswith("sqlite"):
-                await engine.dispose()
+        for engine in self._sources.values():
+            await engine.dispose()
 
     async def dispose(self) -> None:
-        made, self._made = self._made, {}
-        for engine in made.values():
+        await self.done()
+        for engine in self._targets.values():
             await engine.dispose()
+        self._sources, self._targets = {}, {}
 
 
 async def copy_database(
