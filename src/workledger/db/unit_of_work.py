@@ -70,8 +70,9 @@ class Database:
 
     @property
     def runs_statements_alone(self) -> bool:
-        """Whether a write that is one statement may run alone now (``statement``): on a
-        database that commits statements as they run, outside another unit of work."""
+        """Whether a write may now run as statements that commit as they run (``statement``,
+        or a ``single_statement`` unit of work): on a database that commits them so, outside
+        another unit of work. The one test of it, for every write that would."""
         return self._alone is not None and self._layer is None and not self.in_transaction
 
     @asynccontextmanager

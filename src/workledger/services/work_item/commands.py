@@ -123,7 +123,7 @@ class WorkItemCommands(Service):
         """Set the fields sent: ``parent_id`` moves the subtree, ``dependencies`` replaces
         them, ``deleted`` soft-deletes (``cascade``: with the live descendants) or
         restores."""
-        if rules.in_place(data) and self.db.dialect.autocommit_statements:
+        if rules.in_place(data) and self.db.runs_statements_alone:
             edited = await self._edit_in_place(actor, item_id, data)
             if edited is not None:
                 return edited
@@ -160,10 +160,8 @@ class WorkItemCommands(Service):
         """A change to the item's own fields as one statement after a read, with no lock,
         BEGIN or COMMIT: the item is read as it is, changed by the same rules, and written
         with its event only while still at the version read (``edit_in_place``). None
-        where that cannot be (a fallback layer, a larger transaction, a change in
-        between): ``update`` then takes the locked path."""
-        if self.db.in_transaction:
-            return None
+        where that cannot be (a fallback layer, a change in between): ``update`` then
+        takes the locked path. Only where ``runs_statements_alone``."""
         async with self.writing(actor, single_statement=True) as session:
             if not history.inline(session):
                 return None
