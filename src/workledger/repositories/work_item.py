@@ -224,8 +224,7 @@ class WorkItemRepository(LedgerScopedRepository):
             await self.insert_new([item])
             await self.upkeep.apply()
             return
-        values = create_values(item, slot=await self.upkeep.counts.slot())
-        await self.session.execute(create_statement(self.dialect), values)
+        await insert_alone(await self.session.connection(), item, dialect=self.dialect)
 
     async def edit_in_place(self, item: WorkItem) -> bool:
         """Write the change made to ``item`` (read, then detached from the session) with
@@ -383,6 +382,7 @@ def _node_columns() -> list[ColumnElement[object]]:
 
 
 async def insert_alone(connection: AsyncConnection, item: NewWorkItem, *, dialect: Dialect) -> None:
-    """``insert_one`` as a statement that commits as it runs (``Database.statement``)."""
+    """``insert_one``'s statement on ``connection``: alone, it commits as it runs
+    (``Database.statement``); on a session's connection, with the session."""
     values = create_values(item, slot=slot_of(connection.info))
     await connection.execute(create_statement(dialect), values)
